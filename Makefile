@@ -1,0 +1,57 @@
+# isapid: build, run and test on Debian 12 with Swift 6.
+#
+#   make            build the release binary (same as make build)
+#   make run        build, then serve conf/httpd.conf in the foreground
+#   make test       run the test suite
+#   make configtest check conf/httpd.conf (isapid -t)
+
+SWIFT ?= swift
+
+# Debian packages needed to build and run, and the extra ones the tests use.
+DEPS      := libpcre2-dev libffi-dev
+TEST_DEPS := curl python3
+
+# apt-get needs root: use sudo only when not already root.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+ISAPID := .build/release/isapid
+
+.DEFAULT_GOAL := build
+.PHONY: deps test-deps build run test configtest clean
+
+# Installs the packages of $(1) that are not installed yet; apt-get update runs
+# once, and only when something is missing.
+define install-missing
+	@missing=""; \
+	for pkg in $(1); do \
+	  dpkg -s "$$pkg" 2>/dev/null | grep -q '^Status: install ok installed' || missing="$$missing $$pkg"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing missing packages:$$missing"; \
+	  $(SUDO) apt-get update && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	fi
+endef
+
+deps:
+	$(call install-missing,$(DEPS))
+
+test-deps:
+	$(call install-missing,$(DEPS) $(TEST_DEPS))
+
+build: deps
+	$(SWIFT) build -c release
+
+run: build
+	mkdir -p logs
+	exec $(ISAPID) -f conf/httpd.conf -d "$(CURDIR)"
+
+# One command, so its output ends with the test runner's own summary line.
+test: test-deps
+	env -u ISAPID_TEST_BINARY $(SWIFT) test
+
+configtest: build
+	$(ISAPID) -t -f conf/httpd.conf -d "$(CURDIR)"
+
+clean:
+	rm -rf .build logs/*

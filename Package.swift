@@ -1,0 +1,70 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "isapid",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "isapid", targets: ["isapid"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The only C boundary to PCRE2 (libpcre2-8, from Debian's libpcre2-dev).
+        .systemLibrary(
+            name: "CPCRE2",
+            path: "Sources/CPCRE2",
+            pkgConfig: "libpcre2-8",
+            providers: [.apt(["libpcre2-dev"])]
+        ),
+        .target(name: "PCRE2Regex", dependencies: ["CPCRE2"]),
+        .target(
+            name: "ServerConfig",
+            dependencies: ["PCRE2Regex"]
+        ),
+        .target(
+            name: "RequestPipeline",
+            dependencies: [
+                "ServerConfig",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "HTTPDaemon",
+            dependencies: [
+                "RequestPipeline",
+                "ServerConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "isapid",
+            dependencies: [
+                "HTTPDaemon",
+                "ServerConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "PCRE2RegexTests", dependencies: ["PCRE2Regex"]),
+        .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig"]),
+        .testTarget(name: "RequestPipelineTests", dependencies: ["RequestPipeline", "ServerConfig"]),
+        .testTarget(
+            name: "HTTPDaemonTests",
+            dependencies: [
+                "HTTPDaemon",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "EndToEndTests", dependencies: ["isapid"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,213 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import RequestPipeline
+import ServerConfig
+
+/// The running server: listeners, event loops, signals, reload and graceful stop.
+public final class Daemon: Sendable {
+    private let options: ConfigLoadOptions
+    private let logFiles = LogFiles()
+    private let group: MultiThreadedEventLoopGroup
+    private let context: DaemonContext
+    private let listeners = NIOLockedValueBox<[ListenAddress: Channel]>([:])
+    private let stopped: EventLoopPromise<Void>
+    private let handlers: [String: any RequestHandler]
+
+    /// Opens the logs of a loaded configuration; binds nothing yet.
+    public init(options: ConfigLoadOptions, configuration: ServerConfiguration,
+                handlers: [String: any RequestHandler] = [:]) throws {
+        self.options = options
+        self.handlers = handlers
+        let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
+        context = DaemonContext(state: state)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        stopped = group.next().makePromise(of: Void.self)
+    }
+
+    private var logger: Logger { context.currentState.logger }
+
+    /// What start-up would find wrong beyond the configuration's own syntax (log
+    /// formats), without opening anything: for `isapid -t`.
+    public static func validate(_ configuration: ServerConfiguration) throws(ConfigError) {
+        for host in configuration.allHosts {
+            for spec in host.customLogs { _ = try ServingState.compile(spec) }
+        }
+    }
+
+    /// Binds the listeners, serves until SIGTERM/SIGINT, and returns after a graceful stop.
+    public func run() throws {
+        let configuration = context.currentState.configuration
+        for warning in configuration.warnings {
+            logger.warning("\(warning.description)", metadata: ["id": "IS00111"])
+        }
+        guard !configuration.listeners.isEmpty else {
+            logger.critical("no listening sockets available, shutting down", metadata: ["id": "IS00015"])
+            throw DaemonError("no listening sockets available (add a Listen directive)")
+        }
+        do {
+            try bindListeners(configuration.listeners)
+        } catch {
+            logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
+            try? group.syncShutdownGracefully()
+            throw DaemonError("could not bind to address: \(error)")
+        }
+        if let pidFile = configuration.pidFile {
+            try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        }
+        let signals = installSignalHandlers()
+        logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
+        try stopped.futureResult.wait()
+        signals.forEach { $0.cancel() }
+        if let pidFile = configuration.pidFile { unlink(pidFile) }
+        logFiles.flushAll()
+        try group.syncShutdownGracefully()
+    }
+
+    /// The addresses actually bound (port 0 resolved), for tests and the start-up line.
+    public var boundAddresses: [SocketAddress] {
+        listeners.withLockedValue { $0.values.compactMap(\.localAddress) }
+    }
+
+    private func bindListeners(_ addresses: [ListenAddress]) throws {
+        for address in addresses {
+            let channel = try makeBootstrap().bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
+            listeners.withLockedValue { $0[address] = channel }
+            if let bound = channel.localAddress {
+                FileHandle.standardOutput.write(Data("isapid: listening on http://\(Self.display(bound))/\n".utf8))
+            }
+        }
+    }
+
+    private func makeBootstrap() -> ServerBootstrap {
+        let context = self.context
+        return ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 511)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { channel in
+                let state = context.currentState
+                guard context.register(channel, limit: state.configuration.maxConnections), !context.isShuttingDown else {
+                    return channel.close()
+                }
+                return channel.eventLoop.makeCompletedFuture {
+                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
+                    encoderConfiguration.automaticallySetFramingHeaders = false
+                    try channel.pipeline.syncOperations.addHandlers(
+                        RawReadObserver(),
+                        ByteToMessageHandler(HTTPRequestDecoder(limits: state.limits)),
+                        HTTPResponseEncoder(configuration: encoderConfiguration),
+                        HTTPConnectionHandler(daemon: context))
+                }
+            }
+    }
+
+    private static func display(_ address: SocketAddress) -> String {
+        let ip = address.ipAddress ?? "?"
+        let host = address.protocol == .inet6 ? "[\(ip)]" : ip
+        return "\(host):\(address.port ?? 0)"
+    }
+
+    // MARK: Signals
+
+    private func installSignalHandlers() -> [DispatchSourceSignal] {
+        let queue = DispatchQueue(label: "isapid.signals")
+        var sources: [DispatchSourceSignal] = []
+        for (number, action) in [(SIGHUP, reload), (SIGTERM, { self.stop(signal: "SIGTERM") }), (SIGINT, { self.stop(signal: "SIGINT") })] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            source.setEventHandler(handler: action)
+            source.resume()
+            sources.append(source)
+        }
+        return sources
+    }
+
+    /// SIGHUP: load the configuration again; swap it in only when valid.
+    public func reload() {
+        logger.notice("SIGHUP received.  Attempting to restart", metadata: ["id": "IS00493"])
+        let configuration: ServerConfiguration
+        do {
+            configuration = try ConfigLoader.load(options)
+        } catch {
+            logger.error("configuration reload failed, still serving the previous configuration: \(error.description)",
+                         metadata: ["id": "IS00526"])
+            return
+        }
+        logFiles.reopenAll()
+        let state: ServingState
+        do {
+            state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
+        } catch {
+            logger.error("configuration reload failed, still serving the previous configuration: \(error)",
+                         metadata: ["id": "IS00526"])
+            return
+        }
+        let old = Set(listeners.withLockedValue { Array($0.keys) })
+        let wanted = Set(configuration.listeners)
+        do {
+            try bindListeners(configuration.listeners.filter { !old.contains($0) })
+        } catch {
+            logger.error("configuration reload failed: could not bind a new Listen address: \(error)",
+                         metadata: ["id": "IS00072"])
+            return
+        }
+        for address in old.subtracting(wanted) {
+            listeners.withLockedValue { $0.removeValue(forKey: address) }?.close(promise: nil)
+        }
+        context.swap(state)
+        state.logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations",
+                            metadata: ["id": "IS00094"])
+        for warning in configuration.warnings {
+            state.logger.warning("\(warning.description)", metadata: ["id": "IS00111"])
+        }
+    }
+
+    /// SIGTERM/SIGINT: stop accepting, let requests in flight finish within
+    /// GracefulShutdownTimeout, then close what is left.
+    public func stop(signal: String = "stop") {
+        guard !context.isShuttingDown else { return }
+        logger.notice("caught \(signal), shutting down", metadata: ["id": "IS00169"])
+        context.beginShutdown()
+        let servers = listeners.withLockedValue { listeners in
+            defer { listeners.removeAll() }
+            return Array(listeners.values)
+        }
+        let closed = servers.map { $0.close() }
+        let connections = context.openConnections
+        for channel in connections {
+            channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
+        }
+        let loop = group.next()
+        let deadline = NIODeadline.now() + .milliseconds(Int64(context.currentState.configuration.gracefulShutdownTimeoutSeconds * 1000))
+        EventLoopFuture.andAllComplete(closed, on: loop).whenComplete { [self] _ in
+            waitForConnections(until: deadline, on: loop)
+        }
+    }
+
+    private func waitForConnections(until deadline: NIODeadline, on loop: EventLoop) {
+        let open = context.openConnections
+        if open.isEmpty {
+            stopped.succeed(())
+            return
+        }
+        if NIODeadline.now() >= deadline {
+            logger.warning("\(open.count) connections still open after GracefulShutdownTimeout; closing them",
+                           metadata: ["id": "IS00170"])
+            EventLoopFuture.andAllComplete(open.map { $0.close() }, on: loop).whenComplete { [stopped] _ in
+                stopped.succeed(())
+            }
+            return
+        }
+        loop.scheduleTask(in: .milliseconds(50)) { [self] in waitForConnections(until: deadline, on: loop) }
+    }
+}
+
+public struct DaemonError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

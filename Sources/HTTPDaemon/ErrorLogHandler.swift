@@ -1,0 +1,70 @@
+import Foundation
+import Logging
+import RequestPipeline
+import ServerConfig
+
+/// A swift-log handler that writes Apache 2.4's error-log layout:
+/// `[time] [module:level] [pid N:tid N] [client ip:port] ID: message`.
+///
+/// The logger's label is the module (`core`, `isapi`, `rewrite`, ...); its level comes
+/// from `LogLevel`, per module. Metadata `client` and `id` fill their fields.
+struct ErrorLogHandler: LogHandler {
+    let module: String
+    let writer: LogFileWriter
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
+
+    init(module: String, writer: LogFileWriter, level: ApacheLogLevel) {
+        self.module = module
+        self.writer = writer
+        self.logLevel = Self.swiftLogLevel(level)
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var now = timeval()
+        gettimeofday(&now, nil)
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        let line = ErrorLogLine.format(
+            timeSeconds: Int64(now.tv_sec), microseconds: Int(now.tv_usec), module: module,
+            level: Self.apacheName(event.level), pid: getpid(), tid: UInt64(pthread_self()),
+            client: merged["client"].map { "\($0)" }, messageID: merged["id"].map { "\($0)" },
+            message: "\(event.message)")
+        writer.write(line)
+    }
+
+    static func swiftLogLevel(_ level: ApacheLogLevel) -> Logger.Level {
+        switch level {
+        case .emerg, .alert, .crit: return .critical
+        case .error: return .error
+        case .warn: return .warning
+        case .notice: return .notice
+        case .info: return .info
+        case .debug: return .debug
+        default: return .trace
+        }
+    }
+
+    static func apacheName(_ level: Logger.Level) -> String {
+        switch level {
+        case .critical: return "crit"
+        case .error: return "error"
+        case .warning: return "warn"
+        case .notice: return "notice"
+        case .info: return "info"
+        case .debug: return "debug"
+        case .trace: return "trace1"
+        }
+    }
+}
+
+extension Logger {
+    /// A logger for a module of isapid writing to an error log at its configured level.
+    static func errorLog(_ module: String, writer: LogFileWriter, levels: LogLevelSetting) -> Logger {
+        Logger(label: module) { _ in ErrorLogHandler(module: module, writer: writer, level: levels.level(for: module)) }
+    }
+}

@@ -1,0 +1,390 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import RequestPipeline
+import ServerConfig
+
+/// One client connection: takes decoded request parts, runs the pipeline, writes the
+/// answer, keeps the connection alive or closes it, and enforces Timeout and
+/// KeepAliveTimeout. Pipelined requests wait in order until the answer before them is
+/// written; reading from the socket pauses meanwhile.
+final class HTTPConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let daemon: DaemonContext
+    private var state: ServingState
+
+    /// The request being served.
+    private struct Exchange {
+        var context: RequestContext
+        var response: Response
+        var keepAlive: Bool
+        var startedWriting = false
+        var finishedWriting = false
+        var receivedEnd = false
+        var bodyBytes: Int64 = 0
+        var bytesSent: Int64 = 0
+    }
+
+    private var exchange: Exchange?
+    private var queued = CircularBuffer<HTTPServerRequestPart>()
+    private var readPending = false
+    private var requestsServed = 0
+    private var timer: Scheduled<Void>?
+    private var timerKind: TimerKind = .none
+    private var closing = false
+    private var remote = ("-", 0)
+    private var local = ("-", 0)
+
+    private enum TimerKind { case none, idle, readingHead, readingBody, writing }
+
+    init(daemon: DaemonContext) {
+        self.daemon = daemon
+        self.state = daemon.currentState
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if let address = context.channel.remoteAddress { remote = (address.ipAddress ?? "-", address.port ?? 0) }
+        if let address = context.channel.localAddress { local = (address.ipAddress ?? "-", address.port ?? 0) }
+        if context.channel.isActive { armTimer(.idle, context: context, firstRequest: true) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armTimer(.idle, context: context, firstRequest: true)
+        context.fireChannelActive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+    }
+
+    // MARK: Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        // A pipelined request waits until the one before it is answered; the body and
+        // end of the current request are handled at once.
+        if !queued.isEmpty || (exchange != nil && part.isHead) {
+            queued.append(part)
+            return
+        }
+        handle(part, context: context)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if isBusyWriting || !queued.isEmpty {
+            readPending = true
+            return
+        }
+        context.read()
+    }
+
+    private var isBusyWriting: Bool {
+        guard let exchange else { return false }
+        return exchange.startedWriting && !exchange.finishedWriting
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
+        case .head(let head):
+            begin(head, context: context)
+        case .body(let buffer):
+            guard var current = exchange, !current.receivedEnd else { return }
+            current.bodyBytes += Int64(buffer.readableBytes)
+            let tooLarge = current.bodyBytes > current.context.bodyLimit
+            exchange = current
+            if tooLarge {
+                state.logger.error(
+                    "Read body of more than the configured limit of \(current.context.bodyLimit) bytes",
+                    metadata: current.context.logMetadata(id: "IS00130"))
+                if current.startedWriting {
+                    close(context: context)
+                } else {
+                    var context2 = current.context
+                    exchange?.response = state.pipeline.errorResponse(413, &context2)
+                    exchange?.keepAlive = false
+                    exchange?.receivedEnd = true
+                    write(context: context)
+                }
+                return
+            }
+            armTimer(.readingBody, context: context)
+        case .end:
+            guard exchange != nil else { return }
+            if exchange!.receivedEnd { return }
+            exchange!.receivedEnd = true
+            if !exchange!.startedWriting {
+                write(context: context)
+            } else if exchange!.finishedWriting {
+                finish(context: context)
+            }
+        }
+    }
+
+    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        timer?.cancel()
+        timerKind = .none
+        state = daemon.currentState
+        var headers = HeaderFields()
+        for (name, value) in head.headers { headers.add(name, value) }
+        let contentLength = head.headers.first(name: "content-length").flatMap { Int64($0) }
+        let chunked = head.headers.contains(name: "transfer-encoding")
+        var now = timeval()
+        gettimeofday(&now, nil)
+        let request = IncomingRequest(
+            method: head.method.rawValue, target: head.uri, versionMajor: head.version.major,
+            versionMinor: head.version.minor, headers: headers,
+            connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1, localAddress: local.0,
+                                       localPort: local.1, keepAliveCount: requestsServed),
+            receivedAtMicroseconds: Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_usec),
+            contentLength: contentLength, isChunked: chunked)
+
+        var (requestContext, response) = state.pipeline.process(request)
+        let expectation = head.headers.first(name: "expect")
+        if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
+            response = state.pipeline.errorResponse(417, &requestContext)
+        }
+        let configuration = state.configuration
+        var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown
+        if configuration.maxKeepAliveRequests > 0 && requestsServed + 1 >= configuration.maxKeepAliveRequests {
+            keepAlive = false
+        }
+        var current = Exchange(context: requestContext, response: response, keepAlive: keepAlive)
+        if request.hasBody {
+            if (200..<400).contains(response.status) {
+                // Read (and discard) the body before answering, so the next request starts clean.
+                if expectation?.lowercased() == "100-continue" {
+                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+                                          promise: nil)
+                }
+                exchange = current
+                armTimer(.readingBody, context: context)
+                return
+            }
+            // Answer the error now; the unread body makes the connection unusable.
+            current.keepAlive = false
+        }
+        exchange = current
+        write(context: context)
+    }
+
+    // MARK: Writing
+
+    private func write(context: ChannelHandlerContext) {
+        guard var current = exchange, !current.startedWriting else { return }
+        current.startedWriting = true
+        exchange = current
+        let response = current.response
+        let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(response.headers.count + 5)
+        headers.add(name: "Date", value: daemon.dateHeader())
+        headers.add(name: "Server", value: state.serverHeader)
+        for (name, value) in response.headers { headers.add(name: name, value: value) }
+        let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304
+        if bodyAllowed { headers.add(name: "Content-Length", value: String(response.bodyLength)) }
+        if current.keepAlive {
+            let configuration = state.configuration
+            let timeout = Int(configuration.keepAliveTimeoutSeconds.rounded(.up))
+            if configuration.maxKeepAliveRequests > 0 {
+                headers.add(name: "Keep-Alive", value: "timeout=\(timeout), max=\(configuration.maxKeepAliveRequests - requestsServed - 1)")
+            } else {
+                headers.add(name: "Keep-Alive", value: "timeout=\(timeout)")
+            }
+            if current.context.request.versionMinor == 0 { headers.add(name: "Connection", value: "Keep-Alive") }
+        } else {
+            headers.add(name: "Connection", value: "close")
+        }
+        let status = HTTPResponseStatus(statusCode: response.status, reasonPhrase: StatusText.reason(response.status))
+        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+
+        var bodyParts: [IOData] = []
+        var fileToClose: NIOFileHandle?
+        if bodyAllowed && !isHead {
+            switch response.body {
+            case .empty: break
+            case .bytes(let bytes):
+                bodyParts.append(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))
+            case .file(let path, let segments):
+                do {
+                    let handle = try NIOFileHandle(_deprecatedPath: path)
+                    fileToClose = handle
+                    for segment in segments {
+                        switch segment {
+                        case .bytes(let bytes):
+                            bodyParts.append(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))
+                        case .slice(let offset, let length):
+                            guard length > 0 else { continue }
+                            bodyParts.append(.fileRegion(FileRegion(
+                                fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length))))
+                        }
+                    }
+                } catch {
+                    // The file vanished between the stat and the open: answer as Apache would.
+                    var requestContext = current.context
+                    state.logger.error("could not open \(path): \(error)", metadata: requestContext.logMetadata(id: "IS00132"))
+                    exchange?.response = state.pipeline.errorResponse(403, &requestContext)
+                    exchange?.startedWriting = false
+                    write(context: context)
+                    return
+                }
+            }
+        }
+        exchange?.bytesSent = isHead || !bodyAllowed ? 0 : response.bodyLength
+        armTimer(.writing, context: context)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        for part in bodyParts { context.write(wrapOutboundOut(.body(part)), promise: nil) }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let openedFile = fileToClose
+        promise.futureResult.whenComplete { result in
+            try? openedFile?.close()
+            let (handler, context) = loopBound.value
+            switch result {
+            case .success: handler.writeCompleted(context: context)
+            case .failure: handler.close(context: context)
+            }
+        }
+    }
+
+    private func writeCompleted(context: ChannelHandlerContext) {
+        guard exchange != nil else { return }
+        exchange!.finishedWriting = true
+        if exchange!.receivedEnd || !exchange!.keepAlive {
+            finish(context: context)
+        } else {
+            armTimer(.readingBody, context: context)
+        }
+    }
+
+    /// The request is over: log it, then close or go on with the next one.
+    private func finish(context: ChannelHandlerContext) {
+        guard let current = exchange else { return }
+        exchange = nil
+        requestsServed += 1
+        logAccess(current)
+        guard current.keepAlive, !closing else {
+            close(context: context)
+            return
+        }
+        armTimer(.idle, context: context)
+        while let part = queued.first, exchange == nil || !part.isHead {
+            queued.removeFirst()
+            handle(part, context: context)
+            if closing { return }
+        }
+        if readPending && !isBusyWriting && queued.isEmpty {
+            readPending = false
+            context.read()
+        }
+    }
+
+    private func logAccess(_ exchange: Exchange) {
+        guard let targets = state.accessLogs[exchange.context.host.id], !targets.isEmpty else { return }
+        let record = AccessLogRecordBuilder.record(
+            exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
+            keepAlive: exchange.keepAlive, serverPort: local.1)
+        for target in targets {
+            if let condition = target.condition, (exchange.context.environment[condition.variable] != nil) == condition.negated {
+                continue
+            }
+            target.writer.write(target.format.format(record))
+        }
+    }
+
+    // MARK: Errors, timeouts, closing
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let requestError = error as? HTTPRequestError else {
+            close(context: context)
+            return
+        }
+        let client = "\(remote.0):\(remote.1)"
+        state.logger.info("Bad request: \(requestError.reason)", metadata: ["client": "\(client)", "id": "IS00566"])
+        if exchange == nil || exchange?.startedWriting == false {
+            respondAndClose(requestError.status, context: context)
+        } else {
+            closing = true
+        }
+    }
+
+    /// Answers a request that never reached the pipeline (bad syntax, timeout) and closes.
+    private func respondAndClose(_ status: Int, context: ChannelHandlerContext) {
+        closing = true
+        queued.removeAll()
+        let request = IncomingRequest(
+            method: "-", target: "-", connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
+                                                                  localAddress: local.0, localPort: local.1))
+        var requestContext = RequestContext(request: request, host: state.configuration.mainHost)
+        let response = state.pipeline.errorResponse(status, &requestContext)
+        exchange = Exchange(context: requestContext, response: response, keepAlive: false, receivedEnd: true)
+        write(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        // Progress on a slow reader: the write timeout counts from the last progress.
+        if timerKind == .writing { armTimer(.writing, context: context) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is BytesArrived {
+            // Bytes of a new request head: from now on the whole head must arrive within Timeout.
+            if exchange == nil && timerKind == .idle { armTimer(.readingHead, context: context) }
+            return
+        }
+        if event is ShutdownRequested {
+            // Idle connections close now; busy ones after their answer.
+            closing = true
+            if exchange == nil { close(context: context) }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func armTimer(_ kind: TimerKind, context: ChannelHandlerContext, firstRequest: Bool = false) {
+        timer?.cancel()
+        timerKind = kind
+        let configuration = state.configuration
+        let seconds = kind == .idle && !firstRequest ? configuration.keepAliveTimeoutSeconds : Double(configuration.timeoutSeconds)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+            let (handler, context) = loopBound.value
+            handler.timedOut(kind, context: context)
+        }
+    }
+
+    private func timedOut(_ kind: TimerKind, context: ChannelHandlerContext) {
+        guard kind == timerKind else { return }
+        switch kind {
+        case .readingHead:
+            state.logger.info("Request header read timeout", metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS01382"])
+            respondAndClose(408, context: context)
+        case .readingBody, .writing:
+            state.logger.info("Timeout after \(state.configuration.timeoutSeconds)s while \(kind == .writing ? "writing the response" : "reading the request body")",
+                              metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS01383"])
+            close(context: context)
+        case .idle, .none:
+            close(context: context)
+        }
+    }
+
+    private func close(context: ChannelHandlerContext) {
+        closing = true
+        timer?.cancel()
+        timerKind = .none
+        if context.channel.isActive { context.close(promise: nil) }
+    }
+}
+
+/// Sent to every connection when the daemon begins a graceful stop.
+struct ShutdownRequested: Sendable {}
+
+extension HTTPServerRequestPart {
+    var isHead: Bool {
+        if case .head = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,52 @@
+import Logging
+import RequestPipeline
+import ServerConfig
+
+/// Everything a request needs, compiled once per (re)load: the configuration, the
+/// pipeline, the open log files and compiled log formats. Immutable; a reload builds a
+/// new one and requests in flight keep theirs.
+final class ServingState: Sendable {
+    let configuration: ServerConfiguration
+    let pipeline: Pipeline
+    let errorLog: LogFileWriter
+    let logger: Logger
+    /// Access logs by virtual-host id.
+    let accessLogs: [Int: [AccessLogTarget]]
+    let serverHeader: String
+    let limits: HTTPRequestLimits
+
+    struct AccessLogTarget: Sendable {
+        let writer: LogFileWriter
+        let format: AccessLogFormat
+        let condition: LogCondition?
+    }
+
+    init(configuration: ServerConfiguration, logFiles: LogFiles, handlers: [String: any RequestHandler]) throws {
+        self.configuration = configuration
+        errorLog = try logFiles.writer(for: configuration.errorLog)
+        logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
+        pipeline = Pipeline(configuration: configuration, handlers: handlers, logger: logger)
+        var accessLogs: [Int: [AccessLogTarget]] = [:]
+        for host in configuration.allHosts {
+            accessLogs[host.id] = try host.customLogs.map { spec in
+                AccessLogTarget(writer: try logFiles.writer(for: spec.path), format: try Self.compile(spec),
+                                condition: spec.condition)
+            }
+        }
+        self.accessLogs = accessLogs
+        serverHeader = ServerSoftware.banner(configuration.serverTokens)
+        limits = HTTPRequestLimits(
+            maxRequestLine: configuration.limitRequestLine, maxHeaderFields: configuration.limitRequestFields,
+            maxHeaderFieldSize: configuration.limitRequestFieldSize)
+    }
+
+    /// Compiles a CustomLog's format, failing with its file and line.
+    static func compile(_ spec: CustomLogSpec) throws(ConfigError) -> AccessLogFormat {
+        do {
+            return try AccessLogFormat(spec.format)
+        } catch {
+            throw ConfigError(file: spec.location.file, line: spec.location.line, kind: .badArguments,
+                              message: "CustomLog: \(error)")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import ServerConfig
+
+extension Pipeline {
+    /// `ErrorDocument` for a server-generated error: a message, a redirect to a remote
+    /// URL (302), or an internal redirect to a local URL that keeps the original status
+    /// and sets REDIRECT_STATUS, REDIRECT_URL and REDIRECT_QUERY_STRING as Apache does.
+    func applyErrorDocument(_ response: Response, _ context: inout RequestContext) -> Response {
+        guard let document = context.directoryConfig.errorDocuments[response.status] else { return response }
+        switch document {
+        case .builtIn:
+            return response
+        case .text(let message):
+            var headers = response.headers
+            headers.set("Content-Type", "text/html; charset=iso-8859-1")
+            return Response(status: response.status, headers: headers, body: .bytes(Array(message.utf8)))
+        case .remoteURL(let url):
+            return errorResponse(302, &context, location: url)
+        case .localURL(let url):
+            let status = response.status
+            context.environment["REDIRECT_STATUS"] = String(status)
+            context.environment["REDIRECT_URL"] = context.path
+            if let query = context.query { context.environment["REDIRECT_QUERY_STRING"] = query }
+            if context.method != "HEAD" { context.method = "GET" }
+            context.redirectCount += 1
+            var served: Response
+            if context.redirectCount > Self.maxInternalRedirects {
+                served = errorResponse(500, &context)
+            } else if case .respond(let failed) = restart(&context, to: url) {
+                served = failed
+            } else {
+                served = runFromMapping(&context)
+            }
+            if served.isServerGenerated && served.status >= 400 {
+                // The error document itself failed: Apache's built-in page with both errors.
+                let additional = "a \(served.status) \(StatusText.reason(served.status)) error was encountered while trying to use an ErrorDocument to handle the request."
+                var headers = response.headers
+                headers.set("Content-Type", "text/html; charset=iso-8859-1")
+                return Response(status: status, headers: headers,
+                                body: .bytes(StatusText.page(status, method: context.request.method, additional: additional)))
+            }
+            if (200..<300).contains(served.status) { served.status = status }
+            served.headers.remove("Accept-Ranges")
+            return served
+        }
+    }
+}

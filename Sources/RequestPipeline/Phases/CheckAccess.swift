@@ -1,0 +1,49 @@
+import ServerConfig
+
+extension Pipeline {
+    /// Names never served, whatever the configuration says: Apache's `.ht*` rule and the
+    /// rewrite engine's own files.
+    static func isProtectedFileName(_ name: Substring) -> Bool {
+        name.hasPrefix(".ht") || name == "httpd.ini" || name == "httpd.parse.errors" || name.hasSuffix(".isrwhlp")
+    }
+
+    /// Phase 6: protected names, `Require`, and symbolic links without FollowSymLinks.
+    func checkAccess(_ context: inout RequestContext) -> PhaseResult {
+        if let filePath = context.filePath,
+           let name = filePath.split(separator: "/").last, Self.isProtectedFileName(name) {
+            logger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))
+            return .respond(errorResponse(403, &context))
+        }
+        if let policy = context.directoryConfig.access,
+           !policy.grants(remoteAddress: context.request.connection.remoteAddress, method: context.method) {
+            logger.error("client denied by server configuration: \(context.filePath ?? context.path)",
+                         metadata: context.logMetadata(id: "IS01630"))
+            return .respond(errorResponse(403, &context))
+        }
+        if let filePath = context.filePath, context.fileStatus != nil, let link = forbiddenSymlink(filePath, context) {
+            logger.error("Symbolic link not allowed or link target not accessible: \(link)",
+                         metadata: context.logMetadata(id: "IS00037"))
+            return .respond(errorResponse(403, &context))
+        }
+        return .next
+    }
+
+    /// With FollowSymLinks off, every component below the document root must be a real
+    /// file or directory (or, with SymLinksIfOwnerMatch, a link owned by its target's owner).
+    private func forbiddenSymlink(_ filePath: String, _ context: RequestContext) -> String? {
+        let options = context.directoryConfig.effectiveOptions
+        if options.contains(.followSymLinks) { return nil }
+        let root = context.host.documentRoot ?? "/"
+        guard filePath.hasPrefix(root) else { return nil }
+        var current = root
+        for component in filePath.dropFirst(root.count).split(separator: "/") {
+            current += current.hasSuffix("/") ? String(component) : "/" + component
+            guard fileSystem.isSymbolicLink(current) else { continue }
+            if options.contains(.symLinksIfOwnerMatch), let owners = fileSystem.owners(current), owners.link == owners.target {
+                continue
+            }
+            return current
+        }
+        return nil
+    }
+}

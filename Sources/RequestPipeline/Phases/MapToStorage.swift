@@ -1,0 +1,118 @@
+import PCRE2Regex
+import ServerConfig
+
+extension Pipeline {
+    /// Phase 4: mod_alias redirects and aliases, then DocumentRoot; finds the file and
+    /// its PATH_INFO, and merges the per-directory configuration for it.
+    func mapToStorage(_ context: inout RequestContext) -> PhaseResult {
+        if let redirect = matchRedirect(context.host.redirects, &context) { return .respond(redirect) }
+        let path = context.path
+        var mapped: String?
+        for alias in context.host.aliases {
+            switch alias.match {
+            case .prefix(let prefix):
+                if let rest = matchPathPrefix(prefix, path) {
+                    mapped = Self.join(alias.target, rest)
+                }
+            case .regex(let regex):
+                if let match = regex.firstMatch(in: path) {
+                    mapped = Self.substitute(alias.target, match: match)
+                }
+            }
+            if mapped != nil { break }
+        }
+        let root = context.host.documentRoot ?? configuration.serverRoot + "/htdocs"
+        let fullPath = mapped ?? Self.join(root, Substring(path))
+        locateFile(fullPath, under: mapped == nil ? root : nil, &context)
+
+        context.directoryConfig = context.host.directoryConfig(
+            filePath: context.filePath, isDirectory: context.fileStatus?.isDirectory ?? false, urlPath: path)
+        if let redirect = matchRedirect(context.directoryConfig.redirects ?? [], &context) { return .respond(redirect) }
+
+        if let length = context.request.contentLength, length > context.bodyLimit {
+            logger.error("Requested content-length of \(length) is larger than the configured limit of \(context.bodyLimit)",
+                         metadata: context.logMetadata(id: "IS00129"))
+            return .respond(errorResponse(413, &context))
+        }
+        return .next
+    }
+
+    /// Finds the longest existing prefix of the path: a regular file there leaves the
+    /// rest as PATH_INFO, as Apache's directory walk does.
+    private func locateFile(_ fullPath: String, under root: String?, _ context: inout RequestContext) {
+        context.filePath = fullPath
+        context.pathInfo = ""
+        if let status = fileSystem.status(fullPath) {
+            context.fileStatus = status
+            return
+        }
+        context.fileStatus = nil
+        var candidate = Substring(fullPath)
+        while let slash = candidate.dropLast().lastIndex(of: "/") {
+            candidate = candidate[..<slash]
+            if let root, candidate.count < root.count { return }
+            guard !candidate.isEmpty, let status = fileSystem.status(String(candidate)) else { continue }
+            if status.isRegularFile {
+                context.filePath = String(candidate)
+                context.pathInfo = String(fullPath[candidate.endIndex...])
+                context.fileStatus = status
+            }
+            return
+        }
+    }
+
+    /// mod_alias `Redirect`/`RedirectMatch`: the first rule that matches answers.
+    private func matchRedirect(_ rules: [RedirectRule], _ context: inout RequestContext) -> Response? {
+        for rule in rules {
+            var target: String?
+            switch rule.match {
+            case .prefix(let prefix):
+                guard let rest = matchPathPrefix(prefix, context.path) else { continue }
+                target = rule.target.map { Self.join($0, Substring(URIPath.escape(String(rest)))) }
+            case .regex(let regex):
+                guard let match = regex.firstMatch(in: context.path) else { continue }
+                target = rule.target.map { Self.substitute($0, match: match) }
+            }
+            guard var location = target else { return errorResponse(rule.status, &context) }
+            if let query = context.query, !location.contains("?") { location += "?" + query }
+            if location.hasPrefix("/") { location = selfURL(location, context) }
+            return errorResponse(rule.status, &context, location: location)
+        }
+        return nil
+    }
+
+    /// An absolute URL on this server, as Apache's `ap_construct_url` builds it from the
+    /// Host the client used (UseCanonicalName Off), else ServerName.
+    func selfURL(_ pathAndQuery: String, _ context: RequestContext) -> String {
+        let host = context.request.headers["Host"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? context.host.serverName.map { name in
+                context.request.connection.localPort == 80 ? name : "\(name):\(context.request.connection.localPort)"
+            }
+            ?? "\(context.request.connection.localAddress):\(context.request.connection.localPort)"
+        return "http://\(host)\(pathAndQuery)"
+    }
+
+    static func join(_ base: String, _ rest: Substring) -> String {
+        if rest.isEmpty { return base }
+        if base.hasSuffix("/") && rest.hasPrefix("/") { return base + rest.dropFirst() }
+        if !base.hasSuffix("/") && !rest.hasPrefix("/") { return base + "/" + rest }
+        return base + rest
+    }
+
+    /// `$0`..`$9` in an AliasMatch/RedirectMatch target.
+    static func substitute(_ template: String, match: RegexMatch) -> String {
+        var out = ""
+        var iterator = template.makeIterator()
+        while let c = iterator.next() {
+            guard c == "$" else { out.append(c); continue }
+            guard let digit = iterator.next() else { out.append("$"); break }
+            if let n = digit.wholeNumberValue {
+                out += match[n] ?? ""
+            } else {
+                out.append("$")
+                out.append(digit)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,32 @@
+import ServerConfig
+
+extension Pipeline {
+    /// The handler mod_mime and SetHandler choose for the file: SetHandler wins, then
+    /// AddHandler by extension (every extension counts; the last mapped one wins).
+    static func handlerName(for context: RequestContext) -> String? {
+        switch context.directoryConfig.setHandler {
+        case .handler(let name): return name
+        case .none?: return nil
+        case nil: break
+        }
+        guard let filePath = context.filePath, let name = filePath.split(separator: "/").last else { return nil }
+        var handler: String?
+        for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
+            if let mapped = context.directoryConfig.handlersByExtension[ext.lowercased()] { handler = mapped }
+        }
+        return handler
+    }
+
+    /// Phase 7: exactly one handler answers.
+    func runHandler(_ context: inout RequestContext) -> PhaseResult {
+        let name = Self.handlerName(for: context)
+        context.handler = name
+        guard let name, name != "default-handler" else { return serveStaticFile(&context) }
+        guard let handler = handlers[name] else {
+            logger.error("handler \"\(name)\" not found for: \(context.filePath ?? context.path)",
+                         metadata: context.logMetadata(id: "IS00300"))
+            return .respond(errorResponse(500, &context))
+        }
+        return .respond(handler.handle(&context, pipeline: self))
+    }
+}

@@ -1,0 +1,138 @@
+import Logging
+import ServerConfig
+
+/// What a phase decides: go on, start over with another URL (an internal redirect),
+/// or answer now.
+public enum PhaseResult: Sendable {
+    case next
+    case restart(String)
+    case respond(Response)
+}
+
+/// A handler named by `SetHandler` / `AddHandler` (the static-file handler is built in).
+public protocol RequestHandler: Sendable {
+    func handle(_ context: inout RequestContext, pipeline: Pipeline) -> Response
+}
+
+/// The master pipeline: the one place that decides the order of the phases.
+///
+/// | # | phase | file |
+/// |---|---|---|
+/// | 0 | decode | HTTPDaemon |
+/// | 1 | normalizeURI | Phases/NormalizeURI.swift |
+/// | 2 | selectVirtualHost | Phases/SelectVirtualHost.swift |
+/// | 3 | rewriteURL | (the rewrite engine's pre-handler plugs in here) |
+/// | 4 | mapToStorage | Phases/MapToStorage.swift |
+/// | 5 | rewriteInDirectory | (per-directory rewrite rules plug in here) |
+/// | 6 | checkAccess | Phases/CheckAccess.swift |
+/// | 7 | runHandler | Phases/RunHandler.swift, StaticFileHandler.swift |
+/// | 8 | logRequest | HTTPDaemon, with AccessLogFormat |
+public struct Pipeline: Sendable {
+    public let configuration: ServerConfiguration
+    public let fileSystem: any FileSystem
+    public let handlers: [String: any RequestHandler]
+    public let logger: Logger
+
+    /// Apache's LimitInternalRecursion default.
+    public static let maxInternalRedirects = 10
+
+    public init(configuration: ServerConfiguration, fileSystem: any FileSystem = LocalFileSystem(),
+                handlers: [String: any RequestHandler] = [:], logger: Logger) {
+        self.configuration = configuration
+        self.fileSystem = fileSystem
+        self.handlers = handlers
+        self.logger = logger
+    }
+
+    /// Runs phases 1 to 7 for a request and returns its context and answer.
+    public func process(_ request: IncomingRequest) -> (RequestContext, Response) {
+        var context = RequestContext(request: request, host: configuration.mainHost)
+        context.directoryConfig = context.host.defaults
+        var response: Response
+        switch normalizeURI(&context) {
+        case .respond(let answer): response = answer
+        default:
+            selectVirtualHost(&context)
+            response = runFromMapping(&context)
+        }
+        if response.isServerGenerated && response.status >= 400 {
+            response = applyErrorDocument(response, &context)
+        }
+        return (context, response)
+    }
+
+    /// Phases 4 to 7, repeated for each internal redirect up to the limit.
+    func runFromMapping(_ context: inout RequestContext) -> Response {
+        while true {
+            let result = runOnce(&context)
+            switch result {
+            case .next:
+                return errorResponse(500, &context)
+            case .respond(let response):
+                return response
+            case .restart(let uri):
+                context.redirectCount += 1
+                if context.redirectCount > Self.maxInternalRedirects {
+                    logger.error("Request exceeded the limit of \(Self.maxInternalRedirects) internal redirects due to probable configuration error.",
+                                 metadata: context.logMetadata(id: "IS00124"))
+                    return errorResponse(500, &context)
+                }
+                if case .respond(let response) = restart(&context, to: uri) { return response }
+            }
+        }
+    }
+
+    private func runOnce(_ context: inout RequestContext) -> PhaseResult {
+        for phase in [mapToStorage, checkAccess] {
+            let result = phase(&context)
+            guard case .next = result else { return result }
+        }
+        return runHandler(&context)
+    }
+
+    /// Points the context at a new local URL (path and optional query) for an internal redirect.
+    func restart(_ context: inout RequestContext, to uri: String) -> PhaseResult {
+        guard let (rawPath, rawQuery) = URIPath.split(target: uri) else { return .respond(errorResponse(500, &context)) }
+        switch URIPath.normalize(rawPath) {
+        case .success(let path):
+            context.path = path
+            context.query = rawQuery.map(String.init)
+            context.filePath = nil
+            context.pathInfo = ""
+            context.fileStatus = nil
+            context.handler = nil
+            return .next
+        case .failure:
+            return .respond(errorResponse(500, &context))
+        }
+    }
+
+    /// A server-generated answer with Apache's built-in page.
+    public func errorResponse(_ status: Int, _ context: inout RequestContext, location: String? = nil,
+                              headers extra: HeaderFields = [:]) -> Response {
+        var headers = extra
+        if let location { headers.set("Location", location) }
+        let body = status == 304 || status < 200
+            ? [] : StatusText.page(status, location: location, method: context.method, signature: signature(context))
+        if !body.isEmpty { headers.set("Content-Type", "text/html; charset=iso-8859-1") }
+        return Response(status: status, headers: headers, body: body.isEmpty ? .empty : .bytes(body), isServerGenerated: true)
+    }
+}
+
+extension Pipeline {
+    /// `ServerSignature On`: Apache's footer line naming the server, host and port.
+    func signature(_ context: RequestContext) -> String? {
+        guard configuration.serverSignature else { return nil }
+        let host = context.request.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))
+            ?? context.host.serverName ?? context.request.connection.localAddress
+        let banner = ServerSoftware.banner(configuration.serverTokens)
+        return "<address>\(StatusText.escapeHTML(banner)) Server at \(StatusText.escapeHTML(host)) Port \(context.request.connection.localPort)</address>"
+    }
+}
+
+extension RequestContext {
+    /// Metadata for an error-log line about this request: the client and a stable message id.
+    public func logMetadata(id: String) -> Logger.Metadata {
+        ["client": "\(request.connection.remoteAddress):\(request.connection.remotePort)", "id": "\(id)"]
+    }
+}

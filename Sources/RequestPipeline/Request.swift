@@ -1,0 +1,52 @@
+/// A request as it arrived: what the decoder read, where from, and when.
+public struct IncomingRequest: Sendable {
+    public var method: String
+    /// The request-target exactly as sent (origin-form or absolute-form).
+    public var target: String
+    public var versionMajor: Int
+    public var versionMinor: Int
+    public var headers: HeaderFields
+    public var connection: ConnectionInfo
+    /// Microseconds since the Unix epoch when the request line arrived.
+    public var receivedAtMicroseconds: Int64
+    /// Content-Length, or nil for no body / chunked.
+    public var contentLength: Int64?
+    public var isChunked: Bool
+
+    public init(method: String, target: String, versionMajor: Int = 1, versionMinor: Int = 1, headers: HeaderFields = [:],
+                connection: ConnectionInfo = ConnectionInfo(), receivedAtMicroseconds: Int64 = 0,
+                contentLength: Int64? = nil, isChunked: Bool = false) {
+        self.method = method
+        self.target = target
+        self.versionMajor = versionMajor
+        self.versionMinor = versionMinor
+        self.headers = headers
+        self.connection = connection
+        self.receivedAtMicroseconds = receivedAtMicroseconds
+        self.contentLength = contentLength
+        self.isChunked = isChunked
+    }
+
+    public var protocolName: String { "HTTP/\(versionMajor).\(versionMinor)" }
+    public var requestLine: String { "\(method) \(target) \(protocolName)" }
+    public var hasBody: Bool { isChunked || (contentLength ?? 0) > 0 }
+}
+
+/// Both ends of the connection a request came on.
+public struct ConnectionInfo: Sendable {
+    public var remoteAddress: String
+    public var remotePort: Int
+    public var localAddress: String
+    public var localPort: Int
+    /// How many requests this connection carried before this one (Apache's %k).
+    public var keepAliveCount: Int
+
+    public init(remoteAddress: String = "127.0.0.1", remotePort: Int = 0, localAddress: String = "127.0.0.1",
+                localPort: Int = 80, keepAliveCount: Int = 0) {
+        self.remoteAddress = remoteAddress
+        self.remotePort = remotePort
+        self.localAddress = localAddress
+        self.localPort = localPort
+        self.keepAliveCount = keepAliveCount
+    }
+}

@@ -1,0 +1,60 @@
+import ServerConfig
+
+/// Everything the phases know about one request as it moves through the pipeline.
+/// Phases read and fill it in; nothing here touches a socket.
+public struct RequestContext: Sendable {
+    public let request: IncomingRequest
+    /// The decoded, normalized URL path now being served (changes on internal redirects).
+    public var path: String = "/"
+    /// The raw query string now being served, without `?`.
+    public var query: String?
+    /// The method now being served: an ErrorDocument redirect turns POST into GET.
+    public var method: String
+    /// The path of the request as it arrived, for `%U`.
+    public var originalPath: String?
+    public var originalQuery: String?
+
+    public var host: VirtualHost
+    /// The file the URL maps to (it may not exist), and the URL part past it.
+    public var filePath: String?
+    public var pathInfo: String = ""
+    public var fileStatus: FileStatus?
+    public var directoryConfig = DirectoryConfig()
+    /// The handler chosen for the request, lower-cased; nil for the default (static files).
+    public var handler: String?
+
+    /// Apache's `r->notes` (`%{name}n`) and `r->subprocess_env` (`%{VAR}e`).
+    public var notes: [String: String] = [:]
+    public var environment: [String: String] = [:]
+    /// Internal redirects so far (ErrorDocument, DirectoryIndex, and later rewrites).
+    public var redirectCount = 0
+
+    public init(request: IncomingRequest, host: VirtualHost) {
+        self.request = request
+        self.method = request.method
+        self.host = host
+    }
+
+    /// The body limit in force, once the per-directory config is known.
+    public var bodyLimit: Int64 { directoryConfig.effectiveLimitRequestBody }
+}
+
+/// What the pipeline needs from `stat`: kind, size, times, identity.
+public struct FileStatus: Sendable, Equatable {
+    public var isDirectory: Bool
+    public var isRegularFile: Bool
+    public var size: Int64
+    public var modificationSeconds: Int64
+    public var modificationMicroseconds: Int64
+    public var inode: UInt64
+
+    public init(isDirectory: Bool, isRegularFile: Bool, size: Int64, modificationSeconds: Int64,
+                modificationMicroseconds: Int64, inode: UInt64) {
+        self.isDirectory = isDirectory
+        self.isRegularFile = isRegularFile
+        self.size = size
+        self.modificationSeconds = modificationSeconds
+        self.modificationMicroseconds = modificationMicroseconds
+        self.inode = inode
+    }
+}

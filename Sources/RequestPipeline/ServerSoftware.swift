@@ -1,0 +1,20 @@
+import ServerConfig
+
+/// isapid's name and version, as the `Server` header, `-v` and signatures show them.
+public enum ServerSoftware {
+    public static let major = 0
+    public static let minor = 1
+    public static let patch = 0
+    public static var version: String { "\(major).\(minor).\(patch)" }
+
+    /// The `Server` header for `ServerTokens`.
+    public static func banner(_ tokens: ServerTokens) -> String {
+        switch tokens {
+        case .prod: return "isapid"
+        case .major: return "isapid/\(major)"
+        case .minor: return "isapid/\(major).\(minor)"
+        case .minimal: return "isapid/\(version)"
+        case .os, .full: return "isapid/\(version) (Linux)"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import ServerConfig
+
+extension Pipeline {
+    /// The default handler: a regular file with validators, conditionals and ranges; a
+    /// directory gets its slash (301) or its DirectoryIndex; nothing else is served.
+    func serveStaticFile(_ context: inout RequestContext) -> PhaseResult {
+        guard let filePath = context.filePath, let status = context.fileStatus, context.pathInfo.isEmpty else {
+            logger.info("File does not exist: \(context.filePath ?? context.path)\(context.pathInfo)",
+                        metadata: context.logMetadata(id: "IS00128"))
+            return .respond(errorResponse(404, &context))
+        }
+        if status.isDirectory { return serveDirectory(filePath, &context) }
+        guard status.isRegularFile else {
+            logger.error("Cannot serve \(filePath): not a regular file", metadata: context.logMetadata(id: "IS00132"))
+            return .respond(errorResponse(403, &context))
+        }
+        switch context.method {
+        case "GET", "HEAD": break
+        case "OPTIONS": return .respond(Response(status: 200, headers: ["Allow": "GET,HEAD,POST,OPTIONS"]))
+        default:
+            return .respond(errorResponse(405, &context, headers: ["Allow": "GET,HEAD,POST,OPTIONS"]))
+        }
+        return .respond(fileResponse(filePath, status, &context))
+    }
+
+    private func serveDirectory(_ directory: String, _ context: inout RequestContext) -> PhaseResult {
+        guard context.path.hasSuffix("/") else {
+            var location = URIPath.escape(context.path) + "/"
+            if let query = context.query { location += "?" + query }
+            return .respond(errorResponse(301, &context, location: selfURL(location, context)))
+        }
+        let names = context.directoryConfig.effectiveDirectoryIndex
+        for name in names {
+            let candidate = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            if let found = fileSystem.status(candidate), found.isRegularFile {
+                let target = context.path + name + (context.query.map { "?" + $0 } ?? "")
+                return .restart(target)
+            }
+        }
+        let indexes = names.joined(separator: ",")
+        logger.error("Cannot serve directory \(directory)/: No matching DirectoryIndex (\(indexes)) found, and server-generated directory index forbidden by Options directive",
+                     metadata: context.logMetadata(id: "IS01276"))
+        return .respond(errorResponse(403, &context))
+    }
+
+    private func fileResponse(_ path: String, _ status: FileStatus, _ context: inout RequestContext) -> Response {
+        let now = context.request.receivedAtMicroseconds
+        let etag = EntityTag.forFile(inode: status.inode, size: status.size, mtimeMicroseconds: status.modificationMicroseconds,
+                                     requestTimeMicroseconds: now)
+        var headers: HeaderFields = [
+            "Last-Modified": HTTPDate.format(status.modificationSeconds),
+            "ETag": etag.headerValue,
+            "Accept-Ranges": "bytes",
+        ]
+        let request = context.request.headers
+        switch ConditionalRequest.evaluate(
+            method: context.method, ifMatch: request["If-Match"], ifNoneMatch: request["If-None-Match"],
+            ifModifiedSince: request["If-Modified-Since"], ifUnmodifiedSince: request["If-Unmodified-Since"],
+            etag: etag, lastModified: status.modificationSeconds, now: now / 1_000_000)
+        {
+        case .notModified:
+            headers.remove("Accept-Ranges")
+            return Response(status: 304, headers: headers)
+        case .preconditionFailed:
+            return errorResponse(412, &context)
+        case .proceed:
+            break
+        }
+        let contentType = mediaType(for: path, context)
+        let range = ByteRange.evaluate(
+            rangeHeader: context.method == "GET" ? request["Range"] : nil, ifRange: request["If-Range"],
+            size: status.size, etag: etag, lastModified: status.modificationSeconds)
+        switch range {
+        case .full:
+            if let contentType { headers.set("Content-Type", contentType) }
+            return Response(status: 200, headers: headers, body: .file(path: path, segments: [.slice(offset: 0, length: status.size)]))
+        case .partial(let offset, let length):
+            if let contentType { headers.set("Content-Type", contentType) }
+            headers.set("Content-Range", ByteRange.contentRange(ByteSpan(offset: offset, length: length), size: status.size))
+            return Response(status: 206, headers: headers, body: .file(path: path, segments: [.slice(offset: offset, length: length)]))
+        case .multiple(let spans):
+            let multipart = MultipartByteranges(spans: spans, contentType: contentType, size: status.size)
+            headers.set("Content-Type", multipart.contentType)
+            return Response(status: 206, headers: headers, body: .file(path: path, segments: multipart.segments))
+        case .unsatisfiable:
+            return errorResponse(416, &context, headers: ["Content-Range": ByteRange.unsatisfiedContentRange(size: status.size)])
+        }
+    }
+
+    /// mod_mime's media type: ForceType, else AddType or TypesConfig by extension (the
+    /// last extension that maps wins), with AddDefaultCharset for text/plain and text/html.
+    func mediaType(for path: String, _ context: RequestContext) -> String? {
+        let config = context.directoryConfig
+        var type: String?
+        if let forced = config.forceType, !forced.isEmpty {
+            type = forced
+        } else if let name = path.split(separator: "/").last {
+            for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
+                let key = ext.lowercased()
+                if let added = config.typesByExtension[key] {
+                    if let added { type = added }
+                } else if let known = configuration.mimeTypes[key] {
+                    type = known
+                }
+            }
+        }
+        if let base = type, base == "text/plain" || base == "text/html", let charset = config.addDefaultCharset ?? nil {
+            return "\(base); charset=\(charset)"
+        }
+        return type
+    }
+}

@@ -1,0 +1,110 @@
+/// Phase 1's pure part: turning a request-target into a safe, decoded URL path.
+public enum URIPath {
+    public enum Failure: Error, Equatable {
+        /// Malformed target or `..` above the root: 400.
+        case badRequest(String)
+        /// `%2F` or `%00` in the path, which Apache refuses with 404 (AllowEncodedSlashes Off).
+        case notFound(String)
+    }
+
+    /// Splits a request-target into its raw path and raw query (without `?`).
+    /// Absolute-form targets (`http://host/path`) give their path.
+    public static func split(target: String) -> (path: Substring, query: Substring?)? {
+        var rest = Substring(target)
+        if !rest.hasPrefix("/") {
+            guard let scheme = rest.range(of: "://"), rest[..<scheme.lowerBound].allSatisfy({ $0.isLetter }) else {
+                return target == "*" ? ("*", nil) : nil
+            }
+            rest = rest[scheme.upperBound...]
+            rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
+        }
+        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
+        guard let question = rest.firstIndex(of: "?") else { return (rest, nil) }
+        return (rest[..<question], rest[rest.index(after: question)...])
+    }
+
+    /// Percent-decodes a path and removes dot-segments and repeated slashes, refusing
+    /// every spelling that would climb above the root.
+    public static func normalize(_ rawPath: Substring) -> Result<String, Failure> {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(rawPath.utf8.count)
+        var iterator = rawPath.utf8.makeIterator()
+        while let byte = iterator.next() {
+            if byte == UInt8(ascii: "%") {
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
+                    return .failure(.badRequest("invalid percent-encoding in \(rawPath)"))
+                }
+                let decoded = high << 4 | low
+                if decoded == 0 || decoded == UInt8(ascii: "/") {
+                    return .failure(.notFound("encoded '/' or NUL in \(rawPath)"))
+                }
+                bytes.append(decoded)
+            } else if byte == 0 {
+                return .failure(.badRequest("NUL in path"))
+            } else {
+                bytes.append(byte)
+            }
+        }
+        guard bytes.first == UInt8(ascii: "/") else { return .failure(.badRequest("path does not start with '/'")) }
+        // Dot-segment removal over segments (RFC 3986 §5.2.4), with `//` merged.
+        var segments: [ArraySlice<UInt8>] = []
+        let endsWithSlash = bytes.last == UInt8(ascii: "/")
+        var trailingSlash = endsWithSlash
+        for segment in bytes.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            if segment.elementsEqual([UInt8(ascii: ".")]) {
+                trailingSlash = true
+                continue
+            }
+            if segment.elementsEqual([UInt8(ascii: "."), UInt8(ascii: ".")]) {
+                guard !segments.isEmpty else { return .failure(.badRequest("path climbs above the root: \(rawPath)")) }
+                segments.removeLast()
+                trailingSlash = true
+                continue
+            }
+            segments.append(segment)
+            trailingSlash = endsWithSlash
+        }
+        var result: [UInt8] = [UInt8(ascii: "/")]
+        for (index, segment) in segments.enumerated() {
+            if index > 0 { result.append(UInt8(ascii: "/")) }
+            result += segment
+        }
+        if trailingSlash && !segments.isEmpty { result.append(UInt8(ascii: "/")) }
+        return .success(String(decoding: result, as: UTF8.self))
+    }
+
+    /// Percent-encodes a path for a `Location` header, keeping `/` and unreserved characters.
+    public static func escape(_ path: String) -> String {
+        var out = ""
+        for byte in path.utf8 {
+            if isUnreserved(byte) || byte == UInt8(ascii: "/") || byte == UInt8(ascii: ":") || byte == UInt8(ascii: "@")
+                || byte == UInt8(ascii: "!") || byte == UInt8(ascii: "$") || byte == UInt8(ascii: "&")
+                || byte == UInt8(ascii: "'") || byte == UInt8(ascii: "(") || byte == UInt8(ascii: ")")
+                || byte == UInt8(ascii: "*") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: ",")
+                || byte == UInt8(ascii: ";") || byte == UInt8(ascii: "=") {
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            } else {
+                out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            }
+        }
+        return out
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case 0x30...0x39: return byte - 0x30
+        case 0x41...0x46: return byte - 0x41 + 10
+        case 0x61...0x66: return byte - 0x61 + 10
+        default: return nil
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

@@ -1,0 +1,119 @@
+/// Per-directory settings: what `<Directory>`, `<Files>`, `<Location>` and the server or
+/// virtual-host level may set for the requests they cover.
+///
+/// Every field is optional or additive so that merging child-over-parent can tell "not
+/// set here" from "set to the default", the way Apache's per-dir merge functions do.
+public struct DirectoryConfig: Sendable, Equatable {
+    public var options: OptionsSetting?
+    public var allowOverride: Set<Override>?
+    public var allowOverrideList: Set<String>?
+    public var access: AccessPolicy?
+    /// mod_mime `AddHandler`/`RemoveHandler`, by lower-cased extension without the dot;
+    /// a nil value records a `RemoveHandler` so it also removes the parent's mapping.
+    public var handlersByExtension: [String: String?] = [:]
+    /// mod_mime `AddType`/`RemoveType`, same shape as handlers.
+    public var typesByExtension: [String: String?] = [:]
+    /// `SetHandler`: a handler name, or `.none` for `SetHandler None`.
+    public var setHandler: SetHandlerValue?
+    public var forceType: String?
+    public var directoryIndex: [String]?
+    public var errorDocuments: [Int: ErrorDocument] = [:]
+    public var limitRequestBody: Int64?
+    public var addDefaultCharset: String??
+    public var redirects: [RedirectRule]?
+
+    public init() {}
+
+    /// Apache's merge: what the child sets wins, the rest comes from the parent.
+    public func merged(over parent: DirectoryConfig) -> DirectoryConfig {
+        var result = parent
+        if let options { result.options = options.applied(to: parent.options) }
+        if let allowOverride { result.allowOverride = allowOverride }
+        if let allowOverrideList { result.allowOverrideList = allowOverrideList }
+        if let access { result.access = access }
+        result.handlersByExtension.merge(handlersByExtension) { _, child in child }
+        result.typesByExtension.merge(typesByExtension) { _, child in child }
+        if let setHandler { result.setHandler = setHandler }
+        if let forceType { result.forceType = forceType }
+        if let directoryIndex { result.directoryIndex = directoryIndex }
+        result.errorDocuments.merge(errorDocuments) { _, child in child }
+        if let limitRequestBody { result.limitRequestBody = limitRequestBody }
+        if let addDefaultCharset { result.addDefaultCharset = addDefaultCharset }
+        if let redirects { result.redirects = (parent.redirects ?? []) + redirects }
+        return result
+    }
+
+    /// The options in force once every level has been merged (Apache's default is FollowSymLinks).
+    public var effectiveOptions: Set<Option> { options?.resolved(base: [.followSymLinks]) ?? [.followSymLinks] }
+    public var effectiveAllowOverride: Set<Override> { allowOverride ?? [] }
+    public var effectiveDirectoryIndex: [String] { directoryIndex ?? ["index.html"] }
+    public var effectiveLimitRequestBody: Int64 { limitRequestBody ?? 1_073_741_824 }
+}
+
+/// `SetHandler` either names a handler or turns handlers off for the scope.
+public enum SetHandlerValue: Sendable, Equatable {
+    case handler(String)
+    case none
+}
+
+/// The words of the `Options` directive.
+public enum Option: String, Sendable, CaseIterable, Hashable {
+    case execCGI = "ExecCGI"
+    case followSymLinks = "FollowSymLinks"
+    case symLinksIfOwnerMatch = "SymLinksIfOwnerMatch"
+    case includes = "Includes"
+    case includesNOEXEC = "IncludesNOEXEC"
+    case indexes = "Indexes"
+    case multiViews = "MultiViews"
+
+    /// `Options All` is everything but MultiViews, as in Apache 2.4.
+    public static let all: Set<Option> = Set(allCases).subtracting([.multiViews])
+}
+
+/// An `Options` line: an absolute set, or `+`/`-` changes to the parent's set.
+public struct OptionsSetting: Sendable, Equatable {
+    public var absolute: Set<Option>?
+    public var added: Set<Option> = []
+    public var removed: Set<Option> = []
+
+    public init(absolute: Set<Option>? = nil, added: Set<Option> = [], removed: Set<Option> = []) {
+        self.absolute = absolute
+        self.added = added
+        self.removed = removed
+    }
+
+    func resolved(base: Set<Option>) -> Set<Option> {
+        (absolute ?? base).union(added).subtracting(removed)
+    }
+
+    /// Folding a child's setting onto the parent's keeps the result absolute once any level was.
+    func applied(to parent: OptionsSetting?) -> OptionsSetting {
+        if absolute != nil { return self }
+        guard let parent else { return self }
+        if let parentAbsolute = parent.absolute {
+            return OptionsSetting(absolute: resolved(base: parentAbsolute.union(parent.added).subtracting(parent.removed)))
+        }
+        return OptionsSetting(
+            absolute: nil,
+            added: parent.added.subtracting(removed).union(added),
+            removed: parent.removed.subtracting(added).union(removed))
+    }
+}
+
+/// The classes of `AllowOverride`.
+public enum Override: String, Sendable, CaseIterable, Hashable {
+    case authConfig = "AuthConfig"
+    case fileInfo = "FileInfo"
+    case indexes = "Indexes"
+    case limit = "Limit"
+    case options = "Options"
+}
+
+/// `ErrorDocument`: a message, a local URL (internal redirect) or a remote URL (302).
+public enum ErrorDocument: Sendable, Equatable {
+    case text(String)
+    case localURL(String)
+    case remoteURL(String)
+    /// `ErrorDocument 404 default`: back to the built-in page.
+    case builtIn
+}

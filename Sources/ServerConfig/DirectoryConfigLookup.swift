@@ -1,0 +1,72 @@
+extension VirtualHost {
+    /// The per-directory configuration in force for a request, merged the way Apache
+    /// merges it: the host's defaults, then `<Directory>` sections by depth and
+    /// `<DirectoryMatch>`, then `<Files>`/`<FilesMatch>` (those nested in a matched
+    /// `<Directory>` after the host's own), then `<Location>`/`<LocationMatch>`.
+    ///
+    /// - Parameters:
+    ///   - filePath: the mapped filesystem path, or nil when the URL maps to no file.
+    ///   - isDirectory: whether `filePath` names a directory.
+    ///   - urlPath: the decoded URL path, for `<Location>`.
+    public func directoryConfig(filePath: String?, isDirectory: Bool, urlPath: String) -> DirectoryConfig {
+        var config = defaults
+        var fileSectionsInScope = fileSections
+        if let filePath {
+            let directory: String
+            let fileName: Substring
+            if isDirectory {
+                directory = filePath.hasSuffix("/") ? filePath : filePath + "/"
+                fileName = filePath.split(separator: "/").last ?? ""
+            } else {
+                let slash = filePath.lastIndex(of: "/") ?? filePath.startIndex
+                directory = String(filePath[...slash])
+                fileName = filePath[filePath.index(after: slash)...]
+            }
+            for section in directorySections where section.matchesDirectory(directory) {
+                config = section.config.merged(over: config)
+                fileSectionsInScope += section.nestedFiles
+            }
+            let name = String(fileName)
+            for section in fileSectionsInScope where section.matchesFileName(name) {
+                config = section.config.merged(over: config)
+            }
+        }
+        for section in locationSections where section.matchesURLPath(urlPath) {
+            config = section.config.merged(over: config)
+        }
+        return config
+    }
+}
+
+extension ServerConfiguration {
+    /// Apache's virtual-host selection: the hosts whose address matches the connection's
+    /// local address and port (exact IPs before wildcards), then the first of those whose
+    /// ServerName or ServerAlias matches the Host header, else the first of those; the
+    /// main server when no `<VirtualHost>` matches the address.
+    public func virtualHost(localAddress: String, localPort: Int, hostHeader: String?) -> VirtualHost {
+        func portMatches(_ address: HostAddress) -> Bool { address.port == nil || address.port == localPort }
+        let local = IPAddress(localAddress)
+        let exact = virtualHosts.filter { host in
+            host.addresses.contains { !$0.isWildcard && portMatches($0) && IPAddress($0.host).map { $0 == local } == true }
+        }
+        let candidates = exact.isEmpty
+            ? virtualHosts.filter { $0.addresses.contains { $0.isWildcard && portMatches($0) } }
+            : exact
+        guard let first = candidates.first else { return mainHost }
+        guard let hostHeader, let name = Self.hostName(fromHostHeader: hostHeader) else { return first }
+        return candidates.first { $0.answers(to: name) } ?? first
+    }
+
+    /// The host part of a Host header, without port, brackets or a trailing dot.
+    public static func hostName(fromHostHeader header: String) -> String? {
+        var host = Substring(header)
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            host = host[host.index(after: host.startIndex)..<close]
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        if host.hasSuffix(".") { host = host.dropLast() }
+        return host.isEmpty ? nil : String(host)
+    }
+}

@@ -1,0 +1,89 @@
+/// The compiled, immutable configuration the daemon serves with. A reload builds a new
+/// one beside the old and swaps it in only when it is valid.
+public struct ServerConfiguration: Sendable {
+    public var serverRoot: String
+    /// The main configuration file, as given to the daemon.
+    public var configFile: String
+    public var listeners: [ListenAddress] = []
+    /// The main server: the fallback for requests no `<VirtualHost>` takes, and the
+    /// source of every setting a virtual host leaves unset.
+    public var mainHost = VirtualHost()
+    /// Virtual hosts in configuration order, already merged with the main server.
+    public var virtualHosts: [VirtualHost] = []
+
+    public var timeoutSeconds: Int = 60
+    public var keepAlive: Bool = true
+    public var keepAliveTimeoutSeconds: Double = 5
+    public var maxKeepAliveRequests: Int = 100
+    public var limitRequestFields: Int = 100
+    public var limitRequestFieldSize: Int = 8190
+    public var limitRequestLine: Int = 8190
+    public var serverTokens: ServerTokens = .full
+    public var serverSignature: Bool = false
+    /// `ThreadsPerChild`: the size of the pool that runs blocking handlers (extensions).
+    public var threadsPerChild: Int = 64
+    /// `MaxConnections`: open client connections beyond this are refused at accept.
+    public var maxConnections: Int = 10_000
+    public var gracefulShutdownTimeoutSeconds: Double = 10
+    public var pidFile: String?
+
+    /// `ErrorLog`: an absolute path, or nil for standard error.
+    public var errorLog: String?
+    public var logLevel = LogLevelSetting()
+    /// `LogFormat` nicknames.
+    public var logFormats: [String: String] = [
+        "common": #"%h %l %u %t "%r" %>s %b"#,
+        "combined": #"%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i""#,
+        "vhost_combined": #"%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i""#,
+        "referer": #"%{Referer}i -> %U"#,
+        "agent": #"%{User-agent}i"#,
+    ]
+    /// mod_mime's `TypesConfig` file, read at load: lower-cased extension to media type.
+    public var mimeTypes: [String: String] = [:]
+    /// Non-fatal findings (an undefined `${VAR}`, an ignored directive) to log at start.
+    public var warnings: [ConfigError] = []
+
+    public init(serverRoot: String, configFile: String) {
+        self.serverRoot = serverRoot
+        self.configFile = configFile
+    }
+
+    /// Every host that can answer a request: the main server first, then the virtual hosts.
+    public var allHosts: [VirtualHost] { [mainHost] + virtualHosts }
+}
+
+/// `ServerTokens`: how much the `Server` header says.
+public enum ServerTokens: String, Sendable, CaseIterable {
+    case prod = "Prod"
+    case major = "Major"
+    case minor = "Minor"
+    case minimal = "Minimal"
+    case os = "OS"
+    case full = "Full"
+}
+
+/// Apache's log levels, most severe first.
+public enum ApacheLogLevel: Int, Sendable, Comparable, CaseIterable {
+    case emerg, alert, crit, error, warn, notice, info, debug
+    case trace1, trace2, trace3, trace4, trace5, trace6, trace7, trace8
+
+    public init?(name: String) {
+        guard let level = Self.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
+        self = level
+    }
+
+    public var name: String { String(describing: self) }
+
+    public static func < (lhs: ApacheLogLevel, rhs: ApacheLogLevel) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// `LogLevel warn isapi:debug`: a default level and per-module overrides.
+public struct LogLevelSetting: Sendable, Equatable {
+    public var level: ApacheLogLevel = .warn
+    public var moduleLevels: [String: ApacheLogLevel] = [:]
+
+    public init() {}
+
+    /// The level in force for a module (`core`, `isapi`, `rewrite`, ...).
+    public func level(for module: String) -> ApacheLogLevel { moduleLevels[module] ?? level }
+}

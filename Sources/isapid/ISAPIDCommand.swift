@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import HTTPDaemon
+import RequestPipeline
+import struct ServerConfig.ConfigError
+import struct ServerConfig.ConfigLoadOptions
+import enum ServerConfig.ConfigLoader
+import struct ServerConfig.ServerConfiguration
+
+/// `isapid`: Apache httpd's command line, for a server that hosts ISAPI extensions.
+@main
+struct ISAPIDCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "isapid",
+        abstract: "An HTTP/1.1 server that hosts ISAPI 2.0 extensions, configured like Apache httpd.",
+        discussion: """
+            isapid runs in the foreground. SIGHUP reloads the configuration (an invalid one is \
+            logged and the running one kept); SIGTERM or SIGINT stop gracefully.
+            """)
+
+    @Option(name: .customShort("f"), help: ArgumentHelp("The configuration file (relative to ServerRoot).", valueName: "file"))
+    var configFile: String = "conf/httpd.conf"
+
+    @Option(name: .customShort("d"), help: ArgumentHelp("The initial ServerRoot (default: the current directory).", valueName: "directory"))
+    var serverRoot: String?
+
+    @Option(name: .customShort("C"), help: ArgumentHelp("A directive processed before reading the config file.", valueName: "directive"))
+    var preDirectives: [String] = []
+
+    @Option(name: .customShort("c"), help: ArgumentHelp("A directive processed after reading the config file.", valueName: "directive"))
+    var postDirectives: [String] = []
+
+    @Option(name: .customShort("D"), help: ArgumentHelp("Define a name for <IfDefine> and ${NAME}.", valueName: "name"))
+    var defines: [String] = []
+
+    @Flag(name: .customShort("t"), help: "Check the configuration: prints Syntax OK, or FILE:LINE: message and exits 1.")
+    var configTest = false
+
+    @Flag(name: .customShort("v"), help: "Show the version and exit.")
+    var showVersion = false
+
+    func run() throws {
+        if showVersion {
+            print("Server version: isapid/\(ServerSoftware.version) (Linux)")
+            return
+        }
+        let options = ConfigLoadOptions(
+            configFile: configFile, serverRoot: serverRoot ?? FileManager.default.currentDirectoryPath,
+            defines: defines, preDirectives: preDirectives, postDirectives: postDirectives)
+        let configuration: ServerConfiguration
+        switch Self.load(options) {
+        case .success(let loaded): configuration = loaded
+        case .failure(let error):
+            Self.printError(error.description)
+            throw ExitCode(1)
+        }
+        for warning in configuration.warnings { Self.printError("warning: \(warning.description)") }
+        if configTest {
+            print("Syntax OK")
+            return
+        }
+        do {
+            let daemon = try Daemon(options: options, configuration: configuration)
+            try daemon.run()
+        } catch {
+            Self.printError("isapid: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    /// Loads and checks the configuration as `-t` and start-up see it.
+    static func load(_ options: ConfigLoadOptions) -> Result<ServerConfiguration, ConfigError> {
+        Result { () throws(ConfigError) -> ServerConfiguration in
+            let configuration = try ConfigLoader.load(options)
+            try Daemon.validate(configuration)
+            return configuration
+        }
+    }
+
+    static func printError(_ message: String) {
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+    }
+}
