@@ -7,6 +7,11 @@ public enum PhaseResult: Sendable {
     case next
     case restart(String)
     case respond(Response)
+
+    var isNext: Bool {
+        if case .next = self { return true }
+        return false
+    }
 }
 
 /// A handler named by `SetHandler` / `AddHandler` (the static-file handler is built in).
@@ -83,10 +88,8 @@ public struct Pipeline: Sendable {
     }
 
     private func runOnce(_ context: inout RequestContext) -> PhaseResult {
-        for phase in [mapToStorage, checkAccess] {
-            let result = phase(&context)
-            guard case .next = result else { return result }
-        }
+        if case let result = mapToStorage(&context), !result.isNext { return result }
+        if case let result = checkAccess(&context), !result.isNext { return result }
         return runHandler(&context)
     }
 

@@ -33,7 +33,8 @@ extension Pipeline {
         for name in names {
             let candidate = directory.hasSuffix("/") ? directory + name : directory + "/" + name
             if let found = fileSystem.status(candidate), found.isRegularFile {
-                let target = context.path + name + (context.query.map { "?" + $0 } ?? "")
+                // The restart takes a URL: the decoded path is escaped again, as mod_dir does.
+                let target = URIPath.escape(context.path) + name + (context.query.map { "?" + $0 } ?? "")
                 return .restart(target)
             }
         }
@@ -97,8 +98,9 @@ extension Pipeline {
         } else if let name = path.split(separator: "/").last {
             for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
                 let key = ext.lowercased()
-                if let added = config.typesByExtension[key] {
-                    if let added { type = added }
+                // AddType wins; RemoveType (a nil entry) falls back to TypesConfig, as in mod_mime.
+                if let added = config.typesByExtension[key] ?? nil {
+                    type = added
                 } else if let known = configuration.mimeTypes[key] {
                     type = known
                 }

@@ -16,7 +16,9 @@ public enum URIPath {
                 return target == "*" ? ("*", nil) : nil
             }
             rest = rest[scheme.upperBound...]
-            rest = rest.firstIndex(of: "/").map { rest[$0...] } ?? "/"
+            // The authority ends at the first `/`, `?` or `#` (RFC 3986 §3.2); an empty path is `/`.
+            let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+            rest = rest[end...].hasPrefix("/") ? rest[end...] : Substring("/" + rest[end...])
         }
         if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
         guard let question = rest.firstIndex(of: "?") else { return (rest, nil) }

@@ -28,13 +28,13 @@ extension Pipeline {
         return .next
     }
 
-    /// With FollowSymLinks off, every component below the document root must be a real
-    /// file or directory (or, with SymLinksIfOwnerMatch, a link owned by its target's owner).
+    /// With FollowSymLinks off, every component below the document root (or the Alias
+    /// target the file was mapped under) must be a real file or directory (or, with
+    /// SymLinksIfOwnerMatch, a link owned by its target's owner).
     private func forbiddenSymlink(_ filePath: String, _ context: RequestContext) -> String? {
         let options = context.directoryConfig.effectiveOptions
         if options.contains(.followSymLinks) { return nil }
-        let root = context.host.documentRoot ?? "/"
-        guard filePath.hasPrefix(root) else { return nil }
+        guard let root = storageBase(of: filePath, context) else { return nil }
         var current = root
         for component in filePath.dropFirst(root.count).split(separator: "/") {
             current += current.hasSuffix("/") ? String(component) : "/" + component
@@ -45,5 +45,23 @@ extension Pipeline {
             return current
         }
         return nil
+    }
+
+    /// The deepest of the document root and the Alias/AliasMatch targets (up to their
+    /// first `$`) that contains the file on a segment boundary.
+    private func storageBase(of filePath: String, _ context: RequestContext) -> String? {
+        var bases = context.host.documentRoot.map { [$0] } ?? ["/"]
+        for alias in context.host.aliases {
+            switch alias.match {
+            case .prefix: bases.append(alias.target)
+            case .regex:
+                let literal = alias.target.prefix { $0 != "$" }
+                if let slash = literal.lastIndex(of: "/") { bases.append(String(literal[...slash])) }
+            }
+        }
+        return bases
+            .map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            .filter { $0 == "/" || filePath == $0 || filePath.hasPrefix($0 + "/") }
+            .max { $0.count < $1.count }
     }
 }

@@ -22,7 +22,7 @@ extension Pipeline {
             if mapped != nil { break }
         }
         let root = context.host.documentRoot ?? configuration.serverRoot + "/htdocs"
-        let fullPath = mapped ?? Self.join(root, Substring(path))
+        let fullPath = mapped.map(Self.removeDotSegments) ?? Self.join(root, Substring(path))
         locateFile(fullPath, under: mapped == nil ? root : nil, &context)
 
         context.directoryConfig = context.host.directoryConfig(
@@ -48,7 +48,7 @@ extension Pipeline {
         }
         context.fileStatus = nil
         var candidate = Substring(fullPath)
-        while let slash = candidate.dropLast().lastIndex(of: "/") {
+        while let slash = candidate.lastIndex(of: "/") {
             candidate = candidate[..<slash]
             if let root, candidate.count < root.count { return }
             guard !candidate.isEmpty, let status = fileSystem.status(String(candidate)) else { continue }
@@ -71,7 +71,7 @@ extension Pipeline {
                 target = rule.target.map { Self.join($0, Substring(URIPath.escape(String(rest)))) }
             case .regex(let regex):
                 guard let match = regex.firstMatch(in: context.path) else { continue }
-                target = rule.target.map { Self.substitute($0, match: match) }
+                target = rule.target.map { Self.escapeRedirectTarget(Self.substitute($0, match: match)) }
             }
             guard var location = target else { return errorResponse(rule.status, &context) }
             if let query = context.query, !location.contains("?") { location += "?" + query }
@@ -90,6 +90,30 @@ extension Pipeline {
             }
             ?? "\(context.request.connection.localAddress):\(context.request.connection.localPort)"
         return "http://\(host)\(pathAndQuery)"
+    }
+
+    /// mod_alias escapes a RedirectMatch result, whose captures come from the decoded
+    /// path: its path part is escaped again, its query and fragment are kept as written.
+    static func escapeRedirectTarget(_ target: String) -> String {
+        let end = target.firstIndex { $0 == "?" || $0 == "#" } ?? target.endIndex
+        return URIPath.escape(String(target[..<end])) + target[end...]
+    }
+
+    /// An absolute file path without `.`/`..` segments or repeated slashes, as Apache's
+    /// directory walk makes `r->filename`: an AliasMatch capture (or an Alias target) may
+    /// contain `..`, and `<Directory>` sections must match where the file really is.
+    static func removeDotSegments(_ path: String) -> String {
+        guard path.hasPrefix("/") else { return path }
+        var parts: [Substring] = []
+        for part in path.split(separator: "/") where part != "." {
+            if part == ".." {
+                if !parts.isEmpty { parts.removeLast() }
+            } else {
+                parts.append(part)
+            }
+        }
+        let cleaned = "/" + parts.joined(separator: "/")
+        return path.hasSuffix("/") && !parts.isEmpty ? cleaned + "/" : cleaned
     }
 
     static func join(_ base: String, _ rest: Substring) -> String {

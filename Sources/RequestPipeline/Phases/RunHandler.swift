@@ -12,7 +12,8 @@ extension Pipeline {
         guard let filePath = context.filePath, let name = filePath.split(separator: "/").last else { return nil }
         var handler: String?
         for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
-            if let mapped = context.directoryConfig.handlersByExtension[ext.lowercased()] { handler = mapped }
+            // A nil entry is a RemoveHandler: that extension no longer maps, it does not reset the choice.
+            if let mapped = context.directoryConfig.handlersByExtension[ext.lowercased()], let mapped { handler = mapped }
         }
         return handler
     }
