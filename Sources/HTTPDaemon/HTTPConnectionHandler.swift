@@ -63,6 +63,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        // After close, the decoder may still hand over requests already buffered: drop them.
+        guard context.channel.isActive else { return }
         let part = unwrapInboundIn(data)
         // A pipelined request waits until the one before it is answered; the body and
         // end of the current request are handled at once.
@@ -155,7 +157,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if request.hasBody {
             if (200..<400).contains(response.status) {
                 // Read (and discard) the body before answering, so the next request starts clean.
-                if expectation?.lowercased() == "100-continue" {
+                if expectation?.lowercased() == "100-continue", head.version.minor >= 1 {
                     context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
                                           promise: nil)
                 }
@@ -175,6 +177,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     private func write(context: ChannelHandlerContext) {
         guard var current = exchange, !current.startedWriting else { return }
         current.startedWriting = true
+        // A stop began while this request was read: its answer is the connection's last.
+        if closing { current.keepAlive = false }
         exchange = current
         let response = current.response
         let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"
@@ -197,7 +201,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         } else {
             headers.add(name: "Connection", value: "close")
         }
-        let status = HTTPResponseStatus(statusCode: response.status, reasonPhrase: StatusText.reason(response.status))
+        // `.custom`: `init(statusCode:reasonPhrase:)` drops the phrase for codes NIO knows (413).
+        let status = HTTPResponseStatus.custom(code: UInt(response.status), reasonPhrase: StatusText.reason(response.status))
         let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
 
         var bodyParts: [IOData] = []
@@ -298,6 +303,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Errors, timeouts, closing
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        // An incomplete request seen at EOF, after the connection closed: nobody to answer.
+        guard context.channel.isActive else { return }
         guard let requestError = error as? HTTPRequestError else {
             close(context: context)
             return
@@ -337,9 +344,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         if event is ShutdownRequested {
-            // Idle connections close now; busy ones after their answer.
+            // Idle connections close now; busy ones (a head partly read counts) after their answer.
             closing = true
-            if exchange == nil { close(context: context) }
+            if exchange == nil && timerKind != .readingHead { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -25,7 +25,10 @@ final class ServingState: Sendable {
         self.configuration = configuration
         errorLog = try logFiles.writer(for: configuration.errorLog)
         logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
-        pipeline = Pipeline(configuration: configuration, handlers: handlers, logger: logger)
+        let errorLog = errorLog
+        pipeline = Pipeline(configuration: configuration, handlers: handlers, logger: logger) { module in
+            Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
+        }
         var accessLogs: [Int: [AccessLogTarget]] = [:]
         for host in configuration.allHosts {
             accessLogs[host.id] = try host.customLogs.map { spec in

@@ -36,17 +36,24 @@ public struct Pipeline: Sendable {
     public let configuration: ServerConfiguration
     public let fileSystem: any FileSystem
     public let handlers: [String: any RequestHandler]
+    /// The `core` module's error log.
     public let logger: Logger
+    /// mod_authz_core's error log (`LogLevel authz_core:...`), for access denials.
+    public let authzLogger: Logger
 
     /// Apache's LimitInternalRecursion default.
     public static let maxInternalRedirects = 10
 
+    /// - Parameter moduleLogger: the error log of a module by Apache's name (`core`,
+    ///   `authz_core`), so that `LogLevel` can be set per module; by default `logger` serves all.
     public init(configuration: ServerConfiguration, fileSystem: any FileSystem = LocalFileSystem(),
-                handlers: [String: any RequestHandler] = [:], logger: Logger) {
+                handlers: [String: any RequestHandler] = [:], logger: Logger,
+                moduleLogger: ((String) -> Logger)? = nil) {
         self.configuration = configuration
         self.fileSystem = fileSystem
         self.handlers = handlers
         self.logger = logger
+        self.authzLogger = moduleLogger?("authz_core") ?? logger
     }
 
     /// Runs phases 1 to 7 for a request and returns its context and answer.

@@ -11,12 +11,12 @@ extension Pipeline {
     func checkAccess(_ context: inout RequestContext) -> PhaseResult {
         if let filePath = context.filePath,
            let name = filePath.split(separator: "/").last, Self.isProtectedFileName(name) {
-            logger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))
+            authzLogger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))
             return .respond(errorResponse(403, &context))
         }
         if let policy = context.directoryConfig.access,
            !policy.grants(remoteAddress: context.request.connection.remoteAddress, method: context.method) {
-            logger.error("client denied by server configuration: \(context.filePath ?? context.path)",
+            authzLogger.error("client denied by server configuration: \(context.filePath ?? context.path)",
                          metadata: context.logMetadata(id: "IS01630"))
             return .respond(errorResponse(403, &context))
         }

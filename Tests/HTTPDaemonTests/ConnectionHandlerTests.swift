@@ -1,0 +1,649 @@
+import Foundation
+import NIOCore
+import NIOEmbedded
+import NIOHTTP1
+import RequestPipeline
+import ServerConfig
+import Testing
+
+@testable import HTTPDaemon
+
+private let host = "Host: www.example.test\r\n"
+private let serverBanner = "isapid/\(ServerSoftware.version) (Linux)"
+
+private func get(_ path: String, _ extra: String = "", version: String = "1.1") -> String {
+    "GET \(path) HTTP/\(version)\r\n\(host)\(extra)\r\n"
+}
+
+/// Apache's built-in 404 page.
+private let notFoundPage = """
+    <!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+    <html><head>
+    <title>404 Not Found</title>
+    </head><body>
+    <h1>Not Found</h1>
+    <p>The requested URL was not found on this server.<br />
+    </p>
+    </body></html>
+
+    """
+
+/// A whole file of `ConnectionHarness.smallText`, sent as one region.
+private let smallFileBody: [WireChunk] = [.file(readerIndex: 0, endIndex: ConnectionHarness.smallText.utf8.count)]
+
+@Suite struct ConnectionHandlerTests {
+    // MARK: Responses
+
+    @Test func getSmallFile() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/small.txt"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.headerNames == ["Date", "Server", "Last-Modified", "ETag", "Accept-Ranges", "Content-Type",
+                                         "Content-Length", "Keep-Alive"])
+        #expect(response.header("Date")?.hasSuffix(" GMT") == true)
+        #expect(response.header("Server") == serverBanner)
+        #expect(response.header("Last-Modified") == ConnectionHarness.mtimeHTTPDate)
+        let etag = try #require(response.header("ETag"))
+        #expect(etag.hasPrefix("\"") && etag.hasSuffix("\"") && etag.count > 2, "a strong ETag: \(etag)")
+        #expect(response.header("Accept-Ranges") == "bytes")
+        #expect(response.header("Content-Type") == "text/plain")
+        #expect(response.header("Content-Length") == "13")
+        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(response.header("Connection") == nil)
+        #expect(response.body == smallFileBody)
+        #expect(try connection.hasNoOutput)
+        #expect(connection.isOpen)
+    }
+
+    @Test func directoryIndexIsServedThroughItsInternalRedirect() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Content-Type") == "text/html")
+        #expect(response.body == [.file(readerIndex: 0, endIndex: ConnectionHarness.indexHTML.utf8.count)])
+    }
+
+    @Test func notFoundPageIsSentAsBytes() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/missing.html"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(response.headerNames == ["Date", "Server", "Content-Type", "Content-Length", "Keep-Alive"])
+        #expect(response.header("Content-Type") == "text/html; charset=iso-8859-1")
+        #expect(response.header("Content-Length") == String(notFoundPage.utf8.count))
+        #expect(response.body.count == 1)
+        #expect(response.bodyText == notFoundPage)
+        #expect(try connection.hasNoOutput)
+        // A 404 does not end the connection.
+        #expect(connection.isOpen)
+        try connection.send(get("/small.txt"))
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 200 OK")
+    }
+
+    @Test func headHasContentLengthButNoBody() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("HEAD /small.txt HTTP/1.1\r\n\(host)\r\n")
+        let response = try connection.readResponse(bodyless: true)
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Content-Length") == "13")
+        #expect(response.header("Content-Type") == "text/plain")
+        #expect(response.header("ETag") != nil)
+        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(try connection.unreadOutput() == "")
+        // The next request is answered normally.
+        try connection.send("HEAD /missing HTTP/1.1\r\n\(host)\r\n")
+        let missing = try connection.readResponse(bodyless: true)
+        #expect(missing.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(missing.header("Content-Length") == String(notFoundPage.utf8.count))
+        #expect(try connection.unreadOutput() == "")
+        #expect(connection.isOpen)
+    }
+
+    @Test func exactHeadBytes() throws {
+        let connection = try ConnectionHarness("ServerTokens Prod\n")
+        try connection.send(get("/nothing"))
+        let output = try connection.unreadOutput()
+        // Date is the only header whose value is not known in advance.
+        let dateLine = try #require(output.split(separator: "\r\n").first { $0.hasPrefix("Date: ") })
+        #expect(output == """
+            HTTP/1.1 404 Not Found\r
+            \(dateLine)\r
+            Server: isapid\r
+            Content-Type: text/html; charset=iso-8859-1\r
+            Content-Length: \(notFoundPage.utf8.count)\r
+            Keep-Alive: timeout=5, max=99\r
+            \r
+            \(notFoundPage)
+            """)
+    }
+
+    // MARK: Pipelining and persistence
+
+    @Test func pipelinedRequestsAreAnsweredInOrderOneAfterTheOther() throws {
+        let connection = try ConnectionHarness()
+        connection.gate.holding = true
+        try connection.send(get("/small.txt") + get("/missing.html"))
+
+        // Only the first answer is written while its write has not completed.
+        let first = try connection.readResponse()
+        #expect(first.statusLine == "HTTP/1.1 200 OK")
+        #expect(first.body == smallFileBody)
+        #expect(first.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(try connection.hasNoOutput)
+        #expect(connection.gate.held.count == 1)
+
+        // Reading from the socket pauses meanwhile.
+        let readsBefore = connection.gate.readsForwarded
+        connection.channel.read()
+        #expect(connection.gate.readsForwarded == readsBefore)
+
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        let second = try connection.readResponse()
+        #expect(second.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(second.bodyText == notFoundPage)
+        #expect(second.header("Keep-Alive") == "timeout=5, max=98")
+        #expect(try connection.hasNoOutput)
+        #expect(connection.gate.held.count == 1)
+        #expect(connection.gate.readsForwarded == readsBefore)
+
+        // Once the second is written too, the paused read goes on.
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        #expect(connection.gate.readsForwarded == readsBefore + 1)
+        #expect(connection.isOpen)
+    }
+
+    @Test func pipelinedRequestsWithBodiesWaitTheirTurn() throws {
+        let connection = try ConnectionHarness()
+        connection.gate.holding = true
+        try connection.send(get("/small.txt")
+            + "GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 4\r\n\r\nbody"
+            + "GET /index.html HTTP/1.1\r\n\(host)Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 200 OK")
+        #expect(try connection.hasNoOutput)
+
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        let second = try connection.readResponse()
+        #expect(second.statusLine == "HTTP/1.1 200 OK")
+        #expect(second.header("Keep-Alive") == "timeout=5, max=98")
+        #expect(try connection.hasNoOutput)
+
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        let third = try connection.readResponse()
+        #expect(third.statusLine == "HTTP/1.1 200 OK")
+        #expect(third.body == [.file(readerIndex: 0, endIndex: ConnectionHarness.indexHTML.utf8.count)])
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        #expect(try connection.hasNoOutput)
+        #expect(connection.isOpen)
+    }
+
+    @Test func threePipelinedRequestsWithoutHeldWrites() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/small.txt") + get("/missing") + "HEAD /index.html HTTP/1.1\r\n\(host)\r\n")
+        let first = try connection.readResponse()
+        let second = try connection.readResponse()
+        let third = try connection.readResponse(bodyless: true)
+        #expect(first.statusLine == "HTTP/1.1 200 OK")
+        #expect(first.body == smallFileBody)
+        #expect(second.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(third.statusLine == "HTTP/1.1 200 OK")
+        #expect(third.header("Content-Type") == "text/html")
+        #expect([first, second, third].map { $0.header("Keep-Alive") }
+            == ["timeout=5, max=99", "timeout=5, max=98", "timeout=5, max=97"])
+        #expect(try connection.hasNoOutput)
+        #expect(connection.isOpen)
+    }
+
+    @Test func connectionCloseIsHonoured() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/small.txt", "Connection: close\r\n"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Keep-Alive") == nil)
+        #expect(response.body == smallFileBody)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func requestPipelinedAfterConnectionCloseIsNotAnswered() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/small.txt", "Connection: close\r\n") + get("/index.html"))
+        let response = try connection.readResponse()
+        #expect(response.header("Connection") == "close")
+        #expect(try connection.hasNoOutput)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func connectionStaysOpenUntilTheResponseIsWritten() throws {
+        let connection = try ConnectionHarness()
+        connection.gate.holding = true
+        try connection.send(get("/small.txt", "Connection: close\r\n"))
+        #expect(try connection.readResponse().header("Connection") == "close")
+        #expect(connection.isOpen)
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.isOpen)
+    }
+
+    @Test func http10WithoutKeepAliveCloses() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("GET /small.txt HTTP/1.0\r\n\r\n")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Keep-Alive") == nil)
+        #expect(response.body == smallFileBody)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func http10WithKeepAliveStaysOpen() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("GET /small.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Connection") == "Keep-Alive")
+        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(response.body == smallFileBody)
+        #expect(connection.isOpen)
+        try connection.send("GET /missing HTTP/1.0\r\n\r\n")
+        let second = try connection.readResponse()
+        #expect(second.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(second.header("Connection") == "close")
+        #expect(!connection.isOpen)
+    }
+
+    @Test func keepAliveOffClosesAfterEveryResponse() throws {
+        let connection = try ConnectionHarness("KeepAlive Off\n")
+        try connection.send(get("/small.txt"))
+        let response = try connection.readResponse()
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Keep-Alive") == nil)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func maxKeepAliveRequestsEndsTheConnection() throws {
+        let connection = try ConnectionHarness("MaxKeepAliveRequests 2\n")
+        try connection.send(get("/small.txt"))
+        let first = try connection.readResponse()
+        #expect(first.header("Keep-Alive") == "timeout=5, max=1")
+        #expect(first.header("Connection") == nil)
+        #expect(connection.isOpen)
+        try connection.send(get("/small.txt"))
+        let second = try connection.readResponse()
+        #expect(second.statusLine == "HTTP/1.1 200 OK")
+        #expect(second.header("Connection") == "close")
+        #expect(second.header("Keep-Alive") == nil)
+        #expect(second.body == smallFileBody)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func maxKeepAliveRequestsZeroIsUnlimited() throws {
+        let connection = try ConnectionHarness("MaxKeepAliveRequests 0\nKeepAliveTimeout 7\n")
+        for _ in 0..<3 {
+            try connection.send(get("/small.txt"))
+            let response = try connection.readResponse()
+            #expect(response.header("Keep-Alive") == "timeout=7")
+            #expect(response.header("Connection") == nil)
+        }
+        #expect(connection.isOpen)
+    }
+
+    @Test func requestBodyIsDiscardedBeforeTheNextRequest() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 5\r\n\r\nab")
+        // The answer waits for the whole body.
+        #expect(try connection.hasNoOutput)
+        try connection.send("cde" + get("/missing"))
+        let first = try connection.readResponse()
+        #expect(first.statusLine == "HTTP/1.1 200 OK")
+        #expect(first.body == smallFileBody)
+        let second = try connection.readResponse()
+        #expect(second.statusLine == "HTTP/1.1 404 Not Found")
+        #expect(connection.isOpen)
+    }
+
+    @Test func errorAnswerToARequestWithABodyClosesTheConnection() throws {
+        let connection = try ConnectionHarness()
+        // POST to a static file is 405, answered at once: the unread body ends the connection.
+        try connection.send("POST /small.txt HTTP/1.1\r\n\(host)Content-Length: 10\r\n\r\n")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 405 Method Not Allowed")
+        #expect(response.header("Allow") == "GET,HEAD,POST,OPTIONS")
+        #expect(response.header("Connection") == "close")
+        #expect(!connection.isOpen)
+    }
+
+    // MARK: Decoder errors
+
+    struct BadRequest: Sendable, CustomTestStringConvertible {
+        let directives: String
+        let request: String
+        let statusLine: String
+        var testDescription: String { statusLine }
+    }
+
+    @Test(arguments: [
+        BadRequest(directives: "", request: "BAD\r\n\r\n", statusLine: "HTTP/1.1 400 Bad Request"),
+        BadRequest(directives: "", request: "GET /index.html HTTP/1.1\r\n\r\n", statusLine: "HTTP/1.1 400 Bad Request"),
+        BadRequest(directives: "LimitRequestLine 20\n", request: get("/a-rather-long-path.html"),
+                   statusLine: "HTTP/1.1 414 URI Too Long"),
+        BadRequest(directives: "LimitRequestFields 2\n",
+                   request: get("/index.html", "Accept: */*\r\nUser-Agent: test\r\n"),
+                   statusLine: "HTTP/1.1 431 Request Header Fields Too Large"),
+        BadRequest(directives: "LimitRequestFieldSize 20\n", request: get("/index.html", "X-Long: \(String(repeating: "x", count: 30))\r\n"),
+                   statusLine: "HTTP/1.1 431 Request Header Fields Too Large"),
+        BadRequest(directives: "", request: "GET /index.html HTTP/2.0\r\n\(host)\r\n",
+                   statusLine: "HTTP/1.1 505 HTTP Version Not Supported"),
+        BadRequest(directives: "", request: "POST /index.html HTTP/1.1\r\n\(host)Transfer-Encoding: gzip, chunked\r\n\r\n",
+                   statusLine: "HTTP/1.1 501 Not Implemented"),
+    ])
+    func decoderErrorsAreAnsweredAndClose(_ bad: BadRequest) throws {
+        let connection = try ConnectionHarness(bad.directives)
+        try connection.send(bad.request)
+        let response = try connection.readResponse()
+        #expect(response.statusLine == bad.statusLine)
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Keep-Alive") == nil)
+        #expect(response.header("Content-Type") == "text/html; charset=iso-8859-1")
+        let status = bad.statusLine.split(separator: " ", maxSplits: 1)[1]
+        #expect(response.bodyText?.contains("<title>\(status)</title>") == true)
+        #expect(try connection.hasNoOutput)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func decoderErrorAfterAGoodRequestAnswersBothThenCloses() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/small.txt") + "GET / HTTP/1.1 extra\r\n\r\n")
+        let first = try connection.readResponse()
+        #expect(first.statusLine == "HTTP/1.1 200 OK")
+        let second = try connection.readResponse()
+        #expect(second.statusLine == "HTTP/1.1 400 Bad Request")
+        #expect(second.header("Connection") == "close")
+        #expect(!connection.isOpen)
+    }
+
+    @Test func tooLongRequestLineIsRejectedBeforeItEnds() throws {
+        let connection = try ConnectionHarness("LimitRequestLine 20\n")
+        try connection.send("GET /" + String(repeating: "a", count: 30))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 414 URI Too Long")
+        #expect(!connection.isOpen)
+    }
+
+    // MARK: Request bodies
+
+    @Test func expectContinueIsAnsweredBeforeTheBody() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Expect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        #expect(try connection.unreadOutput() == "HTTP/1.1 100 Continue\r\n\r\n")
+        let interim = try connection.readResponse()
+        #expect(interim.statusLine == "HTTP/1.1 100 Continue")
+        #expect(interim.headers.isEmpty)
+        #expect(try connection.hasNoOutput)
+
+        try connection.send("hel")
+        #expect(try connection.hasNoOutput)
+        try connection.send("lo")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(response.body == smallFileBody)
+        #expect(try connection.hasNoOutput)
+        #expect(connection.isOpen)
+    }
+
+    @Test func expectContinueWithAChunkedBody() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 100 Continue")
+        #expect(try connection.hasNoOutput)
+        try connection.send("5\r\nhello\r\n0\r\n\r\n")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.body == smallFileBody)
+        #expect(connection.isOpen)
+    }
+
+    @Test func noContinueForAnHTTP10Client() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("GET /small.txt HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n")
+        // RFC 9110 §15.2: a server must not send a 1xx response to an HTTP/1.0 client.
+        #expect(try connection.hasNoOutput)
+        try connection.send("hello")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(!connection.isOpen)
+    }
+
+    @Test func unknownExpectationIs417() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/small.txt", "Expect: something-else\r\n"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 417 Expectation Failed")
+        #expect(connection.isOpen)
+    }
+
+    @Test func declaredBodyOverLimitRequestBodyIs413() throws {
+        let connection = try ConnectionHarness("LimitRequestBody 10\n")
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Expect: 100-continue\r\nContent-Length: 11\r\n\r\n")
+        // No 100 Continue: the answer is final at once.
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 413 Content Too Large")
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Content-Type") == "text/html; charset=iso-8859-1")
+        let rest = try connection.unreadOutput()
+        #expect(rest == "")
+        #expect(!connection.isOpen)
+    }
+
+    @Test func bodyAtLimitRequestBodyIsAccepted() throws {
+        let connection = try ConnectionHarness("LimitRequestBody 10\n")
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 10\r\n\r\n0123456789")
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 200 OK")
+        #expect(connection.isOpen)
+    }
+
+    @Test func chunkedBodyOverLimitRequestBodyIs413() throws {
+        let connection = try ConnectionHarness("LimitRequestBody 10\n")
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Expect: 100-continue\r\nTransfer-Encoding: chunked\r\n\r\n")
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 100 Continue")
+        try connection.send("6\r\nhello \r\n")
+        #expect(try connection.hasNoOutput)
+        try connection.send("6\r\nworld!\r\n")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 413 Content Too Large")
+        #expect(response.header("Connection") == "close")
+        #expect(try connection.hasNoOutput)
+        #expect(!connection.isOpen)
+    }
+
+    // MARK: Timeouts
+
+    @Test func keepAliveTimeoutClosesAnIdleConnection() throws {
+        let connection = try ConnectionHarness("Timeout 30\nKeepAliveTimeout 5\n")
+        try connection.send(get("/small.txt"))
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 200 OK")
+        connection.advance(milliseconds: 4_900)
+        #expect(connection.isOpen)
+        connection.advance(milliseconds: 200)
+        #expect(!connection.isOpen)
+        // Closed silently.
+        #expect(try connection.hasNoOutput)
+    }
+
+    @Test func keepAliveTimeoutCountsFromTheLastResponse() throws {
+        let connection = try ConnectionHarness("Timeout 30\nKeepAliveTimeout 5\n")
+        try connection.send(get("/small.txt"))
+        _ = try connection.readResponse()
+        connection.advance(seconds: 4)
+        try connection.send(get("/small.txt"))
+        _ = try connection.readResponse()
+        connection.advance(seconds: 4)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 2)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func firstRequestWaitsForTimeoutNotKeepAliveTimeout() throws {
+        let connection = try ConnectionHarness("Timeout 30\nKeepAliveTimeout 5\n")
+        connection.advance(seconds: 29)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 2)
+        #expect(!connection.isOpen)
+        #expect(try connection.hasNoOutput)
+    }
+
+    @Test func halfSentHeadTimesOutWith408() throws {
+        let connection = try ConnectionHarness("Timeout 10\nKeepAliveTimeout 5\n")
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)")
+        connection.advance(seconds: 9)
+        #expect(connection.isOpen)
+        #expect(try connection.hasNoOutput)
+        connection.advance(seconds: 2)
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 408 Request Timeout")
+        #expect(response.header("Connection") == "close")
+        #expect(response.bodyText?.contains("<title>408 Request Timeout</title>") == true)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func halfSentSecondHeadGetsTimeoutNotKeepAliveTimeout() throws {
+        let connection = try ConnectionHarness("Timeout 10\nKeepAliveTimeout 2\n")
+        try connection.send(get("/small.txt"))
+        _ = try connection.readResponse()
+        connection.advance(seconds: 1)
+        try connection.send("GET /small.txt HTTP/1.1\r\n")
+        connection.advance(seconds: 5)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 6)
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 408 Request Timeout")
+        #expect(!connection.isOpen)
+    }
+
+    @Test func stalledBodyClosesAfterTimeout() throws {
+        let connection = try ConnectionHarness("Timeout 10\n")
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 10\r\n\r\nabc")
+        connection.advance(seconds: 9)
+        try connection.send("def")
+        connection.advance(seconds: 9)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 2)
+        #expect(!connection.isOpen)
+        #expect(try connection.unreadOutput() == "")
+    }
+
+    @Test func stalledWriteClosesAfterTimeout() throws {
+        let connection = try ConnectionHarness("Timeout 10\n")
+        connection.gate.holding = true
+        try connection.send(get("/small.txt"))
+        _ = try connection.readResponse()
+        connection.advance(seconds: 9)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 2)
+        #expect(!connection.isOpen)
+    }
+
+    // MARK: Graceful shutdown
+
+    @Test func shutdownClosesAnIdleConnection() throws {
+        let connection = try ConnectionHarness()
+        connection.daemon.beginShutdown()
+        connection.channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.isOpen)
+        #expect(try connection.hasNoOutput)
+    }
+
+    @Test func shutdownClosesAKeptAliveConnectionBetweenRequests() throws {
+        let connection = try ConnectionHarness()
+        try connection.send(get("/small.txt"))
+        _ = try connection.readResponse()
+        #expect(connection.isOpen)
+        connection.daemon.beginShutdown()
+        connection.channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.isOpen)
+    }
+
+    @Test func shutdownLetsTheResponseBeingWrittenFinish() throws {
+        let connection = try ConnectionHarness()
+        connection.gate.holding = true
+        try connection.send(get("/small.txt") + get("/index.html"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.body == smallFileBody)
+
+        connection.daemon.beginShutdown()
+        connection.channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
+        connection.channel.embeddedEventLoop.run()
+        #expect(connection.isOpen)
+
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        // The pipelined request is not started.
+        #expect(try connection.hasNoOutput)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func shutdownWhileReadingABodyAnswersWithConnectionClose() throws {
+        let connection = try ConnectionHarness()
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 5\r\n\r\nhe")
+        connection.daemon.beginShutdown()
+        connection.channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
+        connection.channel.embeddedEventLoop.run()
+        #expect(connection.isOpen)
+        #expect(try connection.hasNoOutput)
+
+        try connection.send("llo")
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.body == smallFileBody)
+        // The server closes after this answer, so it says so.
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Keep-Alive") == nil)
+        #expect(!connection.isOpen)
+    }
+
+    @Test func requestAfterShutdownBeganIsAnsweredWithConnectionClose() throws {
+        let connection = try ConnectionHarness()
+        connection.daemon.beginShutdown()
+        try connection.send(get("/small.txt"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Connection") == "close")
+        #expect(!connection.isOpen)
+    }
+
+    // MARK: Logging
+
+    @Test func accessLogHasOneLinePerRequest() throws {
+        let connection = try ConnectionHarness(#"CustomLog logs/access_log "%h %p \"%r\" %>s %b %k""# + "\n")
+        try connection.send(get("/small.txt") + get("/missing") + "HEAD /small.txt HTTP/1.1\r\n\(host)Connection: close\r\n\r\n")
+        _ = try connection.readResponse()
+        _ = try connection.readResponse()
+        _ = try connection.readResponse(bodyless: true)
+        #expect(!connection.isOpen)
+        connection.logFiles.flushAll()
+        let log = try String(contentsOfFile: connection.root + "/logs/access_log", encoding: .utf8)
+        #expect(log == """
+            192.0.2.7 8080 "GET /small.txt HTTP/1.1" 200 13 0
+            192.0.2.7 8080 "GET /missing HTTP/1.1" 404 \(notFoundPage.utf8.count) 1
+            192.0.2.7 8080 "HEAD /small.txt HTTP/1.1" 200 - 2
+
+            """)
+    }
+
+    @Test func badRequestsAreLoggedToTheErrorLog() throws {
+        let connection = try ConnectionHarness("LogLevel info\n")
+        try connection.send("BAD\r\n\r\n")
+        _ = try connection.readResponse()
+        let log = connection.errorLog()
+        #expect(log.contains("[client 192.0.2.7:40000] IS00566: Bad request: invalid request line"))
+    }
+}
