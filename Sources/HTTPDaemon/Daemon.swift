@@ -16,6 +16,7 @@ public final class Daemon: Sendable {
     private let listeners = NIOLockedValueBox<[ListenAddress: Channel]>([:])
     private let stopped: EventLoopPromise<Void>
     private let handlers: [String: any RequestHandler]
+    private let threadPool: NIOThreadPool
 
     /// Opens the logs of a loaded configuration; binds nothing yet.
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration,
@@ -23,7 +24,9 @@ public final class Daemon: Sendable {
         self.options = options
         self.handlers = handlers
         let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
-        context = DaemonContext(state: state)
+        // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
+        threadPool = NIOThreadPool(numberOfThreads: configuration.threadsPerChild)
+        context = DaemonContext(state: state, threadPool: threadPool)
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         stopped = group.next().makePromise(of: Void.self)
     }
@@ -58,6 +61,7 @@ public final class Daemon: Sendable {
         if let pidFile = configuration.pidFile {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
+        threadPool.start()
         let signals = installSignalHandlers()
         logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
         try stopped.futureResult.wait()
@@ -65,6 +69,7 @@ public final class Daemon: Sendable {
         if let pidFile = configuration.pidFile { unlink(pidFile) }
         logFiles.flushAll()
         try group.syncShutdownGracefully()
+        try threadPool.syncShutdownGracefully()
     }
 
     /// The addresses actually bound (port 0 resolved), for tests and the start-up line.
@@ -95,15 +100,20 @@ public final class Daemon: Sendable {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
-                    var encoderConfiguration = HTTPResponseEncoder.Configuration()
-                    encoderConfiguration.automaticallySetFramingHeaders = false
-                    try channel.pipeline.syncOperations.addHandlers(
-                        RawReadObserver(),
-                        ByteToMessageHandler(HTTPRequestDecoder(limits: state.limits)),
-                        HTTPResponseEncoder(configuration: encoderConfiguration),
-                        HTTPConnectionHandler(daemon: context))
+                    try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context)
                 }
             }
+    }
+
+    /// The handlers of one client connection, in order.
+    static func addConnectionHandlers(
+        to pipeline: ChannelPipeline.SynchronousOperations, state: ServingState, daemon: DaemonContext
+    ) throws {
+        try pipeline.addHandlers(
+            RawReadObserver(),
+            ByteToMessageHandler(HTTPRequestDecoder(limits: state.limits)),
+            HTTPResponseHeadEncoder(),
+            HTTPConnectionHandler(daemon: daemon))
     }
 
     private static func display(_ address: SocketAddress) -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import RequestPipeline
 
 /// What every connection shares with the daemon: the configuration generation in
@@ -9,9 +10,13 @@ final class DaemonContext: Sendable {
     private let state: NIOLockedValueBox<ServingState>
     private let shuttingDown = NIOLockedValueBox(false)
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
+    /// The ThreadsPerChild threads that run blocking handlers (extensions); nil where
+    /// nothing may block (channel tests).
+    let threadPool: NIOThreadPool?
 
-    init(state: ServingState) {
+    init(state: ServingState, threadPool: NIOThreadPool? = nil) {
         self.state = NIOLockedValueBox(state)
+        self.threadPool = threadPool
     }
 
     /// The newest valid configuration; a request keeps the one it started with.

@@ -26,6 +26,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var receivedEnd = false
         var bodyBytes: Int64 = 0
         var bytesSent: Int64 = 0
+        /// Set while a blocking handler (an extension) answers on the pool.
+        var stream: BlockingExchange?
     }
 
     private var exchange: Exchange?
@@ -56,7 +58,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         context.fireChannelActive()
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        exchange?.stream?.connectionClosed()
+        context.fireChannelInactive()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
+        exchange?.stream?.connectionClosed()
         timer?.cancel()
     }
 
@@ -76,6 +84,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
+        // A blocking handler reads its body at its own pace: the socket follows it.
+        if let current = exchange, let stream = current.stream, !current.receivedEnd, !current.finishedWriting {
+            if stream.wantsBody {
+                context.read()
+            } else {
+                readPending = true
+            }
+            return
+        }
         if isBusyWriting || !queued.isEmpty {
             readPending = true
             return
@@ -97,6 +114,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             current.bodyBytes += Int64(buffer.readableBytes)
             let tooLarge = current.bodyBytes > current.context.bodyLimit
             exchange = current
+            if let stream = current.stream, !current.finishedWriting {
+                if tooLarge {
+                    state.logger.error(
+                        "Read body of more than the configured limit of \(current.context.bodyLimit) bytes",
+                        metadata: current.context.logMetadata(id: "IS00130"))
+                    stream.failBody()
+                    closing = true
+                } else {
+                    _ = stream.deliverBody(buffer)
+                }
+                return
+            }
             if tooLarge {
                 state.logger.error(
                     "Read body of more than the configured limit of \(current.context.bodyLimit) bytes",
@@ -117,6 +146,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             guard exchange != nil else { return }
             if exchange!.receivedEnd { return }
             exchange!.receivedEnd = true
+            exchange!.stream?.deliverEnd()
             if !exchange!.startedWriting {
                 write(context: context)
             } else if exchange!.finishedWriting {
@@ -154,6 +184,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             keepAlive = false
         }
         var current = Exchange(context: requestContext, response: response, keepAlive: keepAlive)
+        if case .handOff(let handler) = response.body {
+            if expectation?.lowercased() == "100-continue", head.version.minor >= 1, request.hasBody {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
+                                      promise: nil)
+            }
+            startBlocking(handler, current, context: context)
+            return
+        }
         if request.hasBody {
             if (200..<400).contains(response.status) {
                 // Read (and discard) the body before answering, so the next request starts clean.
@@ -172,6 +210,89 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         write(context: context)
     }
 
+    // MARK: Blocking handlers
+
+    /// Runs a blocking handler on the extension pool, bridged by a `BlockingExchange`.
+    private func startBlocking(_ handler: any BlockingHandler, _ current: Exchange, context: ChannelHandlerContext) {
+        var current = current
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let headContext = headContext(current)
+        let stream = BlockingExchange(
+            eventLoop: context.eventLoop, allocator: context.channel.allocator,
+            requestIsHTTP10: current.context.request.versionMinor == 0,
+            isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !closing,
+            makeHead: { status, reason, headers, keepAlive in
+                headContext.head(status: status, reason: reason, headers: headers, contentLength: nil, keepAlive: keepAlive)
+            },
+            writePart: { part, completion in
+                let (handler, context) = loopBound.value
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.writeAndFlush(handler.wrapOutboundOut(part), promise: promise)
+                promise.futureResult.whenComplete { result in
+                    if case .success = result { completion(true) } else { completion(false) }
+                }
+            },
+            resumeReading: {
+                let (handler, context) = loopBound.value
+                if handler.readPending {
+                    handler.readPending = false
+                    context.read()
+                }
+            },
+            completed: { keepAlive in
+                let (handler, context) = loopBound.value
+                handler.blockingCompleted(keepAlive: keepAlive, context: context)
+            },
+            respondNormally: { response in
+                let (handler, context) = loopBound.value
+                guard handler.exchange?.stream != nil else { return }
+                handler.exchange?.response = response
+                handler.exchange?.startedWriting = false
+                handler.write(context: context)
+            })
+        current.stream = stream
+        current.startedWriting = true
+        exchange = current
+        timer?.cancel()
+        timerKind = .none
+        let requestContext = current.context
+        let pipeline = state.pipeline
+        guard let pool = daemon.threadPool else {
+            state.logger.error("no extension thread pool to run handler \(requestContext.handler ?? "?")",
+                               metadata: requestContext.logMetadata(id: "IS00301"))
+            _ = stream.respond(pipeline.errorResponseAfterHandler(500, requestContext))
+            return
+        }
+        pool.submit { poolState in
+            guard case .active = poolState else {
+                stream.finishAbandoned(pipeline, requestContext)
+                return
+            }
+            handler.run(requestContext, channel: stream, pipeline: pipeline)
+            stream.finishAbandoned(pipeline, requestContext)
+        }
+    }
+
+    /// The blocking handler's response is fully written (or failed).
+    private func blockingCompleted(keepAlive: Bool, context: ChannelHandlerContext) {
+        guard var current = exchange, let stream = current.stream else { return }
+        current.finishedWriting = true
+        current.keepAlive = current.keepAlive && keepAlive
+        current.response = Response(status: stream.status, headers: stream.responseHeaders)
+        current.bytesSent = stream.bodyBytesSent
+        exchange = current
+        if current.receivedEnd || !current.keepAlive {
+            finish(context: context)
+        } else {
+            // Read and discard what the handler left of the body, then go on.
+            armTimer(.readingBody, context: context)
+            if readPending {
+                readPending = false
+                context.read()
+            }
+        }
+    }
+
     // MARK: Writing
 
     private func write(context: ChannelHandlerContext) {
@@ -182,34 +303,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         exchange = current
         let response = current.response
         let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(response.headers.count + 5)
-        headers.add(name: "Date", value: daemon.dateHeader())
-        headers.add(name: "Server", value: state.serverHeader)
-        for (name, value) in response.headers { headers.add(name: name, value: value) }
         let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304
-        if bodyAllowed { headers.add(name: "Content-Length", value: String(response.bodyLength)) }
-        if current.keepAlive {
-            let configuration = state.configuration
-            let timeout = Int(configuration.keepAliveTimeoutSeconds.rounded(.up))
-            if configuration.maxKeepAliveRequests > 0 {
-                headers.add(name: "Keep-Alive", value: "timeout=\(timeout), max=\(configuration.maxKeepAliveRequests - requestsServed - 1)")
-            } else {
-                headers.add(name: "Keep-Alive", value: "timeout=\(timeout)")
-            }
-            if current.context.request.versionMinor == 0 { headers.add(name: "Connection", value: "Keep-Alive") }
-        } else {
-            headers.add(name: "Connection", value: "close")
-        }
-        // `.custom`: `init(statusCode:reasonPhrase:)` drops the phrase for codes NIO knows (413).
-        let status = HTTPResponseStatus.custom(code: UInt(response.status), reasonPhrase: StatusText.reason(response.status))
-        let head = HTTPResponseHead(version: .http1_1, status: status, headers: headers)
+        let head = headContext(current).head(
+            status: response.status, reason: nil, headers: response.headers,
+            contentLength: bodyAllowed ? response.bodyLength : nil, keepAlive: current.keepAlive)
 
         var bodyParts: [IOData] = []
         var fileToClose: NIOFileHandle?
         if bodyAllowed && !isHead {
             switch response.body {
-            case .empty: break
+            case .empty, .handOff: break
             case .bytes(let bytes):
                 bodyParts.append(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))
             case .file(let path, let segments):
@@ -253,6 +356,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             case .failure: handler.close(context: context)
             }
         }
+    }
+
+    private func headContext(_ exchange: Exchange) -> ResponseHeadContext {
+        let configuration = state.configuration
+        return ResponseHeadContext(
+            daemon: daemon, serverHeader: state.serverHeader,
+            keepAliveTimeout: Int(configuration.keepAliveTimeoutSeconds.rounded(.up)),
+            remainingRequests: configuration.maxKeepAliveRequests > 0
+                ? configuration.maxKeepAliveRequests - requestsServed - 1 : nil,
+            isHTTP10: exchange.context.request.versionMinor == 0)
     }
 
     private func writeCompleted(context: ChannelHandlerContext) {

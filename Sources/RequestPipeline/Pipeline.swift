@@ -73,6 +73,14 @@ public struct Pipeline: Sendable {
         return (context, response)
     }
 
+    /// The answer a handler that already ran decides on after the fact (an extension
+    /// that sent nothing and set a status): Apache's page, or the ErrorDocument.
+    public func errorResponseAfterHandler(_ status: Int, _ context: RequestContext) -> Response {
+        var context = context
+        let response = errorResponse(status, &context)
+        return status >= 400 ? applyErrorDocument(response, &context) : response
+    }
+
     /// Phases 4 to 7, repeated for each internal redirect up to the limit.
     func runFromMapping(_ context: inout RequestContext) -> Response {
         while true {

@@ -20,7 +20,13 @@ public struct Response: Sendable {
         case .empty: return 0
         case .bytes(let bytes): return Int64(bytes.count)
         case .file(_, let segments): return segments.reduce(0) { $0 + $1.length }
+        case .handOff: return 0
         }
+    }
+
+    /// A response whose status, headers and body a blocking handler will produce.
+    public static func handOff(_ handler: any BlockingHandler) -> Response {
+        Response(status: 200, body: .handOff(handler))
     }
 }
 
@@ -30,6 +36,9 @@ public enum ResponseBody: Sendable {
     /// Parts of a file, interleaved with literal bytes for multipart/byteranges; the
     /// shell sends slices with sendfile, never through memory.
     case file(path: String, segments: [FileSegment])
+    /// Head and body come from a handler that blocks (an ISAPI extension): the shell
+    /// runs it on the extension thread pool with a `ResponseChannel`.
+    case handOff(any BlockingHandler)
 }
 
 public enum FileSegment: Sendable, Equatable {

@@ -130,14 +130,8 @@ final class ConnectionHarness {
         channel = EmbeddedChannel()
         channel.localAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 8080)
         channel.remoteAddress = try SocketAddress(ipAddress: "192.0.2.7", port: 40000)
-        var encoderConfiguration = HTTPResponseEncoder.Configuration()
-        encoderConfiguration.automaticallySetFramingHeaders = false
-        try channel.pipeline.syncOperations.addHandlers(
-            gate,
-            RawReadObserver(),
-            ByteToMessageHandler(HTTPRequestDecoder(limits: state.limits)),
-            HTTPResponseEncoder(configuration: encoderConfiguration),
-            HTTPConnectionHandler(daemon: daemon))
+        try channel.pipeline.syncOperations.addHandler(gate)
+        try Daemon.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: daemon)
         _ = daemon.register(channel, limit: configuration.maxConnections)
         try channel.connect(to: channel.remoteAddress!).wait()
     }

@@ -1,0 +1,30 @@
+/// A handler that must block while it answers (an ISAPI extension): it runs on the
+/// extension thread pool, never on an event loop, and streams through a `ResponseChannel`.
+public protocol BlockingHandler: Sendable {
+    /// Answers the request. Called on a pool thread; must end with `channel.finish`
+    /// or `channel.respond` (the shell finishes a channel left open with a 500).
+    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline)
+}
+
+/// The connection as a blocking handler sees it. Every method may block the calling
+/// (pool) thread; none may be called on an event loop.
+public protocol ResponseChannel: AnyObject, Sendable {
+    /// Reads request-body bytes into `buffer`, waiting until at least one byte, the end
+    /// of the body, or a failure: the count read, 0 at the end, nil when the client failed.
+    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int?
+    /// Sends the status line and headers. Without Content-Length or Transfer-Encoding the
+    /// body is chunked (HTTP/1.1) or ends with the connection (HTTP/1.0). False when the
+    /// head was already sent or the client is gone.
+    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool
+    /// Copies and sends body bytes; blocks only while too much is unsent. False when the
+    /// client is gone or no head was sent.
+    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// A complete answer (an error page, a redirect) when no head was sent yet.
+    func respond(_ response: Response) -> Bool
+    /// Ends the response; `closeConnection` ends the connection after it.
+    func finish(closeConnection: Bool)
+    /// Whether the head was sent (headers can no longer change).
+    var headSent: Bool { get }
+    /// False once the client has gone away.
+    var isConnected: Bool { get }
+}
