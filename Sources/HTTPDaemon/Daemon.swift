@@ -23,6 +23,7 @@ public final class Daemon: Sendable {
                 handlers: [String: any RequestHandler] = [:]) throws {
         self.options = options
         self.handlers = handlers
+        Self.blockHandledSignals()
         let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
         threadPool = NIOThreadPool(numberOfThreads: configuration.threadsPerChild)
@@ -62,10 +63,9 @@ public final class Daemon: Sendable {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
         threadPool.start()
-        let signals = installSignalHandlers()
+        startSignalThread()
         logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
         try stopped.futureResult.wait()
-        signals.forEach { $0.cancel() }
         if let pidFile = configuration.pidFile { unlink(pidFile) }
         logFiles.flushAll()
         try group.syncShutdownGracefully()
@@ -124,17 +124,37 @@ public final class Daemon: Sendable {
 
     // MARK: Signals
 
-    private func installSignalHandlers() -> [DispatchSourceSignal] {
-        let queue = DispatchQueue(label: "isapid.signals")
-        var sources: [DispatchSourceSignal] = []
-        for (number, action) in [(SIGHUP, reload), (SIGTERM, { self.stop(signal: "SIGTERM") }), (SIGINT, { self.stop(signal: "SIGINT") })] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler(handler: action)
-            source.resume()
-            sources.append(source)
+    /// The signals the daemon acts on. They are blocked in every thread (the mask is set
+    /// before any thread is created, and threads inherit it) and taken by one thread with
+    /// `sigwait`, so none is lost to a thread that happens to receive it.
+    private static var handledSignals: sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for number in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&set, number) }
+        return set
+    }
+
+    /// Call first thing in `main`, before any thread exists (Dispatch starts some lazily).
+    public static func blockHandledSignals() {
+        var set = handledSignals
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    private func startSignalThread() {
+        let thread = Thread { [self] in
+            var set = Self.handledSignals
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&set, &number) == 0 else { continue }
+                switch number {
+                case SIGHUP: reload()
+                case SIGTERM: stop(signal: "SIGTERM")
+                default: stop(signal: "SIGINT")
+                }
+            }
         }
-        return sources
+        thread.name = "isapid-signals"
+        thread.start()
     }
 
     /// SIGHUP: load the configuration again; swap it in only when valid.

@@ -40,6 +40,8 @@ struct ISAPIDCommand: ParsableCommand {
     var showVersion = false
 
     func run() throws {
+        // Before anything can start a thread: every thread must inherit the blocked signals.
+        Daemon.blockHandledSignals()
         if showVersion {
             print("Server version: isapid/\(ServerSoftware.version) (Linux)")
             return
