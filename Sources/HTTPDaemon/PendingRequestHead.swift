@@ -1,0 +1,193 @@
+import NIOHTTP1
+
+/// What has been learnt so far about the head being decoded.
+struct PendingRequestHead {
+    var method: HTTPMethod = .GET
+    var uri = ""
+    var version: HTTPVersion = .http1_1
+    /// The header fields as sent (HTTPHeaders is built once, at the end of the head).
+    var fields: [(String, String)] = []
+    var hostCount = 0
+    var contentLength: Int64?
+    var hasTransferEncoding = false
+    var chunkedCount = 0
+    var lastCodingIsChunked = false
+    var hasOtherCoding = false
+}
+
+extension PendingRequestHead {
+    // MARK: Request line
+
+    /// Parses `method SP request-target SP HTTP-version`.
+    mutating func parseRequestLine(_ line: UnsafeRawBufferPointer) throws {
+        let count = line.count
+        var index = 0
+        while index < count && line[index] != Byte.space {
+            guard Byte.isTchar(line[index]) else {
+                throw HTTPRequestError(status: 400, reason: "invalid request line")
+            }
+            index += 1
+        }
+        guard index > 0, index < count else { throw HTTPRequestError(status: 400, reason: "invalid request line") }
+        let methodEnd = index
+        index += 1
+        let targetStart = index
+        while index < count && line[index] != Byte.space {
+            let byte = line[index]
+            guard byte > Byte.space && byte != Byte.del else {
+                throw HTTPRequestError(status: 400, reason: "invalid character in request target")
+            }
+            index += 1
+        }
+        guard index > targetStart else { throw HTTPRequestError(status: 400, reason: "empty request target") }
+        guard index < count else { throw HTTPRequestError(status: 400, reason: "request line without HTTP version") }
+        let targetEnd = index
+        index += 1
+
+        // HTTP-version = "HTTP/" DIGIT "." DIGIT
+        guard count - index == 8,
+            line[index] == UInt8(ascii: "H"), line[index + 1] == UInt8(ascii: "T"),
+            line[index + 2] == UInt8(ascii: "T"), line[index + 3] == UInt8(ascii: "P"),
+            line[index + 4] == UInt8(ascii: "/"), line[index + 6] == UInt8(ascii: "."),
+            Byte.isDigit(line[index + 5]), Byte.isDigit(line[index + 7])
+        else { throw HTTPRequestError(status: 400, reason: "malformed HTTP version") }
+        let major = line[index + 5] &- Byte.zero
+        let minor = line[index + 7] &- Byte.zero
+        guard major == 1 else { throw HTTPRequestError(status: 505, reason: "unsupported HTTP version") }
+        // HTTP/1.x with x > 1 is answered as HTTP/1.1 (RFC 9110 §6.2; as Apache does).
+        version = minor == 0 ? .http1_0 : .http1_1
+
+        let method = UnsafeRawBufferPointer(rebasing: line[0..<methodEnd])
+        self.method = Self.method(method)
+        uri = String(decoding: UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd]), as: UTF8.self)
+    }
+
+    private static func method(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
+        switch bytes.count {
+        case 3 where bytes[0] == UInt8(ascii: "G") && bytes[1] == UInt8(ascii: "E") && bytes[2] == UInt8(ascii: "T"):
+            return .GET
+        case 4 where bytes[1] == UInt8(ascii: "O") && bytes[2] == UInt8(ascii: "S") && bytes[3] == UInt8(ascii: "T")
+            && bytes[0] == UInt8(ascii: "P"):
+            return .POST
+        case 4 where bytes[1] == UInt8(ascii: "E") && bytes[2] == UInt8(ascii: "A") && bytes[3] == UInt8(ascii: "D")
+            && bytes[0] == UInt8(ascii: "H"):
+            return .HEAD
+        default:
+            return HTTPMethod(rawValue: String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    // MARK: Fields
+
+    /// Validates a field line, `name ":" OWS value OWS`; returns where the name ends and
+    /// where the value (without OWS) is.
+    static func splitField(_ line: UnsafeRawBufferPointer) throws -> (nameEnd: Int, value: Range<Int>) {
+        let count = line.count
+        if line[0] == Byte.space || line[0] == Byte.tab {
+            throw HTTPRequestError(status: 400, reason: "obsolete line folding or leading whitespace in field line")
+        }
+        var index = 0
+        while index < count && line[index] != Byte.colon {
+            guard Byte.isTchar(line[index]) else { throw HTTPRequestError(status: 400, reason: "invalid field name") }
+            index += 1
+        }
+        guard index < count else { throw HTTPRequestError(status: 400, reason: "field line without colon") }
+        guard index > 0 else { throw HTTPRequestError(status: 400, reason: "empty field name") }
+        let nameEnd = index
+        var valueStart = nameEnd + 1
+        var valueEnd = count
+        while valueStart < valueEnd && Byte.isWhitespace(line[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart && Byte.isWhitespace(line[valueEnd - 1]) { valueEnd -= 1 }
+        // Branch-free so that it vectorizes: field values are most of a head's bytes.
+        var invalid: UInt8 = 0
+        for byte in UnsafeRawBufferPointer(rebasing: line[valueStart..<valueEnd]) {
+            let control: UInt8 = byte < Byte.space ? 1 : 0
+            let tab: UInt8 = byte == Byte.tab ? 1 : 0
+            let del: UInt8 = byte == Byte.del ? 1 : 0
+            invalid |= (control & ~tab) | del
+        }
+        if invalid != 0 { throw HTTPRequestError(status: 400, reason: "invalid character in field value") }
+        return (nameEnd, valueStart..<valueEnd)
+    }
+
+    /// Adds a header field line, checking the fields that frame the request.
+    mutating func addField(_ line: UnsafeRawBufferPointer) throws {
+        let (nameEnd, valueRange) = try Self.splitField(line)
+        let name = UnsafeRawBufferPointer(rebasing: line[0..<nameEnd])
+        let value = UnsafeRawBufferPointer(rebasing: line[valueRange])
+        switch nameEnd {
+        case 4 where Byte.equalsLowercased(name, "host"):
+            try checkHost(value)
+        case 14 where Byte.equalsLowercased(name, "content-length"):
+            try parseContentLength(value)
+        case 17 where Byte.equalsLowercased(name, "transfer-encoding"):
+            try parseTransferEncoding(value)
+        default:
+            break
+        }
+        if fields.isEmpty { fields.reserveCapacity(16) }
+        fields.append((String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self)))
+    }
+
+    private mutating func checkHost(_ value: UnsafeRawBufferPointer) throws {
+        hostCount += 1
+        guard hostCount == 1 else { throw HTTPRequestError(status: 400, reason: "more than one Host header") }
+        for byte in value where !Byte.isHostChar(byte) {
+            throw HTTPRequestError(status: 400, reason: "invalid Host header")
+        }
+    }
+
+    private mutating func parseContentLength(_ value: UnsafeRawBufferPointer) throws {
+        guard contentLength == nil else {
+            throw HTTPRequestError(status: 400, reason: "more than one Content-Length header")
+        }
+        guard !value.isEmpty else { throw HTTPRequestError(status: 400, reason: "invalid Content-Length") }
+        var length: Int64 = 0
+        for byte in value {
+            guard Byte.isDigit(byte) else { throw HTTPRequestError(status: 400, reason: "invalid Content-Length") }
+            let (times10, overflow1) = length.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte &- Byte.zero))
+            guard !overflow1 && !overflow2 else {
+                throw HTTPRequestError(status: 400, reason: "Content-Length too large")
+            }
+            length = sum
+        }
+        contentLength = length
+    }
+
+    /// Folds one Transfer-Encoding field (a comma list of codings) into the pending head.
+    private mutating func parseTransferEncoding(_ value: UnsafeRawBufferPointer) throws {
+        hasTransferEncoding = true
+        let count = value.count
+        var index = 0
+        while index <= count {
+            var end = index
+            while end < count && value[end] != Byte.comma { end += 1 }
+            var start = index
+            var stop = end
+            index = end + 1
+            while start < stop && Byte.isWhitespace(value[start]) { start += 1 }
+            while stop > start && Byte.isWhitespace(value[stop - 1]) { stop -= 1 }
+            if start == stop { continue }  // empty list element
+
+            var tokenEnd = start
+            while tokenEnd < stop && Byte.isTchar(value[tokenEnd]) { tokenEnd += 1 }
+            var rest = tokenEnd
+            while rest < stop && Byte.isWhitespace(value[rest]) { rest += 1 }
+            guard tokenEnd > start, rest == stop || value[rest] == Byte.semicolon else {
+                throw HTTPRequestError(status: 400, reason: "malformed Transfer-Encoding")
+            }
+            let token = UnsafeRawBufferPointer(rebasing: value[start..<tokenEnd])
+            if token.count == 7 && Byte.equalsLowercased(token, "chunked") {
+                guard rest == stop else {
+                    throw HTTPRequestError(status: 400, reason: "malformed Transfer-Encoding")
+                }
+                chunkedCount += 1
+                lastCodingIsChunked = true
+            } else {
+                hasOtherCoding = true
+                lastCodingIsChunked = false
+            }
+        }
+    }
+}

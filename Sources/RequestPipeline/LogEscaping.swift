@@ -1,0 +1,52 @@
+extension LogLineWriter {
+    /// `ap_escape_logitem`, or with `errorLog` `ap_escape_errorlog_item` (which leaves `"` alone).
+    mutating func appendEscaped<S: StringProtocol>(_ text: S, errorLog: Bool = false) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { appendEscaped(bytes: $0, errorLog: errorLog) }
+        if done == nil { appendEscaped(bytes: Array(text.utf8), errorLog: errorLog) }
+    }
+
+    mutating func appendEscapedOrDash(_ text: String?) {
+        if let text { appendEscaped(text) } else { appendDash() }
+    }
+
+    mutating func appendEscaped<C: Collection>(bytes text: C, errorLog: Bool = false) where C.Element == UInt8 {
+        var runStart = text.startIndex
+        var index = text.startIndex
+        while index != text.endIndex {
+            let byte = text[index]
+            if byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\\") && (errorLog || byte != UInt8(ascii: "\"")) {
+                text.formIndex(after: &index)
+                continue
+            }
+            bytes.append(contentsOf: text[runStart..<index])
+            bytes.append(UInt8(ascii: "\\"))
+            switch byte {
+            case 0x08: bytes.append(UInt8(ascii: "b"))
+            case 0x0a: bytes.append(UInt8(ascii: "n"))
+            case 0x0d: bytes.append(UInt8(ascii: "r"))
+            case 0x09: bytes.append(UInt8(ascii: "t"))
+            case 0x0b: bytes.append(UInt8(ascii: "v"))
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""): bytes.append(byte)
+            default:
+                bytes.append(UInt8(ascii: "x"))
+                bytes.append(Self.hexDigit(byte >> 4))
+                bytes.append(Self.hexDigit(byte & 0x0f))
+            }
+            text.formIndex(after: &index)
+            runStart = index
+        }
+        bytes.append(contentsOf: text[runStart..<index])
+    }
+
+    /// All values of the header `name` (lower-cased) joined with `", "`, escaped.
+    /// Returns false, appending nothing, when there is none.
+    mutating func appendHeader(named name: [UInt8], from headers: [(String, String)]) -> Bool {
+        var found = false
+        for (field, value) in headers where Self.equalsLowercased(field, name) {
+            if found { append(", " as StaticString) }
+            appendEscaped(value)
+            found = true
+        }
+        return found
+    }
+}

@@ -1,0 +1,65 @@
+/// The byte buffer a log line is built in; turned into a `String` once at the end.
+struct LogLineWriter {
+    var bytes: [UInt8]
+
+    init(capacity: Int) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    var string: String { String(decoding: bytes, as: UTF8.self) }
+
+    mutating func append(byte: UInt8) { bytes.append(byte) }
+    mutating func appendDash() { bytes.append(UInt8(ascii: "-")) }
+    mutating func append(_ text: [UInt8]) { bytes.append(contentsOf: text) }
+    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    mutating func append(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    mutating func appendDecimal(_ value: Int64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0")) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        appendDecimal(value.magnitude, minimumDigits: minimumDigits, pad: pad)
+    }
+
+    mutating func appendDecimal(_ value: UInt64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0")) {
+        var digits = 1
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 {
+            divisor *= 10
+            digits += 1
+        }
+        if digits < minimumDigits {
+            for _ in digits..<minimumDigits { bytes.append(pad) }
+        }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+            divisor /= 10
+        }
+    }
+
+    mutating func appendHex(_ value: UInt64) {
+        var shift = 60
+        while shift > 0 && (value >> UInt64(shift)) & 0xf == 0 { shift -= 4 }
+        while shift >= 0 {
+            bytes.append(Self.hexDigit(UInt8((value >> UInt64(shift)) & 0xf)))
+            shift -= 4
+        }
+    }
+
+    static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
+
+    static func lowercase(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5a ? byte + 32 : byte }
+
+    /// Whether `text` equals the lower-cased ASCII `lowercased`, ignoring ASCII case.
+    static func equalsLowercased(_ text: String, _ lowercased: [UInt8]) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == lowercased.count else { return false }
+        var i = 0
+        for byte in utf8 {
+            if lowercase(byte) != lowercased[i] { return false }
+            i += 1
+        }
+        return true
+    }
+}
