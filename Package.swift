@@ -21,6 +21,9 @@ let package = Package(
             providers: [.apt(["libpcre2-dev"])]
         ),
         .target(name: "PCRE2Regex", dependencies: ["CPCRE2"]),
+        // The ISAPI SDK: httpext.h/httpfilt.h (what extensions compile against)
+        // and GetLastError/SetLastError.
+        .target(name: "CISAPI", path: "Sources/CISAPI"),
         .target(
             name: "ServerConfig",
             dependencies: ["PCRE2Regex"]
@@ -53,6 +56,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PCRE2RegexTests", dependencies: ["PCRE2Regex"]),
+        .testTarget(name: "CISAPITests", dependencies: ["CISAPI"], exclude: ["Fixtures"]),
         .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig"]),
         .testTarget(name: "RequestPipelineTests", dependencies: ["RequestPipeline", "ServerConfig"]),
         .testTarget(
