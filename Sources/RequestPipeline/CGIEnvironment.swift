@@ -1,0 +1,118 @@
+import Foundation
+import ServerConfig
+
+/// The CGI environment of a request, built the way Apache's `ap_add_common_vars` and
+/// `ap_add_cgi_vars` build it: what an ISAPI extension reads with GetServerVariable
+/// and what rewrite conditions read as `%{VAR}`.
+public struct CGIEnvironment: Sendable {
+    /// Variables in Apache's insertion order (ALL_HTTP keeps this order).
+    public private(set) var variables: [(name: String, value: String)] = []
+
+    /// Looks a variable up case-insensitively, as APR tables do.
+    public subscript(name: String) -> String? {
+        for entry in variables where entry.name.caseInsensitiveCompare(name) == .orderedSame { return entry.value }
+        return nil
+    }
+
+    mutating func set(_ name: String, _ value: String) {
+        if let index = variables.firstIndex(where: { $0.name == name }) {
+            variables[index].value = value
+        } else {
+            variables.append((name: name, value: value))
+        }
+    }
+
+    /// The `HTTP_*` name of a request header, or nil for a header CGI drops: a name with
+    /// a character other than letters, digits and `-`; Authorization and
+    /// Proxy-Authorization (no CGIPassAuth); Proxy (the "httpoxy" defence).
+    public static func variableName(forHeader header: String) -> String? {
+        let lowered = header.lowercased()
+        if lowered == "authorization" || lowered == "proxy-authorization" || lowered == "proxy" { return nil }
+        var name = "HTTP_"
+        for scalar in header.unicodeScalars {
+            switch scalar {
+            case "a"..."z": name.unicodeScalars.append(UnicodeScalar(scalar.value - 32)!)
+            case "A"..."Z", "0"..."9": name.unicodeScalars.append(scalar)
+            case "-": name.append("_")
+            default: return nil
+            }
+        }
+        return name
+    }
+
+    /// Builds the environment for a request that has been mapped to storage.
+    public init(_ context: RequestContext, configuration: ServerConfiguration, serverSignature: String? = nil) {
+        let request = context.request
+        // Request headers first, merged as Apache's parser merges repeated ones.
+        for (name, value) in request.headers {
+            let lowered = name.lowercased()
+            let variable: String
+            if lowered == "content-type" {
+                variable = "CONTENT_TYPE"
+            } else if lowered == "content-length" {
+                variable = "CONTENT_LENGTH"
+            } else if let mapped = Self.variableName(forHeader: name) {
+                variable = mapped
+            } else {
+                continue
+            }
+            if let existing = self[variable], variable.hasPrefix("HTTP_") {
+                set(variable, existing + ", " + value)
+            } else {
+                set(variable, value)
+            }
+        }
+        if let path = ProcessInfo.processInfo.environment["PATH"] { set("PATH", path) }
+        if let serverSignature { set("SERVER_SIGNATURE", serverSignature) }
+        set("SERVER_SOFTWARE", ServerSoftware.banner(configuration.serverTokens))
+        let hostHeader = request.headers["Host"]
+        set("SERVER_NAME", hostHeader.flatMap(ServerConfiguration.hostName(fromHostHeader:))
+            ?? context.host.serverName ?? request.connection.localAddress)
+        set("SERVER_ADDR", request.connection.localAddress)
+        set("SERVER_PORT", Self.serverPort(hostHeader: hostHeader, localPort: request.connection.localPort))
+        set("REMOTE_ADDR", request.connection.remoteAddress)
+        let documentRoot = context.host.documentRoot ?? ""
+        set("DOCUMENT_ROOT", documentRoot)
+        set("REQUEST_SCHEME", "http")
+        set("CONTEXT_PREFIX", "")
+        set("CONTEXT_DOCUMENT_ROOT", documentRoot)
+        set("SERVER_ADMIN", context.host.serverAdmin ?? "[no address given]")
+        if let filePath = context.filePath { set("SCRIPT_FILENAME", filePath) }
+        set("REMOTE_PORT", String(request.connection.remotePort))
+        for (name, value) in context.environment.sorted(by: { $0.key < $1.key }) { set(name, value) }
+        set("GATEWAY_INTERFACE", "CGI/1.1")
+        set("SERVER_PROTOCOL", request.protocolName)
+        set("REQUEST_METHOD", context.method)
+        set("QUERY_STRING", context.query ?? "")
+        set("REQUEST_URI", Self.requestURI(request.target))
+        let scriptName = context.pathInfo.isEmpty || !context.path.hasSuffix(context.pathInfo)
+            ? context.path : String(context.path.dropLast(context.pathInfo.count))
+        set("SCRIPT_NAME", scriptName)
+        if !context.pathInfo.isEmpty {
+            set("PATH_INFO", context.pathInfo)
+            set("PATH_TRANSLATED", Self.join(documentRoot, context.pathInfo))
+        }
+    }
+
+    /// `SERVER_PORT` under UseCanonicalName Off: the port the client named in Host,
+    /// else the port the connection arrived on.
+    static func serverPort(hostHeader: String?, localPort: Int) -> String {
+        if let hostHeader, let colon = hostHeader.lastIndex(of: ":"), !hostHeader.hasSuffix("]") {
+            let port = hostHeader[hostHeader.index(after: colon)...]
+            if !port.isEmpty, port.allSatisfy(\.isNumber) { return String(port) }
+        }
+        return String(localPort)
+    }
+
+    /// `REQUEST_URI`: the path and query as the client sent them (origin form).
+    static func requestURI(_ target: String) -> String {
+        guard !target.hasPrefix("/"), let scheme = target.range(of: "://") else { return target }
+        let rest = target[scheme.upperBound...]
+        guard let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) else { return "/" }
+        return rest[slash] == "/" ? String(rest[slash...]) : "/" + rest[slash...]
+    }
+
+    static func join(_ root: String, _ path: String) -> String {
+        root.hasSuffix("/") && path.hasPrefix("/") ? root + path.dropFirst() : root + path
+    }
+}
