@@ -24,6 +24,11 @@ let package = Package(
         // The ISAPI SDK: httpext.h/httpfilt.h (what extensions compile against)
         // and GetLastError/SetLastError.
         .target(name: "CISAPI", path: "Sources/CISAPI"),
+        // Loads, caches and unloads ISAPI extensions (the only user of CISAPI and dlopen).
+        .target(
+            name: "ISAPIHost",
+            dependencies: ["CISAPI", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "ServerConfig",
             dependencies: ["PCRE2Regex"]
@@ -57,6 +62,11 @@ let package = Package(
         ),
         .testTarget(name: "PCRE2RegexTests", dependencies: ["PCRE2Regex"]),
         .testTarget(name: "CISAPITests", dependencies: ["CISAPI"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "ISAPIHostTests",
+            dependencies: ["ISAPIHost", "CISAPI", .product(name: "Logging", package: "swift-log")],
+            exclude: ["Fixtures"]
+        ),
         .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig"]),
         .testTarget(name: "RequestPipelineTests", dependencies: ["RequestPipeline", "ServerConfig"]),
         .testTarget(

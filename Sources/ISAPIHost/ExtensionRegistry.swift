@@ -1,0 +1,228 @@
+import Logging
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The loaded ISAPI extensions, keyed by absolute file path (spec/mod_isapi.md
+/// §2.2, without the bugs of §4):
+///
+/// - A path listed by ISAPICacheFile (`cachedPaths`) is loaded at start (or at
+///   the reload that lists it) and stays loaded until `shutdown()` or a reload
+///   that drops it.
+/// - Any other path is loaded for its request and unloaded when its last lease
+///   is released: concurrent requests share one load; nothing is unloaded while
+///   a request is inside.
+/// - A failed load is remembered for `retryInterval` seconds: acquires within
+///   that time get the same error without trying again; the first one after it
+///   retries. Waiters for a load that fails get the failure; nobody hangs.
+///
+/// One lock guards the table. It is never held while calling into an extension
+/// (load, unload) nor while waiting for another thread's load or unload.
+/// Callers pass paths already made absolute and normalised: the registry does
+/// not resolve them, so two spellings of one file would be two entries.
+public final class ExtensionRegistry: Sendable {
+    /// How long a failed load is remembered before the next acquire retries (ISAPI_RETRY).
+    public static let retryInterval: Double = 30
+
+    private enum Entry {
+        /// A thread is loading it, outside the lock; others wait.
+        case loading
+        /// Loaded; `leases` requests hold it.
+        case loaded(ExtensionLibrary, leases: Int)
+        /// A thread is unloading it, outside the lock; others wait, then load afresh.
+        case unloading
+        /// The last load failed at `at` (by `clock`).
+        case failed(ExtensionLoadError, at: Double)
+    }
+
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var cached: Set<String> = []
+        var shuttingDown = false
+    }
+
+    private let lock = ConditionLock(State())
+    private let logger: Logger
+    private let clock: @Sendable () -> Double
+
+    /// Loads every path of `cachedPaths`. A failure is logged and remembered
+    /// (retried by the first request after `retryInterval`), not thrown.
+    /// - Parameter clock: seconds on a monotonic scale; injectable for tests.
+    public init(cachedPaths: [String], logger: Logger,
+                clock: @escaping @Sendable () -> Double = ExtensionRegistry.monotonicSeconds) {
+        self.logger = logger
+        self.clock = clock
+        updateCachedPaths(cachedPaths)
+    }
+
+    /// CLOCK_MONOTONIC in seconds.
+    @Sendable public static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
+    }
+
+    /// A lease on the extension at `path`, loading it first if needed (or
+    /// waiting for the load another thread is doing).
+    /// - Throws: the load's error, or the remembered one within `retryInterval`
+    ///   of a failure, or `.shutDown` once `shutdown()` has begun.
+    public func acquire(_ path: String) throws(ExtensionLoadError) -> ExtensionLease {
+        enum Step { case use(ExtensionLibrary), load, fail(ExtensionLoadError) }
+        let step = lock.wait { state -> Step? in
+            if state.shuttingDown {
+                return .fail(ExtensionLoadError(path: path, kind: .shutDown, reason: "shutting down"))
+            }
+            switch state.entries[path] {
+            case nil:
+                state.entries[path] = .loading
+                return .load
+            case .loading, .unloading:
+                return nil
+            case .loaded(let library, let leases):
+                state.entries[path] = .loaded(library, leases: leases + 1)
+                return .use(library)
+            case .failed(let error, let at):
+                if clock() - at < Self.retryInterval { return .fail(error) }
+                state.entries[path] = .loading
+                return .load
+            }
+        }
+        switch step {
+        case .use(let library):
+            return ExtensionLease(registry: self, library: library)
+        case .fail(let error):
+            throw error
+        case .load:
+            return ExtensionLease(registry: self, library: try loadMarked(path, leases: 1))
+        }
+    }
+
+    /// Replaces the ISAPICacheFile list (a reload). Newly listed paths, and
+    /// listed ones whose last load failed, are loaded now; dropped ones are
+    /// unloaded now if no request is inside, else when the last one leaves.
+    public func updateCachedPaths(_ paths: [String]) {
+        var seen = Set<String>()
+        let ordered = paths.filter { seen.insert($0).inserted }
+        let (toLoad, toUnload) = lock.withLock { state -> ([String], [ExtensionLibrary]) in
+            guard !state.shuttingDown else { return ([], []) }
+            let dropped = state.cached.subtracting(seen)
+            state.cached = seen
+            var toUnload: [ExtensionLibrary] = []
+            for path in dropped {
+                if case .loaded(let library, leases: 0) = state.entries[path] {
+                    state.entries[path] = .unloading
+                    toUnload.append(library)
+                }
+            }
+            var toLoad: [String] = []
+            for path in ordered {
+                switch state.entries[path] {
+                case nil, .failed:
+                    state.entries[path] = .loading
+                    toLoad.append(path)
+                case .loading, .loaded, .unloading:
+                    break
+                }
+            }
+            return (toLoad, toUnload)
+        }
+        for library in toUnload { unloadMarked(library) }
+        for path in toLoad { _ = try? loadMarked(path, leases: 0) }  // a failure is logged and remembered
+    }
+
+    /// Stops lending: later acquires fail with `.shutDown`. Unloads every
+    /// extension, each as soon as no lease on it is out; returns when all are
+    /// unloaded (so it blocks while a request is inside an extension).
+    public func shutdown() {
+        let toUnload = lock.withLock { state -> [ExtensionLibrary] in
+            state.shuttingDown = true
+            var toUnload: [ExtensionLibrary] = []
+            for (path, entry) in state.entries {
+                if case .loaded(let library, leases: 0) = entry {
+                    state.entries[path] = .unloading
+                    toUnload.append(library)
+                }
+            }
+            return toUnload
+        }
+        for library in toUnload { unloadMarked(library) }
+        lock.wait { state -> Void? in
+            let busy = state.entries.values.contains {
+                if case .failed = $0 { return false }
+                return true
+            }
+            return busy ? nil : ()
+        }
+    }
+
+    /// The paths loaded now, sorted.
+    public var loadedPaths: [String] {
+        lock.withLock { state in
+            state.entries.compactMap { path, entry in
+                if case .loaded = entry { return path }
+                return nil
+            }.sorted()
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Called by `ExtensionLease.release()`, once per lease.
+    func release(_ path: String) {
+        let toUnload = lock.withLock { state -> ExtensionLibrary? in
+            guard case .loaded(let library, let leases) = state.entries[path], leases > 0 else {
+                preconditionFailure("ExtensionLease released for \(path), which has no lease out")
+            }
+            if leases == 1 && (state.shuttingDown || !state.cached.contains(path)) {
+                state.entries[path] = .unloading
+                return library
+            }
+            state.entries[path] = .loaded(library, leases: leases - 1)
+            return nil
+        }
+        if let toUnload { unloadMarked(toUnload) }
+    }
+
+    /// Loads `path`, whose entry this thread has set to `.loading`, without the
+    /// lock; then publishes the outcome with `leases` leases and wakes waiters.
+    private func loadMarked(_ path: String, leases: Int) throws(ExtensionLoadError) -> ExtensionLibrary {
+        let library: ExtensionLibrary
+        do {
+            library = try ExtensionLibrary.load(path: path)
+        } catch {
+            lock.withLock { state in state.entries[path] = .failed(error, at: clock()) }
+            lock.broadcast()
+            logger.error("\(error.description)")
+            throw error
+        }
+        logger.debug("loaded ISAPI extension",
+                     metadata: ["path": "\(path)", "description": "\(library.extensionDescription)",
+                                "version": "\(library.extensionVersion >> 16).\(library.extensionVersion & 0xFFFF)"])
+        // A cache-only load (no lease) whose path was dropped, or shutdown began, meanwhile.
+        let unloadNow = lock.withLock { state -> Bool in
+            if leases == 0 && (state.shuttingDown || !state.cached.contains(path)) {
+                state.entries[path] = .unloading
+                return true
+            }
+            state.entries[path] = .loaded(library, leases: leases)
+            return false
+        }
+        lock.broadcast()
+        if unloadNow { unloadMarked(library) }
+        return library
+    }
+
+    /// Unloads `library`, whose entry this thread has set to `.unloading`,
+    /// without the lock; then forgets the entry and wakes waiters.
+    private func unloadMarked(_ library: ExtensionLibrary) {
+        library.unload()
+        logger.debug("unloaded ISAPI extension", metadata: ["path": "\(library.path)"])
+        lock.withLock { state in state.entries[library.path] = nil }
+        lock.broadcast()
+    }
+}

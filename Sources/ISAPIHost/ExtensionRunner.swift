@@ -1,0 +1,63 @@
+import CISAPI
+import Foundation
+import Logging
+
+/// Runs one request through an extension's HttpExtensionProc, on the calling (pool)
+/// thread, and ends the response according to its return code (spec §2.9, without the
+/// bugs of §4: PENDING never depends on a logging switch, and waits with a timeout).
+public enum ExtensionRunner {
+    public static func run(
+        _ httpExtensionProc: (UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>) -> DWORD,
+        extensionPath: String, request: ISAPIRequest, connection: any ISAPIConnection,
+        settings: ISAPISettings, logger: Logger
+    ) {
+        let session = ExtensionSession(
+            request: request, connection: connection, settings: settings, extensionPath: extensionPath, logger: logger)
+        let connID = SessionTable.register(session)
+        defer { SessionTable.remove(connID) }
+        guard session.fillECB(connID: connID) else {
+            logger.info("client failed while the request body was read ahead for \(extensionPath)", metadata: ["id": "IS02003"])
+            connection.finish(closeConnection: true)
+            return
+        }
+        let result = httpExtensionProc(session.ecb)
+        let logData = session.logData
+        if !logData.isEmpty { logger.info("\(extensionPath): \(logData)", metadata: ["id": "IS02004"]) }
+
+        var failed = false
+        switch Int(result) {
+        case 0, Int(HSE_STATUS_SUCCESS), Int(HSE_STATUS_SUCCESS_AND_KEEP_CONN):
+            break
+        case Int(HSE_STATUS_PENDING):
+            if settings.fakeAsync {
+                if session.done.wait(timeout: .now() + settings.pendingTimeoutSeconds) == .timedOut {
+                    logger.error("no HSE_REQ_DONE_WITH_SESSION \(Int(settings.pendingTimeoutSeconds))s after HSE_STATUS_PENDING from \(extensionPath)",
+                                 metadata: ["id": "IS02006"])
+                    failed = true
+                }
+            } else {
+                logger.error("asynch I/O result HSE_STATUS_PENDING from HttpExtensionProc() is not supported (ISAPIFakeAsync Off): \(extensionPath)",
+                             metadata: ["id": "IS02007"])
+                failed = true
+            }
+        case Int(HSE_STATUS_ERROR):
+            logger.warning("HSE_STATUS_ERROR result from HttpExtensionProc(): \(extensionPath)", metadata: ["id": "IS02008"])
+            failed = true
+        default:
+            logger.warning("unrecognized result code \(result) from HttpExtensionProc(): \(extensionPath)", metadata: ["id": "IS02009"])
+            failed = true
+        }
+        let state = session.withState { $0 }
+        if state.answered { return }
+        if connection.headSent {
+            connection.finish(closeConnection: state.closeConnection || failed)
+        } else if failed || state.headRefused {
+            connection.respond(status: 500)
+        } else if let status = session.requestedStatus {
+            connection.respond(status: status)
+        } else {
+            _ = connection.sendHead(status: 200, reason: nil, headers: [("Content-Length", "0")])
+            connection.finish(closeConnection: state.closeConnection)
+        }
+    }
+}

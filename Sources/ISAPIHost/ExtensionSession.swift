@@ -1,0 +1,121 @@
+import CISAPI
+import Foundation
+import Logging
+
+/// One request inside one extension: owns the ECB and every string it points to for
+/// exactly the length of the call, and carries what the callbacks change.
+final class ExtensionSession: @unchecked Sendable {
+    // Immutable after init, except `state`, which `lock` guards: an extension may call
+    // back from several threads (ISAPIFakeAsync).
+    let request: ISAPIRequest
+    let connection: any ISAPIConnection
+    let settings: ISAPISettings
+    let extensionPath: String
+    let logger: Logger
+    let ecb: UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>
+    let lock = NSLock()
+    /// DONE_WITH_SESSION's signal for a PENDING request.
+    let done = DispatchSemaphore(value: 0)
+
+    struct State {
+        /// SEND_URL or a redirect answered the request: nothing more is sent.
+        var answered = false
+        /// The extension's head was refused (bad header): the answer is a 500.
+        var headRefused = false
+        var closeConnection = false
+        var completion: (callback: PFN_HSE_IO_COMPLETION, context: UnsafeMutableRawPointer?)?
+    }
+    var state = State()
+
+    private var cStrings: [UnsafeMutablePointer<CChar>] = []
+    private let readAhead: UnsafeMutableRawBufferPointer
+    private(set) var connID: UInt = 0
+
+    init(request: ISAPIRequest, connection: any ISAPIConnection, settings: ISAPISettings, extensionPath: String,
+         logger: Logger) {
+        self.request = request
+        self.connection = connection
+        self.settings = settings
+        self.extensionPath = extensionPath
+        self.logger = logger
+        ecb = .allocate(capacity: 1)
+        ecb.initialize(to: EXTENSION_CONTROL_BLOCK())
+        let hasBody = request.isChunked || (request.contentLength ?? 0) > 0
+        let aheadSize = hasBody ? max(0, settings.readAheadBuffer) : 0
+        // One byte more than the data, zeroed: lpbData is NUL-terminated after cbAvailable.
+        readAhead = .allocate(byteCount: aheadSize + 1, alignment: 1)
+        readAhead.initializeMemory(as: UInt8.self, repeating: 0)
+    }
+
+    deinit {
+        cStrings.forEach { free($0) }
+        readAhead.deallocate()
+        ecb.deinitialize(count: 1)
+        ecb.deallocate()
+    }
+
+    func withState<T>(_ body: (inout State) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&state)
+    }
+
+    /// A string the ECB points to, alive until the session ends; never NULL.
+    private func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
+        let pointer = strdup(text)!
+        cStrings.append(pointer)
+        return pointer
+    }
+
+    /// Reads ahead up to ISAPIReadAheadBuffer body bytes; false when the client failed.
+    func fillECB(connID: UInt) -> Bool {
+        self.connID = connID
+        var available = 0
+        let capacity = readAhead.count - 1
+        while available < capacity {
+            guard let count = connection.readBody(into: UnsafeMutableRawBufferPointer(rebasing: readAhead[available..<capacity])) else {
+                return false
+            }
+            if count == 0 { break }
+            available += count
+        }
+        // cbTotalBytes: Content-Length (lowered when the body ended early), or 0xFFFFFFFF
+        // for a chunked body, whose length nobody knows yet.
+        let total: UInt32
+        if request.isChunked {
+            total = 0xFFFF_FFFF
+        } else if available < capacity {
+            total = UInt32(available)
+        } else {
+            total = UInt32(clamping: min(request.contentLength ?? 0, Int64(UInt32.max)))
+        }
+        ecb.pointee.cbSize = UInt32(MemoryLayout<EXTENSION_CONTROL_BLOCK>.size)
+        ecb.pointee.dwVersion = 0x0002_0000
+        ecb.pointee.ConnID = UnsafeMutableRawPointer(bitPattern: connID)
+        ecb.pointee.dwHttpStatusCode = 200
+        ecb.pointee.lpszMethod = cString(request.method)
+        ecb.pointee.lpszQueryString = cString(request.queryString)
+        ecb.pointee.lpszPathInfo = cString(request.pathInfo)
+        ecb.pointee.lpszPathTranslated = cString(request.pathTranslated)
+        ecb.pointee.lpszContentType = cString(request.contentType)
+        ecb.pointee.cbTotalBytes = total
+        ecb.pointee.cbAvailable = UInt32(available)
+        ecb.pointee.lpbData = readAhead.baseAddress!.assumingMemoryBound(to: UInt8.self)
+        ECBCallbacks.install(in: ecb)
+        return true
+    }
+
+    /// `lpszLogData` as the extension left it.
+    var logData: String {
+        withUnsafeBytes(of: &ecb.pointee.lpszLogData) { bytes in
+            let end = bytes.firstIndex(of: 0) ?? bytes.count
+            return String(decoding: bytes[..<end], as: UTF8.self)
+        }
+    }
+
+    /// `dwHttpStatusCode` when the extension changed it to something meaningful.
+    var requestedStatus: Int? {
+        let code = Int(ecb.pointee.dwHttpStatusCode)
+        return (100...999).contains(code) && code != 200 ? code : nil
+    }
+}

@@ -1,0 +1,42 @@
+/// One request as an extension sees it: the ECB strings and the server variables.
+public struct ISAPIRequest: Sendable {
+    public var method: String
+    public var queryString: String
+    public var pathInfo: String
+    public var pathTranslated: String
+    public var contentType: String
+    /// Content-Length; nil for a chunked body (`cbTotalBytes` 0xFFFFFFFF) or no body.
+    public var contentLength: Int64?
+    public var isChunked: Bool
+    /// The CGI variables in Apache's order (HTTP_* included), looked up ignoring case.
+    public var variables: [(name: String, value: String)]
+    /// The request headers as the client sent them (ALL_RAW, HEADER_name).
+    public var rawHeaders: [(name: String, value: String)]
+
+    public init(method: String, queryString: String, pathInfo: String, pathTranslated: String, contentType: String,
+                contentLength: Int64?, isChunked: Bool, variables: [(name: String, value: String)],
+                rawHeaders: [(name: String, value: String)]) {
+        self.method = method
+        self.queryString = queryString
+        self.pathInfo = pathInfo
+        self.pathTranslated = pathTranslated
+        self.contentType = contentType
+        self.contentLength = contentLength
+        self.isChunked = isChunked
+        self.variables = variables
+        self.rawHeaders = rawHeaders
+    }
+}
+
+/// mod_isapi's per-directory directives, as they apply to one request.
+public struct ISAPISettings: Sendable, Equatable {
+    public var readAheadBuffer: Int = 49_152
+    public var logNotSupported = false
+    public var appendLogToErrors = false
+    public var appendLogToQuery = true
+    public var fakeAsync = false
+    /// How long a PENDING request waits for DONE_WITH_SESSION under ISAPIFakeAsync.
+    public var pendingTimeoutSeconds: Double = 300
+
+    public init() {}
+}

@@ -1,0 +1,162 @@
+/// The response head an extension gives in SEND_RESPONSE_HEADER(_EX), TRANSMIT_FILE or
+/// its first WriteClient: a status and CGI-style header lines ending with a blank line,
+/// parsed the way mod_isapi parses them, without its bugs (spec §4 items 5 and 10):
+/// counts are never trusted past the data, a status-only head still commits, `Location`
+/// without a status means 302, a `dwHttpStatusCode` the extension set is honoured when
+/// no status was written, and a first WriteClient that is not a header block is body.
+public struct ResponseHead: Sendable, Equatable {
+    public var status: Int
+    public var reason: String?
+    public var headers: [(name: String, value: String)]
+
+    public static func == (lhs: ResponseHead, rhs: ResponseHead) -> Bool {
+        lhs.status == rhs.status && lhs.reason == rhs.reason
+            && lhs.headers.elementsEqual(rhs.headers) { $0.name == $1.name && $0.value == $1.value }
+    }
+}
+
+public enum ResponseHeadParser {
+    public enum Failure: Error, Equatable {
+        /// A line that is neither a header nor the status line, a bad name, or a CR/LF
+        /// inside a value (which would split the response): the extension gets FALSE/87.
+        case malformed(String)
+        /// The status is not a number from 100 to 999.
+        case badStatus(String)
+    }
+
+    /// The outcome: the head, and where the body starts in the header block.
+    public struct Parsed: Sendable, Equatable {
+        public var head: ResponseHead
+        public var bodyStart: Int
+    }
+
+    /// Parses an explicit status (`"404 Not Found"` or `"HTTP/1.1 404 Not Found"`, may be
+    /// empty) and a header block (may be empty; when present it should end with a blank
+    /// line, and a missing final blank line is tolerated here because the SSF call says
+    /// where the head ends).
+    public static func parse(status: [UInt8], headerBlock: [UInt8], defaultStatus: Int?) -> Result<Parsed, Failure> {
+        var head = ResponseHead(status: 0, reason: nil, headers: [])
+        if let firstNonSpace = status.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) {
+            guard let (code, reason) = parseStatusLine(status[firstNonSpace...]) else {
+                return .failure(.badStatus(String(decoding: status, as: UTF8.self)))
+            }
+            head.status = code
+            head.reason = reason
+        }
+        var index = 0
+        var first = true
+        var sawBlankLine = false
+        while index < headerBlock.count {
+            let lineEnd = headerBlock[index...].firstIndex(of: UInt8(ascii: "\n")) ?? headerBlock.count
+            var line = headerBlock[index..<lineEnd]
+            index = min(lineEnd + 1, headerBlock.count)
+            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.isEmpty {
+                sawBlankLine = true
+                break
+            }
+            if first && head.status == 0 && !line.contains(UInt8(ascii: ":")) {
+                guard let (code, reason) = parseStatusLine(line) else {
+                    return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+                }
+                head.status = code
+                head.reason = reason
+                first = false
+                continue
+            }
+            first = false
+            switch parseHeaderLine(line) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let (name, value)):
+                if name.lowercased() == "status" {
+                    guard let (code, reason) = parseStatusLine(Array(value.utf8)[...]) else {
+                        return .failure(.badStatus(value))
+                    }
+                    head.status = code
+                    head.reason = reason
+                } else {
+                    head.headers.append((name: name, value: value))
+                }
+            }
+        }
+        if !sawBlankLine { index = headerBlock.count }
+        if head.status == 0 {
+            if head.headers.contains(where: { $0.name.lowercased() == "location" }) {
+                head.status = 302
+            } else {
+                head.status = defaultStatus ?? 200
+            }
+        }
+        return .success(Parsed(head: head, bodyStart: index))
+    }
+
+    /// Whether the first WriteClient data is meant as a CGI-style head: its first line is
+    /// a status line or a `Name:` header, and a blank line ends the head. Such data is
+    /// parsed (and refused when a later line is bad); anything else is body, as IIS treats it.
+    public static func looksLikeHeaderBlock(_ data: [UInt8]) -> Bool {
+        guard let firstEnd = data.firstIndex(of: UInt8(ascii: "\n")) else { return false }
+        var first = data[..<firstEnd]
+        if first.last == UInt8(ascii: "\r") { first = first.dropLast() }
+        guard !first.isEmpty else { return false }
+        if let colon = first.firstIndex(of: UInt8(ascii: ":")) {
+            let name = first[..<colon]
+            guard !name.isEmpty, name.allSatisfy(isTokenByte) else { return false }
+        } else if parseStatusLine(first) == nil {
+            return false
+        }
+        let crlfcrlf: [UInt8] = [13, 10, 13, 10]
+        return data.firstRange(of: crlfcrlf) != nil || data.firstRange(of: [10, 10]) != nil
+    }
+
+    /// `HTTP/1.x NNN reason` or `NNN reason`: the code and the reason (nil when absent).
+    static func parseStatusLine(_ line: ArraySlice<UInt8>) -> (Int, String?)? {
+        var text = Substring(String(decoding: line, as: UTF8.self))
+        text = text.drop { $0 == " " || $0 == "\t" }
+        if text.hasPrefix("HTTP/") {
+            guard let space = text.firstIndex(of: " ") else { return nil }
+            text = text[text.index(after: space)...].drop { $0 == " " }
+        }
+        let digits = text.prefix { $0.isASCII && $0.isNumber }
+        guard digits.count == 3, let code = Int(digits), (100...999).contains(code) else { return nil }
+        let rest = text.dropFirst(3)
+        guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { return nil }
+        let reason = rest.trimmingCharacters(in: " \t")
+        guard !reason.contains(where: { $0 == "\r" || $0 == "\n" }) else { return nil }
+        return (code, reason.isEmpty ? nil : reason)
+    }
+
+    static func parseHeaderLine(_ line: ArraySlice<UInt8>) -> Result<(String, String), Failure> {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+        }
+        let name = line[line.startIndex..<colon]
+        guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+            return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+        }
+        let value = line[(colon + 1)...]
+        guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
+            return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+        }
+        let text = String(decoding: value, as: UTF8.self).trimmingCharacters(in: " \t")
+        return .success((String(decoding: name, as: UTF8.self), text))
+    }
+
+    static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}
+
+extension StringProtocol {
+    func trimmingCharacters(in set: String) -> String {
+        var start = startIndex
+        var end = endIndex
+        while start < end, set.contains(self[start]) { start = index(after: start) }
+        while end > start, set.contains(self[index(before: end)]) { end = index(before: end) }
+        return String(self[start..<end])
+    }
+}

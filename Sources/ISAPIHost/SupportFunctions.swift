@@ -1,0 +1,150 @@
+import CISAPI
+import Foundation
+
+/// ServerSupportFunction: the codes of mod_isapi's contract, done right (spec §2.10 and
+/// §4); every other code is FALSE with ERROR_INVALID_PARAMETER, logged under
+/// ISAPILogNotSupported On with its name and the extension's path.
+extension ExtensionSession {
+    /// nil on success, else the Windows error.
+    func support(_ code: DWORD, buffer: UnsafeMutableRawPointer?, size: UnsafeMutablePointer<DWORD>?,
+                 dataType: UnsafeMutablePointer<DWORD>?) -> DWORD? {
+        let invalid = DWORD(ERROR_INVALID_PARAMETER)
+        switch code {
+        case SupportRequest.sendURLRedirectResponse, SupportRequest.sendURL:
+            guard let url = Self.string(buffer, limit: nil), !url.isEmpty else { return invalid }
+            guard !connection.headSent, !withState({ $0.answered }) else { return invalid }
+            withState { $0.answered = true }
+            if code == SupportRequest.sendURL {
+                connection.internalRedirect(to: url)
+            } else {
+                ecb.pointee.dwHttpStatusCode = 302
+                connection.redirect(to: url)
+            }
+            return nil
+
+        case SupportRequest.sendResponseHeader:
+            // lpvBuffer is the status (may be NULL), lpdwDataType the header block (may be NULL).
+            let status = Self.bytes(buffer, limit: nil)
+            let headers = Self.bytes(UnsafeMutableRawPointer(dataType), limit: nil)
+            return sendResponseHeader(status: status, headerBlock: headers)
+
+        case SupportRequest.sendResponseHeaderEx:
+            guard let info = buffer?.assumingMemoryBound(to: HSE_SEND_HEADER_EX_INFO.self) else { return invalid }
+            // cchStatus/cchHeader are upper bounds: real extensions pass strlen+1 or a code there.
+            let status = Self.bytes(UnsafeMutableRawPointer(mutating: info.pointee.pszStatus), limit: Int(info.pointee.cchStatus))
+            let headers = Self.bytes(UnsafeMutableRawPointer(mutating: info.pointee.pszHeader), limit: Int(info.pointee.cchHeader))
+            if info.pointee.fKeepConn == 0 { withState { $0.closeConnection = true } }
+            return sendResponseHeader(status: status, headerBlock: headers)
+
+        case SupportRequest.doneWithSession:
+            guard settings.fakeAsync else { return unsupported(code) }
+            done.signal()
+            return nil
+
+        case SupportRequest.mapURLToPath:
+            guard let buffer, let size else { return invalid }
+            guard let url = Self.string(buffer, limit: Int(size.pointee)), let mapped = connection.mapURLToPath(url) else {
+                return DWORD(ERROR_FILE_NOT_FOUND)
+            }
+            let path = mapped.isDirectory && !mapped.path.hasSuffix("/") ? mapped.path + "/" : mapped.path
+            let bytes = Array(path.utf8)
+            guard Int(size.pointee) >= bytes.count + 1 else {
+                size.pointee = DWORD(clamping: bytes.count + 1)
+                return DWORD(ERROR_INSUFFICIENT_BUFFER)
+            }
+            buffer.copyMemory(from: bytes, byteCount: bytes.count)
+            buffer.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self)
+            size.pointee = DWORD(bytes.count + 1)
+            return nil
+
+        case SupportRequest.mapURLToPathEx:
+            guard let buffer, let infoPointer = dataType.map(UnsafeMutableRawPointer.init) else { return invalid }
+            let info = infoPointer.assumingMemoryBound(to: HSE_URL_MAPEX_INFO.self)
+            guard let url = Self.string(buffer, limit: size.map { Int($0.pointee) }), let mapped = connection.mapURLToPath(url) else {
+                return DWORD(ERROR_FILE_NOT_FOUND)
+            }
+            let path = mapped.isDirectory && !mapped.path.hasSuffix("/") ? mapped.path + "/" : mapped.path
+            let bytes = Array(path.utf8)
+            guard bytes.count < Int(MAX_PATH) else {
+                size?.pointee = DWORD(clamping: bytes.count + 1)
+                return DWORD(ERROR_INSUFFICIENT_BUFFER)
+            }
+            withUnsafeMutableBytes(of: &info.pointee.lpszPath) { target in
+                target.copyBytes(from: bytes)
+                target[bytes.count] = 0
+            }
+            info.pointee.dwFlags = Self.accessFlags(path)
+            info.pointee.cchMatchingPath = DWORD(bytes.count)
+            info.pointee.cchMatchingURL = DWORD(url.utf8.count)
+            return nil
+
+        case SupportRequest.appendLogParameter:
+            guard let text = Self.string(buffer, limit: nil) else { return invalid }
+            connection.appendLogParameter(text, toQuery: settings.appendLogToQuery)
+            if settings.appendLogToErrors { logger.info("\(extensionPath): \(text)", metadata: ["id": "IS02010"]) }
+            return nil
+
+        case SupportRequest.isKeepConn, SupportRequest.isConnected:
+            guard let buffer else { return invalid }
+            let answer = code == SupportRequest.isKeepConn ? connection.keepsConnection : connection.isConnected
+            buffer.storeBytes(of: answer ? BOOL(1) : BOOL(0), as: BOOL.self)
+            return nil
+
+        case SupportRequest.closeConnection:
+            withState { $0.closeConnection = true }
+            return nil
+
+        case SupportRequest.ioCompletion:
+            guard settings.fakeAsync else { return unsupported(code) }
+            let callback = unsafeBitCast(buffer, to: PFN_HSE_IO_COMPLETION?.self)
+            withState { state in
+                state.completion = callback.map { ($0, dataType.map(UnsafeMutableRawPointer.init)) }
+            }
+            return nil
+
+        case SupportRequest.asyncReadClient:
+            guard settings.fakeAsync else { return unsupported(code) }
+            guard let buffer, let size else { return invalid }
+            let read = self.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(size.pointee)))
+            size.pointee = DWORD(read ?? 0)
+            complete(bytes: read ?? 0, error: read == nil ? DWORD(ERROR_READ_FAULT) : 0)
+            return nil
+
+        default:
+            return unsupported(code)
+        }
+    }
+
+    private func unsupported(_ code: DWORD) -> DWORD {
+        if settings.logNotSupported {
+            let name = SupportRequest.name(code) ?? "(\(code))"
+            logger.warning("ServerSupportFunction \(name) is not supported: \(extensionPath)", metadata: ["id": "IS02002"])
+        }
+        return DWORD(ERROR_INVALID_PARAMETER)
+    }
+
+    /// The bytes of a C string, stopping at its NUL or at `limit`, whichever comes first.
+    static func bytes(_ pointer: UnsafeMutableRawPointer?, limit: Int?) -> [UInt8] {
+        guard let pointer else { return [] }
+        let base = pointer.assumingMemoryBound(to: UInt8.self)
+        var count = 0
+        while limit.map({ count < $0 }) ?? true, base[count] != 0 { count += 1 }
+        return Array(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    static func string(_ pointer: UnsafeMutableRawPointer?, limit: Int?) -> String? {
+        guard pointer != nil else { return nil }
+        return String(decoding: bytes(pointer, limit: limit), as: UTF8.self)
+    }
+
+    /// HSE_URL_FLAGS_* from the owner's permission bits, as mod_isapi reports them.
+    static func accessFlags(_ path: String) -> DWORD {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return 0 }
+        var flags: DWORD = 0
+        if info.st_mode & S_IRUSR != 0 { flags |= 0x1 }
+        if info.st_mode & S_IWUSR != 0 { flags |= 0x2 }
+        if info.st_mode & S_IXUSR != 0 { flags |= 0x204 }
+        return flags
+    }
+}
