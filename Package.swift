@@ -1,12 +1,16 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+let sampleExtensions = [
+    "hello", "echo", "servervars", "headers", "redirect", "logparam", "mapurl", "unsupported", "async", "skeleton",
+]
+
 let package = Package(
     name: "isapid",
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "isapid", targets: ["isapid"])
-    ],
+    ] + sampleExtensions.map { .library(name: $0, type: .dynamic, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -37,6 +41,7 @@ let package = Package(
             name: "RequestPipeline",
             dependencies: [
                 "ServerConfig",
+                "ISAPIHost",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -56,8 +61,18 @@ let package = Package(
             dependencies: [
                 "HTTPDaemon",
                 "ServerConfig",
+                "RequestPipeline",
+                "CISAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            // An executable exports nothing by default: extensions built with only the SDK
+            // header must find the host's GetLastError/SetLastError when they are dlopen'd.
+            linkerSettings: [
+                .unsafeFlags([
+                    "-Xlinker", "--export-dynamic-symbol=GetLastError",
+                    "-Xlinker", "--export-dynamic-symbol=SetLastError",
+                ])
             ]
         ),
         .testTarget(name: "PCRE2RegexTests", dependencies: ["PCRE2Regex"]),
@@ -82,3 +97,12 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The sample extensions: C, built against the SDK header only (never linked with CISAPI,
+// so GetLastError/SetLastError resolve to the host's at dlopen), each lib<name>.so that
+// `make` installs as htdocs/scripts/<name>.dll.
+package.targets += sampleExtensions.map { name in
+    .target(
+        name: name, path: "extensions/\(name)", publicHeadersPath: ".",
+        cSettings: [.headerSearchPath("../../Sources/CISAPI/include")])
+}

@@ -45,6 +45,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private var ended = false
 
     /// What the access log needs once the response is over.
+    private(set) var notes: [String: String] = [:]
+    private(set) var queryAppendix = ""
     private(set) var status = 200
     private(set) var responseHeaders = HeaderFields()
     private(set) var bodyBytesSent: Int64 = 0
@@ -122,6 +124,19 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return connected
+    }
+
+    var keepsConnection: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return keepAlive && connected
+    }
+
+    func annotateLog(note name: String, value: String, appendToQuery: Bool) {
+        update {
+            $0.notes[name] = value
+            if appendToQuery { $0.queryAppendix += value }
+        }
     }
 
     func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int? {

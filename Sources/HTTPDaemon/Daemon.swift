@@ -63,6 +63,7 @@ public final class Daemon: Sendable {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
         threadPool.start()
+        notifyHandlers(context.currentState)
         startSignalThread()
         logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
         try stopped.futureResult.wait()
@@ -70,6 +71,7 @@ public final class Daemon: Sendable {
         logFiles.flushAll()
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()
+        uniqueHandlers.forEach { $0.shutdown() }
     }
 
     /// The addresses actually bound (port 0 resolved), for tests and the start-up line.
@@ -103,6 +105,23 @@ public final class Daemon: Sendable {
                     try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context)
                 }
             }
+    }
+
+    /// Each handler object once, though it may serve several names (isapi-handler, isapi-isa).
+    private var uniqueHandlers: [any RequestHandler] {
+        var seen = Set<ObjectIdentifier>()
+        return handlers.values.filter { seen.insert(ObjectIdentifier($0 as AnyObject)).inserted }
+    }
+
+    /// Tells the handlers a configuration is about to serve, with its error log.
+    private func notifyHandlers(_ state: ServingState) {
+        let configuration = state.configuration
+        let errorLog = state.errorLog
+        for handler in uniqueHandlers {
+            handler.configurationLoaded(configuration) { module in
+                Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
+            }
+        }
     }
 
     /// The handlers of one client connection, in order.
@@ -189,6 +208,7 @@ public final class Daemon: Sendable {
         for address in old.subtracting(wanted) {
             listeners.withLockedValue { $0.removeValue(forKey: address) }?.close(promise: nil)
         }
+        notifyHandlers(state)
         context.swap(state)
         state.logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations",
                             metadata: ["id": "IS00094"])

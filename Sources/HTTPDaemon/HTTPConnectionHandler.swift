@@ -380,9 +380,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     /// The request is over: log it, then close or go on with the next one.
     private func finish(context: ChannelHandlerContext) {
-        guard let current = exchange else { return }
+        guard var current = exchange else { return }
         exchange = nil
         requestsServed += 1
+        if let stream = current.stream {
+            // What a blocking handler asked the access log to show (HSE_APPEND_LOG_PARAMETER).
+            current.context.notes.merge(stream.notes) { _, new in new }
+            if !stream.queryAppendix.isEmpty {
+                current.context.originalQuery = (current.context.originalQuery ?? "") + stream.queryAppendix
+            }
+        }
         logAccess(current)
         guard current.keepAlive, !closing else {
             close(context: context)

@@ -12,6 +12,9 @@ public struct ISAPIRequest: Sendable {
     public var variables: [(name: String, value: String)]
     /// The request headers as the client sent them (ALL_RAW, HEADER_name).
     public var rawHeaders: [(name: String, value: String)]
+    /// IIS's own variables (LOCAL_ADDR, HTTP_VERSION, INSTANCE_ID, ...): answered by
+    /// name, but not part of ALL_HTTP, which lists request headers only.
+    public var serverOnlyVariables: [(name: String, value: String)] = []
 
     public init(method: String, queryString: String, pathInfo: String, pathTranslated: String, contentType: String,
                 contentLength: Int64?, isChunked: Bool, variables: [(name: String, value: String)],

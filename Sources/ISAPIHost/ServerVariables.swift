@@ -36,7 +36,10 @@ struct ServerVariables {
             let header = name.dropFirst(7)
             return request.rawHeaders.first { $0.name.caseInsensitiveCompare(header) == .orderedSame }?.value ?? ""
         }
-        if let found = request.variables.first(where: { $0.name.uppercased() == upper }) { return found.value }
+        if let found = request.variables.first(where: { $0.name.uppercased() == upper })
+            ?? request.serverOnlyVariables.first(where: { $0.name.uppercased() == upper }) {
+            return found.value
+        }
         if Self.standardNames.contains(upper) || upper.hasPrefix("HTTP_") { return "" }
         return nil
     }

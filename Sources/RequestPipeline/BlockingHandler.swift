@@ -27,4 +27,9 @@ public protocol ResponseChannel: AnyObject, Sendable {
     var headSent: Bool { get }
     /// False once the client has gone away.
     var isConnected: Bool { get }
+    /// Whether the connection is to stay open after this response, as things stand.
+    var keepsConnection: Bool { get }
+    /// Sets a request note for the access log (`%{name}n`); with `appendToQuery`, the
+    /// text is also appended to the query string the log shows (`%q`).
+    func annotateLog(note name: String, value: String, appendToQuery: Bool)
 }

@@ -14,7 +14,7 @@ public struct CGIEnvironment: Sendable {
         return nil
     }
 
-    mutating func set(_ name: String, _ value: String) {
+    public mutating func set(_ name: String, _ value: String) {
         if let index = variables.firstIndex(where: { $0.name == name }) {
             variables[index].value = value
         } else {

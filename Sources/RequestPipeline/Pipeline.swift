@@ -17,6 +17,16 @@ public enum PhaseResult: Sendable {
 /// A handler named by `SetHandler` / `AddHandler` (the static-file handler is built in).
 public protocol RequestHandler: Sendable {
     func handle(_ context: inout RequestContext, pipeline: Pipeline) -> Response
+    /// A configuration was loaded (at start and on every reload) and is about to serve;
+    /// `logger` gives a module's error log by its Apache name.
+    func configurationLoaded(_ configuration: ServerConfiguration, logger: (String) -> Logger)
+    /// The server is stopping: release what the handler holds.
+    func shutdown()
+}
+
+extension RequestHandler {
+    public func configurationLoaded(_ configuration: ServerConfiguration, logger: (String) -> Logger) {}
+    public func shutdown() {}
 }
 
 /// The master pipeline: the one place that decides the order of the phases.
@@ -71,6 +81,33 @@ public struct Pipeline: Sendable {
             response = applyErrorDocument(response, &context)
         }
         return (context, response)
+    }
+
+    /// Serves another local URL for a request a handler is answering (ISAPI's SEND_URL):
+    /// an internal redirect with the method turned into GET.
+    public func redirectInternally(_ context: RequestContext, to url: String) -> (RequestContext, Response) {
+        var context = context
+        if context.method != "HEAD" { context.method = "GET" }
+        context.redirectCount += 1
+        if context.redirectCount > Self.maxInternalRedirects {
+            return (context, errorResponse(500, &context))
+        }
+        if case .respond(let failed) = restart(&context, to: url) { return (context, failed) }
+        var response = runFromMapping(&context)
+        if response.isServerGenerated && response.status >= 400 {
+            response = applyErrorDocument(response, &context)
+        }
+        return (context, response)
+    }
+
+    /// The file a local URL maps to, for MAP_URL_TO_PATH: the path (with any PATH_INFO)
+    /// and whether it is a directory; nil when the URL maps to no file.
+    public func mapURLToPath(_ url: String, in context: RequestContext) -> (path: String, isDirectory: Bool)? {
+        var context = context
+        guard case .next = restart(&context, to: url) else { return nil }
+        _ = mapToStorage(&context)
+        guard let filePath = context.filePath else { return nil }
+        return (filePath + context.pathInfo, context.pathInfo.isEmpty && context.fileStatus?.isDirectory == true)
     }
 
     /// The answer a handler that already ran decides on after the fact (an extension

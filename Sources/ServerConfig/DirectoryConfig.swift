@@ -21,6 +21,8 @@ public struct DirectoryConfig: Sendable, Equatable {
     public var limitRequestBody: Int64?
     public var addDefaultCharset: String??
     public var redirects: [RedirectRule]?
+    /// mod_isapi's per-directory settings (ISAPIReadAheadBuffer, ISAPILogNotSupported, ...).
+    public var isapi = ISAPIDirectorySettings()
 
     public init() {}
 
@@ -40,6 +42,7 @@ public struct DirectoryConfig: Sendable, Equatable {
         if let limitRequestBody { result.limitRequestBody = limitRequestBody }
         if let addDefaultCharset { result.addDefaultCharset = addDefaultCharset }
         if let redirects { result.redirects = (parent.redirects ?? []) + redirects }
+        result.isapi = isapi.merged(over: parent.isapi)
         return result
     }
 
@@ -48,6 +51,34 @@ public struct DirectoryConfig: Sendable, Equatable {
     public var effectiveAllowOverride: Set<Override> { allowOverride ?? [] }
     public var effectiveDirectoryIndex: [String] { directoryIndex ?? ["index.html"] }
     public var effectiveLimitRequestBody: Int64 { limitRequestBody ?? 1_073_741_824 }
+}
+
+/// mod_isapi's per-directory directives; nil where unset, so child-over-parent merging
+/// works; the defaults are mod_isapi's.
+public struct ISAPIDirectorySettings: Sendable, Equatable {
+    public var readAheadBuffer: Int?
+    public var logNotSupported: Bool?
+    public var appendLogToErrors: Bool?
+    public var appendLogToQuery: Bool?
+    public var fakeAsync: Bool?
+
+    public init() {}
+
+    func merged(over parent: ISAPIDirectorySettings) -> ISAPIDirectorySettings {
+        var result = parent
+        if let readAheadBuffer { result.readAheadBuffer = readAheadBuffer }
+        if let logNotSupported { result.logNotSupported = logNotSupported }
+        if let appendLogToErrors { result.appendLogToErrors = appendLogToErrors }
+        if let appendLogToQuery { result.appendLogToQuery = appendLogToQuery }
+        if let fakeAsync { result.fakeAsync = fakeAsync }
+        return result
+    }
+
+    public var effectiveReadAheadBuffer: Int { readAheadBuffer ?? 49_152 }
+    public var effectiveLogNotSupported: Bool { logNotSupported ?? false }
+    public var effectiveAppendLogToErrors: Bool { appendLogToErrors ?? false }
+    public var effectiveAppendLogToQuery: Bool { appendLogToQuery ?? true }
+    public var effectiveFakeAsync: Bool { fakeAsync ?? false }
 }
 
 /// `SetHandler` either names a handler or turns handlers off for the scope.

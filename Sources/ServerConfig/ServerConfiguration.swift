@@ -40,6 +40,9 @@ public struct ServerConfiguration: Sendable {
     ]
     /// mod_mime's `TypesConfig` file, read at load: lower-cased extension to media type.
     public var mimeTypes: [String: String] = [:]
+    /// `ISAPICacheFile`: extensions loaded at start and kept until shutdown (global even
+    /// when written in a virtual host, as in mod_isapi). Absolute paths.
+    public var isapiCacheFiles: [String] = []
     /// Non-fatal findings (an undefined `${VAR}`, an ignored directive) to log at start.
     public var warnings: [ConfigError] = []
 

@@ -62,7 +62,10 @@ struct ISAPIDCommand: ParsableCommand {
             return
         }
         do {
-            let daemon = try Daemon(options: options, configuration: configuration)
+            let isapi = ISAPIRequestHandler()
+            let daemon = try Daemon(
+                options: options, configuration: configuration,
+                handlers: ["isapi-handler": isapi, "isapi-isa": isapi])
             try daemon.run()
         } catch {
             Self.printError("isapid: \(error)")

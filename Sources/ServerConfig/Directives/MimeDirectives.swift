@@ -4,6 +4,7 @@ import Foundation
 let mimeDirectives: [DirectiveSpec] = [
     DirectiveSpec("AddHandler", module: "mod_mime.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
                   arity: 2...Int.max, syntax: "takes a handler name followed by one or more file extensions") { d, t in
+        warnIfDeprecatedHandler(d, t, d.arguments[0])
         for ext in d.arguments.dropFirst() {
             t.directory.handlersByExtension[Directive.normalizedExtension(ext)] = .some(d.arguments[0].lowercased())
         }
@@ -15,6 +16,7 @@ let mimeDirectives: [DirectiveSpec] = [
     DirectiveSpec("SetHandler", module: "core.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
                   arity: 1...1, syntax: "takes one argument, a handler name or None") { d, t in
         let name = d.arguments[0].lowercased()
+        warnIfDeprecatedHandler(d, t, name)
         t.directory.setHandler = name == "none" ? SetHandlerValue.none : .handler(name)
     },
     DirectiveSpec("AddType", module: "mod_mime.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
@@ -41,6 +43,14 @@ let mimeDirectives: [DirectiveSpec] = [
         t.server.mimeTypes = MIMETypesFile.parse(text)
     },
 ]
+
+/// `isapi-isa` still works, as in Apache 2.x, but its name is from Apache 1.3.
+private func warnIfDeprecatedHandler(_ d: Directive, _ t: DirectiveTarget, _ name: String) {
+    guard name.lowercased() == "isapi-isa" else { return }
+    t.server.warnings.append(ConfigError(
+        file: d.location.file, line: d.location.line, kind: .badArguments,
+        message: "\(d.name): the handler name isapi-isa is deprecated; use isapi-handler"))
+}
 
 /// The `mime.types` format: `media/type ext ext ...`, `#` comments.
 enum MIMETypesFile {

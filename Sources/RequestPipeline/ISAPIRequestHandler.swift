@@ -1,0 +1,157 @@
+import Foundation
+import ISAPIHost
+import Logging
+import ServerConfig
+
+/// `isapi-handler` (and its old name `isapi-isa`): mod_isapi's checks, then the
+/// extension runs on the extension pool through `ISAPIHost`.
+public final class ISAPIRequestHandler: RequestHandler, @unchecked Sendable {
+    // `registry` and `logger` change only in configurationLoaded/shutdown, under `lock`.
+    private let lock = NSLock()
+    private var registry: ExtensionRegistry?
+    private var logger = Logger(label: "isapi")
+
+    public init() {}
+
+    public func configurationLoaded(_ configuration: ServerConfiguration, logger makeLogger: (String) -> Logger) {
+        let logger = makeLogger("isapi")
+        lock.withLock {
+            self.logger = logger
+            if let registry {
+                registry.updateCachedPaths(configuration.isapiCacheFiles)
+            } else {
+                registry = ExtensionRegistry(cachedPaths: configuration.isapiCacheFiles, logger: logger)
+            }
+        }
+    }
+
+    public func shutdown() {
+        let registry = lock.withLock { () -> ExtensionRegistry? in
+            defer { self.registry = nil }
+            return self.registry
+        }
+        registry?.shutdown()
+    }
+
+    public func handle(_ context: inout RequestContext, pipeline: Pipeline) -> Response {
+        let (registry, logger) = lock.withLock { (self.registry, self.logger) }
+        guard context.directoryConfig.effectiveOptions.contains(.execCGI) else {
+            // mod_isapi answers silently; the administrator deserves to know why.
+            logger.error("Options ExecCGI is off in this directory: \(context.filePath ?? context.path)",
+                         metadata: context.logMetadata(id: "IS02011"))
+            return pipeline.errorResponse(403, &context)
+        }
+        guard let filePath = context.filePath, let status = context.fileStatus else {
+            logger.info("File does not exist: \(context.filePath ?? context.path)", metadata: context.logMetadata(id: "IS00128"))
+            return pipeline.errorResponse(404, &context)
+        }
+        guard status.isRegularFile else {
+            logger.error("not a regular file: \(filePath)", metadata: context.logMetadata(id: "IS02012"))
+            return pipeline.errorResponse(403, &context)
+        }
+        guard let registry else { return pipeline.errorResponse(503, &context) }
+        return .handOff(ISAPIExtensionRun(path: filePath, registry: registry, logger: logger))
+    }
+}
+
+/// One request's run of an extension, on a pool thread.
+struct ISAPIExtensionRun: BlockingHandler {
+    let path: String
+    let registry: ExtensionRegistry
+    let logger: Logger
+
+    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+        let lease: ExtensionLease
+        do {
+            lease = try registry.acquire(path)
+        } catch {
+            logger.error("\(error.description)", metadata: context.logMetadata(id: "IS02001"))
+            _ = channel.respond(pipeline.errorResponseAfterHandler(500, context))
+            return
+        }
+        defer { lease.release() }
+        let connection = PipelineISAPIConnection(channel: channel, context: context, pipeline: pipeline)
+        ExtensionRunner.run(
+            { lease.callHttpExtensionProc($0) }, extensionPath: path,
+            request: Self.request(context, configuration: pipeline.configuration),
+            connection: connection, settings: Self.settings(context.directoryConfig.isapi), logger: logger)
+    }
+
+    static func settings(_ directory: ISAPIDirectorySettings) -> ISAPISettings {
+        var settings = ISAPISettings()
+        settings.readAheadBuffer = directory.effectiveReadAheadBuffer
+        settings.logNotSupported = directory.effectiveLogNotSupported
+        settings.appendLogToErrors = directory.effectiveAppendLogToErrors
+        settings.appendLogToQuery = directory.effectiveAppendLogToQuery
+        settings.fakeAsync = directory.effectiveFakeAsync
+        return settings
+    }
+
+    /// The ECB's strings and the server variables: Apache's CGI set plus the IIS names
+    /// ported code asks for.
+    static func request(_ context: RequestContext, configuration: ServerConfiguration) -> ISAPIRequest {
+        let environment = CGIEnvironment(context, configuration: configuration)
+        let connection = context.request.connection
+        var request = ISAPIRequest(
+            method: context.method, queryString: context.query ?? "", pathInfo: context.pathInfo,
+            pathTranslated: environment["PATH_TRANSLATED"] ?? "", contentType: context.request.headers["Content-Type"] ?? "",
+            contentLength: context.request.isChunked ? nil : context.request.contentLength,
+            isChunked: context.request.isChunked, variables: environment.variables,
+            rawHeaders: context.request.headers.entries)
+        request.serverOnlyVariables = [
+            ("URL", context.path), ("SERVER_PORT_SECURE", "0"), ("HTTPS", "off"),
+            ("LOCAL_ADDR", connection.localAddress), ("REMOTE_HOST", connection.remoteAddress),
+            ("HTTP_VERSION", context.request.protocolName), ("INSTANCE_ID", "1"),
+            ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT"), ("APPL_PHYSICAL_PATH", (context.host.documentRoot ?? "") + "/"),
+        ]
+        return request
+    }
+}
+
+/// The pipeline's response channel as ISAPIHost's connection.
+final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
+    // Immutable; the channel is thread-safe.
+    let channel: any ResponseChannel
+    let context: RequestContext
+    let pipeline: Pipeline
+
+    init(channel: any ResponseChannel, context: RequestContext, pipeline: Pipeline) {
+        self.channel = channel
+        self.context = context
+        self.pipeline = pipeline
+    }
+
+    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int? { channel.readBody(into: buffer) }
+
+    func sendHead(status: Int, reason: String?, headers: [(name: String, value: String)]) -> Bool {
+        channel.sendHead(status: status, reason: reason, headers: HeaderFields(headers))
+    }
+
+    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBody(bytes) }
+    func finish(closeConnection: Bool) { channel.finish(closeConnection: closeConnection) }
+    func respond(status: Int) { _ = channel.respond(pipeline.errorResponseAfterHandler(status, context)) }
+
+    func redirect(to url: String) {
+        var context = self.context
+        _ = channel.respond(pipeline.errorResponse(302, &context, location: url))
+    }
+
+    func internalRedirect(to url: String) {
+        let (redirected, response) = pipeline.redirectInternally(context, to: url)
+        if case .handOff(let handler) = response.body {
+            handler.run(redirected, channel: channel, pipeline: pipeline)
+        } else {
+            _ = channel.respond(response)
+        }
+    }
+
+    func mapURLToPath(_ url: String) -> (path: String, isDirectory: Bool)? { pipeline.mapURLToPath(url, in: context) }
+
+    func appendLogParameter(_ text: String, toQuery: Bool) {
+        channel.annotateLog(note: "isapi-parameter", value: text, appendToQuery: toQuery)
+    }
+
+    var headSent: Bool { channel.headSent }
+    var isConnected: Bool { channel.isConnected }
+    var keepsConnection: Bool { channel.keepsConnection }
+}

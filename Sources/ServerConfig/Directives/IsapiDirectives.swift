@@ -1,0 +1,41 @@
+import Foundation
+
+/// mod_isapi: ISAPICacheFile and the per-directory ISAPI* switches (spec §3: FileInfo
+/// override class, mod_isapi's defaults).
+let isapiDirectives: [DirectiveSpec] = [
+    DirectiveSpec("ISAPICacheFile", module: "mod_isapi.c", contexts: .serverConfig, arity: 1...Int.max,
+                  syntax: "takes one or more extension paths (relative to ServerRoot) to load at start") { d, t in
+        for argument in d.arguments {
+            let path = t.resolvePath(argument)
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                // As in mod_isapi: a bad path is a warning and is skipped; the server still starts.
+                t.server.warnings.append(ConfigError(
+                    file: d.location.file, line: d.location.line, kind: .badArguments,
+                    message: "ISAPICacheFile: unable to cache \(path): not a regular file, skipping"))
+                continue
+            }
+            if !t.server.isapiCacheFiles.contains(path) { t.server.isapiCacheFiles.append(path) }
+        }
+    },
+    DirectiveSpec("ISAPIReadAheadBuffer", module: "mod_isapi.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 1...1, syntax: "takes one argument, the request-body bytes read ahead into lpbData") { d, t in
+        t.directory.isapi.readAheadBuffer = try d.integer(in: 0...Int(Int32.max))
+    },
+    DirectiveSpec("ISAPILogNotSupported", module: "mod_isapi.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 1...1, syntax: "must be On or Off") { d, t in
+        t.directory.isapi.logNotSupported = try d.flag()
+    },
+    DirectiveSpec("ISAPIAppendLogToErrors", module: "mod_isapi.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 1...1, syntax: "must be On or Off") { d, t in
+        t.directory.isapi.appendLogToErrors = try d.flag()
+    },
+    DirectiveSpec("ISAPIAppendLogToQuery", module: "mod_isapi.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 1...1, syntax: "must be On or Off") { d, t in
+        t.directory.isapi.appendLogToQuery = try d.flag()
+    },
+    DirectiveSpec("ISAPIFakeAsync", module: "mod_isapi.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 1...1, syntax: "must be On or Off") { d, t in
+        t.directory.isapi.fakeAsync = try d.flag()
+    },
+]
