@@ -102,6 +102,9 @@ extension ExtensionSession {
             }
             return nil
 
+        case SupportRequest.transmitFile:
+            return transmitFile(buffer)
+
         case SupportRequest.asyncReadClient:
             guard settings.fakeAsync else { return unsupported(code) }
             guard let buffer, let size else { return invalid }

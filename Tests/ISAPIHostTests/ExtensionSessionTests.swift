@@ -246,6 +246,35 @@ import Testing
         #expect(connection.finished == false)
     }
 
+    @Test func transmitFileSendsHeadRangeAndTail() throws {
+        let path = NSTemporaryDirectory() + "isapi-tf-" + UUID().uuidString
+        try "0123456789".write(toFile: path, atomically: true, encoding: .utf8)
+        defer { unlink(path) }
+        let fd = open(path, O_RDONLY)
+        defer { close(fd) }
+        let connection = Self.run { ecb in
+            var info = HSE_TF_INFO()
+            let status = strdup("200 OK")!, head = strdup("Content-Type: text/plain\r\n\r\n")!, tail = strdup("!")!
+            defer { free(status); free(head); free(tail) }
+            info.hFile = UnsafeMutableRawPointer(bitPattern: Int(fd))
+            info.pszStatusCode = UnsafePointer(status)
+            info.pHead = UnsafeMutableRawPointer(head)
+            info.HeadLength = DWORD(strlen(head))
+            info.pTail = UnsafeMutableRawPointer(tail)
+            info.TailLength = 1
+            info.Offset = 2
+            info.BytesToWrite = 5
+            info.dwFlags = DWORD(HSE_IO_SEND_HEADERS)
+            #expect(ecb.pointee.ServerSupportFunction!(ecb.pointee.ConnID, 1006, &info, nil, nil) == 1)
+            info.dwFlags = DWORD(HSE_IO_ASYNC)
+            #expect(ecb.pointee.ServerSupportFunction!(ecb.pointee.ConnID, 1006, &info, nil, nil) == 0)
+            #expect(GetLastError() == 87)
+            return 1
+        }
+        #expect(connection.head?.headers.first?.value == "text/plain")
+        #expect(connection.sentText == "23456!")
+    }
+
     @Test func pendingWithoutFakeAsyncIs500() {
         let connection = Self.run { _ in DWORD(HSE_STATUS_PENDING) }
         #expect(connection.respondedStatus == 500)
