@@ -39,8 +39,17 @@ deps:
 test-deps:
 	$(call install-missing,$(DEPS) $(TEST_DEPS))
 
+# The sample ISAPI extensions (extensions/<name>/) are built as
+# .build/release/lib<name>.so and installed as htdocs/scripts/<name>.dll,
+# where conf/httpd.conf runs them.
 build: deps
 	$(SWIFT) build -c release
+	mkdir -p htdocs/scripts
+	@for dir in extensions/*/; do \
+	  name=$$(basename "$$dir"); \
+	  echo "install .build/release/lib$$name.so -> htdocs/scripts/$$name.dll"; \
+	  cp .build/release/lib$$name.so htdocs/scripts/$$name.dll || exit 1; \
+	done
 
 run: build
 	mkdir -p logs

@@ -52,18 +52,22 @@ public final class Daemon: Sendable {
             logger.critical("no listening sockets available, shutting down", metadata: ["id": "IS00015"])
             throw DaemonError("no listening sockets available (add a Listen directive)")
         }
+        // The pool and the handlers are ready before the first connection is accepted:
+        // a request right after "listening on" must not find them unconfigured.
+        threadPool.start()
+        notifyHandlers(context.currentState)
         do {
             try bindListeners(configuration.listeners)
         } catch {
             logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
             try? group.syncShutdownGracefully()
+            try? threadPool.syncShutdownGracefully()
+            uniqueHandlers.forEach { $0.shutdown() }
             throw DaemonError("could not bind to address: \(error)")
         }
         if let pidFile = configuration.pidFile {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
-        threadPool.start()
-        notifyHandlers(context.currentState)
         startSignalThread()
         logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
         try stopped.futureResult.wait()

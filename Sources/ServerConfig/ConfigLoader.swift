@@ -44,7 +44,7 @@ public enum ConfigLoader {
         let compiler = ConfigCompiler(table: table, resolvePath: { absolute($0, relativeTo: serverRoot) })
         var server = try compiler.compile(nodes, into: ServerConfiguration(serverRoot: serverRoot, configFile: file))
         server.serverRoot = serverRoot
-        server.warnings = builder.warnings
+        server.warnings = builder.warnings + server.warnings  // keep the directives' own (ISAPICacheFile)
         applyDefaults(&server)
         return server
     }
@@ -57,7 +57,7 @@ public enum ConfigLoader {
         let root = builder.serverRoot
         let compiler = ConfigCompiler(table: table, resolvePath: { absolute($0, relativeTo: root) })
         var server = try compiler.compile(nodes, into: ServerConfiguration(serverRoot: root, configFile: file))
-        server.warnings = builder.warnings
+        server.warnings = builder.warnings + server.warnings  // keep the directives' own (ISAPICacheFile)
         applyDefaults(&server)
         return server
     }

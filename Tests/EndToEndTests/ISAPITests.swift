@@ -1,0 +1,503 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The ISAPI host end to end: the sample extensions (built by SwiftPM as `lib<name>.so`
+/// next to the isapid binary) installed as `htdocs/scripts/<name>.dll` in a temporary
+/// ServerRoot, and extensions compiled by hand with only the SDK header.
+@Suite struct ISAPITests {
+    // MARK: - Set-up helpers
+
+    /// The directory of the isapid binary, where SwiftPM put the sample `lib<name>.so`.
+    static let buildDirectory = E2EPaths.isapidBinary.deletingLastPathComponent()
+
+    /// `AddHandler` plus an ExecCGI `<Directory>` for `htdocs/scripts` (with `directoryExtra` inside).
+    static func config(_ root: ServerRoot, execCGI: Bool = true, directoryExtra: String = "", extra: String = "") -> String {
+        TestConfig.standard("""
+            AddHandler isapi-handler .dll
+            <Directory "\(root.path)/htdocs/scripts">
+                \(execCGI ? "Options ExecCGI" : "Options None")
+                \(directoryExtra)
+            </Directory>
+            \(extra)
+            """)
+    }
+
+    /// Copies `lib<name>.so` to `htdocs/scripts/<name>.dll` for each name.
+    static func install(_ names: [String], into root: ServerRoot) throws {
+        let fm = FileManager.default
+        let scripts = root.url.appendingPathComponent("htdocs/scripts")
+        try fm.createDirectory(at: scripts, withIntermediateDirectories: true)
+        for name in names {
+            let library = buildDirectory.appendingPathComponent("lib\(name).so")
+            guard fm.fileExists(atPath: library.path) else {
+                throw E2EError("\(library.path) is missing: build the sample extensions (swift build)")
+            }
+            try fm.copyItem(at: library, to: scripts.appendingPathComponent("\(name).dll"))
+        }
+    }
+
+    /// A ServerRoot with the standard site, `names` installed and `config(root)` written; a daemon on it.
+    static func start(_ names: [String], config: (ServerRoot) -> String = { ISAPITests.config($0) },
+                      prepare: (ServerRoot) throws -> Void = { _ in }) throws -> DaemonProcess {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try install(names, into: root)
+        try prepare(root)
+        try root.writeConfig(config(root))
+        return try DaemonProcess(root: root)
+    }
+
+    /// Compiles `source` with only `cc -shared -fPIC -I Sources/CISAPI/include` into `output`.
+    static func compileExtension(_ source: String, to output: String) throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-e2e-cc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let sourceURL = work.appendingPathComponent("ext.c")
+        try Data(source.utf8).write(to: sourceURL)
+        let include = E2EPaths.packageRoot.appendingPathComponent("Sources/CISAPI/include").path
+        let log = work.appendingPathComponent("cc.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let logHandle = try FileHandle(forWritingTo: log)
+        defer { try? logHandle.close() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["cc", "-shared", "-fPIC", "-I", include, sourceURL.path, "-o", output]
+        process.standardOutput = logHandle
+        process.standardError = logHandle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        if !eventually(timeout: 60, { !process.isRunning }) {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw E2EError("cc did not finish within 60 s")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw E2EError("cc failed (\(process.terminationStatus)): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
+        }
+    }
+
+    // MARK: - Responses (Content-Length, chunked, or to the close)
+
+    /// Parses every complete response in `bytes`, decoding chunked bodies.
+    static func parseResponses(_ bytes: [UInt8], closed: Bool) -> [HTTPResponse] {
+        var responses: [HTTPResponse] = []
+        var offset = 0
+        while let headEnd = find([13, 10, 13, 10], in: bytes, from: offset) {
+            var lines = String(decoding: bytes[offset..<headEnd], as: UTF8.self).components(separatedBy: "\r\n")
+            let statusLine = lines.removeFirst()
+            let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+            guard parts.count >= 2, let status = Int(parts[1]) else { break }
+            var headers: [(name: String, value: String)] = []
+            for line in lines {
+                guard let colon = line.firstIndex(of: ":") else { continue }
+                headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            }
+            var response = HTTPResponse(version: String(parts[0]), status: status,
+                                        reason: parts.count > 2 ? String(parts[2]) : "", headers: headers, body: [])
+            var position = headEnd + 4
+            if (100..<200).contains(status) { offset = position; continue }
+            if status == 204 || status == 304 {
+                // no body
+            } else if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+                var body: [UInt8] = []
+                var complete = false
+                while let lineEnd = find([13, 10], in: bytes, from: position) {
+                    let sizeText = String(decoding: bytes[position..<lineEnd], as: UTF8.self)
+                    guard let size = Int(sizeText.split(separator: ";").first.map(String.init) ?? "", radix: 16) else {
+                        return responses
+                    }
+                    let dataStart = lineEnd + 2
+                    if size == 0 {
+                        // Trailers (none expected) then the final CRLF.
+                        guard let end = find([13, 10], in: bytes, from: dataStart) else { break }
+                        position = end + 2
+                        complete = true
+                        break
+                    }
+                    guard bytes.count >= dataStart + size + 2 else { break }
+                    body += bytes[dataStart..<dataStart + size]
+                    position = dataStart + size + 2
+                }
+                guard complete else { return responses }
+                response.body = body
+            } else if let length = response.header("Content-Length").flatMap(Int.init) {
+                guard bytes.count - position >= length else { return responses }
+                response.body = Array(bytes[position..<position + length])
+                position += length
+            } else {
+                guard closed else { return responses }
+                response.body = Array(bytes[position...])
+                position = bytes.count
+            }
+            responses.append(response)
+            offset = position
+        }
+        return responses
+    }
+
+    static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
+        var index = start
+        while index <= bytes.count - needle.count {
+            if bytes[index] == needle[0] && Array(bytes[index..<index + needle.count]) == needle { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Reads until `count` responses are complete in the client's buffer (never consumed:
+    /// the result always holds every response of the connection so far).
+    static func responses(_ client: RawClient, count: Int, timeout: Double = 10) -> [HTTPResponse] {
+        client.read(timeout: timeout) { parseResponses($0, closed: false).count >= count }
+        return parseResponses(client.buffer, closed: client.peerClosed)
+    }
+
+    /// One GET on a new connection (Connection: close).
+    static func get(_ daemon: DaemonProcess, _ path: String, headers: [String] = []) throws -> HTTPResponse {
+        let client = try daemon.connect()
+        let extra = headers.map { $0 + "\r\n" }.joined()
+        try client.send("GET \(path) HTTP/1.1\r\nHost: localhost\r\n\(extra)Connection: close\r\n\r\n")
+        guard let response = responses(client, count: 1).first else {
+            throw E2EError("no response to GET \(path); received \(client.bufferText.debugDescription)")
+        }
+        return response
+    }
+
+    /// Sends `bytes` on another thread (so a streaming echo cannot deadlock against us)
+    /// and reads one response; both bounded by `timeout`.
+    static func exchange(_ daemon: DaemonProcess, _ bytes: [UInt8], timeout: Double = 20) throws -> HTTPResponse {
+        final class Sender: @unchecked Sendable {
+            let client: RawClient
+            let bytes: [UInt8]
+            var error: Error?
+            let done = DispatchSemaphore(value: 0)
+            init(client: RawClient, bytes: [UInt8]) { self.client = client; self.bytes = bytes }
+        }
+        let client = try daemon.connect()
+        let sender = Sender(client: client, bytes: bytes)
+        let thread = Thread {
+            do { try sender.client.send(sender.bytes) } catch { sender.error = error }
+            sender.done.signal()
+        }
+        thread.start()
+        let all = responses(client, count: 1, timeout: timeout)
+        if sender.done.wait(timeout: .now() + 5) == .timedOut {
+            client.close()  // unblocks the sender
+            _ = sender.done.wait(timeout: .now() + 5)
+            throw E2EError("the request body was not consumed within the timeout")
+        }
+        if let error = sender.error { throw error }
+        guard let response = all.first else {
+            throw E2EError("no response; received \(client.buffer.count) bytes")
+        }
+        return response
+    }
+
+    // MARK: - Samples
+
+    @Test func helloAnswers200TextPlain() throws {
+        let daemon = try Self.start(["hello"])
+        let response = try Self.get(daemon, "/scripts/hello.dll")
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type")?.hasPrefix("text/plain") == true, "\(response.headers)")
+        #expect(response.bodyText == "Hello from an ISAPI extension on isapid\n")
+    }
+
+    @Test func twoHelloRequestsOnOneKeptAliveConnection() throws {
+        let daemon = try Self.start(["hello"])
+        let client = try daemon.connect()
+        for count in 1...2 {
+            try client.send("GET /scripts/hello.dll HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            let responses = Self.responses(client, count: count)
+            try #require(responses.count == count, "answer \(count) missing; received \(client.bufferText.debugDescription)")
+            #expect(responses[count - 1].status == 200)
+            #expect(responses[count - 1].bodyText == "Hello from an ISAPI extension on isapid\n")
+            #expect(responses[count - 1].header("Connection")?.lowercased() != "close")
+        }
+        #expect(!client.peerClosed)
+    }
+
+    @Test func echoReturnsA2MBContentLengthBodyByteExact() throws {
+        let daemon = try Self.start(["echo"])
+        var generator = SystemRandomNumberGenerator()
+        let body = (0..<(2 * 1024 * 1024)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        let head = "POST /scripts/echo.dll HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-test\r\n"
+            + "Content-Length: \(body.count)\r\nConnection: close\r\n\r\n"
+        let response = try Self.exchange(daemon, Array(head.utf8) + body, timeout: 30)
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "application/x-test")
+        #expect(response.body.count == body.count)
+        #expect(response.body == body, "the echoed body differs")
+    }
+
+    @Test func echoReturnsAChunkedBody() throws {
+        let daemon = try Self.start(["echo"])
+        let pieces = ["first piece;", String(repeating: "x", count: 70_000), "\nlast\n"]
+        var raw = "POST /scripts/echo.dll HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        for piece in pieces { raw += String(piece.utf8.count, radix: 16) + "\r\n" + piece + "\r\n" }
+        raw += "0\r\n\r\n"
+        let response = try Self.exchange(daemon, Array(raw.utf8))
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "application/octet-stream")
+        #expect(response.bodyText == pieces.joined())
+    }
+
+    @Test func servervarsShowsPathInfoQueryAllHttpAndAllRaw() throws {
+        let daemon = try Self.start(["servervars"])
+        let response = try Self.get(daemon, "/scripts/servervars.dll/x/y?q=1", headers: ["X-Test-Header: abc"])
+        #expect(response.status == 200)
+        let text = response.bodyText
+        let lines = text.components(separatedBy: "\n")
+        #expect(lines.contains("PATH_INFO=/x/y"), "\(text)")
+        #expect(lines.contains("QUERY_STRING=q=1"), "\(text)")
+        #expect(lines.contains("REQUEST_METHOD=GET"), "\(text)")
+
+        let allHTTP = try #require(text.range(of: "\nALL_HTTP:\n"), "\(text)")
+        let allRaw = try #require(text.range(of: "\nALL_RAW:\n"), "\(text)")
+        let httpBlock = String(text[allHTTP.upperBound..<allRaw.lowerBound])
+        let rawBlock = String(text[allRaw.upperBound...])
+        #expect(httpBlock.contains("HTTP_HOST:localhost\r\n"), "\(httpBlock.debugDescription)")
+        #expect(httpBlock.contains("HTTP_X_TEST_HEADER:abc\r\n"), "\(httpBlock.debugDescription)")
+        let httpLines = httpBlock.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        #expect(!httpLines.isEmpty)
+        for line in httpLines {
+            #expect(line.hasPrefix("HTTP_") && !line.contains(": ") && !line.contains("\n"), "ALL_HTTP line \(line.debugDescription)")
+        }
+        #expect(httpBlock.hasSuffix("\r\n"))
+        #expect(rawBlock.contains("Host: localhost\r\n"), "\(rawBlock.debugDescription)")
+        #expect(rawBlock.contains("X-Test-Header: abc\r\n"), "\(rawBlock.debugDescription)")
+    }
+
+    @Test func headersSetsStatusAndCustomHeader() throws {
+        let daemon = try Self.start(["headers"])
+        let notFound = try Self.get(daemon, "/scripts/headers.dll?status=404")
+        #expect(notFound.status == 404)
+        #expect(notFound.header("X-ISAPI-Sample") == "headers")
+        let ok = try Self.get(daemon, "/scripts/headers.dll")
+        #expect(ok.status == 200)
+        #expect(ok.header("X-ISAPI-Sample") == "headers")
+    }
+
+    @Test func redirectSends302OrServesInternally() throws {
+        let daemon = try Self.start(["redirect"])
+        let external = try Self.get(daemon, "/scripts/redirect.dll?to=/elsewhere")
+        #expect(external.status == 302)
+        let location = try #require(external.header("Location"))
+        #expect(location == "/elsewhere" || location.hasSuffix("://localhost/elsewhere") || location.hasSuffix("/elsewhere"),
+                "Location: \(location)")
+
+        let served = try Self.get(daemon, "/scripts/redirect.dll?internal=/index.html")
+        #expect(served.status == 200)
+        #expect(served.bodyText == TestConfig.indexBody)
+        #expect(served.header("Location") == nil)
+    }
+
+    static let unsupportedNames = [
+        "HSE_REQ_GET_SSPI_INFO", "HSE_REQ_REFRESH_ISAPI_ACL", "HSE_REQ_GET_IMPERSONATION_TOKEN",
+        "HSE_REQ_ABORTIVE_CLOSE", "HSE_REQ_GET_CERT_INFO_EX", "HSE_REQ_EXTENSION_TRIGGER", "HSE_REQ_EXEC_URL",
+        "HSE_REQ_SEND_CUSTOM_ERROR", "HSE_REQ_IS_IN_PROCESS", "HSE_REQ_GET_ANONYMOUS_TOKEN",
+    ]
+
+    @Test func unsupportedCodesReturnFalseWith87AndAreLoggedWhenAsked() throws {
+        let daemon = try Self.start(["unsupported"]) { Self.config($0, directoryExtra: "ISAPILogNotSupported On") }
+        let response = try Self.get(daemon, "/scripts/unsupported.dll")
+        #expect(response.status == 200)
+        let rows = response.bodyText.components(separatedBy: "\n").dropFirst().filter { !$0.isEmpty }
+        #expect(rows.count == Self.unsupportedNames.count + 1, "\(response.bodyText)")
+        for row in rows {
+            #expect(row.contains(" FALSE ") && row.contains(" 87 (ERROR_INVALID_PARAMETER)"), "row \(row)")
+        }
+        let path = daemon.root.path("htdocs/scripts/unsupported.dll")
+        let expected = Self.unsupportedNames.map { "ServerSupportFunction \($0) is not supported: \(path)" }
+        let logged = eventually(timeout: 2) { expected.allSatisfy { daemon.errorLog.contains($0) } }
+        #expect(logged, "error log: \(daemon.errorLog)")
+    }
+
+    @Test func unsupportedCodesAreNotLoggedByDefault() throws {
+        let daemon = try Self.start(["unsupported"])
+        let response = try Self.get(daemon, "/scripts/unsupported.dll")
+        #expect(response.status == 200)
+        #expect(response.bodyText.contains("HSE_REQ_EXEC_URL"))
+        // Wait for the access log line (written after the response): the error log had its chance.
+        _ = eventually(timeout: 2) { daemon.accessLog.contains("unsupported.dll") }
+        usleep(200_000)
+        #expect(!daemon.errorLog.contains("is not supported"), "error log: \(daemon.errorLog)")
+    }
+
+    @Test func logparamPutsTheParameterInTheAccessLog() throws {
+        let daemon = try Self.start(["logparam"]) { root in
+            Self.config(root).replacingOccurrences(
+                of: "CustomLog \"logs/access_log\" combined",
+                with: "CustomLog logs/access_log \"%q %{isapi-parameter}n\"")
+        }
+        let response = try Self.get(daemon, "/scripts/logparam.dll?a=1")
+        #expect(response.status == 200)
+        #expect(response.bodyText == "ok")
+        // The sample passes "sample-log-param": the note always, and (ISAPIAppendLogToQuery
+        // defaults to On, as in mod_isapi) appended to the query.
+        let logged = eventually(timeout: 2) { !daemon.accessLogLines.isEmpty }
+        #expect(logged)
+        let line = daemon.accessLogLines.first ?? ""
+        #expect(line.hasSuffix(" sample-log-param"), "access log line \(line.debugDescription)")
+        #expect(line.hasPrefix("?a=1"), "access log line \(line.debugDescription)")
+        #expect(line.components(separatedBy: "sample-log-param").count == 3, "query and note: \(line.debugDescription)")
+    }
+
+    @Test func mapurlReportsTheNeededSizeThenThePath() throws {
+        let daemon = try Self.start(["mapurl"])
+        let response = try Self.get(daemon, "/scripts/mapurl.dll?/index.html")
+        #expect(response.status == 200)
+        let text = response.bodyText
+        let path = daemon.root.path("htdocs/index.html")
+        let needed = path.utf8.count + 1
+        let first = "MAP_URL_TO_PATH, buffer 12 bytes: FALSE, GetLastError()=122, *lpdwSize=\(needed)\n"
+        let second = "MAP_URL_TO_PATH, buffer \(needed) bytes: TRUE, GetLastError()=0, *lpdwSize=\(needed)\n  path: \(path)\n"
+        let firstRange = try #require(text.range(of: first), "\(text)")
+        let secondRange = try #require(text.range(of: second), "\(text)")
+        #expect(firstRange.upperBound <= secondRange.lowerBound)
+        #expect(text.contains("MAP_URL_TO_PATH_EX: TRUE, GetLastError()=0\n  lpszPath:        \(path)\n"), "\(text)")
+    }
+
+    @Test func asyncWithFakeAsyncCompletes() throws {
+        let daemon = try Self.start(["async"]) { Self.config($0, directoryExtra: "ISAPIFakeAsync On") }
+        let response = try Self.get(daemon, "/scripts/async.dll")
+        #expect(response.status == 200)
+        #expect(response.bodyText == "written synchronously from a worker pthread\nwritten with HSE_IO_ASYNC\n")
+        // And again on a kept-alive connection: the session ended cleanly.
+        let client = try daemon.connect()
+        for count in 1...2 {
+            try client.send("GET /scripts/async.dll HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            let responses = Self.responses(client, count: count)
+            try #require(responses.count == count, "received \(client.bufferText.debugDescription)")
+            #expect(responses[count - 1].bodyText.hasSuffix("written with HSE_IO_ASYNC\n"))
+        }
+    }
+
+    @Test func asyncWithoutFakeAsyncFallsBackToASynchronousAnswer() throws {
+        let daemon = try Self.start(["async"])
+        let response = try Self.get(daemon, "/scripts/async.dll")
+        // The sample detects that HSE_REQ_IO_COMPLETION fails and answers synchronously.
+        #expect(response.status == 200)
+        #expect(response.bodyText.hasPrefix("async sample: HSE_REQ_IO_COMPLETION failed; enable ISAPIFakeAsync On"),
+                "\(response.bodyText)")
+    }
+
+    // MARK: - Host checks
+
+    @Test func withoutExecCGIIsForbiddenAndLogged() throws {
+        let daemon = try Self.start(["hello"]) { Self.config($0, execCGI: false) }
+        let response = try Self.get(daemon, "/scripts/hello.dll")
+        #expect(response.status == 403)
+        let logged = eventually(timeout: 2) { daemon.errorLog.contains("ExecCGI") }
+        #expect(logged, "error log: \(daemon.errorLog)")
+    }
+
+    @Test func missingExtensionIs404() throws {
+        let daemon = try Self.start(["hello"])
+        let response = try Self.get(daemon, "/scripts/missing.dll")
+        #expect(response.status == 404)
+    }
+
+    @Test func directoryNamedDllIs403() throws {
+        let daemon = try Self.start(["hello"], prepare: { root in
+            try FileManager.default.createDirectory(atPath: root.path("htdocs/scripts/x.dll"), withIntermediateDirectories: true)
+        })
+        let response = try Self.get(daemon, "/scripts/x.dll")
+        #expect(response.status == 403)
+    }
+
+    @Test func brokenExtensionIs500AndTheNextRequestStillWorks() throws {
+        let daemon = try Self.start(["hello"], prepare: { root in
+            try Self.compileExtension("""
+                #include <httpext.h>
+                BOOL WINAPI GetExtensionVersion(HSE_VERSION_INFO *pVer)
+                {
+                    pVer->dwExtensionVersion = MAKELONG(HSE_VERSION_MINOR, HSE_VERSION_MAJOR);
+                    pVer->lpszExtensionDesc[0] = '\\0';
+                    return TRUE;
+                }
+                """, to: root.path("htdocs/scripts/broken.dll"))
+        })
+        let response = try Self.get(daemon, "/scripts/broken.dll")
+        #expect(response.status == 500)
+        let path = daemon.root.path("htdocs/scripts/broken.dll")
+        let logged = eventually(timeout: 2) { daemon.errorLog.contains(path) }
+        #expect(logged, "error log: \(daemon.errorLog)")
+        let hello = try Self.get(daemon, "/scripts/hello.dll")
+        #expect(hello.status == 200)
+        #expect(hello.bodyText == "Hello from an ISAPI extension on isapid\n")
+        #expect(daemon.isRunning)
+    }
+
+    @Test func handBuiltExtensionResolvesTheHostsGetLastError() throws {
+        let daemon = try Self.start([], prepare: { root in
+            try Self.compileExtension("""
+                #include <stdio.h>
+                #include <string.h>
+                #include <httpext.h>
+                BOOL WINAPI GetExtensionVersion(HSE_VERSION_INFO *pVer)
+                {
+                    pVer->dwExtensionVersion = MAKELONG(HSE_VERSION_MINOR, HSE_VERSION_MAJOR);
+                    pVer->lpszExtensionDesc[0] = '\\0';
+                    return TRUE;
+                }
+                DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *pECB)
+                {
+                    SetLastError(0);
+                    BOOL ok = pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_GET_ANONYMOUS_TOKEN, NULL, NULL, NULL);
+                    DWORD err = GetLastError();
+                    static const char headers[] = "Content-Type: text/plain\\r\\n\\r\\n";
+                    HSE_SEND_HEADER_EX_INFO hdr;
+                    memset(&hdr, 0, sizeof hdr);
+                    hdr.pszStatus = "200 OK";
+                    hdr.cchStatus = 6;
+                    hdr.pszHeader = headers;
+                    hdr.cchHeader = (DWORD)(sizeof headers - 1);
+                    if (!pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_SEND_RESPONSE_HEADER_EX, &hdr, NULL, NULL))
+                        return HSE_STATUS_ERROR;
+                    char body[64];
+                    snprintf(body, sizeof body, "ok=%d lasterror=%u", (int)ok, (unsigned)err);
+                    DWORD len = (DWORD)strlen(body);
+                    pECB->WriteClient(pECB->ConnID, body, &len, HSE_IO_SYNC);
+                    return HSE_STATUS_SUCCESS;
+                }
+                """, to: root.path("htdocs/scripts/lasterror.dll"))
+        })
+        let response = try Self.get(daemon, "/scripts/lasterror.dll")
+        #expect(response.status == 200)
+        #expect(response.bodyText == "ok=0 lasterror=87")
+    }
+
+    @Test func missingISAPICacheFileIsOnlyAWarning() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try Self.install(["hello"], into: root)
+        try root.writeConfig(Self.config(root, extra: "ISAPICacheFile htdocs/scripts/nowhere.dll"))
+
+        let check = try runIsapid(["-t", "-f", "conf/httpd.conf", "-d", root.path])
+        #expect(check.status == 0, "stdout: \(check.stdout) stderr: \(check.stderr)")
+        let output = check.stdout + check.stderr
+        #expect(output.contains("Syntax OK"), "\(output)")
+        #expect(output.lowercased().contains("warning") && output.contains("nowhere.dll"), "\(output)")
+
+        let daemon = try DaemonProcess(root: root)
+        let response = try Self.get(daemon, "/scripts/hello.dll")
+        #expect(response.status == 200)
+    }
+
+    @Test func cachedExtensionServes() throws {
+        let daemon = try Self.start(["hello"]) { Self.config($0, extra: "ISAPICacheFile htdocs/scripts/hello.dll") }
+        for _ in 0..<2 {
+            let response = try Self.get(daemon, "/scripts/hello.dll")
+            #expect(response.status == 200)
+            #expect(response.bodyText == "Hello from an ISAPI extension on isapid\n")
+        }
+    }
+}
