@@ -129,7 +129,10 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
 
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBody(bytes) }
     func finish(closeConnection: Bool) { channel.finish(closeConnection: closeConnection) }
-    func respond(status: Int) { _ = channel.respond(pipeline.errorResponseAfterHandler(status, context)) }
+    func respond(status: Int) {
+        let answer = pipeline.errorAnswerAfterHandler(status, context)
+        deliver(answer.response, in: answer.context)
+    }
 
     func redirect(to url: String) {
         var context = self.context
@@ -138,8 +141,14 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
 
     func internalRedirect(to url: String) {
         let (redirected, response) = pipeline.redirectInternally(context, to: url)
+        deliver(response, in: redirected)
+    }
+
+    /// A complete answer, or, when the pipeline hands it to another blocking handler
+    /// (an ErrorDocument or SEND_URL naming another extension), that handler's run.
+    private func deliver(_ response: Response, in context: RequestContext) {
         if case .handOff(let handler) = response.body {
-            handler.run(redirected, channel: channel, pipeline: pipeline)
+            handler.run(context, channel: channel, pipeline: pipeline)
         } else {
             _ = channel.respond(response)
         }

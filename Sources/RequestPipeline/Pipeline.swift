@@ -113,9 +113,15 @@ public struct Pipeline: Sendable {
     /// The answer a handler that already ran decides on after the fact (an extension
     /// that sent nothing and set a status): Apache's page, or the ErrorDocument.
     public func errorResponseAfterHandler(_ status: Int, _ context: RequestContext) -> Response {
+        errorAnswerAfterHandler(status, context).response
+    }
+
+    /// As `errorResponseAfterHandler`, with the context the answer belongs to: an
+    /// ErrorDocument may have redirected it to a URL another handler serves.
+    public func errorAnswerAfterHandler(_ status: Int, _ context: RequestContext) -> (context: RequestContext, response: Response) {
         var context = context
         let response = errorResponse(status, &context)
-        return status >= 400 ? applyErrorDocument(response, &context) : response
+        return (context, status >= 400 ? applyErrorDocument(response, &context) : response)
     }
 
     /// Phases 4 to 7, repeated for each internal redirect up to the limit.
