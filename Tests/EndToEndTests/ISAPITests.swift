@@ -500,4 +500,274 @@ import Musl
             #expect(response.bodyText == "Hello from an ISAPI extension on isapid\n")
         }
     }
+
+    // MARK: - ServerSupportFunction and connection behaviour (a test-compiled extension)
+
+    /// One extension, its behaviour chosen by the query string's first word (`mode` or
+    /// `mode=argument`); compiled with only the SDK header, so GetLastError is the host's.
+    static let probeSource = #"""
+        #define _POSIX_C_SOURCE 200809L
+        #include <fcntl.h>
+        #include <stdint.h>
+        #include <stdio.h>
+        #include <string.h>
+        #include <time.h>
+        #include <unistd.h>
+        #include <httpext.h>
+
+        BOOL WINAPI GetExtensionVersion(HSE_VERSION_INFO *pVer)
+        {
+            pVer->dwExtensionVersion = MAKELONG(HSE_VERSION_MINOR, HSE_VERSION_MAJOR);
+            strcpy(pVer->lpszExtensionDesc, "probe");
+            return TRUE;
+        }
+
+        static BOOL head(EXTENSION_CONTROL_BLOCK *pECB)
+        {
+            static const char headers[] = "Content-Type: text/plain\r\n\r\n";
+            HSE_SEND_HEADER_EX_INFO hdr;
+            memset(&hdr, 0, sizeof hdr);
+            hdr.pszStatus = "200 OK";
+            hdr.cchStatus = 6;
+            hdr.pszHeader = headers;
+            hdr.cchHeader = (DWORD)(sizeof headers - 1);
+            hdr.fKeepConn = TRUE;
+            return pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_SEND_RESPONSE_HEADER_EX, &hdr, NULL, NULL);
+        }
+
+        static BOOL put(EXTENSION_CONTROL_BLOCK *pECB, const char *s)
+        {
+            DWORD len = (DWORD)strlen(s);
+            return pECB->WriteClient(pECB->ConnID, (LPVOID)s, &len, HSE_IO_SYNC);
+        }
+
+        static const char *arg(const char *qs, const char *mode)
+        {
+            size_t n = strlen(mode);
+            if (strncmp(qs, mode, n) != 0) return NULL;
+            if (qs[n] == '\0') return "";
+            return qs[n] == '=' ? qs + n + 1 : NULL;
+        }
+
+        static void record(const char *path, const char *text)
+        {
+            char tmp[1024];
+            snprintf(tmp, sizeof tmp, "%s.tmp", path);
+            FILE *f = fopen(tmp, "w");
+            if (f == NULL) return;
+            fputs(text, f);
+            fclose(f);
+            rename(tmp, path);
+        }
+
+        DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *pECB)
+        {
+            const char *qs = pECB->lpszQueryString ? pECB->lpszQueryString : "";
+            const char *a;
+            char line[512];
+
+            if ((a = arg(qs, "keepconn")) != NULL) {
+                BOOL keep = 7, connected = 7;
+                BOOL ok1 = pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_IS_KEEP_CONN, &keep, NULL, NULL);
+                BOOL ok2 = pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_IS_CONNECTED, &connected, NULL, NULL);
+                snprintf(line, sizeof line, "keep=%d/%d connected=%d/%d", (int)ok1, (int)keep, (int)ok2, (int)connected);
+                if (!head(pECB) || !put(pECB, line)) return HSE_STATUS_ERROR;
+                return HSE_STATUS_SUCCESS_AND_KEEP_CONN;
+            }
+            if ((a = arg(qs, "close")) != NULL) {
+                BOOL ok = pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_CLOSE_CONNECTION, NULL, NULL, NULL);
+                snprintf(line, sizeof line, "close=%d", (int)ok);
+                if (!head(pECB) || !put(pECB, line)) return HSE_STATUS_ERROR;
+                return HSE_STATUS_SUCCESS;
+            }
+            if ((a = arg(qs, "tf")) != NULL) {
+                int fd = open(a, O_RDONLY);
+                if (fd < 0) return HSE_STATUS_ERROR;
+                static char headers[] = "Content-Type: text/plain\r\nX-TF: head\r\n\r\n";
+                static char tail[] = "!tail";
+                HSE_TF_INFO tf;
+                memset(&tf, 0, sizeof tf);
+                tf.hFile = (HANDLE)(intptr_t)fd;
+                tf.pszStatusCode = "200 OK";
+                tf.pHead = headers;
+                tf.HeadLength = (DWORD)strlen(headers);
+                tf.pTail = tail;
+                tf.TailLength = (DWORD)strlen(tail);
+                tf.Offset = 2;
+                tf.BytesToWrite = 5;
+                tf.dwFlags = HSE_IO_SEND_HEADERS;
+                BOOL ok = pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_TRANSMIT_FILE, &tf, NULL, NULL);
+                close(fd);
+                return ok ? HSE_STATUS_SUCCESS : HSE_STATUS_ERROR;
+            }
+            if ((a = arg(qs, "hdr3")) != NULL) {
+                char status[] = "201 Created";
+                char headers[] = "Content-Type: text/plain\r\nX-Three: yes\r\n\r\n";
+                if (!pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_SEND_RESPONSE_HEADER, status, NULL,
+                                                 (LPDWORD)(void *)headers))
+                    return HSE_STATUS_ERROR;
+                return put(pECB, "three") ? HSE_STATUS_SUCCESS : HSE_STATUS_ERROR;
+            }
+            if ((a = arg(qs, "sleep")) != NULL) {
+                record(a, "entered");
+                struct timespec ts = { 2, 0 };
+                nanosleep(&ts, NULL);
+                if (!head(pECB) || !put(pECB, "slept")) return HSE_STATUS_ERROR;
+                return HSE_STATUS_SUCCESS;
+            }
+            if ((a = arg(qs, "disconnect")) != NULL) {
+                static char chunk[65536];
+                memset(chunk, 'z', sizeof chunk);
+                if (!head(pECB)) { record(a, "head failed"); return HSE_STATUS_ERROR; }
+                int i;
+                for (i = 0; i < 3000; i++) {
+                    DWORD len = sizeof chunk;
+                    SetLastError(0);
+                    if (!pECB->WriteClient(pECB->ConnID, chunk, &len, HSE_IO_SYNC)) {
+                        DWORD err = GetLastError();
+                        BOOL connected = 7;
+                        BOOL ok = pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_IS_CONNECTED, &connected, NULL, NULL);
+                        snprintf(line, sizeof line, "result=FALSE err=%u connected=%d/%d", (unsigned)err, (int)ok, (int)connected);
+                        record(a, line);
+                        return HSE_STATUS_ERROR;
+                    }
+                    struct timespec ts = { 0, 1000000 };
+                    nanosleep(&ts, NULL);
+                }
+                record(a, "result=TRUE");
+                return HSE_STATUS_SUCCESS;
+            }
+            if ((a = arg(qs, "badconn")) != NULL) {
+                HCONN bad = (HCONN)((char *)pECB->ConnID + 1);
+                BOOL connected = 7;
+                SetLastError(0);
+                BOOL ssf = pECB->ServerSupportFunction(bad, HSE_REQ_IS_CONNECTED, &connected, NULL, NULL);
+                DWORD e1 = GetLastError();
+                char text[] = "x";
+                DWORD len = 1;
+                SetLastError(0);
+                BOOL wr = pECB->WriteClient(bad, text, &len, HSE_IO_SYNC);
+                DWORD e2 = GetLastError();
+                char buf[64];
+                DWORD size = sizeof buf;
+                SetLastError(0);
+                BOOL gv = pECB->GetServerVariable(bad, "REQUEST_METHOD", buf, &size);
+                DWORD e3 = GetLastError();
+                size = sizeof buf;
+                SetLastError(0);
+                BOOL rd = pECB->ReadClient(bad, buf, &size);
+                DWORD e4 = GetLastError();
+                snprintf(line, sizeof line, "ssf=%d/%u write=%d/%u var=%d/%u read=%d/%u connected=%d",
+                         (int)ssf, (unsigned)e1, (int)wr, (unsigned)e2, (int)gv, (unsigned)e3, (int)rd, (unsigned)e4,
+                         (int)connected);
+                if (!head(pECB) || !put(pECB, line)) return HSE_STATUS_ERROR;
+                return HSE_STATUS_SUCCESS;
+            }
+            return HSE_STATUS_ERROR;
+        }
+        """#
+
+    /// A daemon serving the probe extension as `/scripts/probe.dll`.
+    static func startProbe() throws -> DaemonProcess {
+        try Self.start([], prepare: { root in
+            try FileManager.default.createDirectory(atPath: root.path("htdocs/scripts"), withIntermediateDirectories: true)
+            try Self.compileExtension(Self.probeSource, to: root.path("htdocs/scripts/probe.dll"))
+        })
+    }
+
+    @Test func isKeepConnAndIsConnectedAreTrueOnAKeptAliveRequest() throws {
+        let daemon = try Self.startProbe()
+        let client = try daemon.connect()
+        for count in 1...2 {
+            try client.send("GET /scripts/probe.dll?keepconn HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            let responses = Self.responses(client, count: count)
+            try #require(responses.count == count, "received \(client.bufferText.debugDescription)")
+            #expect(responses[count - 1].status == 200)
+            #expect(responses[count - 1].bodyText == "keep=1/1 connected=1/1")
+        }
+        #expect(!client.peerClosed)
+    }
+
+    @Test func isKeepConnIsFalseWhenTheClientAsksToClose() throws {
+        let daemon = try Self.startProbe()
+        let response = try Self.get(daemon, "/scripts/probe.dll?keepconn")
+        #expect(response.bodyText == "keep=1/0 connected=1/1")
+    }
+
+    /// HSE_REQ_CLOSE_CONNECTION on a kept-alive request: the response is complete, then the
+    /// host closes the connection (the head had already been decided with keep-alive, so the
+    /// close is the connection's end, not a `Connection: close` header).
+    @Test func closeConnectionClosesAfterTheResponse() throws {
+        let daemon = try Self.startProbe()
+        let client = try daemon.connect()
+        try client.send("GET /scripts/probe.dll?close HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let responses = Self.responses(client, count: 1)
+        let response = try #require(responses.first, "received \(client.bufferText.debugDescription)")
+        #expect(response.status == 200)
+        #expect(response.bodyText == "close=1")
+        #expect(client.waitForClose(timeout: 5), "the connection stayed open after HSE_REQ_CLOSE_CONNECTION")
+        #expect(Self.parseResponses(client.buffer, closed: true).count == 1)
+    }
+
+    @Test func transmitFileSendsHeadRangeAndTail() throws {
+        let daemon = try Self.startProbe()
+        let file = daemon.root.path("htdocs/digits.txt")  // "0123456789abcdef"
+        let response = try Self.get(daemon, "/scripts/probe.dll?tf=\(file)")
+        #expect(response.status == 200)
+        #expect(response.header("Content-Type") == "text/plain")
+        #expect(response.header("X-TF") == "head")
+        #expect(response.bodyText == "23456!tail")
+    }
+
+    @Test func sendResponseHeaderTakesStatusAndHeadersFromItsArguments() throws {
+        let daemon = try Self.startProbe()
+        let response = try Self.get(daemon, "/scripts/probe.dll?hdr3")
+        #expect(response.status == 201)
+        #expect(response.reason == "Created")
+        #expect(response.header("X-Three") == "yes")
+        #expect(response.header("Content-Type") == "text/plain")
+        #expect(response.bodyText == "three")
+    }
+
+    @Test func aSleepingExtensionDoesNotStallAStaticRequest() throws {
+        let daemon = try Self.startProbe()
+        let marker = daemon.root.path("logs/sleep-entered")
+        let slow = try daemon.connect()
+        try slow.send("GET /scripts/probe.dll?sleep=\(marker) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        try #require(eventually(timeout: 10) { FileManager.default.fileExists(atPath: marker) },
+                     "the extension never started")
+        let started = Date()
+        let fast = try daemon.connect()
+        try fast.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        let quick = Self.responses(fast, count: 1, timeout: 5).first
+        let elapsed = Date().timeIntervalSince(started)
+        #expect(quick?.status == 200)
+        #expect(quick?.bodyText == "alpha document\n")
+        #expect(elapsed < 1.5, "the static request took \(elapsed) s while the extension slept")
+        let slept = Self.responses(slow, count: 1, timeout: 10).first
+        #expect(slept?.bodyText == "slept")
+    }
+
+    @Test func writeClientAfterTheClientLeftReturnsFalse() throws {
+        let daemon = try Self.startProbe()
+        let result = daemon.root.path("logs/disconnect-result")
+        let client = try daemon.connect()
+        try client.send("GET /scripts/probe.dll?disconnect=\(result) HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        // Take the head, then leave without reading the rest (unread data: the close resets).
+        try #require(client.read(timeout: 10) { Self.find([13, 10, 13, 10], in: $0, from: 0) != nil },
+                     "no head; received \(client.bufferText.debugDescription)")
+        client.close()
+        let recorded = eventually(timeout: 15) { FileManager.default.fileExists(atPath: result) }
+        try #require(recorded, "the extension recorded nothing")
+        let text = try String(contentsOfFile: result, encoding: .utf8)
+        #expect(text == "result=FALSE err=64 connected=1/0", "\(text)")
+        #expect(daemon.isRunning)
+    }
+
+    @Test func anUnknownConnIDIsRefusedWith87() throws {
+        let daemon = try Self.startProbe()
+        let response = try Self.get(daemon, "/scripts/probe.dll?badconn")
+        #expect(response.status == 200)
+        #expect(response.bodyText == "ssf=0/87 write=0/87 var=0/87 read=0/87 connected=7")
+    }
 }
