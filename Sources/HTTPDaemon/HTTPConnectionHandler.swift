@@ -13,11 +13,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let daemon: DaemonContext
-    private var state: ServingState
+    // State is internal rather than private only so that HTTPConnectionHandler+Blocking.swift
+    // can reach it; nothing outside this handler touches it.
+    let daemon: DaemonContext
+    var state: ServingState
 
     /// The request being served.
-    private struct Exchange {
+    struct Exchange {
         var context: RequestContext
         var response: Response
         var keepAlive: Bool
@@ -30,17 +32,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var stream: BlockingExchange?
     }
 
-    private var exchange: Exchange?
-    private var queued = CircularBuffer<HTTPServerRequestPart>()
-    private var readPending = false
-    private var requestsServed = 0
-    private var timer: Scheduled<Void>?
-    private var timerKind: TimerKind = .none
-    private var closing = false
-    private var remote = ("-", 0)
-    private var local = ("-", 0)
+    var exchange: Exchange?
+    var queued = CircularBuffer<HTTPServerRequestPart>()
+    var readPending = false
+    var requestsServed = 0
+    var timer: Scheduled<Void>?
+    var timerKind: TimerKind = .none
+    var closing = false
+    var remote = ("-", 0)
+    var local = ("-", 0)
 
-    private enum TimerKind { case none, idle, readingHead, readingBody, writing }
+    enum TimerKind { case none, idle, readingHead, readingBody, writing }
 
     init(daemon: DaemonContext) {
         self.daemon = daemon
@@ -100,12 +102,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         context.read()
     }
 
-    private var isBusyWriting: Bool {
+    var isBusyWriting: Bool {
         guard let exchange else { return false }
         return exchange.startedWriting && !exchange.finishedWriting
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
             begin(head, context: context)
@@ -155,7 +157,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+    func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         timer?.cancel()
         timerKind = .none
         state = daemon.currentState
@@ -210,92 +212,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         write(context: context)
     }
 
-    // MARK: Blocking handlers
-
-    /// Runs a blocking handler on the extension pool, bridged by a `BlockingExchange`.
-    private func startBlocking(_ handler: any BlockingHandler, _ current: Exchange, context: ChannelHandlerContext) {
-        var current = current
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let headContext = headContext(current)
-        let stream = BlockingExchange(
-            eventLoop: context.eventLoop, allocator: context.channel.allocator,
-            requestIsHTTP10: current.context.request.versionMinor == 0,
-            isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !closing,
-            makeHead: { status, reason, headers, keepAlive in
-                headContext.head(status: status, reason: reason, headers: headers, contentLength: nil, keepAlive: keepAlive)
-            },
-            writePart: { part, completion in
-                let (handler, context) = loopBound.value
-                let promise = context.eventLoop.makePromise(of: Void.self)
-                context.writeAndFlush(handler.wrapOutboundOut(part), promise: promise)
-                promise.futureResult.whenComplete { result in
-                    if case .success = result { completion(true) } else { completion(false) }
-                }
-            },
-            resumeReading: {
-                let (handler, context) = loopBound.value
-                if handler.readPending {
-                    handler.readPending = false
-                    context.read()
-                }
-            },
-            completed: { keepAlive in
-                let (handler, context) = loopBound.value
-                handler.blockingCompleted(keepAlive: keepAlive, context: context)
-            },
-            respondNormally: { response in
-                let (handler, context) = loopBound.value
-                guard handler.exchange?.stream != nil else { return }
-                handler.exchange?.response = response
-                handler.exchange?.startedWriting = false
-                handler.write(context: context)
-            })
-        current.stream = stream
-        current.startedWriting = true
-        exchange = current
-        timer?.cancel()
-        timerKind = .none
-        let requestContext = current.context
-        let pipeline = state.pipeline
-        guard let pool = daemon.threadPool else {
-            state.logger.error("no extension thread pool to run handler \(requestContext.handler ?? "?")",
-                               metadata: requestContext.logMetadata(id: "IS00301"))
-            _ = stream.respond(pipeline.errorResponseAfterHandler(500, requestContext))
-            return
-        }
-        pool.submit { poolState in
-            guard case .active = poolState else {
-                stream.finishAbandoned(pipeline, requestContext)
-                return
-            }
-            handler.run(requestContext, channel: stream, pipeline: pipeline)
-            stream.finishAbandoned(pipeline, requestContext)
-        }
-    }
-
-    /// The blocking handler's response is fully written (or failed).
-    private func blockingCompleted(keepAlive: Bool, context: ChannelHandlerContext) {
-        guard var current = exchange, let stream = current.stream else { return }
-        current.finishedWriting = true
-        current.keepAlive = current.keepAlive && keepAlive
-        current.response = Response(status: stream.status, headers: stream.responseHeaders)
-        current.bytesSent = stream.bodyBytesSent
-        exchange = current
-        if current.receivedEnd || !current.keepAlive {
-            finish(context: context)
-        } else {
-            // Read and discard what the handler left of the body, then go on.
-            armTimer(.readingBody, context: context)
-            if readPending {
-                readPending = false
-                context.read()
-            }
-        }
-    }
-
     // MARK: Writing
 
-    private func write(context: ChannelHandlerContext) {
+    func write(context: ChannelHandlerContext) {
         guard var current = exchange, !current.startedWriting else { return }
         current.startedWriting = true
         // A stop began while this request was read: its answer is the connection's last.
@@ -358,7 +277,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func headContext(_ exchange: Exchange) -> ResponseHeadContext {
+    func headContext(_ exchange: Exchange) -> ResponseHeadContext {
         let configuration = state.configuration
         return ResponseHeadContext(
             daemon: daemon, serverHeader: state.serverHeader,
@@ -368,7 +287,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             isHTTP10: exchange.context.request.versionMinor == 0)
     }
 
-    private func writeCompleted(context: ChannelHandlerContext) {
+    func writeCompleted(context: ChannelHandlerContext) {
         guard exchange != nil else { return }
         exchange!.finishedWriting = true
         if exchange!.receivedEnd || !exchange!.keepAlive {
@@ -379,7 +298,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     /// The request is over: log it, then close or go on with the next one.
-    private func finish(context: ChannelHandlerContext) {
+    func finish(context: ChannelHandlerContext) {
         guard var current = exchange else { return }
         exchange = nil
         requestsServed += 1
@@ -407,7 +326,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func logAccess(_ exchange: Exchange) {
+    func logAccess(_ exchange: Exchange) {
         guard let targets = state.accessLogs[exchange.context.host.id], !targets.isEmpty else { return }
         let record = AccessLogRecordBuilder.record(
             exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
@@ -439,7 +358,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     /// Answers a request that never reached the pipeline (bad syntax, timeout) and closes.
-    private func respondAndClose(_ status: Int, context: ChannelHandlerContext) {
+    func respondAndClose(_ status: Int, context: ChannelHandlerContext) {
         closing = true
         queued.removeAll()
         let request = IncomingRequest(
@@ -471,7 +390,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func armTimer(_ kind: TimerKind, context: ChannelHandlerContext, firstRequest: Bool = false) {
+    func armTimer(_ kind: TimerKind, context: ChannelHandlerContext, firstRequest: Bool = false) {
         timer?.cancel()
         timerKind = kind
         let configuration = state.configuration
@@ -483,7 +402,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func timedOut(_ kind: TimerKind, context: ChannelHandlerContext) {
+    func timedOut(_ kind: TimerKind, context: ChannelHandlerContext) {
         guard kind == timerKind else { return }
         switch kind {
         case .readingHead:
@@ -498,7 +417,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
     }
 
-    private func close(context: ChannelHandlerContext) {
+    func close(context: ChannelHandlerContext) {
         closing = true
         timer?.cancel()
         timerKind = .none
