@@ -185,22 +185,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if configuration.maxKeepAliveRequests > 0 && requestsServed + 1 >= configuration.maxKeepAliveRequests {
             keepAlive = false
         }
+        // 100 Continue only to HTTP/1.1 clients that asked and have a body to send.
+        let wantsContinue = expectation?.lowercased() == "100-continue" && head.version.minor >= 1 && request.hasBody
         var current = Exchange(context: requestContext, response: response, keepAlive: keepAlive)
         if case .handOff(let handler) = response.body {
-            if expectation?.lowercased() == "100-continue", head.version.minor >= 1, request.hasBody {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
-                                      promise: nil)
-            }
+            if wantsContinue { sendContinue(context: context) }
             startBlocking(handler, current, context: context)
             return
         }
         if request.hasBody {
             if (200..<400).contains(response.status) {
                 // Read (and discard) the body before answering, so the next request starts clean.
-                if expectation?.lowercased() == "100-continue", head.version.minor >= 1 {
-                    context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))),
-                                          promise: nil)
-                }
+                if wantsContinue { sendContinue(context: context) }
                 exchange = current
                 armTimer(.readingBody, context: context)
                 return
@@ -210,6 +206,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         exchange = current
         write(context: context)
+    }
+
+    func sendContinue(context: ChannelHandlerContext) {
+        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
     }
 
     // MARK: Writing

@@ -70,14 +70,9 @@ final class ExtensionSession: @unchecked Sendable {
     /// Reads ahead up to ISAPIReadAheadBuffer body bytes; false when the client failed.
     func fillECB(connID: UInt) -> Bool {
         self.connID = connID
-        var available = 0
         let capacity = readAhead.count - 1
-        while available < capacity {
-            guard let count = connection.readBody(into: UnsafeMutableRawBufferPointer(rebasing: readAhead[available..<capacity])) else {
-                return false
-            }
-            if count == 0 { break }
-            available += count
+        guard let available = read(into: UnsafeMutableRawBufferPointer(rebasing: readAhead[0..<capacity])) else {
+            return false
         }
         // cbTotalBytes: Content-Length (lowered when the body ended early), or 0xFFFFFFFF
         // for a chunked body, whose length nobody knows yet.

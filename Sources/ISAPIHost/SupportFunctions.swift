@@ -43,10 +43,9 @@ extension ExtensionSession {
 
         case SupportRequest.mapURLToPath:
             guard let buffer, let size else { return invalid }
-            guard let url = Self.string(buffer, limit: Int(size.pointee)), let mapped = connection.mapURLToPath(url) else {
+            guard let url = Self.string(buffer, limit: Int(size.pointee)), let path = mappedPath(url) else {
                 return DWORD(ERROR_FILE_NOT_FOUND)
             }
-            let path = mapped.isDirectory && !mapped.path.hasSuffix("/") ? mapped.path + "/" : mapped.path
             let bytes = Array(path.utf8)
             guard Int(size.pointee) >= bytes.count + 1 else {
                 size.pointee = DWORD(clamping: bytes.count + 1)
@@ -60,10 +59,9 @@ extension ExtensionSession {
         case SupportRequest.mapURLToPathEx:
             guard let buffer, let infoPointer = dataType.map(UnsafeMutableRawPointer.init) else { return invalid }
             let info = infoPointer.assumingMemoryBound(to: HSE_URL_MAPEX_INFO.self)
-            guard let url = Self.string(buffer, limit: size.map { Int($0.pointee) }), let mapped = connection.mapURLToPath(url) else {
+            guard let url = Self.string(buffer, limit: size.map { Int($0.pointee) }), let path = mappedPath(url) else {
                 return DWORD(ERROR_FILE_NOT_FOUND)
             }
-            let path = mapped.isDirectory && !mapped.path.hasSuffix("/") ? mapped.path + "/" : mapped.path
             let bytes = Array(path.utf8)
             guard bytes.count < Int(MAX_PATH) else {
                 size?.pointee = DWORD(clamping: bytes.count + 1)
@@ -116,6 +114,12 @@ extension ExtensionSession {
         default:
             return unsupported(code)
         }
+    }
+
+    /// MAP_URL_TO_PATH's answer: the file (with any PATH_INFO); a directory ends in `/`.
+    private func mappedPath(_ url: String) -> String? {
+        guard let mapped = connection.mapURLToPath(url) else { return nil }
+        return mapped.isDirectory && !mapped.path.hasSuffix("/") ? mapped.path + "/" : mapped.path
     }
 
     private func unsupported(_ code: DWORD) -> DWORD {
