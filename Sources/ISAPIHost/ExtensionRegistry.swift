@@ -197,7 +197,9 @@ public final class ExtensionRegistry: Sendable {
         } catch {
             lock.withLock { state in state.entries[path] = .failed(error, at: clock()) }
             lock.broadcast()
-            logger.error("\(error.description)")
+            // A request's failure is logged once, by the handler, with the client; a cache
+            // load (ISAPICacheFile) has no request, so it is logged here.
+            if leases == 0 { logger.error("\(error.description)", metadata: ["id": "IS02001"]) }
             throw error
         }
         logger.debug("loaded ISAPI extension",
