@@ -39,6 +39,9 @@ extension Pipeline {
                                 body: .bytes(StatusText.page(status, method: context.request.method, additional: additional)))
             }
             if (200..<300).contains(served.status) { served.status = status }
+            if case .handOff(let handler) = served.body {
+                served.body = .handOff(ErrorStatusHandler(inner: handler, status: status))
+            }
             served.headers.remove("Accept-Ranges")
             return served
         }

@@ -210,6 +210,17 @@ import Musl
         #expect(response.bodyText == "Hello from an ISAPI extension on isapid\n")
     }
 
+    /// headers.dll with `?status=404` only sets its status; an ErrorDocument naming another
+    /// extension answers with that extension's body and keeps the 404.
+    @Test func errorDocumentServedByAnExtensionKeepsTheErrorStatus() throws {
+        let daemon = try Self.start(["hello"]) { root in
+            Self.config(root, extra: "ErrorDocument 404 /scripts/hello.dll")
+        }
+        let response = try Self.get(daemon, "/no/such/page")
+        #expect(response.status == 404)
+        #expect(response.bodyText == "Hello from an ISAPI extension on isapid\n")
+    }
+
     @Test func twoHelloRequestsOnOneKeptAliveConnection() throws {
         let daemon = try Self.start(["hello"])
         let client = try daemon.connect()
