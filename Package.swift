@@ -33,6 +33,9 @@ let package = Package(
             name: "ISAPIHost",
             dependencies: ["CISAPI", .product(name: "Logging", package: "swift-log")]
         ),
+        // Rewrite rules: the httpd.ini (ISAPI_Rewrite 2) and mod_rewrite dialects, one rule
+        // model, one evaluator; pure Swift over PCRE2Regex.
+        .target(name: "RewriteEngine", dependencies: ["PCRE2Regex"]),
         .target(
             name: "ServerConfig",
             dependencies: ["PCRE2Regex"]
@@ -41,6 +44,7 @@ let package = Package(
             name: "RequestPipeline",
             dependencies: [
                 "ServerConfig",
+                "RewriteEngine",
                 "ISAPIHost",
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -62,6 +66,7 @@ let package = Package(
                 "HTTPDaemon",
                 "ServerConfig",
                 "RequestPipeline",
+                "RewriteEngine",
                 "CISAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -82,6 +87,7 @@ let package = Package(
             dependencies: ["ISAPIHost", "CISAPI", .product(name: "Logging", package: "swift-log")],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "RewriteEngineTests", dependencies: ["RewriteEngine", "PCRE2Regex"], exclude: ["Golden"]),
         .testTarget(name: "ServerConfigTests", dependencies: ["ServerConfig"]),
         .testTarget(name: "RequestPipelineTests", dependencies: ["RequestPipeline", "ServerConfig"]),
         .testTarget(

@@ -24,13 +24,13 @@ public enum AccessLogRecordBuilder {
             bodyBytesSent: bytesSent,
             durationMicroseconds: max(0, nowMicroseconds - started),
             serverName: context.host.serverName ?? request.connection.localAddress,
-            requestServerName: request.headers["Host"].flatMap { hostWithoutPort($0) }
+            requestServerName: context.headers["Host"].flatMap { hostWithoutPort($0) }
                 ?? context.host.serverName ?? request.connection.localAddress,
             canonicalPort: serverPort, pid: getpid(), threadID: UInt64(pthread_self()),
             connectionStatus: keepAlive ? .keepAlive : .close,
             filename: context.filePath, handler: context.handler ?? "default-handler",
             keepAliveCount: request.connection.keepAliveCount,
-            requestHeaders: request.headers.entries.map { ($0.name, $0.value) },
+            requestHeaders: context.headers.entries.map { ($0.name, $0.value) },
             responseHeaders: response.headers.entries.map { ($0.name, $0.value) },
             notes: context.notes, environment: context.environment)
     }

@@ -44,7 +44,7 @@ public struct CGIEnvironment: Sendable {
     public init(_ context: RequestContext, configuration: ServerConfiguration, serverSignature: String? = nil) {
         let request = context.request
         // Request headers first, merged as Apache's parser merges repeated ones.
-        for (name, value) in request.headers {
+        for (name, value) in context.headers {
             let lowered = name.lowercased()
             let variable: String
             if lowered == "content-type" {
@@ -65,7 +65,7 @@ public struct CGIEnvironment: Sendable {
         if let path = ProcessInfo.processInfo.environment["PATH"] { set("PATH", path) }
         if let serverSignature { set("SERVER_SIGNATURE", serverSignature) }
         set("SERVER_SOFTWARE", ServerSoftware.banner(configuration.serverTokens))
-        let hostHeader = request.headers["Host"]
+        let hostHeader = context.headers["Host"]
         set("SERVER_NAME", hostHeader.flatMap(ServerConfiguration.hostName(fromHostHeader:))
             ?? context.host.serverName ?? request.connection.localAddress)
         set("SERVER_ADDR", request.connection.localAddress)

@@ -94,10 +94,10 @@ struct ISAPIExtensionRun: BlockingHandler {
         let connection = context.request.connection
         var request = ISAPIRequest(
             method: context.method, queryString: context.query ?? "", pathInfo: context.pathInfo,
-            pathTranslated: environment["PATH_TRANSLATED"] ?? "", contentType: context.request.headers["Content-Type"] ?? "",
+            pathTranslated: environment["PATH_TRANSLATED"] ?? "", contentType: context.headers["Content-Type"] ?? "",
             contentLength: context.request.isChunked ? nil : context.request.contentLength,
             isChunked: context.request.isChunked, variables: environment.variables,
-            rawHeaders: context.request.headers.entries)
+            rawHeaders: context.headers.entries)
         request.serverOnlyVariables = [
             ("URL", context.path), ("SERVER_PORT_SECURE", "0"), ("HTTPS", "off"),
             ("LOCAL_ADDR", connection.localAddress), ("REMOTE_HOST", connection.remoteAddress),

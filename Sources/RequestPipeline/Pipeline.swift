@@ -184,7 +184,7 @@ extension Pipeline {
     /// `ServerSignature On`: Apache's footer line naming the server, host and port.
     func signature(_ context: RequestContext) -> String? {
         guard configuration.serverSignature else { return nil }
-        let host = context.request.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))
+        let host = context.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))
             ?? context.host.serverName ?? context.request.connection.localAddress
         let banner = ServerSoftware.banner(configuration.serverTokens)
         return "<address>\(StatusText.escapeHTML(banner)) Server at \(StatusText.escapeHTML(host)) Port \(context.request.connection.localPort)</address>"

@@ -8,8 +8,12 @@ public struct RequestContext: Sendable {
     public var path: String = "/"
     /// The raw query string now being served, without `?`.
     public var query: String?
-    /// The method now being served: an ErrorDocument redirect turns POST into GET.
+    /// The method now being served: an ErrorDocument redirect turns POST into GET,
+    /// and a rewrite rule may change it.
     public var method: String
+    /// The request headers now in force: as sent, until a rewrite rule changes them.
+    /// Handlers, CGI variables and the access log read these, not `request.headers`.
+    public var headers: HeaderFields
     /// The path of the request as it arrived, for `%U`.
     public var originalPath: String?
     public var originalQuery: String?
@@ -32,6 +36,7 @@ public struct RequestContext: Sendable {
     public init(request: IncomingRequest, host: VirtualHost) {
         self.request = request
         self.method = request.method
+        self.headers = request.headers
         self.host = host
     }
 

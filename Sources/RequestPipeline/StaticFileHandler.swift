@@ -53,7 +53,7 @@ extension Pipeline {
             "ETag": etag.headerValue,
             "Accept-Ranges": "bytes",
         ]
-        let request = context.request.headers
+        let request = context.headers
         switch ConditionalRequest.evaluate(
             method: context.method, ifMatch: request["If-Match"], ifNoneMatch: request["If-None-Match"],
             ifModifiedSince: request["If-Modified-Since"], ifUnmodifiedSince: request["If-Unmodified-Since"],

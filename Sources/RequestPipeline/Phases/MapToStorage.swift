@@ -84,7 +84,7 @@ extension Pipeline {
     /// An absolute URL on this server, as Apache's `ap_construct_url` builds it from the
     /// Host the client used (UseCanonicalName Off), else ServerName.
     func selfURL(_ pathAndQuery: String, _ context: RequestContext) -> String {
-        let host = context.request.headers["Host"].flatMap { $0.isEmpty ? nil : $0 }
+        let host = context.headers["Host"].flatMap { $0.isEmpty ? nil : $0 }
             ?? context.host.serverName.map { name in
                 context.request.connection.localPort == 80 ? name : "\(name):\(context.request.connection.localPort)"
             }

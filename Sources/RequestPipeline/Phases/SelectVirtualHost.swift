@@ -6,7 +6,7 @@ extension Pipeline {
         let connection = context.request.connection
         context.host = configuration.virtualHost(
             localAddress: connection.localAddress, localPort: connection.localPort,
-            hostHeader: context.request.headers["Host"])
+            hostHeader: context.headers["Host"])
         context.directoryConfig = context.host.defaults
     }
 }

@@ -1,0 +1,6 @@
+import RewriteEngine
+import Testing
+
+@Test func defaultRepeatLimitIs32() {
+    #expect(defaultRepeatLimit == 32)
+}
