@@ -13,6 +13,9 @@ public struct RegexMatch: Sendable, Equatable {
         self.ranges = ranges
     }
 
+    /// The whole subject the match was made in.
+    public var subjectBytes: [UInt8] { subject }
+
     /// The bytes of a group, or `nil` if the group did not participate or does
     /// not exist.
     public func bytes(_ group: Int) -> ArraySlice<UInt8>? {

@@ -172,3 +172,18 @@ private func withNonNullBase<R>(
     var empty: UInt8 = 0
     return withUnsafePointer(to: &empty) { body($0, 0) }
 }
+
+extension RegexPattern {
+    /// `text` as a pattern that matches exactly that text: every ASCII character
+    /// other than a letter, digit or `_` is escaped with `\`.
+    public static func escaped(_ text: String) -> String {
+        var pattern = ""
+        for scalar in text.unicodeScalars {
+            if scalar.isASCII, !(scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "_") {
+                pattern.append("\\")
+            }
+            pattern.unicodeScalars.append(scalar)
+        }
+        return pattern
+    }
+}

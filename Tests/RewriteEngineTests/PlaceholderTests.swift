@@ -1,6 +1,0 @@
-import RewriteEngine
-import Testing
-
-@Test func defaultRepeatLimitIs32() {
-    #expect(defaultRepeatLimit == 32)
-}
