@@ -19,6 +19,9 @@ public struct RegexOptions: OptionSet, Sendable, Hashable {
     public static let extended = RegexOptions(rawValue: UInt32(PCRE2_EXTENDED))
     /// `^` and `$` also match at internal newlines (`(?m)`, PCRE2_MULTILINE).
     public static let multiline = RegexOptions(rawValue: UInt32(PCRE2_MULTILINE))
+    /// With `multiline`, `^` also matches after a newline that ends the subject
+    /// (PCRE2_ALT_CIRCUMFLEX), so an empty last line can be matched with `^$`.
+    public static let circumflexAfterFinalNewline = RegexOptions(rawValue: UInt32(PCRE2_ALT_CIRCUMFLEX))
     /// Quantifiers are lazy unless followed by `?` (`(?U)`, PCRE2_UNGREEDY).
     public static let ungreedy = RegexOptions(rawValue: UInt32(PCRE2_UNGREEDY))
     /// `\d`, `\w`, `\s` and POSIX classes use Unicode properties, not just ASCII (PCRE2_UCP).

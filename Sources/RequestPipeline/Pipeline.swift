@@ -1,4 +1,5 @@
 import Logging
+import RewriteEngine
 import ServerConfig
 
 /// What a phase decides: go on, start over with another URL (an internal redirect),
@@ -36,7 +37,7 @@ extension RequestHandler {
 /// | 0 | decode | HTTPDaemon |
 /// | 1 | normalizeURI | Phases/NormalizeURI.swift |
 /// | 2 | selectVirtualHost | Phases/SelectVirtualHost.swift |
-/// | 3 | rewriteURL | (the rewrite engine's pre-handler plugs in here) |
+/// | 3 | rewriteURL | Phases/RewriteURL.swift (httpd.ini rules, RewriteEngine) |
 /// | 4 | mapToStorage | Phases/MapToStorage.swift |
 /// | 5 | rewriteInDirectory | (per-directory rewrite rules plug in here) |
 /// | 6 | checkAccess | Phases/CheckAccess.swift |
@@ -50,6 +51,10 @@ public struct Pipeline: Sendable {
     public let logger: Logger
     /// mod_authz_core's error log (`LogLevel authz_core:...`), for access denials.
     public let authzLogger: Logger
+    /// The rewrite engine's error log (`LogLevel rewrite:...`).
+    public let rewriteLogger: Logger
+    /// The httpd.ini files (global and per site), re-read when they change.
+    let iniFiles: IniFileCache
 
     /// Apache's LimitInternalRecursion default.
     public static let maxInternalRedirects = 10
@@ -64,6 +69,21 @@ public struct Pipeline: Sendable {
         self.handlers = handlers
         self.logger = logger
         self.authzLogger = moduleLogger?("authz_core") ?? logger
+        let rewriteLogger = moduleLogger?("rewrite") ?? logger
+        self.rewriteLogger = rewriteLogger
+        self.iniFiles = IniFileCache(
+            globalFile: configuration.rewriteIniFile,
+            onLoad: { path, rules in
+                if rules.errors.isEmpty {
+                    rewriteLogger.info("loaded \(path): \(rules.rules.count) rules", metadata: ["id": "IS04001"])
+                } else {
+                    rewriteLogger.warning("loaded \(path): \(rules.rules.count) rules, \(rules.errors.count) lines skipped (see httpd.parse.errors): \(rules.errors.map(\.description).joined(separator: "; "))",
+                                          metadata: ["id": "IS04002"])
+                }
+            },
+            onProblem: { path, problem in
+                rewriteLogger.error("\(path): \(problem)", metadata: ["id": "IS04006"])
+            })
     }
 
     /// Runs phases 1 to 7 for a request and returns its context and answer.
@@ -75,7 +95,11 @@ public struct Pipeline: Sendable {
         case .respond(let answer): response = answer
         default:
             selectVirtualHost(&context)
-            response = runFromMapping(&context)
+            if case .respond(let answer) = rewriteURL(&context) {
+                response = answer
+            } else {
+                response = runFromMapping(&context)
+            }
         }
         if response.isServerGenerated && response.status >= 400 {
             response = applyErrorDocument(response, &context)
@@ -146,6 +170,7 @@ public struct Pipeline: Sendable {
     }
 
     private func runOnce(_ context: inout RequestContext) -> PhaseResult {
+        if context.proxyTarget != nil { return runProxy(&context) }
         if case let result = mapToStorage(&context), !result.isNext { return result }
         if case let result = checkAccess(&context), !result.isNext { return result }
         return runHandler(&context)
@@ -153,18 +178,25 @@ public struct Pipeline: Sendable {
 
     /// Points the context at a new local URL (path and optional query) for an internal redirect.
     func restart(_ context: inout RequestContext, to uri: String) -> PhaseResult {
-        guard let (rawPath, rawQuery) = URIPath.split(target: uri) else { return .respond(errorResponse(500, &context)) }
+        guard Self.setTarget(uri, &context) == nil else { return .respond(errorResponse(500, &context)) }
+        context.filePath = nil
+        context.pathInfo = ""
+        context.fileStatus = nil
+        context.handler = nil
+        return .next
+    }
+
+    /// Sets the context's path (decoded, normalized) and query from a local URL; on
+    /// failure, says why and leaves the context as it was.
+    static func setTarget(_ uri: String, _ context: inout RequestContext) -> URIPath.Failure? {
+        guard let (rawPath, rawQuery) = URIPath.split(target: uri) else { return .badRequest("not a request target") }
         switch URIPath.normalize(rawPath) {
         case .success(let path):
             context.path = path
             context.query = rawQuery.map(String.init)
-            context.filePath = nil
-            context.pathInfo = ""
-            context.fileStatus = nil
-            context.handler = nil
-            return .next
-        case .failure:
-            return .respond(errorResponse(500, &context))
+            return nil
+        case .failure(let failure):
+            return failure
         }
     }
 

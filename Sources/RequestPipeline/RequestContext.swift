@@ -30,6 +30,9 @@ public struct RequestContext: Sendable {
     /// Apache's `r->notes` (`%{name}n`) and `r->subprocess_env` (`%{VAR}e`).
     public var notes: [String: String] = [:]
     public var environment: [String: String] = [:]
+    /// Set by a rewrite rule (RewriteProxy, [P]): the request goes to this upstream
+    /// instead of a local handler.
+    public var proxyTarget: ProxyTarget?
     /// Internal redirects so far (ErrorDocument, DirectoryIndex, and later rewrites).
     public var redirectCount = 0
 

@@ -67,8 +67,9 @@ private struct ParserState {
                 throw fail("RewriteCond: unknown TestVerb '\(positional[0])' (URL, METHOD, VERSION, Name: or %VARIABLE)")
             }
             let pattern = verb == .url ? RegexPattern.escaped(uriMatchPrefix) + positional[1] : positional[1]
-            try validate(pattern, directive: "RewriteCond", line: number)
-            pendingConditions.append(IniCondition(verb: verb, pattern: pattern, normalizes: flags.contains(.normalize), line: number))
+            let groups = try validate(pattern, directive: "RewriteCond", line: number)
+            pendingConditions.append(IniCondition(verb: verb, pattern: pattern, normalizes: flags.contains(.normalize),
+                                                  line: number, groupCount: groups))
         case "rewriterule":
             let (positional, flags) = try split(arguments, count: 2, directive: "RewriteRule", allowed: Self.ruleFlags, line: number)
             try addRule(target: .url, pattern: positional[0], format: positional[1], flags: flags, line: number, text: line)
@@ -149,11 +150,17 @@ private struct ParserState {
         return (Array(arguments[..<count]), flags)
     }
 
-    private func validate(_ pattern: String, directive: String, line: Int) throws(IniParseError) {
+    /// Compiles a pattern on its own, so that an unbalanced parenthesis cannot hide in
+    /// the combined expression; the groups of the conditions before it are stood in for
+    /// by empty groups, so that `\1` may refer back to them (spec §1.5).
+    /// Returns the pattern's own number of capturing groups.
+    @discardableResult
+    private func validate(_ pattern: String, directive: String, line: Int) throws(IniParseError) -> Int {
+        let earlierGroups = pendingConditions.reduce(0) { $0 + $1.groupCount }
         do {
-            _ = try RegexPattern(pattern)
+            return try RegexPattern(String(repeating: "()", count: earlierGroups) + pattern).captureCount - earlierGroups
         } catch {
-            throw IniParseError(line: line, message: "\(directive): bad regular expression '\(pattern)': \(error)")
+            throw IniParseError(line: line, message: "\(directive): bad regular expression '\(pattern)': \(error.message) at offset \(max(0, error.offset - 2 * earlierGroups))")
         }
     }
 
@@ -178,7 +185,12 @@ private struct ParserState {
             + "(?:" + closeQuoting(pattern) + ")\\z"
         let regex: RegexPattern
         do {
-            regex = try RegexPattern(combined, options: flags.contains(.ignoreCase) ? .caseInsensitive : [])
+            // Multiline, as Boost's perl syntax was: `^` and `$` also match where one test
+            // text ends and the next begins, which the documented `RewriteHeader Old-URL: ^$ $1`
+            // after a condition relies on. A single text never holds a newline.
+            var options: RegexOptions = [.multiline, .circumflexAfterFinalNewline]
+            if flags.contains(.ignoreCase) { options.insert(.caseInsensitive) }
+            regex = try RegexPattern(combined, options: options)
         } catch {
             throw IniParseError(line: line, message: "\(directive): the rule and its conditions do not combine into one expression: \(error)")
         }

@@ -36,6 +36,8 @@ public struct IniCondition: Sendable {
     public let pattern: String
     public let normalizes: Bool
     public let line: Int
+    /// Capturing groups in the pattern: they number the rule's `$N` after them.
+    let groupCount: Int
 }
 
 /// What a rule changes when it matches.

@@ -100,7 +100,7 @@ public struct DirectiveTable: Sendable {
 
     public static let standard = DirectiveTable([
         coreDirectives, limitDirectives, logDirectives, aliasDirectives, mimeDirectives, dirDirectives,
-        authzDirectives, isapiDirectives,
+        authzDirectives, isapiDirectives, rewriteIniDirectives,
     ])
 
     /// What `<IfModule>` finds: every module with a directive here, in both spellings

@@ -43,11 +43,17 @@ public struct ServerConfiguration: Sendable {
     /// `ISAPICacheFile`: extensions loaded at start and kept until shutdown (global even
     /// when written in a virtual host, as in mod_isapi). Absolute paths.
     public var isapiCacheFiles: [String] = []
+    /// `RewriteIniFile`: the global ISAPI_Rewrite 2 httpd.ini, applied before any site's
+    /// (absolute; nil for none). A missing file simply has no rules.
+    public var rewriteIniFile: String?
+    /// `RewriteIniSiteFiles`: whether each virtual host's `DocumentRoot/httpd.ini` applies.
+    public var rewriteIniSiteFiles = true
     /// Non-fatal findings (an undefined `${VAR}`, an ignored directive) to log at start.
     public var warnings: [ConfigError] = []
 
     public init(serverRoot: String, configFile: String) {
         self.serverRoot = serverRoot
+        self.rewriteIniFile = serverRoot + "/conf/httpd.ini"
         self.configFile = configFile
     }
 

@@ -8,11 +8,21 @@ import enum ServerConfig.ConfigLoader
 import struct ServerConfig.ServerConfiguration
 
 /// `isapid`: Apache httpd's command line, for a server that hosts ISAPI extensions.
+/// Serving is the default; `isapid rewrite-test` explains the rewrite rules.
 @main
 struct ISAPIDCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "isapid",
         abstract: "An HTTP/1.1 server that hosts ISAPI 2.0 extensions, configured like Apache httpd.",
+        subcommands: [ServeCommand.self, RewriteTestCommand.self],
+        defaultSubcommand: ServeCommand.self)
+}
+
+/// `isapid [-f file] [-d dir] …`: serves (or, with -t, checks the configuration).
+struct ServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve (the default): isapid -f conf/httpd.conf.",
         discussion: """
             isapid runs in the foreground. SIGHUP reloads the configuration (an invalid one is \
             logged and the running one kept); SIGTERM or SIGINT stop gracefully.
@@ -50,13 +60,13 @@ struct ISAPIDCommand: ParsableCommand {
             configFile: configFile, serverRoot: serverRoot ?? FileManager.default.currentDirectoryPath,
             defines: defines, preDirectives: preDirectives, postDirectives: postDirectives)
         let configuration: ServerConfiguration
-        switch Self.load(options) {
+        switch ISAPIDCommand.load(options) {
         case .success(let loaded): configuration = loaded
         case .failure(let error):
-            Self.printError(error.description)
+            ISAPIDCommand.printError(error.description)
             throw ExitCode(1)
         }
-        for warning in configuration.warnings { Self.printError("warning: \(warning.description)") }
+        for warning in configuration.warnings { ISAPIDCommand.printError("warning: \(warning.description)") }
         if configTest {
             print("Syntax OK")
             return
@@ -65,14 +75,16 @@ struct ISAPIDCommand: ParsableCommand {
             let isapi = ISAPIRequestHandler()
             let daemon = try Daemon(
                 options: options, configuration: configuration,
-                handlers: ["isapi-handler": isapi, "isapi-isa": isapi])
+                handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler()])
             try daemon.run()
         } catch {
-            Self.printError("isapid: \(error)")
+            ISAPIDCommand.printError("isapid: \(error)")
             throw ExitCode(1)
         }
     }
+}
 
+extension ISAPIDCommand {
     /// Loads and checks the configuration as `-t` and start-up see it.
     static func load(_ options: ConfigLoadOptions) -> Result<ServerConfiguration, ConfigError> {
         Result { () throws(ConfigError) -> ServerConfiguration in

@@ -1,18 +1,19 @@
 import ServerConfig
 
 extension Pipeline {
-    /// Names never served, whatever the configuration says: Apache's `.ht*` rule and the
-    /// rewrite engine's own files.
-    static func isProtectedFileName(_ name: Substring) -> Bool {
-        name.hasPrefix(".ht") || name == "httpd.ini" || name == "httpd.parse.errors" || name.hasSuffix(".isrwhlp")
-    }
-
     /// Phase 6: protected names, `Require`, and symbolic links without FollowSymLinks.
     func checkAccess(_ context: inout RequestContext) -> PhaseResult {
-        if let filePath = context.filePath,
-           let name = filePath.split(separator: "/").last, Self.isProtectedFileName(name) {
-            authzLogger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))
-            return .respond(errorResponse(403, &context))
+        if let filePath = context.filePath, let name = filePath.split(separator: "/").last {
+            // Apache's `.ht*` rule: 403.
+            if name.hasPrefix(".ht") {
+                authzLogger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))
+                return .respond(errorResponse(403, &context))
+            }
+            // The rewrite engine's own files: 404, as ISAPI_Rewrite's [F] answers for them.
+            if RewriteProtectedFiles.isProtected(name) {
+                rewriteLogger.info("refusing to serve rewrite configuration: \(filePath)", metadata: context.logMetadata(id: "IS04007"))
+                return .respond(errorResponse(404, &context))
+            }
         }
         if let policy = context.directoryConfig.access,
            !policy.grants(remoteAddress: context.request.connection.remoteAddress, method: context.method) {

@@ -18,6 +18,17 @@ extension Pipeline {
         return handler
     }
 
+    /// The handler a RewriteProxy or [P] rule chose: no file mapping, no `<Directory>` checks.
+    func runProxy(_ context: inout RequestContext) -> PhaseResult {
+        context.handler = ProxyRequestHandler.name
+        guard let handler = handlers[ProxyRequestHandler.name] else {
+            logger.error("a rewrite rule proxies to \(context.proxyTarget?.url ?? "") but no proxy handler is installed",
+                         metadata: context.logMetadata(id: "IS00301"))
+            return .respond(errorResponse(500, &context))
+        }
+        return .respond(handler.handle(&context, pipeline: self))
+    }
+
     /// Phase 7: exactly one handler answers.
     func runHandler(_ context: inout RequestContext) -> PhaseResult {
         let name = Self.handlerName(for: context)
