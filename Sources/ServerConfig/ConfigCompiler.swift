@@ -93,9 +93,16 @@ struct ConfigCompiler {
         }
         let pattern = try sectionPattern(node, kind: kind, isMatch: isMatch)
         let context: DirectiveContext = kind == .directory ? .directory : (kind == .files ? .files : .location)
+        let sectionPath: String
+        switch pattern {
+        case .literal(let text), .wildcard(let text):
+            sectionPath = kind == .directory && !text.hasSuffix("/") ? text + "/" : text
+        case .regex(let regex):
+            sectionPath = regex.pattern
+        }
         let inner = DirectiveTarget(
             server: target.server, host: target.host, directory: DirectoryConfig(), context: context,
-            resolvePath: resolvePath)
+            resolvePath: resolvePath, sectionPath: sectionPath)
         for child in node.children ?? [] { try compileNode(child, inner) }
         // Server-wide settings stay server-wide; section-nested <Files> were collected on the inner host.
         target.server = inner.server

@@ -47,14 +47,20 @@ public final class DirectiveTarget {
     public let context: DirectiveContext
     /// Resolves a path relative to ServerRoot.
     public let resolvePath: (String) -> String
+    /// The section being compiled, as written: a `<Directory>` path (absolute, ending in
+    /// `/`), a `<Location>` URL path, a regex source for the `*Match` forms, or the
+    /// directory of an `.htaccess` file; nil at server and virtual-host level. mod_rewrite
+    /// strips and re-adds it around per-directory rules.
+    public let sectionPath: String?
 
     init(server: ServerConfiguration, host: VirtualHost, directory: DirectoryConfig,
-         context: DirectiveContext, resolvePath: @escaping (String) -> String) {
+         context: DirectiveContext, resolvePath: @escaping (String) -> String, sectionPath: String? = nil) {
         self.server = server
         self.host = host
         self.directory = directory
         self.context = context
         self.resolvePath = resolvePath
+        self.sectionPath = sectionPath
     }
 }
 
