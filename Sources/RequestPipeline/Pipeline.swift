@@ -55,6 +55,9 @@ public struct Pipeline: Sendable {
     public let rewriteLogger: Logger
     /// The httpd.ini files (global and per site), re-read when they change.
     let iniFiles: IniFileCache
+    /// The `.htaccess` files, compiled once each and re-read when they change; one per
+    /// loaded configuration, since they compile against it.
+    let accessFiles: HtaccessCache
 
     /// Apache's LimitInternalRecursion default.
     public static let maxInternalRedirects = 10
@@ -71,6 +74,7 @@ public struct Pipeline: Sendable {
         self.authzLogger = moduleLogger?("authz_core") ?? logger
         let rewriteLogger = moduleLogger?("rewrite") ?? logger
         self.rewriteLogger = rewriteLogger
+        self.accessFiles = HtaccessCache(configuration: configuration)
         self.iniFiles = IniFileCache(
             globalFile: configuration.rewriteIniFile,
             onLoad: { path, rules in

@@ -57,7 +57,7 @@ struct ConfigCompiler {
         return target.host
     }
 
-    private func compileNode(_ node: ConfigNode, _ target: DirectiveTarget) throws(ConfigError) {
+    func compileNode(_ node: ConfigNode, _ target: DirectiveTarget) throws(ConfigError) {
         if node.isSection {
             try compileSection(node, target)
             return
@@ -87,7 +87,7 @@ struct ConfigCompiler {
         case "location", "locationmatch": kind = .location; isMatch = lowered.hasSuffix("match")
         default: throw .unknown("<\(node.name)", at: node.location)
         }
-        let allowed: DirectiveContext = kind == .files ? [.server, .virtualHost, .directory] : [.server, .virtualHost]
+        let allowed: DirectiveContext = kind == .files ? [.server, .virtualHost, .directory, .htaccess] : [.server, .virtualHost]
         guard allowed.contains(target.context) else {
             throw .notAllowed("<\(node.name)>", "cannot occur within \(target.context.name) section", at: node.location)
         }
@@ -169,6 +169,7 @@ struct ConfigCompiler {
         merged.serverName = host.serverName ?? main.serverName
         merged.serverAdmin = host.serverAdmin ?? main.serverAdmin
         merged.documentRoot = host.documentRoot ?? main.documentRoot
+        merged.accessFileNames = host.accessFileNames ?? main.accessFileNames
         merged.aliases = host.aliases + main.aliases
         merged.redirects = host.redirects + main.redirects
         merged.defaults = host.defaults.merged(over: main.defaults)

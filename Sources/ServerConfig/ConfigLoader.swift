@@ -44,6 +44,7 @@ public enum ConfigLoader {
         let compiler = ConfigCompiler(table: table, resolvePath: { absolute($0, relativeTo: serverRoot) })
         var server = try compiler.compile(nodes, into: ServerConfiguration(serverRoot: serverRoot, configFile: file))
         server.serverRoot = serverRoot
+        server.defines = builder.defines
         server.warnings = builder.warnings + server.warnings  // keep the directives' own (ISAPICacheFile)
         applyDefaults(&server)
         return server
@@ -57,6 +58,7 @@ public enum ConfigLoader {
         let root = builder.serverRoot
         let compiler = ConfigCompiler(table: table, resolvePath: { absolute($0, relativeTo: root) })
         var server = try compiler.compile(nodes, into: ServerConfiguration(serverRoot: root, configFile: file))
+        server.defines = builder.defines
         server.warnings = builder.warnings + server.warnings  // keep the directives' own (ISAPICacheFile)
         applyDefaults(&server)
         return server

@@ -10,6 +10,12 @@ struct ConfigTreeBuilder {
     var defines: [String: String]
     private(set) var warnings: [ConfigError] = []
     private var includeStack: [String] = []
+    /// Reading an access file (`.htaccess`): the directives acted on while reading
+    /// (`Include`, `Define`, `ServerRoot`, ...) are not allowed there, as in Apache.
+    var isAccessFile = false
+
+    /// The directives this builder acts on itself, which an access file may not use.
+    static let readTimeDirectives: Set<String> = ["include", "includeoptional", "define", "undefine", "serverroot"]
 
     static let maxIncludeDepth = 64
 
@@ -99,6 +105,9 @@ struct ConfigTreeBuilder {
                 throw .syntax("\(name): unterminated quoted string", at: location)
             }
             guard active else { continue }
+            if isAccessFile && Self.readTimeDirectives.contains(name.lowercased()) {
+                throw .notAllowed(name, "in .htaccess context", at: location)
+            }
             switch name.lowercased() {
             case "include", "includeoptional":
                 guard arguments.count == 1 else {

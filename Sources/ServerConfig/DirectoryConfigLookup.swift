@@ -3,12 +3,35 @@ extension VirtualHost {
     /// merges it: the host's defaults, then `<Directory>` sections by depth and
     /// `<DirectoryMatch>`, then `<Files>`/`<FilesMatch>` (those nested in a matched
     /// `<Directory>` after the host's own), then `<Location>`/`<LocationMatch>`.
+    /// No access file (`.htaccess`) is read: see `directoryConfig(filePath:isDirectory:urlPath:accessFiles:)`.
     ///
     /// - Parameters:
     ///   - filePath: the mapped filesystem path, or nil when the URL maps to no file.
     ///   - isDirectory: whether `filePath` names a directory.
     ///   - urlPath: the decoded URL path, for `<Location>`.
     public func directoryConfig(filePath: String?, isDirectory: Bool, urlPath: String) -> DirectoryConfig {
+        // Without access files nothing can fail.
+        (try? merge(filePath: filePath, isDirectory: isDirectory, urlPath: urlPath, accessFiles: nil)) ?? defaults
+    }
+
+    /// As `directoryConfig(filePath:isDirectory:urlPath:)`, with access files: Apache's
+    /// directory walk. From `/` down to the file's directory, each level takes its
+    /// `<Directory>` sections, then, when the `AllowOverride` or `AllowOverrideList`
+    /// merged so far is not None, its access file (the first of `AccessFileName` that
+    /// exists), merged like one more `<Directory>` section there; the `<Files>` sections
+    /// of an access file join the others in that order.
+    ///
+    /// - Throws: `HtaccessError` when an access file on the way is broken, not allowed
+    ///   by the overrides in force, or unreadable.
+    public func directoryConfig(
+        filePath: String?, isDirectory: Bool, urlPath: String, accessFiles: any AccessFileSource
+    ) throws(HtaccessError) -> DirectoryConfig {
+        try merge(filePath: filePath, isDirectory: isDirectory, urlPath: urlPath, accessFiles: accessFiles)
+    }
+
+    private func merge(
+        filePath: String?, isDirectory: Bool, urlPath: String, accessFiles: (any AccessFileSource)?
+    ) throws(HtaccessError) -> DirectoryConfig {
         var config = defaults
         var fileSectionsInScope = fileSections
         if let filePath {
@@ -22,7 +45,32 @@ extension VirtualHost {
                 directory = String(filePath[...slash])
                 fileName = filePath[filePath.index(after: slash)...]
             }
-            for section in directorySections where section.matchesDirectory(directory) {
+            // Non-regex sections come first, by depth: each applies at the level of its depth.
+            let plainCount = directorySections.firstIndex(where: \.isRegex) ?? directorySections.count
+            var next = 0
+            let components = directory.split(separator: "/")
+            var prefix = "/"
+            for level in 0...components.count {
+                if level > 0 { prefix += components[level - 1] + "/" }
+                while next < plainCount && directorySections[next].componentCount <= level {
+                    let section = directorySections[next]
+                    next += 1
+                    guard section.matchesDirectory(directory) else { continue }
+                    config = section.config.merged(over: config)
+                    fileSectionsInScope += section.nestedFiles
+                }
+                let overrides = config.effectiveAllowOverride
+                let overrideList = config.allowOverrideList ?? []
+                guard let accessFiles, !overrides.isEmpty || !overrideList.isEmpty,
+                      let file = try accessFiles.accessFile(in: prefix, names: effectiveAccessFileNames)
+                else { continue }
+                if let problem = file.problem(allowOverride: overrides, allowOverrideList: overrideList) {
+                    throw .invalid(problem)
+                }
+                config = file.config.merged(over: config)
+                fileSectionsInScope += file.fileSections
+            }
+            for section in directorySections[next...] where section.matchesDirectory(directory) {
                 config = section.config.merged(over: config)
                 fileSectionsInScope += section.nestedFiles
             }

@@ -48,6 +48,9 @@ public struct ServerConfiguration: Sendable {
     public var rewriteIniFile: String?
     /// `RewriteIniSiteFiles`: whether each virtual host's `DocumentRoot/httpd.ini` applies.
     public var rewriteIniSiteFiles = true
+    /// The names `-D` and `Define` left defined once the configuration was read: what
+    /// `<IfDefine>` and `${NAME}` see in `.htaccess` files.
+    public var defines: [String: String] = [:]
     /// Non-fatal findings (an undefined `${VAR}`, an ignored directive) to log at start.
     public var warnings: [ConfigError] = []
 

@@ -7,6 +7,9 @@ public struct VirtualHost: Sendable {
     public var serverAliases: [String] = []
     public var serverAdmin: String?
     public var documentRoot: String?
+    /// `AccessFileName`: the per-directory files to look for, first found wins; nil for
+    /// the default, `.htaccess`.
+    public var accessFileNames: [String]?
     public var aliases: [AliasRule] = []
     public var redirects: [RedirectRule] = []
     /// Per-directory settings written at server or virtual-host level, outside any section.
@@ -23,6 +26,9 @@ public struct VirtualHost: Sendable {
     public var id: Int = 0
 
     public init() {}
+
+    /// The access file names in force: `AccessFileName`, else `.htaccess`.
+    public var effectiveAccessFileNames: [String] { accessFileNames ?? [".htaccess"] }
 
     /// Host names this virtual host answers to: ServerName, then ServerAlias (which may use wildcards).
     public func answers(to host: String) -> Bool {

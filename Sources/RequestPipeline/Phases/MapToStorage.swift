@@ -25,8 +25,16 @@ extension Pipeline {
         let fullPath = mapped.map(Self.removeDotSegments) ?? Self.join(root, Substring(path))
         locateFile(fullPath, under: mapped == nil ? root : nil, &context)
 
-        context.directoryConfig = context.host.directoryConfig(
-            filePath: context.filePath, isDirectory: context.fileStatus?.isDirectory ?? false, urlPath: path)
+        let isDirectory = context.fileStatus?.isDirectory ?? false
+        do {
+            context.directoryConfig = try context.host.directoryConfig(
+                filePath: context.filePath, isDirectory: isDirectory, urlPath: path, accessFiles: accessFiles)
+        } catch {
+            // The server's own sections still hold (its ErrorDocument 500, say); no .htaccess does.
+            context.directoryConfig = context.host.directoryConfig(
+                filePath: context.filePath, isDirectory: isDirectory, urlPath: path)
+            return .respond(accessFileFailure(error, &context))
+        }
         if let redirect = matchRedirect(context.directoryConfig.redirects ?? [], &context) { return .respond(redirect) }
 
         if let length = context.request.contentLength, length > context.bodyLimit {
@@ -35,6 +43,19 @@ extension Pipeline {
             return .respond(errorResponse(413, &context))
         }
         return .next
+    }
+
+    /// A broken `.htaccess` (500) or one that cannot be read (403), logged as Apache logs them.
+    private func accessFileFailure(_ error: HtaccessError, _ context: inout RequestContext) -> Response {
+        switch error {
+        case .invalid(let problem):
+            logger.critical("\(problem)", metadata: context.logMetadata(id: "IS00528"))
+        case .unreadable(let path, let reason):
+            let directory = path[...(path.lastIndex(of: "/") ?? path.startIndex)]
+            logger.critical("\(path) pcfg_openfile: unable to check htaccess file, ensure it is readable and that '\(directory)' is executable: \(reason)",
+                            metadata: context.logMetadata(id: "IS00529"))
+        }
+        return errorResponse(error.status, &context)
     }
 
     /// Finds the longest existing prefix of the path: a regular file there leaves the

@@ -110,6 +110,13 @@ let coreDirectives: [DirectiveSpec] = [
         t.directory.allowOverrideList = d.arguments.count == 1 && d.arguments[0].lowercased() == "none"
             ? [] : Set(d.arguments.map { $0.lowercased() })
     },
+    DirectiveSpec("AccessFileName", module: "core.c", contexts: .serverConfig, arity: 1...Int.max,
+                  syntax: "takes one or more file names, the per-directory configuration files to look for") { d, t in
+        if let bad = d.arguments.first(where: { $0.isEmpty || $0.contains("/") || $0 == "." || $0 == ".." }) {
+            throw d.invalid("'\(bad)' is not a file name")
+        }
+        t.host.accessFileNames = d.arguments
+    },
     DirectiveSpec("ErrorDocument", module: "core.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
                   arity: 2...2, syntax: "takes two arguments, an error code and a document (a local URL, a full URL, or a quoted message)") { d, t in
         guard let status = Int(d.arguments[0]), (400...599).contains(status) || (300...399).contains(status) else {
