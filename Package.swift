@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "RewriteEngine", dependencies: ["PCRE2Regex"]),
         .target(
             name: "ServerConfig",
-            dependencies: ["PCRE2Regex"]
+            dependencies: ["PCRE2Regex", "RewriteEngine"]
         ),
         .target(
             name: "RequestPipeline",
