@@ -132,7 +132,12 @@ extension ConfigCompiler {
         let target = DirectiveTarget(
             server: server, host: VirtualHost(), directory: DirectoryConfig(), context: .htaccess,
             resolvePath: resolvePath, sectionPath: directory)
-        for node in nodes { try compileNode(node, target) }
+        for node in nodes {
+            if node.isSection && node.name.lowercased() == "virtualhost" {
+                throw .notAllowed("<VirtualHost>", "cannot occur within .htaccess section", at: node.location)
+            }
+            try compileNode(node, target)
+        }
         return (target.directory, target.host.fileSections)
     }
 }
