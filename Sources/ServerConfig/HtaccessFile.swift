@@ -115,7 +115,8 @@ struct HtaccessCompiler: Sendable {
                 needs += self.needs(node.children ?? [])
             } else if let spec = table.spec(named: node.name) {
                 let kind: HtaccessFile.Need.Kind = spec.override.map { .override($0) } ?? .listOnly
-                needs.append(.init(name: spec.name, listKey: spec.name.lowercased(), kind: kind, location: node.location))
+                needs.append(.init(name: spec.name, listKey: spec.name.lowercased(), kind: kind,
+                                   location: node.location))
             }
         }
         return needs
