@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The differential conformance suite for mod_rewrite syntax: isapid against the answers
+/// Apache httpd 2.4 gave to the same corpus (Tests/RewriteDifferential/recorded/apache.jsonl,
+/// committed), so no Apache is needed here. The runner, `Tests/RewriteDifferential/run.py
+/// compare`, starts isapid per suite with the configuration it writes for Apache, sends
+/// every request as raw bytes and compares status, Location, the served file, the echo
+/// program's variables, the missing file of a 404 and what a [P] upstream received.
+///
+/// Gated by `ISAPID_REWRITE_DIFFERENTIAL=1` until isapid passes it.
+@Suite struct RewriteDifferentialTests {
+    static let enabled = ProcessInfo.processInfo.environment["ISAPID_REWRITE_DIFFERENTIAL"] == "1"
+
+    static let directory = E2EPaths.packageRoot.appendingPathComponent("Tests/RewriteDifferential")
+
+    @Test(.enabled(if: RewriteDifferentialTests.enabled, "set ISAPID_REWRITE_DIFFERENTIAL=1 to run"))
+    func isapidAnswersLikeApache() throws {
+        let result = try Self.runCompare(timeout: 900)
+        guard let data = result.stdout.data(using: .utf8),
+              let summary = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            Issue.record("run.py compare printed no JSON summary (exit \(result.status))\nstdout: \(result.stdout.suffix(4000))\nstderr: \(result.stderr.suffix(4000))")
+            return
+        }
+        if let error = summary["error"] as? String {
+            Issue.record("run.py compare: \(error)")
+            return
+        }
+        let requests = summary["requests"] as? Int ?? 0
+        let passed = summary["passed"] as? Int ?? 0
+        let failed = summary["failed"] as? Int ?? 0
+        let stale = summary["stale"] as? Int ?? 0
+        let differences = summary["differences"] as? Int ?? 0
+        print("rewrite differential: \(passed) of \(requests) requests answered like Apache, \(failed) differently, \(differences) known differences skipped, \(stale) without a recorded answer")
+
+        // One issue per suite that failed to start, then one per differing request.
+        for entry in summary["errors"] as? [[String: Any]] ?? [] {
+            Issue.record("suite \(entry["suite"] ?? "?"): \(entry["error"] ?? "?")")
+        }
+        let failedSuites = Set((summary["errors"] as? [[String: Any]] ?? []).compactMap { $0["suite"] as? String })
+        for failure in summary["failures"] as? [[String: Any]] ?? [] {
+            let suite = failure["suite"] as? String ?? "?"
+            if failedSuites.contains(suite) { continue }
+            var text = "\(suite) #\(failure["index"] ?? "?") \(failure["request"] ?? "")"
+            if let reason = failure["reason"] as? String {
+                text += "\n  \(reason)"
+            } else {
+                text += "\n  apache \(Self.json(failure["expected"]))\n  isapid \(Self.json(failure["actual"]))"
+            }
+            Issue.record(Comment(rawValue: text))
+        }
+        #expect(failed == 0 && stale == 0, "\(failed) requests answered differently, \(stale) without a recorded answer")
+        #expect(requests >= 300)
+    }
+
+    static func json(_ value: Any?) -> String {
+        guard let value, JSONSerialization.isValidJSONObject(value),
+              let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) else {
+            return String(describing: value)
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// `python3 run.py compare --isapid <the isapid the tests built> --json`.
+    static func runCompare(timeout: Double) throws -> CommandResult {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-rwdiff-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outURL = scratch.appendingPathComponent("stdout")
+        let errURL = scratch.appendingPathComponent("stderr")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        let err = try FileHandle(forWritingTo: errURL)
+        defer {
+            try? out.close()
+            try? err.close()
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", directory.appendingPathComponent("run.py").path, "compare",
+                             "--isapid", E2EPaths.isapidBinary.path, "--json"]
+        process.currentDirectoryURL = E2EPaths.packageRoot
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        if !eventually(timeout: timeout, interval: 0.2, { !process.isRunning }) {
+            kill(process.processIdentifier, SIGTERM)
+            _ = eventually(timeout: 10) { !process.isRunning }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+            process.waitUntilExit()
+            throw E2EError("run.py compare did not finish within \(timeout) s")
+        }
+        process.waitUntilExit()
+        return CommandResult(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
+                             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
+                             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+    }
+}
