@@ -39,8 +39,8 @@ extension RequestHandler {
 /// | 2 | selectVirtualHost | Phases/SelectVirtualHost.swift |
 /// | 3 | rewriteURL | Phases/RewriteURL.swift (httpd.ini rules, RewriteEngine) |
 /// | 4 | mapToStorage | Phases/MapToStorage.swift |
-/// | 5 | rewriteInDirectory | (per-directory rewrite rules plug in here) |
-/// | 6 | checkAccess | Phases/CheckAccess.swift |
+/// | 5 | checkAccess | Phases/CheckAccess.swift |
+/// | 6 | rewriteInDirectory | Phases/RewriteInDirectory.swift (mod_rewrite in `<Directory>`, .htaccess; after access checks, as Apache's fixups) |
 /// | 7 | runHandler | Phases/RunHandler.swift, StaticFileHandler.swift |
 /// | 8 | logRequest | HTTPDaemon, with AccessLogFormat |
 public struct Pipeline: Sendable {
@@ -55,6 +55,8 @@ public struct Pipeline: Sendable {
     public let rewriteLogger: Logger
     /// The httpd.ini files (global and per site), re-read when they change.
     let iniFiles: IniFileCache
+    /// mod_rewrite's evaluator, with the RewriteMap data it has read.
+    let rewriteEvaluator = RewriteEvaluator(maps: RewriteMapStore())
     /// The `.htaccess` files, compiled once each and re-read when they change; one per
     /// loaded configuration, since they compile against it.
     let accessFiles: HtaccessCache
@@ -108,6 +110,7 @@ public struct Pipeline: Sendable {
         if response.isServerGenerated && response.status >= 400 {
             response = applyErrorDocument(response, &context)
         }
+        for (name, value) in context.extraResponseHeaders { response.headers.add(name, value) }
         return (context, response)
     }
 
@@ -174,15 +177,24 @@ public struct Pipeline: Sendable {
     }
 
     private func runOnce(_ context: inout RequestContext) -> PhaseResult {
+        if context.needsServerRewrite {
+            // Apache runs the server-context rules again for an internal redirect.
+            context.needsServerRewrite = false
+            if case let result = rewriteServerContext(&context), !result.isNext { return result }
+        }
         if context.proxyTarget != nil { return runProxy(&context) }
         if case let result = mapToStorage(&context), !result.isNext { return result }
         if case let result = checkAccess(&context), !result.isNext { return result }
+        if case let result = rewriteInDirectory(&context), !result.isNext { return result }
+        if context.proxyTarget != nil { return runProxy(&context) }
         return runHandler(&context)
     }
 
     /// Points the context at a new local URL (path and optional query) for an internal redirect.
     func restart(_ context: inout RequestContext, to uri: String) -> PhaseResult {
         guard Self.setTarget(uri, &context) == nil else { return .respond(errorResponse(500, &context)) }
+        context.needsServerRewrite = true
+        context.rewrittenPath = nil
         context.filePath = nil
         context.pathInfo = ""
         context.fileStatus = nil

@@ -33,6 +33,19 @@ public struct RequestContext: Sendable {
     /// Set by a rewrite rule (RewriteProxy, [P]): the request goes to this upstream
     /// instead of a local handler.
     public var proxyTarget: ProxyTarget?
+    /// mod_rewrite in server context rewrote to this URL path: it is mapped under the
+    /// DocumentRoot directly (no Alias, no Redirect), while `path` (Apache's r->uri)
+    /// stays what was requested.
+    public var rewrittenPath: String?
+    /// mod_rewrite's [T=] and [H=]: override the type and handler chosen for the file.
+    public var rewriteContentType: String?
+    public var rewriteHandler: String?
+    /// [END]: no more mod_rewrite for this request, internal redirects included.
+    public var rewriteEnded = false
+    /// A restart (internal redirect) is pending its server-context rewrite rules.
+    var needsServerRewrite = false
+    /// Headers every answer to this request carries (mod_rewrite's [CO] cookies).
+    public var extraResponseHeaders = HeaderFields()
     /// Internal redirects so far (ErrorDocument, DirectoryIndex, and later rewrites).
     public var redirectCount = 0
 

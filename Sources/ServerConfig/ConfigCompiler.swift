@@ -1,3 +1,4 @@
+import RewriteEngine
 import PCRE2Regex
 
 /// Turns a tree of `ConfigNode`s into a `ServerConfiguration`: checks each directive
@@ -100,8 +101,10 @@ struct ConfigCompiler {
         case .regex(let regex):
             sectionPath = regex.pattern
         }
+        var sectionDefaults = DirectoryConfig()
+        sectionDefaults.rewrite = RewriteConfig(directory: sectionPath)
         let inner = DirectiveTarget(
-            server: target.server, host: target.host, directory: DirectoryConfig(), context: context,
+            server: target.server, host: target.host, directory: sectionDefaults, context: context,
             resolvePath: resolvePath, sectionPath: sectionPath)
         for child in node.children ?? [] { try compileNode(child, inner) }
         // Server-wide settings stay server-wide; section-nested <Files> were collected on the inner host.
@@ -173,6 +176,9 @@ struct ConfigCompiler {
         merged.aliases = host.aliases + main.aliases
         merged.redirects = host.redirects + main.redirects
         merged.defaults = host.defaults.merged(over: main.defaults)
+        if let rewrite = host.rewrite ?? main.rewrite.map({ _ in RewriteConfig() }) {
+            merged.rewrite = rewrite.mergedForVirtualHost(over: main.rewrite ?? RewriteConfig())
+        }
         merged.directorySections = ordered(main.directorySections + host.directorySections)
         merged.fileSections = main.fileSections + host.fileSections
         merged.locationSections = main.locationSections + host.locationSections

@@ -1,3 +1,4 @@
+import RewriteEngine
 /// Per-directory settings: what `<Directory>`, `<Files>`, `<Location>` and the server or
 /// virtual-host level may set for the requests they cover.
 ///
@@ -23,6 +24,9 @@ public struct DirectoryConfig: Sendable, Equatable {
     public var redirects: [RedirectRule]?
     /// mod_isapi's per-directory settings (ISAPIReadAheadBuffer, ISAPILogNotSupported, ...).
     public var isapi = ISAPIDirectorySettings()
+    /// mod_rewrite's per-directory rules; every section carries one (maybe empty), since
+    /// Apache merges a section without rewrite directives as one with no rules.
+    public var rewrite: RewriteConfig?
 
     public init() {}
 
@@ -43,6 +47,7 @@ public struct DirectoryConfig: Sendable, Equatable {
         if let addDefaultCharset { result.addDefaultCharset = addDefaultCharset }
         if let redirects { result.redirects = (parent.redirects ?? []) + redirects }
         result.isapi = isapi.merged(over: parent.isapi)
+        if let rewrite { result.rewrite = rewrite.merged(over: parent.rewrite) }
         return result
     }
 

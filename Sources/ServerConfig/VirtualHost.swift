@@ -1,3 +1,4 @@
+import RewriteEngine
 /// A `<VirtualHost>` (or the main server, which has no addresses): names, roots,
 /// URL mappings, logs, and the per-directory sections that apply under it.
 public struct VirtualHost: Sendable {
@@ -14,6 +15,9 @@ public struct VirtualHost: Sendable {
     public var redirects: [RedirectRule] = []
     /// Per-directory settings written at server or virtual-host level, outside any section.
     public var defaults = DirectoryConfig()
+    /// mod_rewrite at server / virtual-host level (already merged with the main server's
+    /// per RewriteOptions for a virtual host); nil when no rewrite directive was given.
+    public var rewrite: RewriteConfig?
     /// `<Directory>`/`<DirectoryMatch>`, already in Apache's order: non-regex by depth, then regex.
     public var directorySections: [ConfigSection] = []
     public var fileSections: [ConfigSection] = []

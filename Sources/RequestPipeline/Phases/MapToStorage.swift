@@ -5,6 +5,12 @@ extension Pipeline {
     /// Phase 4: mod_alias redirects and aliases, then DocumentRoot; finds the file and
     /// its PATH_INFO, and merges the per-directory configuration for it.
     func mapToStorage(_ context: inout RequestContext) -> PhaseResult {
+        if let rewritten = context.rewrittenPath {
+            // mod_rewrite already translated the URL: straight under the DocumentRoot.
+            let root = context.host.documentRoot ?? configuration.serverRoot + "/htdocs"
+            locateFile(Self.removeDotSegments(Self.join(root, Substring(rewritten))), under: root, &context)
+            return mergeDirectoryConfig(&context)
+        }
         if let redirect = matchRedirect(context.host.redirects, &context) { return .respond(redirect) }
         let path = context.path
         var mapped: String?
@@ -25,14 +31,20 @@ extension Pipeline {
         let fullPath = mapped.map(Self.removeDotSegments) ?? Self.join(root, Substring(path))
         locateFile(fullPath, under: mapped == nil ? root : nil, &context)
 
+        return mergeDirectoryConfig(&context)
+    }
+
+    /// The per-directory configuration for the mapped file (with its .htaccess files),
+    /// then the checks that need it: Redirect in a directory, the body limit.
+    private func mergeDirectoryConfig(_ context: inout RequestContext) -> PhaseResult {
         let isDirectory = context.fileStatus?.isDirectory ?? false
         do {
             context.directoryConfig = try context.host.directoryConfig(
-                filePath: context.filePath, isDirectory: isDirectory, urlPath: path, accessFiles: accessFiles)
+                filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles)
         } catch {
             // The server's own sections still hold (its ErrorDocument 500, say); no .htaccess does.
             context.directoryConfig = context.host.directoryConfig(
-                filePath: context.filePath, isDirectory: isDirectory, urlPath: path)
+                filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path)
             return .respond(accessFileFailure(error, &context))
         }
         if let redirect = matchRedirect(context.directoryConfig.redirects ?? [], &context) { return .respond(redirect) }
@@ -42,6 +54,8 @@ extension Pipeline {
                          metadata: context.logMetadata(id: "IS00129"))
             return .respond(errorResponse(413, &context))
         }
+        if let type = context.rewriteContentType { context.directoryConfig.forceType = type }
+        if let handler = context.rewriteHandler { context.directoryConfig.setHandler = .handler(handler) }
         return .next
     }
 

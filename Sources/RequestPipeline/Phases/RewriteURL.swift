@@ -8,6 +8,14 @@ extension Pipeline {
     /// before any handler is chosen. Rules may change the URL, the method and headers,
     /// answer 404, redirect, or send the request to the proxy.
     func rewriteURL(_ context: inout RequestContext) -> PhaseResult {
+        switch rewriteWithIniRules(&context) {
+        case .next: return rewriteServerContext(&context)
+        case let other: return other
+        }
+    }
+
+    /// The httpd.ini rules (ISAPI_Rewrite 2).
+    private func rewriteWithIniRules(_ context: inout RequestContext) -> PhaseResult {
         // Only the server sets X-Rewrite-URL: a client cannot pose as a rewritten request.
         context.headers.remove(rewriteURLHeader)
         let run = runIniRules(context, trace: nil)

@@ -1,0 +1,101 @@
+import Logging
+import RewriteEngine
+import ServerConfig
+
+extension Pipeline {
+    /// Phase 3, second half: mod_rewrite's server and virtual-host rules (after the
+    /// httpd.ini rules; again on each internal redirect, as Apache's translate_name).
+    func rewriteServerContext(_ context: inout RequestContext) -> PhaseResult {
+        guard !context.rewriteEnded, let config = context.host.rewrite, config.isEnabled, !config.rules.isEmpty else {
+            return .next
+        }
+        let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
+        let outcome = rewriteEvaluator.applyServerRules(config, uri: context.path, query: context.query, environment: environment)
+        apply(outcome, to: &context)
+        switch outcome.action {
+        case .unchanged, .internalRedirect, .queryChanged:
+            return .next
+        case .rewritten(let path, let query, let passThrough):
+            context.query = query
+            if passThrough {
+                // [PT]: the new URL goes through Alias and the rest as if requested.
+                switch URIPath.normalize(Substring(URIEscaping.escapePath(path))) {
+                case .success(let normalized): context.path = normalized
+                case .failure: return .respond(errorResponse(400, &context))
+                }
+            } else {
+                context.rewrittenPath = path
+            }
+            return .next
+        case .redirect, .status, .proxy:
+            return finalAnswer(outcome.action, &context)
+        }
+    }
+
+    /// Phase 6: mod_rewrite's per-directory rules (`<Directory>`, `.htaccess`), after
+    /// the access checks as Apache's fixups; a rewrite re-injects the request.
+    func rewriteInDirectory(_ context: inout RequestContext) -> PhaseResult {
+        guard !context.rewriteEnded, let config = context.directoryConfig.rewrite, config.isEnabled,
+              !config.rules.isEmpty, let filePath = context.filePath else {
+            return .next
+        }
+        let options = context.directoryConfig.effectiveOptions
+        guard options.contains(.followSymLinks) || options.contains(.symLinksIfOwnerMatch) else {
+            rewriteLogger.error("Options FollowSymLinks and SymLinksIfOwnerMatch are both off, so the RewriteRule directive is also forbidden due to its similar ability to circumvent directory restrictions : \(filePath)",
+                                metadata: context.logMetadata(id: "IS04010"))
+            return .respond(errorResponse(403, &context))
+        }
+        let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
+        let outcome = rewriteEvaluator.applyDirectoryRules(
+            config, filename: filePath, pathInfo: context.pathInfo, query: context.query,
+            documentRoot: context.host.documentRoot, environment: environment)
+        apply(outcome, to: &context)
+        switch outcome.action {
+        case .unchanged, .rewritten:
+            if outcome.discardedPathInfo { context.pathInfo = "" }
+            return .next
+        case .queryChanged(let query):
+            context.query = query
+            return .next
+        case .internalRedirect(let url):
+            return .restart(url)
+        case .redirect, .status, .proxy:
+            return finalAnswer(outcome.action, &context)
+        }
+    }
+
+    /// Redirects, status answers and proxying end both kinds of rules the same way.
+    private func finalAnswer(_ action: RewriteAction, _ context: inout RequestContext) -> PhaseResult {
+        switch action {
+        case .redirect(let status, let location):
+            return .respond(errorResponse(status, &context, location: location))
+        case .status(let status):
+            return .respond(errorResponse(status, &context))
+        case .proxy(let url):
+            context.proxyTarget = ProxyTarget(url: url)
+            return .next
+        default:
+            return .next
+        }
+    }
+
+    /// The side effects every outcome carries: E=, CO=, T=, H=, END, and its log line.
+    private func apply(_ outcome: RewriteOutcome, to context: inout RequestContext) {
+        for (name, value) in outcome.environment {
+            if let value { context.environment[name] = value } else { context.environment.removeValue(forKey: name) }
+        }
+        for cookie in outcome.cookies { context.extraResponseHeaders.add("Set-Cookie", cookie) }
+        if let type = outcome.contentType {
+            context.rewriteContentType = type
+            context.directoryConfig.forceType = type
+        }
+        if let handler = outcome.handler {
+            context.rewriteHandler = handler
+            context.directoryConfig.setHandler = .handler(handler)
+        }
+        if outcome.ended { context.rewriteEnded = true }
+        if let message = outcome.logMessage {
+            rewriteLogger.error("\(message)", metadata: context.logMetadata(id: "IS04011"))
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import RewriteEngine
+import ServerConfig
+
+/// The request as mod_rewrite's `%{VAR}`, `%{HTTP:…}`, `%{ENV:…}` and file tests see it.
+struct PipelineRewriteEnvironment: RewriteEnvironment {
+    let context: RequestContext
+    let configuration: ServerConfiguration
+
+    /// The fixed set of Apache's `lookup_variable` (names already upper-cased).
+    func variable(_ name: String) -> String {
+        let request = context.request
+        let connection = request.connection
+        switch name {
+        case "HTTP_USER_AGENT": return context.headers["User-Agent"] ?? ""
+        case "HTTP_REFERER": return context.headers["Referer"] ?? ""
+        case "HTTP_COOKIE": return context.headers.values("Cookie").joined(separator: "; ")
+        case "HTTP_FORWARDED": return context.headers["Forwarded"] ?? ""
+        case "HTTP_HOST": return context.headers["Host"] ?? ""
+        case "HTTP_PROXY_CONNECTION": return context.headers["Proxy-Connection"] ?? ""
+        case "HTTP_ACCEPT": return context.headers["Accept"] ?? ""
+        case "REMOTE_ADDR", "REMOTE_HOST", "CONN_REMOTE_ADDR": return connection.remoteAddress
+        case "REMOTE_PORT": return String(connection.remotePort)
+        case "REMOTE_USER", "REMOTE_IDENT", "AUTH_TYPE", "SCRIPT_USER", "SCRIPT_GROUP": return ""
+        case "REQUEST_METHOD": return context.method
+        case "PATH_INFO": return context.pathInfo
+        case "DOCUMENT_ROOT", "CONTEXT_DOCUMENT_ROOT": return context.host.documentRoot ?? ""
+        case "CONTEXT_PREFIX": return ""
+        case "SERVER_ADMIN": return context.host.serverAdmin ?? ""
+        case "SERVER_NAME": return serverName
+        case "SERVER_ADDR": return connection.localAddress
+        case "SERVER_PORT": return String(serverPort)
+        case "SERVER_PROTOCOL": return request.protocolName
+        case "SERVER_SOFTWARE": return ServerSoftware.banner(configuration.serverTokens)
+        case "API_VERSION": return "20120211:0"
+        case "THE_REQUEST": return request.requestLine
+        case "REQUEST_URI": return context.path
+        case "REQUEST_SCHEME": return "http"
+        case "HTTPS", "IPV6": return "off"
+        case "IS_SUBREQ": return "false"
+        default: return ""
+        }
+    }
+
+    func header(_ name: String) -> String? {
+        let values = context.headers.values(name)
+        return values.isEmpty ? nil : values.joined(separator: ", ")
+    }
+
+    func environmentVariable(_ name: String) -> String? {
+        context.environment[name] ?? ProcessInfo.processInfo.environment[name]
+    }
+
+    func fileTest(_ test: Character, _ path: String) -> Bool {
+        var status = stat()
+        switch test {
+        case "l", "L", "h":
+            return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
+        default:
+            guard stat(path, &status) == 0 else { return false }
+        }
+        let kind = status.st_mode & S_IFMT
+        switch test {
+        case "d": return kind == S_IFDIR
+        case "f", "F", "U": return kind == S_IFREG
+        case "s": return kind == S_IFREG && status.st_size > 0
+        case "x": return kind == S_IFREG && status.st_mode & 0o111 != 0
+        default: return false
+        }
+    }
+
+    /// Apache's server name under UseCanonicalName Off: the Host header's, else ServerName.
+    var serverName: String {
+        context.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))?.lowercased()
+            ?? context.host.serverName ?? context.request.connection.localAddress
+    }
+
+    var serverPort: Int {
+        Int(CGIEnvironment.serverPort(hostHeader: context.headers["Host"], localPort: context.request.connection.localPort))
+            ?? context.request.connection.localPort
+    }
+
+    var serverURLPrefix: String {
+        let port = serverPort
+        let name = serverName.contains(":") && !serverName.hasPrefix("[") ? "[\(serverName)]" : serverName
+        return "http://" + name + (port == 80 ? "" : ":\(port)")
+    }
+}
