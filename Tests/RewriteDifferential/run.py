@@ -67,8 +67,9 @@ OPTIONAL_FIELDS = ("vary",)
 REQUEST_TIMEOUT = 20.0
 # "File does not exist: PATH" (core, isapid), "script not found or unable to stat: PATH" (mod_cgi)
 # and "stderr from PATH: script not found or unable to stat" (mod_cgid).
+# Apache appends ", referer: <Referer>" to a request's error-log lines when there is one.
 MISSING_FILE_RE = re.compile(rb"(?:File does not exist: (.*?)|script not found or unable to stat: (.*?)"
-                             rb"|stderr from (.*?): script not found or unable to stat)\r?$", re.M)
+                             rb"|stderr from (.*?): script not found or unable to stat)(?:, referer: .*)?\r?$", re.M)
 
 
 class RunnerError(Exception):
@@ -637,10 +638,19 @@ ErrorDocument 404 /__echo/echo.dll
 
 def run_suite(server_class, binary, suite, upstream, echo_binary, args):
     """Runs one suite on one server; returns a list of results (dicts) or raises."""
-    server = server_class(suite, upstream, binary, keep=args.keep, verbose=args.verbose)
+    for attempt in range(3):
+        server = server_class(suite, upstream, binary, keep=args.keep, verbose=args.verbose)
+        try:
+            server.start(echo_binary)
+            break
+        except RunnerError as e:
+            server.stop()
+            server.cleanup()
+            # The free port may have been taken between choosing and binding: retry then.
+            if attempt == 2 or "in use" not in str(e):
+                raise
     results = []
     try:
-        server.start(echo_binary)
         observe = set(suite.get("observe") or [])
         for request in suite["requests"]:
             try:
