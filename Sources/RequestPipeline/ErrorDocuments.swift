@@ -1,6 +1,20 @@
 import ServerConfig
 
 extension Pipeline {
+    /// What Apache's internal redirect does to the environment: every variable the
+    /// request had comes along renamed `REDIRECT_<name>`, and REDIRECT_STATUS,
+    /// REDIRECT_URL and REDIRECT_QUERY_STRING describe the request redirected from.
+    static func renameEnvironmentForInternalRedirect(_ context: inout RequestContext, status: Int) {
+        var renamed: [String: String] = [:]
+        for (name, value) in context.environment where name != "REDIRECT_URL" && name != "REDIRECT_QUERY_STRING" {
+            renamed["REDIRECT_" + name] = value
+        }
+        renamed["REDIRECT_STATUS"] = String(status)
+        renamed["REDIRECT_URL"] = context.path
+        if let query = context.query { renamed["REDIRECT_QUERY_STRING"] = query }
+        context.environment = renamed
+    }
+
     /// `ErrorDocument` for a server-generated error: a message, a redirect to a remote
     /// URL (302), or an internal redirect to a local URL that keeps the original status
     /// and sets REDIRECT_STATUS, REDIRECT_URL and REDIRECT_QUERY_STRING as Apache does.
@@ -17,9 +31,7 @@ extension Pipeline {
             return errorResponse(302, &context, location: url)
         case .localURL(let url):
             let status = response.status
-            context.environment["REDIRECT_STATUS"] = String(status)
-            context.environment["REDIRECT_URL"] = context.path
-            if let query = context.query { context.environment["REDIRECT_QUERY_STRING"] = query }
+            Self.renameEnvironmentForInternalRedirect(&context, status: status)
             if context.method != "HEAD" { context.method = "GET" }
             context.redirectCount += 1
             var served: Response

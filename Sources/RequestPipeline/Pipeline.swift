@@ -111,6 +111,10 @@ public struct Pipeline: Sendable {
             response = applyErrorDocument(response, &context)
         }
         for (name, value) in context.extraResponseHeaders { response.headers.add(name, value) }
+        if !context.varyHeaders.isEmpty && response.status < 400 {
+            let existing = response.headers["Vary"].map { [$0] } ?? []
+            response.headers.set("Vary", (existing + context.varyHeaders).joined(separator: ","))
+        }
         return (context, response)
     }
 
@@ -119,6 +123,7 @@ public struct Pipeline: Sendable {
     public func redirectInternally(_ context: RequestContext, to url: String) -> (RequestContext, Response) {
         var context = context
         if context.method != "HEAD" { context.method = "GET" }
+        Self.renameEnvironmentForInternalRedirect(&context, status: 200)
         context.redirectCount += 1
         if context.redirectCount > Self.maxInternalRedirects {
             return (context, errorResponse(500, &context))

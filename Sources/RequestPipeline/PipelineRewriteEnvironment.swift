@@ -75,14 +75,29 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
             ?? context.host.serverName ?? context.request.connection.localAddress
     }
 
+    /// The port self-referential URLs carry: the Host header's, the default port when the
+    /// Host header has none, the connection's when there is no Host header.
     var serverPort: Int {
-        Int(CGIEnvironment.serverPort(hostHeader: context.headers["Host"], localPort: context.request.connection.localPort))
-            ?? context.request.connection.localPort
+        guard let host = context.headers["Host"] else { return context.request.connection.localPort }
+        if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]"), let port = Int(host[host.index(after: colon)...]) {
+            return port
+        }
+        return 80
     }
 
     var serverURLPrefix: String {
         let port = serverPort
         let name = serverName.contains(":") && !serverName.hasPrefix("[") ? "[\(serverName)]" : serverName
         return "http://" + name + (port == 80 ? "" : ":\(port)")
+    }
+
+    /// Apache's `ap_matches_request_vhost`: a virtual host's own name (or alias) on the
+    /// port of its address; the main server, whose port is unset, never matches.
+    func isThisServer(host: String, port: Int) -> Bool {
+        let current = context.host
+        guard current.id != configuration.mainHost.id,
+              current.addresses.contains(where: { $0.port == nil || $0.port == port }) else { return false }
+        let name = host.lowercased()
+        return current.serverName?.lowercased() == name || current.serverAliases.contains { $0.lowercased() == name }
     }
 }

@@ -46,6 +46,8 @@ public struct RequestContext: Sendable {
     var needsServerRewrite = false
     /// Headers every answer to this request carries (mod_rewrite's [CO] cookies).
     public var extraResponseHeaders = HeaderFields()
+    /// Request headers mod_rewrite conditions decided on: Vary of a successful answer.
+    public var varyHeaders: [String] = []
     /// Internal redirects so far (ErrorDocument, DirectoryIndex, and later rewrites).
     public var redirectCount = 0
 

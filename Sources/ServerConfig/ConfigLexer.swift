@@ -83,6 +83,53 @@ enum ConfigLexer {
     }
 }
 
+extension ConfigLexer {
+    /// Directives whose module splits its own arguments (Apache's RAW_ARGS), as
+    /// mod_rewrite's `parseargline` does.
+    static let rawArgumentDirectives: Set<String> = ["rewritecond", "rewriterule", "rewriteheader", "rewriteproxy"]
+
+    /// mod_rewrite's `parseargline`: a word may be quoted with `"` or `'` (up to the same
+    /// quote, no escapes), and a backslash before a space keeps the space in the word —
+    /// the backslash too, so `\ ` reaches the regex (or substitution) as an escaped space.
+    static func rewriteWords(_ text: Substring) -> [String]? {
+        var words: [String] = []
+        var index = text.startIndex
+        while true {
+            while index < text.endIndex, text[index].isConfigWhitespace { index = text.index(after: index) }
+            guard index < text.endIndex else { return words }
+            var quote: Character?
+            if text[index] == "\"" || text[index] == "'" {
+                quote = text[index]
+                index = text.index(after: index)
+            }
+            var word = ""
+            var closed = quote == nil
+            while index < text.endIndex {
+                let character = text[index]
+                if let quote, character == quote {
+                    closed = true
+                    index = text.index(after: index)
+                    break
+                }
+                if quote == nil, character.isConfigWhitespace { break }
+                if character == "\\" {
+                    let next = text.index(after: index)
+                    if next < text.endIndex, text[next].isConfigWhitespace {
+                        word.append(character)
+                        word.append(text[next])
+                        index = text.index(after: next)
+                        continue
+                    }
+                }
+                word.append(character)
+                index = text.index(after: index)
+            }
+            guard closed else { return nil }
+            words.append(word)
+        }
+    }
+}
+
 extension Character {
     var isConfigWhitespace: Bool { self == " " || self == "\t" || self == "\r" || self == "\u{0B}" || self == "\u{0C}" }
 }

@@ -101,7 +101,9 @@ struct ConfigTreeBuilder {
 
             let nameEnd = text.firstIndex(where: { $0.isConfigWhitespace }) ?? text.endIndex
             let name = String(text[..<nameEnd])
-            guard let arguments = ConfigLexer.words(text[nameEnd...]) else {
+            let rawArguments = ConfigLexer.rawArgumentDirectives.contains(name.lowercased())
+                ? ConfigLexer.rewriteWords(text[nameEnd...]) : ConfigLexer.words(text[nameEnd...])
+            guard let arguments = rawArguments else {
                 throw .syntax("\(name): unterminated quoted string", at: location)
             }
             guard active else { continue }

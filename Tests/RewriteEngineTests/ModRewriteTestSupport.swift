@@ -31,6 +31,9 @@ struct TestEnvironment: RewriteEnvironment {
     }
 
     var serverURLPrefix: String { "http://\(serverName)" + (serverPort == 80 ? "" : ":\(serverPort)") }
+
+    /// As a virtual host named `serverName` on `serverPort`.
+    func isThisServer(host: String, port: Int) -> Bool { host.lowercased() == serverName && port == serverPort }
 }
 
 /// Builds a RewriteConfig from directive lines, as the config compiler would.

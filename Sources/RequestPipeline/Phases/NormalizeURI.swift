@@ -1,3 +1,4 @@
+import RewriteEngine
 extension Pipeline {
     /// Phase 1: split the target, decode the path, remove dot-segments, refuse escapes.
     func normalizeURI(_ context: inout RequestContext) -> PhaseResult {
@@ -23,7 +24,8 @@ extension Pipeline {
         case .failure(.notFound(let reason)):
             logger.info("found %2f (encoded '/') or %00 in URI path (\(reason)), returning 404",
                         metadata: context.logMetadata(id: "IS00127"))
-            context.path = String(rawPath)
+            // Apache's r->uri is decoded even when the decoding is refused.
+            context.path = URIEscaping.percentDecode(String(rawPath))
             return .respond(errorResponse(404, &context))
         }
     }

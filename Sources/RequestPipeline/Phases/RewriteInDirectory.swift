@@ -48,7 +48,7 @@ extension Pipeline {
         let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
         let outcome = rewriteEvaluator.applyDirectoryRules(
             config, filename: filePath, pathInfo: context.pathInfo, query: context.query,
-            documentRoot: context.host.documentRoot, environment: environment)
+            documentRoot: context.host.documentRoot, maps: context.host.rewrite?.maps ?? [:], environment: environment)
         apply(outcome, to: &context)
         switch outcome.action {
         case .unchanged, .rewritten:
@@ -58,6 +58,9 @@ extension Pipeline {
             context.query = query
             return .next
         case .internalRedirect(let url):
+            // The request redirected from had the rewritten query (REDIRECT_QUERY_STRING).
+            context.query = url.firstIndex(of: "?").map { String(url[url.index(after: $0)...]) }
+            Self.renameEnvironmentForInternalRedirect(&context, status: 200)
             return .restart(url)
         case .redirect, .status, .proxy:
             return finalAnswer(outcome.action, &context)
@@ -94,6 +97,9 @@ extension Pipeline {
             context.directoryConfig.setHandler = .handler(handler)
         }
         if outcome.ended { context.rewriteEnded = true }
+        for name in outcome.vary where !context.varyHeaders.contains(where: { $0.lowercased() == name.lowercased() }) {
+            context.varyHeaders.append(name)
+        }
         if let message = outcome.logMessage {
             rewriteLogger.error("\(message)", metadata: context.logMetadata(id: "IS04011"))
         }

@@ -19,6 +19,8 @@ public struct RewriteCondition: Sendable {
     public let negated: Bool
     public let noCase: Bool
     public let orNext: Bool
+    /// [NV]: the headers it reads are not added to Vary.
+    public let noVary: Bool
     /// The directive as written, for logs and rewrite-test.
     public let text: String
 
@@ -29,6 +31,7 @@ public struct RewriteCondition: Sendable {
         }
         var noCase = false
         var orNext = false
+        var noVary = false
         if arguments.count == 3 {
             let flagText = arguments[2]
             guard flagText.hasPrefix("["), flagText.hasSuffix("]") else {
@@ -38,7 +41,7 @@ public struct RewriteCondition: Sendable {
                 switch flag.trimmingWhitespace().lowercased() {
                 case "nc", "nocase": noCase = true
                 case "or", "ornext": orNext = true
-                case "nv", "novary": break
+                case "nv", "novary": noVary = true
                 case "": break
                 default: throw RewriteSyntaxError("RewriteCond: unknown flag '\(flag)'")
                 }
@@ -47,6 +50,7 @@ public struct RewriteCondition: Sendable {
         self.testString = RewriteTemplate(arguments[0])
         self.noCase = noCase
         self.orNext = orNext
+        self.noVary = noVary
         self.text = text
         var pattern = Substring(arguments[1])
         var negated = false

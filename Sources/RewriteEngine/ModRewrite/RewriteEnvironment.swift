@@ -16,10 +16,9 @@ public protocol RewriteEnvironment {
     /// (the Host header's name lower-cased, its port or the connection's, the default
     /// port left out).
     var serverURLPrefix: String { get }
-    /// The host name and port the request addressed, for self-reduction of
-    /// `http://thishost/…` targets.
-    var serverName: String { get }
-    var serverPort: Int { get }
+    /// Whether `http://host:port/` names this server (Apache's `ap_matches_request_vhost`),
+    /// so that a substitution to it is reduced to a local path.
+    func isThisServer(host: String, port: Int) -> Bool
 }
 
 /// How a rule list ended for a request.
@@ -59,6 +58,8 @@ public struct RewriteOutcome: Sendable, Equatable {
     public var discardedPathInfo = false
     /// A line for the error log when the outcome is a refusal or a limit (with its id).
     public var logMessage: String?
+    /// Request headers that conditions of matching rules read: the response's Vary.
+    public var vary: [String] = []
 
     public init() {}
 

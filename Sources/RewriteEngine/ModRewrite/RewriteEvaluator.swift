@@ -55,9 +55,10 @@ public struct RewriteEvaluator: Sendable {
     /// Directory context (`<Directory>`, `.htaccess`): `filename` is the mapped file
     /// path, `pathInfo` the rest of the URL after it; `documentRoot` turns a result back
     /// into a URL when there is no RewriteBase.
+    /// `maps` are the server's (RewriteMap is not allowed per directory).
     public func applyDirectoryRules<Environment: RewriteEnvironment>(
         _ config: RewriteConfig, filename: String, pathInfo: String, query: String?, documentRoot: String?,
-        environment: Environment, trace: ((RewriteTraceStep) -> Void)? = nil
+        maps: [String: RewriteMapDefinition] = [:], environment: Environment, trace: ((RewriteTraceStep) -> Void)? = nil
     ) -> RewriteOutcome {
         var outcome = RewriteOutcome()
         guard config.isEnabled, !config.rules.isEmpty, let directory = config.directory else { return outcome }
@@ -67,7 +68,9 @@ public struct RewriteEvaluator: Sendable {
             return outcome
         }
         var state = State(filename: filename, pathInfo: pathInfo, args: query)
-        let result = applyList(config, &state, perDirectory: directory, environment: environment, outcome: &outcome, trace: trace)
+        var withMaps = config
+        withMaps.maps = maps.merging(config.maps) { _, own in own }
+        let result = applyList(withMaps, &state, perDirectory: directory, environment: environment, outcome: &outcome, trace: trace)
         guard result != .unchanged else { return outcome }
         if let refusal = refuseUnsafeQuery(state, result, id: "AH10411") {
             outcome.action = .status(403)
@@ -203,17 +206,22 @@ public struct RewriteEvaluator: Sendable {
         trace?(.rule(rule, input: uri, matched: true))
         // Conditions, E= and CO= see the request as it was before this rule's substitution.
         let before = state
+        let headersRead = HeaderNames()
         var context = ExpansionContext(
             ruleGroups: ruleGroups, conditionGroups: [], escapeBackReference: nil,
-            variable: { name in variableValue(name, state: before, environment: environment) },
-            map: { name, key in maps.lookup(name, key: key, in: config) })
+            variable: { name in variableValue(name, state: before, environment: environment, headersRead: headersRead) },
+            map: { name, key in maps.lookup(name, key: key, in: config.maps) })
 
         var index = 0
         let conditions = rule.conditions
+        var vary: [String] = []
         while index < conditions.count {
             let condition = conditions[index]
+            headersRead.names.removeAll()
             let passed = applyCondition(condition, &context, environment: environment)
             trace?(.condition(condition, passed: passed))
+            // A failed OR branch and a [NV] condition do not count towards Vary.
+            if !condition.noVary && !(condition.orNext && !passed) { vary += headersRead.names }
             if condition.orNext {
                 if passed {
                     // The rest of the OR chain is not evaluated.
@@ -223,6 +231,9 @@ public struct RewriteEvaluator: Sendable {
                 return .noMatch
             }
             index += 1
+        }
+        for name in vary where !outcome.vary.contains(where: { $0.lowercased() == name.lowercased() }) {
+            outcome.vary.append(name)
         }
 
         for assignment in rule.flags.environment {
@@ -397,7 +408,8 @@ public struct RewriteEvaluator: Sendable {
         return environment.serverURLPrefix + (uri.hasPrefix("/") ? "" : "/") + uri
     }
 
-    /// Apache's `reduce_uri`: `http://thishost[:port]/path` becomes `/path`.
+    /// Apache's `reduce_uri`: `http://thishost[:port]/path` becomes `/path` when the
+    /// host and port name this server.
     private func reduce<Environment: RewriteEnvironment>(_ uri: String, _ environment: Environment) -> String {
         let lowered = uri.lowercased()
         let scheme: String
@@ -412,7 +424,7 @@ public struct RewriteEvaluator: Sendable {
             guard let number = Int(authority[authority.index(after: colon)...]) else { return uri }
             port = number
         }
-        guard host.lowercased() == environment.serverName.lowercased(), port == environment.serverPort else { return uri }
+        guard environment.isThisServer(host: String(host), port: port) else { return uri }
         let path = rest[authorityEnd...]
         return path.isEmpty ? "/" : String(path)
     }
@@ -454,19 +466,34 @@ public struct RewriteEvaluator: Sendable {
         return (base.hasSuffix("/") ? base : base + "/") + rest
     }
 
-    /// `%{NAME}`: the engine's own variables, then the environment's.
-    private func variableValue<Environment: RewriteEnvironment>(_ name: String, state: State, environment: Environment) -> String {
+    /// The request headers Apache's `lookup_variable` reads for `%{HTTP_…}` names.
+    static let headerVariables = [
+        "HTTP_USER_AGENT": "User-Agent", "HTTP_REFERER": "Referer", "HTTP_COOKIE": "Cookie",
+        "HTTP_FORWARDED": "Forwarded", "HTTP_HOST": "Host", "HTTP_PROXY_CONNECTION": "Proxy-Connection",
+        "HTTP_ACCEPT": "Accept",
+    ]
+
+    /// `%{NAME}`: the engine's own variables, then the environment's; header reads are
+    /// noted for Vary (Host never is, as Apache 2.4.29+).
+    private func variableValue<Environment: RewriteEnvironment>(
+        _ name: String, state: State, environment: Environment, headersRead: HeaderNames
+    ) -> String {
+        func header(_ header: String) -> String {
+            if header.lowercased() != "host" { headersRead.names.append(header) }
+            return environment.header(header) ?? ""
+        }
         if let colon = name.firstIndex(of: ":") {
             let kind = name[..<colon].uppercased()
             let argument = String(name[name.index(after: colon)...])
             switch kind {
-            case "HTTP": return environment.header(argument) ?? ""
+            case "HTTP": return header(argument)
             case "ENV": return environment.environmentVariable(argument) ?? ""
-            case "LA-U", "LA-F": return variableValue(argument, state: state, environment: environment)
+            case "LA-U", "LA-F": return variableValue(argument, state: state, environment: environment, headersRead: headersRead)
             default: return ""
             }
         }
         let upper = name.uppercased()
+        if let headerName = Self.headerVariables[upper] { return header(headerName) }
         switch upper {
         case "REQUEST_FILENAME", "SCRIPT_FILENAME": return state.filename
         case "QUERY_STRING": return state.args ?? ""
@@ -495,6 +522,11 @@ public struct RewriteEvaluator: Sendable {
         default: return nil
         }
     }
+}
+
+/// The headers one condition read (for Vary); filled while it is expanded.
+final class HeaderNames {
+    var names: [String] = []
 }
 
 /// One step of a mod_rewrite evaluation, for rewrite-test and the trace log.

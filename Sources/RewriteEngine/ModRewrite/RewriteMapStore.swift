@@ -16,14 +16,15 @@ public final class RewriteMapStore: @unchecked Sendable {
 
     public init() {}
 
-    /// `${name:key}` in `config`: the value, or nil when the map or the key is unknown.
-    func lookup(_ name: String, key: String, in config: RewriteConfig) -> String? {
-        guard let map = config.maps[name] else { return nil }
+    /// `${name:key}` among `maps`: the value, or nil when the map or the key is unknown.
+    func lookup(_ name: String, key: String, in maps: [String: RewriteMapDefinition]) -> String? {
+        guard let map = maps[name] else { return nil }
         switch map.source {
         case .internalFunction(let function):
+            // Apache's tolower/toupper change ASCII letters only (C locale).
             switch function {
-            case "tolower": return key.lowercased()
-            case "toupper": return key.uppercased()
+            case "tolower": return String(decoding: key.utf8.map { (65...90).contains($0) ? $0 + 32 : $0 }, as: UTF8.self)
+            case "toupper": return String(decoding: key.utf8.map { (97...122).contains($0) ? $0 - 32 : $0 }, as: UTF8.self)
             case "escape": return URIEscaping.escapePath(key)
             case "unescape": return URIEscaping.percentDecode(key)
             default: return nil
