@@ -9,7 +9,7 @@ SWIFT ?= swift
 
 # Debian packages needed to build and run, and the extra ones the tests use.
 DEPS      := libpcre2-dev libffi-dev
-TEST_DEPS := curl python3
+TEST_DEPS := curl python3 apache2
 
 # apt-get needs root: use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -58,6 +58,9 @@ run: build
 # One command, so its output ends with the test runner's own summary line.
 test: test-deps
 	$(SWIFT) test
+	@# The rewrite engine against a live Apache httpd 2.4 (swift test compared it with
+	@# Apache's recorded answers; this asks Apache again).
+	python3 Tests/RewriteDifferential/run.py live --isapid .build/debug/isapid
 
 configtest: build
 	$(ISAPID) -t -f conf/httpd.conf -d "$(CURDIR)"

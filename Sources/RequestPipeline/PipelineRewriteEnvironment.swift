@@ -26,7 +26,7 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
         case "PATH_INFO": return context.pathInfo
         case "DOCUMENT_ROOT", "CONTEXT_DOCUMENT_ROOT": return context.host.documentRoot ?? ""
         case "CONTEXT_PREFIX": return ""
-        case "SERVER_ADMIN": return context.host.serverAdmin ?? ""
+        case "SERVER_ADMIN": return context.host.serverAdmin ?? "[no address given]"
         case "SERVER_NAME": return serverName
         case "SERVER_ADDR": return connection.localAddress
         case "SERVER_PORT": return String(serverPort)
@@ -54,6 +54,10 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
     func fileTest(_ test: Character, _ path: String) -> Bool {
         var status = stat()
         switch test {
+        case "U":
+            // Apache's -U is a URL subrequest that stops before any handler: it fails only
+            // on an access denial, which isapid does not look ahead for.
+            return true
         case "l", "L", "h":
             return lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK
         default:
@@ -62,7 +66,7 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
         let kind = status.st_mode & S_IFMT
         switch test {
         case "d": return kind == S_IFDIR
-        case "f", "F", "U": return kind == S_IFREG
+        case "f", "F": return kind == S_IFREG
         case "s": return kind == S_IFREG && status.st_size > 0
         case "x": return kind == S_IFREG && status.st_mode & 0o111 != 0
         default: return false

@@ -101,10 +101,8 @@ struct ConfigCompiler {
         case .regex(let regex):
             sectionPath = regex.pattern
         }
-        var sectionDefaults = DirectoryConfig()
-        sectionDefaults.rewrite = RewriteConfig(directory: sectionPath)
         let inner = DirectiveTarget(
-            server: target.server, host: target.host, directory: sectionDefaults, context: context,
+            server: target.server, host: target.host, directory: DirectoryConfig(), context: context,
             resolvePath: resolvePath, sectionPath: sectionPath)
         for child in node.children ?? [] { try compileNode(child, inner) }
         // Server-wide settings stay server-wide; section-nested <Files> were collected on the inner host.

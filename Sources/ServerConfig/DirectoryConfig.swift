@@ -24,8 +24,8 @@ public struct DirectoryConfig: Sendable, Equatable {
     public var redirects: [RedirectRule]?
     /// mod_isapi's per-directory settings (ISAPIReadAheadBuffer, ISAPILogNotSupported, ...).
     public var isapi = ISAPIDirectorySettings()
-    /// mod_rewrite's per-directory rules; every section carries one (maybe empty), since
-    /// Apache merges a section without rewrite directives as one with no rules.
+    /// mod_rewrite's per-directory rules; nil in a section without any Rewrite
+    /// directive, which leaves the parent's in force (prefix included), as in Apache.
     public var rewrite: RewriteConfig?
 
     public init() {}

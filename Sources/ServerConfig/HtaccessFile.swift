@@ -1,4 +1,3 @@
-import RewriteEngine
 /// One access file (`.htaccess`), compiled: the per-directory settings it makes, the
 /// `<Files>`/`<FilesMatch>` sections written in it, and what each of its directives
 /// needs from `AllowOverride`.
@@ -131,12 +130,8 @@ extension ConfigCompiler {
     func compileAccessFile(
         _ nodes: [ConfigNode], directory: String, server: ServerConfiguration
     ) throws(ConfigError) -> (DirectoryConfig, [ConfigSection]) {
-        // Like every section, an .htaccess without rewrite directives still takes part in
-        // mod_rewrite's merge: its (empty) rules replace the parent's unless Inherit says otherwise.
-        var defaults = DirectoryConfig()
-        defaults.rewrite = RewriteConfig(directory: directory)
         let target = DirectiveTarget(
-            server: server, host: VirtualHost(), directory: defaults, context: .htaccess,
+            server: server, host: VirtualHost(), directory: DirectoryConfig(), context: .htaccess,
             resolvePath: resolvePath, sectionPath: directory)
         for node in nodes {
             if node.isSection && node.name.lowercased() == "virtualhost" {

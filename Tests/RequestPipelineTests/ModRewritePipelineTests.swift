@@ -67,13 +67,14 @@ import Testing
         #expect(passed.filePath == tree.root + "/aliased/new/a.txt")
     }
 
-    @Test func subdirectoryAccessFileReplacesTheParentsRulesUnlessInherited() throws {
+    @Test func subdirectoryRewriteDirectivesReplaceTheParentsRulesUnlessInherited() throws {
         let tree = PipelineTree()
         defer { tree.remove() }
         tree.write("htdocs/target.txt", "t")
         // Inherited rules see the path relative to the inheriting directory, as in Apache.
         tree.write("htdocs/.htaccess", "RewriteEngine On\nRewriteRule x$ /target.txt\n")
-        tree.write("htdocs/sub/.htaccess", "Options +FollowSymLinks\n")
+        tree.write("htdocs/sub/.htaccess", "RewriteEngine On\n")
+        tree.write("htdocs/plain/.htaccess", "Options +FollowSymLinks\n")
         tree.write("htdocs/inherit/.htaccess", "RewriteOptions Inherit\n")
         let pipeline = try tree.pipeline("""
             DocumentRoot htdocs
@@ -83,6 +84,8 @@ import Testing
             """)
         #expect(run(pipeline, "/a/x").0.filePath == tree.htdocs + "/target.txt")
         #expect(run(pipeline, "/sub/x").1.status == 404)
+        // Without any Rewrite directive the parent's rules stay, with the parent's prefix.
+        #expect(run(pipeline, "/plain/x").0.filePath == tree.htdocs + "/target.txt")
         #expect(run(pipeline, "/inherit/x").0.filePath == tree.htdocs + "/target.txt")
     }
 

@@ -77,6 +77,9 @@ RULES = [
 
 def request(target, **extra):
     r = {"target": target}
+    # D2: a path that decodes to bytes that are not UTF-8 (see differences.md).
+    if "%C3%28" in target:
+        r["difference"] = "D2"
     r.update(extra)
     return r
 
@@ -109,7 +112,8 @@ def server_flags_suite():
         requests.append(request(f"/g/c/{tail}"))
         requests.append(request(f"/g/s/{tail}"))
     for tail in ["abc?q=1", "a%20b", "a%3Fb", "caf%C3%A9", "a%25b"]:
-        requests.append(request(f"/g/p/{tail}"))
+        # D3: the proxied query keeps non-ASCII bytes escaped (see differences.md).
+        requests.append(request(f"/g/p/{tail}", **({"difference": "D3"} if "%C3%A9" in tail else {})))
     return {
         "name": "gen-server-flags",
         "source": "generated (generate.py): one server-context rule per flag or flag pair, each crossed with the core request tails and three more",

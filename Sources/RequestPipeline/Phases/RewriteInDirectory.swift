@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RewriteEngine
 import ServerConfig
@@ -46,8 +47,11 @@ extension Pipeline {
             return .respond(errorResponse(403, &context))
         }
         let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
+        let (filename, pathInfo) = context.fileStatus == nil
+            ? Self.apacheFilenameSplit(filePath + context.pathInfo, root: context.host.documentRoot)
+            : (filePath, context.pathInfo)
         let outcome = rewriteEvaluator.applyDirectoryRules(
-            config, filename: filePath, pathInfo: context.pathInfo, query: context.query,
+            config, filename: filename, pathInfo: pathInfo, query: context.query,
             documentRoot: context.host.documentRoot, maps: context.host.rewrite?.maps ?? [:], environment: environment)
         apply(outcome, to: &context)
         switch outcome.action {
@@ -60,11 +64,49 @@ extension Pipeline {
         case .internalRedirect(let url):
             // The request redirected from had the rewritten query (REDIRECT_QUERY_STRING).
             context.query = url.firstIndex(of: "?").map { String(url[url.index(after: $0)...]) }
+            if context.fileStatus?.isDirectory == true, context.pathInfo.isEmpty, !context.path.hasSuffix("/") {
+                // mod_dir's fixup runs after mod_rewrite's and still sends the slash redirect.
+                let location = URIPath.escape(context.path) + "/" + (context.query.map { "?" + $0 } ?? "")
+                return .respond(errorResponse(301, &context, location: selfURL(location, context)))
+            }
+            // The re-injected URL is parsed like a requested one: a bad one is the client's 400.
+            var probe = context
+            switch Self.setTarget(url, &probe) {
+            case .badRequest?:
+                return .respond(errorResponse(400, &context))
+            case .notFound?:
+                // An encoded slash: the re-injected request exists, decoded, and is a 404.
+                Self.renameEnvironmentForInternalRedirect(&context, status: 200)
+                context.redirectCount += 1
+                context.path = URIEscaping.percentDecode(String(url.prefix { $0 != "?" }))
+                return .respond(errorResponse(404, &context))
+            case nil:
+                break
+            }
             Self.renameEnvironmentForInternalRedirect(&context, status: 200)
             return .restart(url)
         case .redirect, .status, .proxy:
             return finalAnswer(outcome.action, &context)
         }
+    }
+
+    /// Apache's directory walk stops at the first path component that does not exist:
+    /// that is `r->filename`, the rest is PATH_INFO (per-directory rules see both).
+    static func apacheFilenameSplit(_ path: String, root: String?) -> (filename: String, pathInfo: String) {
+        var checked = root.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? ""
+        guard path.hasPrefix(checked) else { return (path, "") }
+        let rest = path.dropFirst(checked.count)
+        var components = rest.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        while let component = components.first {
+            components = components.dropFirst()
+            checked += "/" + component
+            var status = stat()
+            if stat(checked, &status) != 0 {
+                let pathInfo = components.isEmpty ? "" : "/" + components.joined(separator: "/")
+                return (checked, pathInfo)
+            }
+        }
+        return (path, "")
     }
 
     /// Redirects, status answers and proxying end both kinds of rules the same way.

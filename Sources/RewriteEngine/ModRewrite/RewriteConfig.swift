@@ -51,9 +51,11 @@ public struct RewriteConfig: Sendable, Equatable {
         if own.contains(.inheritBefore) || down.contains(.inheritDownBefore) {
             result.rules = main.rules + rules
             result.maps = maps.merging(main.maps) { own, _ in own }
+            result.engine = engine ?? main.engine
         } else if own.contains(.inherit) || down.contains(.inheritDown) {
             result.rules = rules + main.rules
             result.maps = maps.merging(main.maps) { own, _ in own }
+            result.engine = engine ?? main.engine
         }
         return result
     }

@@ -36,7 +36,8 @@ public struct RewriteEvaluator: Sendable {
             return outcome
         }
         if state.proxy {
-            outcome.action = .proxy(url: state.filename + (state.args.map { "?" + $0 } ?? ""))
+            // mod_proxy canonicalises the path (upper-case escapes); the query goes as it is.
+            outcome.action = .proxy(url: URIEscaping.canonicalizeProxyURL(state.filename) + (state.args.map { "?" + $0 } ?? ""))
             return outcome
         }
         if hasScheme(state.filename) {
@@ -123,6 +124,8 @@ public struct RewriteEvaluator: Sendable {
         var status: Int?
         var proxy = false
         var passThrough = false
+        /// [E=] values set so far: later conditions read them through %{ENV:…}.
+        var environment: [String: String?] = [:]
     }
 
     enum ListResult { case unchanged, normal, noEscape, status }
@@ -238,13 +241,16 @@ public struct RewriteEvaluator: Sendable {
 
         for assignment in rule.flags.environment {
             let expanded = RewriteTemplate(assignment).expand(context).text
+            let assignment: (String, String?)
             if expanded.hasPrefix("!") {
-                outcome.environment.append((String(expanded.dropFirst()), nil))
+                assignment = (String(expanded.dropFirst()), nil)
             } else if let colon = expanded.firstIndex(of: ":") {
-                outcome.environment.append((String(expanded[..<colon]), String(expanded[expanded.index(after: colon)...])))
+                assignment = (String(expanded[..<colon]), String(expanded[expanded.index(after: colon)...]))
             } else {
-                outcome.environment.append((expanded, ""))
+                assignment = (expanded, "")
             }
+            outcome.environment.append(assignment)
+            state.environment[assignment.0] = assignment.1
         }
         for cookie in rule.flags.cookies {
             if let header = RewriteCookie.setCookieHeader(RewriteTemplate(cookie).expand(context).text) {
@@ -272,7 +278,8 @@ public struct RewriteEvaluator: Sendable {
         var newURI = expansion.text
         // Apache 2.4.60: a '?' that only a back-reference brought in would split the URL
         // where the client's %3f did not (UnsafeAllow3F allows it).
-        if !rule.flags.unsafeAllow3F, let question = newURI.utf8.firstIndex(of: UInt8(ascii: "?")) {
+        let splitPoint = rule.flags.queryLast ? newURI.utf8.lastIndex(of: UInt8(ascii: "?")) : newURI.utf8.firstIndex(of: UInt8(ascii: "?"))
+        if !rule.flags.unsafeAllow3F, let question = splitPoint {
             let offset = newURI.utf8.distance(from: newURI.utf8.startIndex, to: question)
             if expansion.backReferenceRanges.contains(where: { $0.contains(offset) }) {
                 outcome.logMessage = "AH10508: Unsafe URL with %3f URL rewritten without UnsafeAllow3F"
@@ -388,7 +395,7 @@ public struct RewriteEvaluator: Sendable {
         let query = String(uri[uri.index(after: question)...])
         uri = String(uri[..<question])
         if flags.queryAppend, let existing = args {
-            args = query + "&" + existing
+            args = query.isEmpty ? existing : query + "&" + existing
         } else {
             args = query
         }
@@ -445,7 +452,7 @@ public struct RewriteEvaluator: Sendable {
             location += "?" + (noEscape || args == originalQuery ? args : URIEscaping.escapePath(args))
         }
         let status = state.status.flatMap { (300...399).contains($0) ? $0 : nil } ?? 302
-        if noEscape, location.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
+        if noEscape, let args = state.args, args.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
             return .status(403)
         }
         return .redirect(status: status, location: location)
@@ -487,7 +494,9 @@ public struct RewriteEvaluator: Sendable {
             let argument = String(name[name.index(after: colon)...])
             switch kind {
             case "HTTP": return header(argument)
-            case "ENV": return environment.environmentVariable(argument) ?? ""
+            case "ENV":
+                if let set = state.environment[argument] { return set ?? "" }
+                return environment.environmentVariable(argument) ?? ""
             case "LA-U", "LA-F": return variableValue(argument, state: state, environment: environment, headersRead: headersRead)
             default: return ""
             }
@@ -497,6 +506,7 @@ public struct RewriteEvaluator: Sendable {
         switch upper {
         case "REQUEST_FILENAME", "SCRIPT_FILENAME": return state.filename
         case "QUERY_STRING": return state.args ?? ""
+        case "PATH_INFO": return state.pathInfo
         default:
             if upper.hasPrefix("TIME") { return Self.timeVariable(upper) ?? "" }
             return environment.variable(upper)

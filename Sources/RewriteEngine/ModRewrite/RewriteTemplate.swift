@@ -74,10 +74,15 @@ extension RewriteTemplate {
             case .map(let name, let key, let fallback):
                 var keyExpansion = Expansion()
                 expand(key, context, into: &keyExpansion)
+                let start = expansion.text.utf8.count
                 if let value = context.map(name, keyExpansion.text), !value.isEmpty {
                     expansion.text += value
                 } else if let fallback {
                     expand(fallback, context, into: &expansion)
+                }
+                // What a back-reference fed into a map still came from the client.
+                if !keyExpansion.backReferenceRanges.isEmpty {
+                    expansion.backReferenceRanges.append(start..<expansion.text.utf8.count)
                 }
             }
         }

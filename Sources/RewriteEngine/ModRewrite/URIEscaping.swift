@@ -67,6 +67,34 @@ public enum URIEscaping {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// mod_proxy's canonicalisation of a proxied URL's path (`ap_proxy_canonenc`): valid
+    /// `%XX` escapes stay, other bytes outside the path characters are escaped with
+    /// upper-case hex.
+    public static func canonicalizeProxyURL(_ url: String) -> String {
+        guard let schemeEnd = url.range(of: "://"), let slash = url[schemeEnd.upperBound...].firstIndex(of: "/") else {
+            return url
+        }
+        let bytes = Array(url[slash...].utf8)
+        var output: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "%"), index + 2 < bytes.count, hexValue(bytes[index + 1]) != nil, hexValue(bytes[index + 2]) != nil {
+                output += bytes[index...(index + 2)]
+                index += 3
+                continue
+            }
+            if isPathSafe(byte) {
+                output.append(byte)
+            } else {
+                let upper = Array("0123456789ABCDEF".utf8)
+                output += [UInt8(ascii: "%"), upper[Int(byte >> 4)], upper[Int(byte & 0x0F)]]
+            }
+            index += 1
+        }
+        return String(url[..<slash]) + String(decoding: output, as: UTF8.self)
+    }
+
     /// `%XX` decoded once; invalid escapes are kept as written.
     public static func percentDecode(_ text: String) -> String {
         let bytes = Array(text.utf8)
