@@ -48,3 +48,63 @@ extension Pipeline {
 private final class StepCollector: @unchecked Sendable {
     var steps: [(String, IniRuleSet, IniTraceStep?)] = []
 }
+
+/// What the mod_rewrite rules would do with a request, for `isapid rewrite-test`.
+public struct ModRewriteExplanation: Sendable {
+    /// Server context, then (when the request reaches a file's directory) per directory.
+    public var serverAction: RewriteAction?
+    public var directoryAction: RewriteAction?
+    /// The file the request maps to before the per-directory rules.
+    public var filePath: String?
+}
+
+extension Pipeline {
+    /// Runs the mod_rewrite rules for `request` (on the URL as sent, apart from any
+    /// httpd.ini rules) without serving it; `step` hears of every rule and condition with the
+    /// context it ran in ("server" or the directory), each rule naming its file:line.
+    public func explainModRewrite(_ request: IncomingRequest,
+                                  step: (_ context: String, _ step: RewriteTraceStep) -> Void) -> ModRewriteExplanation {
+        var context = RequestContext(request: request, host: configuration.mainHost)
+        var explanation = ModRewriteExplanation()
+        guard case .next = normalizeURI(&context) else { return explanation }
+        selectVirtualHost(&context)
+        let collected = ModRewriteStepCollector()
+        if let config = context.host.rewrite, config.isEnabled {
+            let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
+            let outcome = rewriteEvaluator.applyServerRules(config, uri: context.path, query: context.query,
+                                                            environment: environment, trace: { collected.steps.append(("server", $0)) })
+            explanation.serverAction = outcome.action
+            switch outcome.action {
+            case .rewritten(let path, let query, let passThrough):
+                context.query = query
+                if passThrough { context.path = path } else { context.rewrittenPath = path }
+            case .unchanged, .internalRedirect, .queryChanged:
+                break
+            default:
+                for (name, event) in collected.steps { step(name, event) }
+                return explanation
+            }
+        }
+        _ = mapToStorage(&context)
+        explanation.filePath = context.filePath
+        if let config = context.directoryConfig.rewrite, config.isEnabled, let filePath = context.filePath {
+            let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
+            let (filename, pathInfo) = context.fileStatus == nil
+                ? Self.apacheFilenameSplit(filePath + context.pathInfo, root: context.host.documentRoot)
+                : (filePath, context.pathInfo)
+            let label = "directory " + (config.directory ?? "?")
+            let outcome = rewriteEvaluator.applyDirectoryRules(
+                config, filename: filename, pathInfo: pathInfo, query: context.query, documentRoot: context.host.documentRoot,
+                maps: context.host.rewrite?.maps ?? [:], environment: environment,
+                trace: { collected.steps.append((label, $0)) })
+            explanation.directoryAction = outcome.action
+        }
+        for (name, event) in collected.steps { step(name, event) }
+        return explanation
+    }
+}
+
+/// Single-threaded collection of mod_rewrite trace steps.
+private final class ModRewriteStepCollector: @unchecked Sendable {
+    var steps: [(String, RewriteTraceStep)] = []
+}

@@ -1,6 +1,6 @@
 /// Which rules of a set can possibly match a text, found in one pass over the text.
 ///
-/// Rules with a required literal (`IniRule.requiredLiteral`) are indexed by it in an
+/// Rules with a required literal (see `RequiredLiteral`) are indexed by it in an
 /// Aho–Corasick automaton over lower-cased bytes; all other rules are always
 /// candidates. A text with non-ASCII bytes makes every rule a candidate, because
 /// PCRE2's Unicode case folding can match ASCII letters against other characters
@@ -13,16 +13,30 @@ struct LiteralRuleIndex: Sendable {
     private let normalized: LiteralTable
     private let ruleCount: Int
 
+    /// What the index needs of a rule: the literal its match requires, if it can be
+    /// indexed at all, and whether it reads the normalised text.
+    struct Entry {
+        var literal: [UInt8]?
+        var readsNormalizedText = false
+    }
+
     init(_ rules: [IniRule]) {
+        self.init(entries: rules.map { rule in
+            let indexable = rule.conditions.isEmpty && rule.testVerb == .url
+            return Entry(literal: indexable ? rule.requiredLiteral : nil, readsNormalizedText: rule.flags.contains(.normalize))
+        })
+    }
+
+    init(entries: [Entry]) {
         var unindexed: [Int] = []
         var raw = LiteralTable.Builder()
         var normalized = LiteralTable.Builder()
-        for (index, rule) in rules.enumerated() {
-            guard let literal = rule.requiredLiteral, rule.conditions.isEmpty, rule.testVerb == .url else {
+        for (index, entry) in entries.enumerated() {
+            guard let literal = entry.literal else {
                 unindexed.append(index)
                 continue
             }
-            if rule.flags.contains(.normalize) {
+            if entry.readsNormalizedText {
                 normalized.add(literal, rule: index)
             } else {
                 raw.add(literal, rule: index)
@@ -31,7 +45,7 @@ struct LiteralRuleIndex: Sendable {
         self.unindexed = unindexed
         self.raw = raw.build()
         self.normalized = normalized.build()
-        self.ruleCount = rules.count
+        self.ruleCount = entries.count
     }
 
     /// The rules, ascending, that may match given the raw URL and (for rules with the

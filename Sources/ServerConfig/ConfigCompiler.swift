@@ -27,8 +27,10 @@ struct ConfigCompiler {
         result.virtualHosts = virtualHosts.enumerated().map { index, host in
             var merged = Self.inherit(host, from: result.mainHost)
             merged.id = index + 1
+            merged.rewrite?.prepareIndex()
             return merged
         }
+        result.mainHost.rewrite?.prepareIndex()
         return result
     }
 

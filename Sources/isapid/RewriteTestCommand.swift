@@ -15,7 +15,9 @@ struct RewriteTestCommand: ParsableCommand {
         discussion: """
             Reads the configuration like the server (-f, -d, -D), finds the global httpd.ini \
             (RewriteIniFile) and the site httpd.ini of the virtual host the Host header selects, \
-            and prints each rule tried. Example:
+            and prints each rule tried; then the mod_rewrite rules of the server or virtual host \
+            and of the directory (httpd.conf sections and .htaccess files), each with its file:line. \
+            Example:
               isapid rewrite-test /p?q=1 -H 'Host: a.com'
             """)
 
@@ -81,7 +83,44 @@ struct RewriteTestCommand: ParsableCommand {
             let files = [configuration.rewriteIniFile].compactMap { $0 }
             print("\nno httpd.ini found" + (files.isEmpty ? "" : " (looked for \(files.joined(separator: ", ")) and the site's DocumentRoot/httpd.ini)"))
         }
-        print("\nresult: " + Self.describe(explanation, originalURL: url))
+        print("\nhttpd.ini result: " + Self.describe(explanation, originalURL: url))
+
+        var lastContext = ""
+        let modRewrite = pipeline.explainModRewrite(request) { context, step in
+            if context != lastContext {
+                print("\nmod_rewrite, \(context):")
+                lastContext = context
+            }
+            print(Self.describe(step))
+        }
+        if let action = modRewrite.serverAction { print("\nmod_rewrite server context: " + Self.describe(action)) }
+        if let action = modRewrite.directoryAction {
+            print("mod_rewrite per directory (\(modRewrite.filePath ?? "?")): " + Self.describe(action))
+        }
+    }
+
+    static func describe(_ step: RewriteTraceStep) -> String {
+        switch step {
+        case .rule(let rule, let input, let matched):
+            return "  \(rule.location): \(rule.text)\n    tested \(quoted(input)): " + (matched ? "matched" : "no match")
+        case .condition(let condition, let passed):
+            return "    \(condition.text): " + (passed ? "true" : "false")
+        case .result(let text):
+            return "    \(text)"
+        }
+    }
+
+    static func describe(_ action: RewriteAction) -> String {
+        switch action {
+        case .unchanged: return "no change"
+        case .rewritten(let path, let query, let passThrough):
+            return "rewritten to \(path)" + (query.map { "?" + $0 } ?? "") + (passThrough ? " (passed through)" : "")
+        case .internalRedirect(let url): return "internal redirect to \(url)"
+        case .queryChanged(let query): return "same file, query now \(query ?? "(none)")"
+        case .redirect(let status, let location): return "redirect \(status) to \(location)"
+        case .status(let status): return "answer \(status)"
+        case .proxy(let url): return "proxy to \(url)"
+        }
     }
 
     static func describe(_ step: IniTraceStep) -> String {

@@ -42,6 +42,8 @@ import Testing
         #expect(routed.filePath == tree.htdocs + "/index.php")
         #expect(routed.environment["REDIRECT_URL"] == nil || routed.redirectCount == 1)
         #expect(routed.redirectCount == 1)
+        // One X-Rewrite-URL with the URL as sent, as ISAPI_Rewrite 3 sets it.
+        #expect(routed.headers.values("X-Rewrite-URL") == ["/2024/05/hello-world/"])
         let (file, _) = run(pipeline, "/wp-content/style.css")
         #expect(file.filePath == tree.htdocs + "/wp-content/style.css")
         #expect(file.redirectCount == 0)

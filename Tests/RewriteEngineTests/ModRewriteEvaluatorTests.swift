@@ -142,3 +142,31 @@ import Testing
         #expect(URIEscaping.escapeBackReference("foo/bar/ baz\r", flags: flags) == "foo/bar/+baz%0d")
     }
 }
+
+/// The literal pre-filter for server-context rules never changes an outcome.
+@Suite struct ModRewriteLiteralIndexTests {
+    @Test func indexAgreesWithTryingEveryRule() throws {
+        let evaluator = RewriteEvaluator(maps: RewriteMapStore())
+        let patterns = ["^/shop/(.*)\\.html$", "^/Blog/(\\d+)", "\\.(?:css|js)$", "/a(b|c)d/", "^/x+y/(.*)", "isrwhlp",
+                        "^/(.*)/list_(\\w+)\\.html$", "^/K(.*)", "^/tag/(.*)", "!^/keep", "^/sTaTs$", "^/ab?c/"]
+        for flags in ["", " [NC]", " [L]", " [NC,L]"] {
+            var lines = patterns.enumerated().map { "RewriteRule \($0.element) /hit\($0.offset)/$0\(flags)" }
+            lines.append("RewriteRule ^/hit3/(.*)$ /again/$1")
+            var config = try rewriteConfig(lines)
+            config.prepareIndex()
+            #expect(config.literalIndex != nil)
+            for uri in ["/shop/a.html", "/SHOP/A.HTML", "/blog/12", "/Blog/12", "/s.css", "/abd/x", "/xxy/1", "/k\u{212A}",
+                        "/tag/x", "/keep", "/stats", "/ac/1", "/abc/1", "/none", "/a/list_b.html", "/isrwhlp"] {
+                let fast = evaluator.applyServerRules(config, uri: uri, query: nil, environment: TestEnvironment())
+                let slow = evaluator.applyServerRules(config, uri: uri, query: nil, environment: TestEnvironment(), trace: { _ in })
+                #expect(fast.action == slow.action, "\(uri) with\(flags)")
+            }
+        }
+    }
+
+    @Test func chainedListsAreNotIndexed() throws {
+        var config = try rewriteConfig(["RewriteRule ^/a$ /b [C]", "RewriteRule ^/b$ /c"])
+        config.prepareIndex()
+        #expect(config.literalIndex == nil)
+    }
+}

@@ -17,6 +17,7 @@ extension Pipeline {
         case .unchanged, .internalRedirect, .queryChanged:
             return .next
         case .rewritten(let path, let query, let passThrough):
+            keepOriginalURL(&context)
             context.query = query
             if passThrough {
                 // [PT]: the new URL goes through Alias and the rest as if requested.
@@ -62,6 +63,7 @@ extension Pipeline {
             context.query = query
             return .next
         case .internalRedirect(let url):
+            keepOriginalURL(&context)
             // The request redirected from had the rewritten query (REDIRECT_QUERY_STRING).
             context.query = url.firstIndex(of: "?").map { String(url[url.index(after: $0)...]) }
             if context.fileStatus?.isDirectory == true, context.pathInfo.isEmpty, !context.path.hasSuffix("/") {
@@ -87,6 +89,14 @@ extension Pipeline {
             return .restart(url)
         case .redirect, .status, .proxy:
             return finalAnswer(outcome.action, &context)
+        }
+    }
+
+    /// ISAPI_Rewrite 3 keeps the URL as sent in X-Rewrite-URL (once, whichever dialect
+    /// changed it first), where IIS-era scripts look for it.
+    private func keepOriginalURL(_ context: inout RequestContext) {
+        if context.headers[rewriteURLHeader] == nil {
+            context.headers.set(rewriteURLHeader, Self.requestURI(context.request.target))
         }
     }
 

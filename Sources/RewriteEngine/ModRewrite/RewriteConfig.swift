@@ -7,7 +7,12 @@ public struct RewriteConfig: Sendable, Equatable {
     public var options: RewriteOptions?
     /// RewriteBase (per-directory only); nil when not set.
     public var base: String?
-    public var rules: [RewriteRule] = []
+    public var rules: [RewriteRule] = [] {
+        didSet { literalIndex = nil }
+    }
+    /// The literal pre-filter over `rules` (server context), built by `prepareIndex()`
+    /// once the rules are complete; nil when not built or when the rules changed since.
+    private(set) var literalIndex: LiteralRuleIndex?
     /// RewriteConds waiting for their RewriteRule while the context is read.
     public var pendingConditions: [RewriteCondition] = []
     /// RewriteMap definitions (server and virtual host only), by name.
@@ -21,6 +26,14 @@ public struct RewriteConfig: Sendable, Equatable {
     }
 
     public var isEnabled: Bool { engine ?? false }
+
+    /// Builds the literal pre-filter, when it can be used: rules chained with [C] or
+    /// skipping with [S] depend on their neighbours, so such lists are tried rule by rule.
+    public mutating func prepareIndex() {
+        guard !rules.isEmpty, !rules.contains(where: { $0.flags.chain || $0.flags.skip > 0 }) else { return }
+        let index = LiteralRuleIndex(entries: rules.map { .init(literal: $0.requiredLiteral) })
+        literalIndex = index
+    }
 
     /// Apache's `config_perdir_merge`: state, options and base come from the child when
     /// it sets them; the rules are the child's only, unless Inherit (child then parent)

@@ -137,10 +137,30 @@ public struct RewriteEvaluator: Sendable {
         var changed = ListResult.unchanged
         var round = 0
         let rules = config.rules
+        // Server context: only the rules whose literal occurs in the URL can match.
+        let literalIndex = perDirectory == nil && trace == nil ? config.literalIndex : nil
+        var candidates: [Int] = []
+        func refreshCandidates() {
+            guard let literalIndex else { return }
+            candidates = literalIndex.candidates(url: Array(state.filename.utf8), normalizedURL: { [] })
+        }
+        /// The first rule at or after `start` that may match.
+        func firstRule(from start: Int) -> Int {
+            guard literalIndex != nil else { return start }
+            var low = 0
+            var high = candidates.count
+            while low < high {
+                let middle = (low + high) / 2
+                if candidates[middle] < start { low = middle + 1 } else { high = middle }
+            }
+            return low < candidates.count ? candidates[low] : rules.count
+        }
+        refreshCandidates()
         restart: while true {
-            var index = 0
+            var index = firstRule(from: 0)
             while index < rules.count {
                 let rule = rules[index]
+                let before = state.filename
                 let result = applyRule(rule, &state, perDirectory: perDirectory, config: config, environment: environment,
                                        outcome: &outcome, trace: trace)
                 switch result {
@@ -151,7 +171,7 @@ public struct RewriteEvaluator: Sendable {
                         index += 1
                         current = rules[index]
                     }
-                    index += 1
+                    index = firstRule(from: index + 1)
                     continue
                 case .status:
                     return .status
@@ -173,6 +193,7 @@ public struct RewriteEvaluator: Sendable {
                     return changed
                 }
                 if rule.flags.proxy || rule.flags.last { return changed }
+                if state.filename != before { refreshCandidates() }
                 if rule.flags.next {
                     round += 1
                     let limit = rule.flags.nextLimit ?? Self.defaultMaximumRounds
@@ -183,7 +204,7 @@ public struct RewriteEvaluator: Sendable {
                     }
                     continue restart
                 }
-                index += 1 + rule.flags.skip
+                index = firstRule(from: index + 1 + rule.flags.skip)
             }
             return changed
         }

@@ -11,6 +11,9 @@ public struct RewriteRule: Sendable {
     /// The directive as written, and where, for logs and rewrite-test.
     public let text: String
     public let location: String
+    /// A lower-cased literal every match of the pattern contains (nil for a negated or
+    /// unanalysable pattern): the literal pre-filter skips the rule when it is absent.
+    let requiredLiteral: [UInt8]?
 
     /// Parses `RewriteRule Pattern Substitution [flags]` (the arguments after the name).
     public init(_ arguments: [String], conditions: [RewriteCondition], text: String,
@@ -36,6 +39,7 @@ public struct RewriteRule: Sendable {
         self.conditions = conditions
         self.text = text
         self.location = location
+        self.requiredLiteral = negated ? nil : RequiredLiteral.longest(in: String(source))
     }
 }
 
