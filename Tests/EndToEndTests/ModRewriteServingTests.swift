@@ -4,19 +4,10 @@ import Testing
 /// mod_rewrite syntax over sockets: WordPress's stock .htaccess, an .htaccess edited
 /// while the daemon runs, and rewrite-test naming the file each rule came from.
 @Suite struct ModRewriteServingTests {
-    static let wordPress = """
-        # BEGIN WordPress
-        <IfModule mod_rewrite.c>
-        RewriteEngine On
-        RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]
-        RewriteBase /
-        RewriteRule ^index\\.php$ - [L]
-        RewriteCond %{REQUEST_FILENAME} !-f
-        RewriteCond %{REQUEST_FILENAME} !-d
-        RewriteRule . /index.php [L]
-        </IfModule>
-        # END WordPress
-        """
+    /// WordPress's stock .htaccess (Tests/Fixtures/wordpress.htaccess).
+    static let wordPress = try! String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/wordpress.htaccess").standardized, encoding: .utf8)
 
     static func start() throws -> DaemonProcess {
         try DaemonProcess.start(TestConfig.standard("""

@@ -10,19 +10,10 @@ import Testing
         pipeline.process(TestRequest.make(target, headers: headers))
     }
 
-    static let wordPress = """
-        # BEGIN WordPress
-        <IfModule mod_rewrite.c>
-        RewriteEngine On
-        RewriteRule .* - [E=HTTP_AUTHORIZATION:%{HTTP:Authorization}]
-        RewriteBase /
-        RewriteRule ^index\\.php$ - [L]
-        RewriteCond %{REQUEST_FILENAME} !-f
-        RewriteCond %{REQUEST_FILENAME} !-d
-        RewriteRule . /index.php [L]
-        </IfModule>
-        # END WordPress
-        """
+    /// WordPress's stock .htaccess (Tests/Fixtures/wordpress.htaccess).
+    static let wordPress = try! String(
+        contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/wordpress.htaccess").standardized, encoding: .utf8)
 
     @Test func wordPressRoutesPrettyLinksAndLeavesFilesAlone() throws {
         let tree = PipelineTree()
