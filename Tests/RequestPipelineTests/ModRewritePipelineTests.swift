@@ -133,3 +133,37 @@ import Testing
         #expect(run(pipeline, "/gone").1.status == 410)
     }
 }
+
+/// ISAPI_Rewrite 3's additions to the Apache syntax.
+@Suite struct ISAPIRewrite3DirectiveTests {
+    @Test func rewriteHeaderRewriteProxyAndCompatibility2() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "a")
+        let pipeline = try tree.pipeline("""
+            DocumentRoot htdocs
+            RewriteEngine On
+            RewriteHeader User-Agent: ^.*bot.*$ robot [NC]
+            RewriteCond %{HTTP:User-Agent} ^robot$
+            RewriteHeader X-Seen-By-Rules .* yes
+            RewriteProxy ^/api/(.*)$ http://127.0.0.1:9/$1
+            """, handlers: [ProxyRequestHandler.name: RecordingHandler(name: "proxy")])
+        let (context, _) = pipeline.process(TestRequest.make("/a.txt", headers: [("User-Agent", "GoogleBot/2.1")]))
+        #expect(context.headers["User-Agent"] == "robot")
+        #expect(context.headers["X-Seen-By-Rules"] == "yes")
+        let (proxied, _) = pipeline.process(TestRequest.make("/api/v1?x=1"))
+        #expect(proxied.proxyTarget?.url == "http://127.0.0.1:9/v1?x=1")
+
+        let version2 = try tree.pipeline("""
+            DocumentRoot htdocs
+            RewriteEngine On
+            RewriteCompatibility2 On
+            RewriteRule ^/old\\?id=(\\d+)$ /a.txt?n=$1
+            """)
+        let (rewritten, response) = version2.process(TestRequest.make("/old?id=7"))
+        #expect(response.status == 200)
+        #expect(rewritten.path == "/a.txt")
+        #expect(rewritten.query == "n=7")
+        #expect(rewritten.headers["X-Rewrite-URL"] == "/old?id=7")
+    }
+}

@@ -11,6 +11,9 @@ extension Pipeline {
             return .next
         }
         let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
+        if config.compatibility2 == true {
+            return rewriteServerContextAsVersion2(config, environment, &context)
+        }
         let outcome = rewriteEvaluator.applyServerRules(config, uri: context.path, query: context.query, environment: environment)
         apply(outcome, to: &context)
         switch outcome.action {
@@ -31,6 +34,28 @@ extension Pipeline {
             return .next
         case .redirect, .status, .proxy:
             return finalAnswer(outcome.action, &context)
+        }
+    }
+
+    /// RewriteCompatibility2 On: the rules see the Request-URI as sent (query included,
+    /// not decoded) and their result is the new URL, as ISAPI_Rewrite 2 treated it.
+    private func rewriteServerContextAsVersion2(_ config: RewriteConfig, _ environment: PipelineRewriteEnvironment,
+                                                _ context: inout RequestContext) -> PhaseResult {
+        let outcome = rewriteEvaluator.applyServerRules(config, uri: Self.requestURI(context.request.target), query: nil,
+                                                        environment: environment)
+        apply(outcome, to: &context)
+        switch outcome.action {
+        case .rewritten(let path, let query, _):
+            keepOriginalURL(&context)
+            switch Self.setTarget(path + (query.map { "?" + $0 } ?? ""), &context) {
+            case nil: return .next
+            case .badRequest?: return .respond(errorResponse(400, &context))
+            case .notFound?: return .respond(errorResponse(404, &context))
+            }
+        case .redirect, .status, .proxy:
+            return finalAnswer(outcome.action, &context)
+        default:
+            return .next
         }
     }
 
@@ -149,6 +174,9 @@ extension Pipeline {
             context.directoryConfig.setHandler = .handler(handler)
         }
         if outcome.ended { context.rewriteEnded = true }
+        for (name, value) in outcome.headerChanges {
+            if let value { context.headers.set(name, value) } else { context.headers.remove(name) }
+        }
         for name in outcome.vary where !context.varyHeaders.contains(where: { $0.lowercased() == name.lowercased() }) {
             context.varyHeaders.append(name)
         }

@@ -7,6 +7,9 @@ public struct RewriteConfig: Sendable, Equatable {
     public var options: RewriteOptions?
     /// RewriteBase (per-directory only); nil when not set.
     public var base: String?
+    /// ISAPI_Rewrite 3's RewriteCompatibility2: server-context rules match the URL as
+    /// sent (not decoded, query included), as ISAPI_Rewrite 2 did; nil when not set.
+    public var compatibility2: Bool?
     public var rules: [RewriteRule] = [] {
         didSet { literalIndex = nil }
     }
@@ -44,6 +47,7 @@ public struct RewriteConfig: Sendable, Equatable {
         result.engine = engine ?? parent.engine
         result.options = options ?? parent.options
         result.base = base ?? parent.base
+        result.compatibility2 = compatibility2 ?? parent.compatibility2
         let effective = result.options ?? []
         if effective.contains(.inheritBefore) || parent.options?.contains(.inheritDownBefore) == true {
             result.rules = parent.rules + rules

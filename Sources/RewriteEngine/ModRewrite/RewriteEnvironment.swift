@@ -60,6 +60,8 @@ public struct RewriteOutcome: Sendable, Equatable {
     public var logMessage: String?
     /// Request headers that conditions of matching rules read: the response's Vary.
     public var vary: [String] = []
+    /// RewriteHeader's changes, in order (nil removes the header).
+    public var headerChanges: [(String, String?)] = []
 
     public init() {}
 

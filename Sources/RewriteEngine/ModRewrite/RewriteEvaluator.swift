@@ -126,6 +126,8 @@ public struct RewriteEvaluator: Sendable {
         var passThrough = false
         /// [E=] values set so far: later conditions read them through %{ENV:…}.
         var environment: [String: String?] = [:]
+        /// RewriteHeader values set so far (lower-cased names): later rules read them.
+        var headers: [String: String?] = [:]
     }
 
     enum ListResult { case unchanged, normal, noEscape, status }
@@ -217,7 +219,9 @@ public struct RewriteEvaluator: Sendable {
         environment: Environment, outcome: inout RewriteOutcome, trace: ((RewriteTraceStep) -> Void)?
     ) -> RuleResult {
         var uri = state.filename
-        if let perDirectory {
+        if let header = rule.headerTarget {
+            uri = state.headers[header.lowercased()].map { $0 ?? "" } ?? environment.header(header) ?? ""
+        } else if let perDirectory {
             uri += state.pathInfo
             if uri.hasPrefix(perDirectory) { uri = String(uri.dropFirst(perDirectory.count)) }
         }
@@ -291,6 +295,14 @@ public struct RewriteEvaluator: Sendable {
             return .matchWithoutSubstitution
         }
 
+        if let header = rule.headerTarget {
+            // RewriteHeader: the result is the header's new value; empty removes it.
+            let value = substitution.expand(context).text
+            state.headers[header.lowercased()] = value.isEmpty ? String?.none : value
+            outcome.headerChanges.append((header, value.isEmpty ? nil : value))
+            trace?(.result("header \(header): " + (value.isEmpty ? "(removed)" : value)))
+            return .matchWithoutSubstitution
+        }
         if rule.flags.escapeBackReferences || rule.flags.escapeControls {
             let flags = rule.flags
             context.escapeBackReference = { URIEscaping.escapeBackReference($0, flags: flags) }
@@ -508,6 +520,7 @@ public struct RewriteEvaluator: Sendable {
     ) -> String {
         func header(_ header: String) -> String {
             if header.lowercased() != "host" { headersRead.names.append(header) }
+            if let changed = state.headers[header.lowercased()] { return changed ?? "" }
             return environment.header(header) ?? ""
         }
         if let colon = name.firstIndex(of: ":") {

@@ -11,17 +11,24 @@ public struct RewriteRule: Sendable {
     /// The directive as written, and where, for logs and rewrite-test.
     public let text: String
     public let location: String
+    /// ISAPI_Rewrite 3's RewriteHeader: the request header the rule matches and sets
+    /// (nil for a RewriteRule, which works on the URL).
+    public let headerTarget: String?
     /// A lower-cased literal every match of the pattern contains (nil for a negated or
     /// unanalysable pattern): the literal pre-filter skips the rule when it is absent.
     let requiredLiteral: [UInt8]?
 
     /// Parses `RewriteRule Pattern Substitution [flags]` (the arguments after the name).
+    /// `headerTarget` makes it ISAPI_Rewrite 3's RewriteHeader; `forceProxy` its
+    /// RewriteProxy (a RewriteRule with [P]).
     public init(_ arguments: [String], conditions: [RewriteCondition], text: String,
-                location: String) throws(RewriteSyntaxError) {
+                location: String, headerTarget: String? = nil, forceProxy: Bool = false) throws(RewriteSyntaxError) {
         guard arguments.count == 2 || arguments.count == 3 else {
             throw RewriteSyntaxError("RewriteRule: bad argument line '\(arguments.joined(separator: " "))'")
         }
-        let flags = arguments.count == 3 ? try RewriteRuleFlags.parse(arguments[2]) : RewriteRuleFlags()
+        var flags = arguments.count == 3 ? try RewriteRuleFlags.parse(arguments[2]) : RewriteRuleFlags()
+        if forceProxy { flags.proxy = true }
+        self.headerTarget = headerTarget.map { $0.hasSuffix(":") ? String($0.dropLast()) : $0 }
         var source = Substring(arguments[0])
         var negated = false
         if source.hasPrefix("!") {
@@ -39,7 +46,8 @@ public struct RewriteRule: Sendable {
         self.conditions = conditions
         self.text = text
         self.location = location
-        self.requiredLiteral = negated ? nil : RequiredLiteral.longest(in: String(source))
+        // A header rule reads another text than the URL: never skipped by the URL's index.
+        self.requiredLiteral = negated || headerTarget != nil ? nil : RequiredLiteral.longest(in: String(source))
     }
 }
 

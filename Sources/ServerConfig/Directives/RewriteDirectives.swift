@@ -33,18 +33,21 @@ let rewriteDirectives: [DirectiveSpec] = [
     },
     DirectiveSpec("RewriteRule", module: "mod_rewrite.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
                   arity: 2...3, syntax: "takes a Pattern, a Substitution and optional [flags]") { d, t in
-        let rule: RewriteRule
-        do {
-            rule = try RewriteRule(d.arguments, conditions: t.currentRewrite.pendingConditions,
-                                   text: "RewriteRule " + d.arguments.joined(separator: " "),
-                                   location: "\(d.location.file):\(d.location.line)")
-        } catch {
-            throw d.invalid("\(error)")
-        }
-        t.updateRewrite { config in
-            config.pendingConditions.removeAll()
-            config.rules.append(rule)
-        }
+        try addRule(d, t, arguments: d.arguments)
+    },
+    // ISAPI_Rewrite 3's own: RewriteHeader and RewriteProxy take the RewriteConds before them.
+    DirectiveSpec("RewriteHeader", module: "mod_rewrite.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 3...4, syntax: "takes a header name, a Pattern, a Substitution and optional [flags]") { d, t in
+        try addRule(d, t, arguments: Array(d.arguments.dropFirst()), headerTarget: d.arguments[0])
+    },
+    DirectiveSpec("RewriteProxy", module: "mod_rewrite.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 2...3, syntax: "takes a Pattern, an absolute URL Substitution and optional [flags]") { d, t in
+        try addRule(d, t, arguments: d.arguments, forceProxy: true)
+    },
+    DirectiveSpec("RewriteCompatibility2", module: "mod_rewrite.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
+                  arity: 1...1, syntax: "must be On or Off") { d, t in
+        let on = try d.flag()
+        t.updateRewrite { $0.compatibility2 = on }
     },
     DirectiveSpec("RewriteMap", module: "mod_rewrite.c", contexts: .serverConfig, arity: 2...3,
                   syntax: "takes a map name and type:source (txt:, rnd:, int:)") { d, t in
@@ -53,6 +56,24 @@ let rewriteDirectives: [DirectiveSpec] = [
         t.updateRewrite { $0.maps[map.name] = map }
     },
 ]
+
+/// RewriteRule, RewriteHeader, RewriteProxy: a rule with the conditions waiting for it.
+private func addRule(_ d: Directive, _ t: DirectiveTarget, arguments: [String], headerTarget: String? = nil,
+                     forceProxy: Bool = false) throws(ConfigError) {
+    let rule: RewriteRule
+    do {
+        rule = try RewriteRule(arguments, conditions: t.currentRewrite.pendingConditions,
+                               text: d.name + " " + d.arguments.joined(separator: " "),
+                               location: "\(d.location.file):\(d.location.line)", headerTarget: headerTarget,
+                               forceProxy: forceProxy)
+    } catch {
+        throw d.invalid("\(error)")
+    }
+    t.updateRewrite { config in
+        config.pendingConditions.removeAll()
+        config.rules.append(rule)
+    }
+}
 
 extension DirectiveTarget {
     /// The rewrite settings of the scope being compiled: the host's at server and
