@@ -308,6 +308,22 @@ RewriteIniFile conf/httpd.ini
         return {"VmRSS_kB": status_kb(pid, "VmRSS"), "VmHWM_kB": status_kb(pid, "VmHWM"), "Pss_kB": pss_kb(pid)}
 
 
+class IsapidModRewrite(Isapid):
+    """isapid with the same rules as Apache, in mod_rewrite syntax in httpd.conf."""
+    name = "isapid-mr"
+
+    def __init__(self, n, workdir, binary):
+        super().__init__(n, workdir, binary)
+        rules = "".join(apache_rule(s, k) + "\n" for s, k in rule_shapes(n))
+        write(os.path.join(self.root, "conf", "rewrite.conf"), rules)
+        self.config = self.config.replace("RewriteIniFile conf/httpd.ini\n",
+                                          "RewriteIniFile None\nRewriteEngine On\nInclude conf/rewrite.conf\n")
+        write(os.path.join(self.root, "conf", "httpd.conf"), self.config)
+
+    def check(self):
+        Server.check(self)
+
+
 class Apache(Server):
     name = "apache"
 
@@ -446,7 +462,8 @@ def main():
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of wrk warm-up per point and server")
     parser.add_argument("--connections", type=int, default=32, help="wrk keep-alive connections")
-    parser.add_argument("--targets", default="isapid,apache", help="isapid, apache or both")
+    parser.add_argument("--targets", default="isapid,isapid-mr,apache",
+                        help="isapid (httpd.ini rules), isapid-mr (the same rules in mod_rewrite syntax), apache")
     parser.add_argument("--isapid", help=f"isapid binary (default: build {DEFAULT_ISAPID})")
     parser.add_argument("--quiet-wait", type=float, default=300,
                         help="before each run, wait up to this many seconds for the machine to be idle "
@@ -461,8 +478,8 @@ def main():
 
     counts = [int(x) for x in args.rules.split(",") if x.strip()]
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    if not set(targets) <= {"isapid", "apache"} or not targets:
-        parser.error("--targets takes isapid, apache or isapid,apache")
+    if not set(targets) <= {"isapid", "isapid-mr", "apache"} or not targets:
+        parser.error("--targets takes isapid, isapid-mr and/or apache")
     for tool in ("wrk", "taskset"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing (apt-get install wrk util-linux)")
@@ -471,7 +488,8 @@ def main():
 
     isapid = args.isapid or DEFAULT_ISAPID
     build_seconds = None
-    if "isapid" in targets and not args.isapid and not args.no_build:
+    uses_isapid = "isapid" in targets or "isapid-mr" in targets
+    if uses_isapid and not args.isapid and not args.no_build:
         print("building:", " ".join(BUILD_COMMAND), file=sys.stderr)
         started = time.time()
         for attempt in range(3):  # others may be editing Sources/ ("modified during the build")
@@ -481,7 +499,7 @@ def main():
         else:
             sys.exit("the isapid build failed")
         build_seconds = round(time.time() - started, 1)
-    if "isapid" in targets and not os.access(isapid, os.X_OK):
+    if uses_isapid and not os.access(isapid, os.X_OK):
         sys.exit(f"no isapid binary at {isapid}")
 
     git = version_of(["git", "-C", REPO, "describe", "--always", "--dirty"])
@@ -490,7 +508,7 @@ def main():
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "machine": {"nproc": os.cpu_count(), "cpu_model": cpu_model(), "kernel": os.uname().release},
         "versions": {
-            "isapid": version_of([isapid, "-v"]) if "isapid" in targets else None,
+            "isapid": version_of([isapid, "-v"]) if uses_isapid else None,
             "isapid_git": git,
             "apache": version_of([APACHE, "-v"]) if "apache" in targets else None,
             "wrk": version_of(["wrk", "-v"]).splitlines()[0] if shutil.which("wrk") else None,
@@ -522,7 +540,8 @@ def main():
             point = {"rules": n}
             try:
                 for target in targets:
-                    server = Isapid(n, workdir, isapid) if target == "isapid" else Apache(n, workdir)
+                    server = (Isapid(n, workdir, isapid) if target == "isapid"
+                              else IsapidModRewrite(n, workdir, isapid) if target == "isapid-mr" else Apache(n, workdir))
                     servers.append(server)
                     started = time.time()
                     server.start()
@@ -589,25 +608,31 @@ def main():
         return {"median": statistics.median(values), "min": min(values), "max": max(values),
                 "errors": sum(len(r["errors"]) for r in runs)}
 
-    base = None
-    lines = ["| rules | isapid req/s (median, min–max) | Apache req/s (median, min–max) | isapid/Apache "
-             "| isapid vs its 0 rules |",
-             "|---:|---:|---:|---:|---:|"]
+    names = {"isapid": "isapid httpd.ini", "isapid-mr": "isapid mod_rewrite", "apache": "Apache mod_rewrite"}
+    shown = [t for t in ("isapid", "isapid-mr", "apache") if t in targets]
+    bases = {}
+    lines = ["| rules | " + " | ".join(f"{names[t]} req/s (median, min–max)" for t in shown)
+             + " | " + " | ".join(f"{names[t]} / Apache" for t in shown if t != "apache" and "apache" in shown)
+             + " | " + " | ".join(f"{names[t]} vs its 0 rules" for t in shown if t != "apache") + " |"]
+    lines.append("|---:|" + "---:|" * (len(lines[0].split("|")) - 3))
     for point in meta["points"]:
-        s = {t: summary(point, t) for t in ("isapid", "apache")}
+        s = {t: summary(point, t) for t in shown}
         point["summary"] = s
-        if point["rules"] == 0 and s["isapid"]:
-            base = s["isapid"]["median"]
+        for t in shown:
+            if point["rules"] == 0 and s[t]:
+                bases[t] = s[t]["median"]
 
         def cell(x):
             if x is None:
                 return "—"
             text = f"{fmt(x['median'])} ({fmt(x['min'])}–{fmt(x['max'])})"
             return text + (" **errors**" if x["errors"] else "")
-        ratio = (f"{s['isapid']['median'] / s['apache']['median']:.1f}×"
-                 if s["isapid"] and s["apache"] else "—")
-        relative = f"{100 * s['isapid']['median'] / base:.0f} %" if s["isapid"] and base else "—"
-        lines.append(f"| {point['rules']:,} | {cell(s['isapid'])} | {cell(s['apache'])} | {ratio} | {relative} |")
+        cells = [cell(s[t]) for t in shown]
+        ratios = [f"{s[t]['median'] / s['apache']['median']:.1f}×" if s[t] and s.get("apache") else "—"
+                  for t in shown if t != "apache" and "apache" in shown]
+        relatives = [f"{100 * s[t]['median'] / bases[t]:.0f} %" if s[t] and bases.get(t) else "—"
+                     for t in shown if t != "apache"]
+        lines.append(f"| {point['rules']:,} | " + " | ".join(cells + ratios + relatives) + " |")
         if "error" in point:
             lines.append(f"| | error: {point['error']} | | | |")
     table = "\n".join(lines)
@@ -622,18 +647,17 @@ def main():
             return None
         return {"median": statistics.median(values), "busy": statistics.median(busy),
                 "other": max(r.get("other_cpus_busy", 0) for r in runs)}
-    cpu_lines = ["| rules | isapid req per CPU-s | Apache req per CPU-s | isapid/Apache | isapid CPU busy "
-                 "| Apache CPU busy | other work (CPUs, worst run) |",
-                 "|---:|---:|---:|---:|---:|---:|---:|"]
+    cpu_lines = ["| rules | " + " | ".join(f"{names[t]} req per CPU-s" for t in shown)
+                 + " | " + " | ".join(f"{names[t]} CPU busy" for t in shown) + " | other work (CPUs, worst run) |"]
+    cpu_lines.append("|---:|" + "---:|" * (2 * len(shown) + 1))
     for point in meta["points"]:
-        c = {t: per_cpu(point, t) for t in ("isapid", "apache")}
+        c = {t: per_cpu(point, t) for t in shown}
         point["summary_per_cpu"] = c
-        cells = [fmt(c[t]["median"]) if c[t] else "—" for t in ("isapid", "apache")]
-        ratio = f"{c['isapid']['median'] / c['apache']['median']:.1f}×" if c["isapid"] and c["apache"] else "—"
-        busy = [f"{100 * c[t]['busy']:.0f} %" if c[t] else "—" for t in ("isapid", "apache")]
-        other = max((c[t]["other"] for t in ("isapid", "apache") if c[t]), default=None)
+        cells = [fmt(c[t]["median"]) if c[t] else "—" for t in shown]
+        busy = [f"{100 * c[t]['busy']:.0f} %" if c[t] else "—" for t in shown]
+        other = max((c[t]["other"] for t in shown if c[t]), default=None)
         other = f"{other:.2f}" if other is not None else "—"
-        cpu_lines.append(f"| {point['rules']:,} | {cells[0]} | {cells[1]} | {ratio} | {busy[0]} | {busy[1]} | {other} |")
+        cpu_lines.append(f"| {point['rules']:,} | " + " | ".join(cells + busy) + f" | {other} |")
     cpu_table = "\n".join(cpu_lines)
     meta["table_per_cpu_markdown"] = cpu_table
 
