@@ -45,8 +45,7 @@ extension HTTPConnectionHandler {
         current.stream = stream
         current.startedWriting = true
         exchange = current
-        timer?.cancel()
-        timerKind = .none
+        disarmTimer()
         let requestContext = current.context
         let pipeline = state.pipeline
         guard let pool = daemon.threadPool else {

@@ -37,6 +37,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var readPending = false
     var requestsServed = 0
     var timer: Scheduled<Void>?
+    /// When the scheduled task fires, and when the current deadline really is.
+    var timerFiresAt: NIODeadline?
+    var timerDeadline = NIODeadline.distantFuture
     var timerKind: TimerKind = .none
     var closing = false
     var remote = ("-", 0)
@@ -158,8 +161,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        timer?.cancel()
-        timerKind = .none
+        disarmTimer()
         state = daemon.currentState
         var headers = HeaderFields()
         for (name, value) in head.headers { headers.add(name, value) }
@@ -390,15 +392,37 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// Starts the deadline of `kind`. One scheduled task serves the connection: moving a
+    /// deadline later only records it (the task, when it fires early, looks again), so a
+    /// keep-alive request costs no timer scheduling and cancelling.
     func armTimer(_ kind: TimerKind, context: ChannelHandlerContext, firstRequest: Bool = false) {
-        timer?.cancel()
         timerKind = kind
         let configuration = state.configuration
         let seconds = kind == .idle && !firstRequest ? configuration.keepAliveTimeoutSeconds : Double(configuration.timeoutSeconds)
+        timerDeadline = context.eventLoop.now + .milliseconds(Int64(seconds * 1000))
+        if let firesAt = timerFiresAt, firesAt <= timerDeadline { return }
+        timer?.cancel()
+        scheduleTimer(at: timerDeadline, context: context)
+    }
+
+    /// No deadline for now (a handler is running, or the connection is closing).
+    func disarmTimer() {
+        timerKind = .none
+    }
+
+    private func scheduleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        timer = context.eventLoop.scheduleTask(in: .milliseconds(Int64(seconds * 1000))) {
+        timerFiresAt = deadline
+        timer = context.eventLoop.scheduleTask(deadline: deadline) {
             let (handler, context) = loopBound.value
-            handler.timedOut(kind, context: context)
+            handler.timer = nil
+            handler.timerFiresAt = nil
+            guard handler.timerKind != .none else { return }
+            if context.eventLoop.now < handler.timerDeadline {
+                handler.scheduleTimer(at: handler.timerDeadline, context: context)
+            } else {
+                handler.timedOut(handler.timerKind, context: context)
+            }
         }
     }
 
@@ -420,6 +444,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     func close(context: ChannelHandlerContext) {
         closing = true
         timer?.cancel()
+        timer = nil
+        timerFiresAt = nil
         timerKind = .none
         if context.channel.isActive { context.close(promise: nil) }
     }

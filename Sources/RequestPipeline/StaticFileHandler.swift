@@ -95,7 +95,7 @@ extension Pipeline {
         var type: String?
         if let forced = config.forceType, !forced.isEmpty {
             type = forced
-        } else if let name = path.split(separator: "/").last {
+        } else if let name = URIPath.lastComponent(path) {
             for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
                 let key = ext.lowercased()
                 // AddType wins; RemoveType (a nil entry) falls back to TypesConfig, as in mod_mime.

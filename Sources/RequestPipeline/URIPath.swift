@@ -1,5 +1,13 @@
 /// Phase 1's pure part: turning a request-target into a safe, decoded URL path.
 public enum URIPath {
+    /// The part after the last `/` (nil when empty), without splitting the whole path.
+    static func lastComponent(_ path: String) -> Substring? {
+        var end = path.endIndex
+        while end > path.startIndex, path[path.index(before: end)] == "/" { end = path.index(before: end) }
+        let start = path[..<end].lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        return start < end ? path[start..<end] : nil
+    }
+
     public enum Failure: Error, Equatable {
         /// Malformed target or `..` above the root: 400.
         case badRequest(String)

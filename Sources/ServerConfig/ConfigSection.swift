@@ -24,26 +24,41 @@ public struct ConfigSection: Sendable {
     /// `<Files>` sections written inside a `<Directory>`: they apply only under it.
     public let nestedFiles: [ConfigSection]
     public let location: SourceLocation
+    /// Path components of a non-regex `<Directory>`; Apache applies shorter ones first.
+    let componentCount: Int
+    /// A literal `<Directory>` path with its trailing `/`, as directories are compared.
+    private let directoryPrefix: String?
+
+    public init(kind: Kind, pattern: Pattern, config: DirectoryConfig, nestedFiles: [ConfigSection],
+                location: SourceLocation) {
+        self.kind = kind
+        self.pattern = pattern
+        self.config = config
+        self.nestedFiles = nestedFiles
+        self.location = location
+        switch pattern {
+        case .literal(let path):
+            componentCount = path.split(separator: "/").count
+            directoryPrefix = path.hasSuffix("/") ? path : path + "/"
+        case .wildcard(let path):
+            componentCount = path.split(separator: "/").count
+            directoryPrefix = nil
+        case .regex:
+            componentCount = Int.max
+            directoryPrefix = nil
+        }
+    }
 
     public var isRegex: Bool {
         if case .regex = pattern { return true }
         return false
     }
 
-    /// Path components of a non-regex `<Directory>`; Apache applies shorter ones first.
-    var componentCount: Int {
-        switch pattern {
-        case .literal(let path), .wildcard(let path): return path.split(separator: "/").count
-        case .regex: return Int.max
-        }
-    }
-
     /// Whether a `<Directory>` section covers a directory (absolute, with a trailing `/`).
     func matchesDirectory(_ directory: String) -> Bool {
         switch pattern {
-        case .literal(let path):
-            let prefix = path.hasSuffix("/") ? path : path + "/"
-            return directory.hasPrefix(prefix)
+        case .literal:
+            return directory.hasPrefix(directoryPrefix ?? "/")
         case .wildcard(let path):
             let wanted = path.split(separator: "/")
             let have = directory.split(separator: "/")

@@ -49,9 +49,7 @@ extension VirtualHost {
             let plainCount = directorySections.firstIndex(where: \.isRegex) ?? directorySections.count
             var next = 0
             let components = directory.split(separator: "/")
-            var prefix = "/"
             for level in 0...components.count {
-                if level > 0 { prefix += components[level - 1] + "/" }
                 while next < plainCount && directorySections[next].componentCount <= level {
                     let section = directorySections[next]
                     next += 1
@@ -61,8 +59,10 @@ extension VirtualHost {
                 }
                 let overrides = config.effectiveAllowOverride
                 let overrideList = config.allowOverrideList ?? []
-                guard let accessFiles, !overrides.isEmpty || !overrideList.isEmpty,
-                      let file = try accessFiles.accessFile(in: prefix, names: effectiveAccessFileNames)
+                guard let accessFiles, !overrides.isEmpty || !overrideList.isEmpty else { continue }
+                // The directory of this level, built only when it may hold an access file.
+                let prefix = level == 0 ? "/" : "/" + components[..<level].joined(separator: "/") + "/"
+                guard let file = try accessFiles.accessFile(in: prefix, names: effectiveAccessFileNames)
                 else { continue }
                 if let problem = file.problem(allowOverride: overrides, allowOverrideList: overrideList) {
                     throw .invalid(problem)

@@ -3,7 +3,7 @@ import ServerConfig
 extension Pipeline {
     /// Phase 6: protected names, `Require`, and symbolic links without FollowSymLinks.
     func checkAccess(_ context: inout RequestContext) -> PhaseResult {
-        if let filePath = context.filePath, let name = filePath.split(separator: "/").last {
+        if let filePath = context.filePath, let name = URIPath.lastComponent(filePath) {
             // Apache's `.ht*` rule: 403.
             if name.hasPrefix(".ht") {
                 authzLogger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))

@@ -9,7 +9,7 @@ extension Pipeline {
         case .none?: return nil
         case nil: break
         }
-        guard let filePath = context.filePath, let name = filePath.split(separator: "/").last else { return nil }
+        guard let filePath = context.filePath, let name = URIPath.lastComponent(filePath) else { return nil }
         var handler: String?
         for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
             // A nil entry is a RemoveHandler: that extension no longer maps, it does not reset the choice.
