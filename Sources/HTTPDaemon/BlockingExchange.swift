@@ -264,6 +264,23 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         }
     }
 
+    /// What the connection does when the handler has been silent past its deadline.
+    enum Expiry { case alreadyEnding, answerNow, closeNow }
+
+    /// The handler took too long (on the event loop): from now on its writes fail and
+    /// its reads see a vanished client. When nothing was sent yet the connection
+    /// answers in its place; otherwise it closes.
+    func expire() -> Expiry {
+        condition.lock()
+        defer { condition.unlock() }
+        if ended || endRequested { return .alreadyEnding }
+        connected = false
+        bodyFailed = bodyFailed || !bodyEnded
+        ended = true
+        condition.broadcast()
+        return sentHead ? .closeNow : .answerNow
+    }
+
     private func writeFinished(_ success: Bool) {
         condition.lock()
         writeInFlight = false

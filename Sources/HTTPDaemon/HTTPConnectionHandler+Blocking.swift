@@ -18,6 +18,8 @@ extension HTTPConnectionHandler {
             },
             writePart: { part, completion in
                 let (handler, context) = loopBound.value
+                // The handler is alive while it writes: its deadline counts from here.
+                if handler.timerKind == .handler { handler.armTimer(.handler, context: context) }
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 context.writeAndFlush(handler.wrapOutboundOut(part), promise: promise)
                 promise.futureResult.whenComplete { result in
@@ -26,6 +28,7 @@ extension HTTPConnectionHandler {
             },
             resumeReading: {
                 let (handler, context) = loopBound.value
+                if handler.timerKind == .handler { handler.armTimer(.handler, context: context) }
                 if handler.readPending {
                     handler.readPending = false
                     context.read()
@@ -45,7 +48,8 @@ extension HTTPConnectionHandler {
         current.stream = stream
         current.startedWriting = true
         exchange = current
-        disarmTimer()
+        // A handler that neither writes nor reads for Timeout seconds is given up on.
+        armTimer(.handler, context: context)
         let requestContext = current.context
         let pipeline = state.pipeline
         guard let pool = daemon.threadPool else {
@@ -64,8 +68,36 @@ extension HTTPConnectionHandler {
         }
     }
 
+    /// The handler has been silent for Timeout seconds: its thread stays inside it (a
+    /// thread cannot be taken back), but the client gets 504 (or, when part of the
+    /// answer went out, a closed connection) and the rest of the server goes on.
+    func expireBlocking(context: ChannelHandlerContext) {
+        guard var current = exchange, let stream = current.stream else { return }
+        let expiry = stream.expire()
+        guard expiry != .alreadyEnding else { return }
+        state.logger.error(
+            "\(current.context.handler ?? "handler") for \(current.context.filePath ?? current.context.path) sent nothing for \(state.configuration.timeoutSeconds)s: \(expiry == .answerNow ? "answered 504" : "connection closed"); its thread stays busy until it returns",
+            metadata: current.context.logMetadata(id: "IS02030"))
+        current.stream = nil
+        current.keepAlive = false
+        exchange = current
+        switch expiry {
+        case .answerNow:
+            closing = true
+            queued.removeAll()
+            var requestContext = current.context
+            exchange?.response = state.pipeline.errorResponse(504, &requestContext)
+            exchange?.startedWriting = false
+            disarmTimer()
+            write(context: context)
+        case .closeNow, .alreadyEnding:
+            close(context: context)
+        }
+    }
+
     /// The blocking handler's response is fully written (or failed).
     func blockingCompleted(keepAlive: Bool, context: ChannelHandlerContext) {
+        disarmTimer()
         guard var current = exchange, let stream = current.stream else { return }
         current.finishedWriting = true
         current.keepAlive = current.keepAlive && keepAlive

@@ -45,7 +45,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var remote = ("-", 0)
     var local = ("-", 0)
 
-    enum TimerKind { case none, idle, readingHead, readingBody, writing }
+    enum TimerKind { case none, idle, readingHead, readingBody, writing, handler }
 
     init(daemon: DaemonContext) {
         self.daemon = daemon
@@ -436,6 +436,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             state.logger.info("Timeout after \(state.configuration.timeoutSeconds)s while \(kind == .writing ? "writing the response" : "reading the request body")",
                               metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS01383"])
             close(context: context)
+        case .handler:
+            expireBlocking(context: context)
         case .idle, .none:
             close(context: context)
         }

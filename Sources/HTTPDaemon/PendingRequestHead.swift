@@ -135,6 +135,12 @@ extension PendingRequestHead {
         for byte in value where !Byte.isHostChar(byte) {
             throw HTTPRequestError(status: 400, reason: "invalid Host header")
         }
+        // uri-host [ ":" port ] with port = *DIGIT (RFC 9112 §3.2, RFC 3986 §3.2.3).
+        let hostEnd = value.first == UInt8(ascii: "[") ? (value.firstIndex(of: UInt8(ascii: "]")) ?? value.endIndex) : value.startIndex
+        if let colon = value[hostEnd...].firstIndex(of: UInt8(ascii: ":")),
+           !value[(colon + 1)...].allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+            throw HTTPRequestError(status: 400, reason: "invalid port in Host header")
+        }
     }
 
     private mutating func parseContentLength(_ value: UnsafeRawBufferPointer) throws {

@@ -23,9 +23,12 @@ public enum URIPath {
             guard let scheme = rest.range(of: "://"), rest[..<scheme.lowerBound].allSatisfy({ $0.isLetter }) else {
                 return target == "*" ? ("*", nil) : nil
             }
+            let schemeName = rest[..<scheme.lowerBound].lowercased()
             rest = rest[scheme.upperBound...]
             // The authority ends at the first `/`, `?` or `#` (RFC 3986 §3.2); an empty path is `/`.
             let end = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+            // An http(s) URI with an empty host is invalid (RFC 9110 §4.2.1).
+            if end == rest.startIndex && (schemeName == "http" || schemeName == "https") { return nil }
             rest = rest[end...].hasPrefix("/") ? rest[end...] : Substring("/" + rest[end...])
         }
         if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
