@@ -7,17 +7,21 @@ import ServerConfig
 /// `[time] [module:level] [pid N:tid N] [client ip:port] ID: message`.
 ///
 /// The logger's label is the module (`core`, `isapi`, `rewrite`, ...); its level comes
-/// from `LogLevel`, per module. Metadata `client` and `id` fill their fields.
+/// from `LogLevel`, per module. Metadata `client` and `id` fill their fields. As in
+/// Apache, notice messages (start, reload, stop) are written whatever the level.
 struct ErrorLogHandler: LogHandler {
     let module: String
     let writer: LogFileWriter
+    /// The level `LogLevel` asks for; the logger itself lets notice through as well.
+    let configuredLevel: Logger.Level
     var logLevel: Logger.Level
     var metadata: Logger.Metadata = [:]
 
     init(module: String, writer: LogFileWriter, level: ApacheLogLevel) {
         self.module = module
         self.writer = writer
-        self.logLevel = Self.swiftLogLevel(level)
+        self.configuredLevel = Self.swiftLogLevel(level)
+        self.logLevel = min(configuredLevel, .notice)
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -26,6 +30,7 @@ struct ErrorLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
+        guard event.level >= configuredLevel || event.level == .notice else { return }
         var now = timeval()
         gettimeofday(&now, nil)
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
