@@ -149,6 +149,7 @@ struct RewriteTestCommand: ParsableCommand {
         var text: String
         switch explanation.outcome {
         case .notFound: text = "404 Not Found ([F])"
+        case .resultTooLong(let line): text = "500: the rule at line \(line) made the URL too long"
         case .redirect(let status, let location): text = "redirect \(status) to \(location)"
         case .proxy(let url, let follows): text = "proxy to \(url)" + (follows ? " (following upstream redirects)" : "")
         case .proceed, .stop:

@@ -18,6 +18,15 @@ import Testing
         #expect(abandoned == [3])
     }
 
+    /// Found by fuzzing: [N] on a rule that repeats its group doubles the URL each round.
+    @Test func aGrowingLoopEndsInsteadOfExhaustingMemory() {
+        let rules = IniParser.parse("[ISAPI_Rewrite]\nRewriteRule /(.*) /$1$1 [N]\n")
+        var request = TestRequest("/ab")
+        let result = rules.evaluate(&request, originalURL: "/ab")
+        #expect(result.outcome == .resultTooLong(ruleLine: 2))
+        #expect(request.url.utf8.count <= IniRuleSet.maximumResultLength)
+    }
+
     @Test func xRewriteURLIsSetOnceAcrossRuleSets() {
         let global = IniParser.parse("[ISAPI_Rewrite]\nRewriteRule /a /b\n")
         let site = IniParser.parse("[ISAPI_Rewrite]\nRewriteRule /b /c\n")

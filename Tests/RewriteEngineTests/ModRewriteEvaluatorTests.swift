@@ -170,3 +170,17 @@ import Testing
         #expect(config.literalIndex == nil)
     }
 }
+
+/// Found by fuzzing the httpd.ini side: growing loops must end in both dialects.
+@Suite struct ModRewriteGrowthTests {
+    @Test func growingHeaderAndURLLoopsEndWith500() throws {
+        let evaluator = RewriteEvaluator(maps: RewriteMapStore())
+        let url = try rewriteConfig(["RewriteRule ^/(.*)$ /$1$1 [N]"])
+        #expect(evaluator.applyServerRules(url, uri: "/ab", query: nil, environment: TestEnvironment()).action == .status(500))
+        var header = RewriteConfig()
+        header.engine = true
+        header.rules = [try RewriteRule(["^(.*)$", "$1$1x", "[N]"], conditions: [], text: "RewriteHeader X-A ^(.*)$ $1$1x [N]",
+                                        location: "test", headerTarget: "X-A")]
+        #expect(evaluator.applyServerRules(header, uri: "/ab", query: nil, environment: TestEnvironment()).action == .status(500))
+    }
+}

@@ -31,6 +31,10 @@ extension Pipeline {
             break
         case .notFound:
             return .respond(errorResponse(404, &context))
+        case .resultTooLong(let line):
+            rewriteLogger.error("httpd.ini rule at line \(line) produced more than \(IniRuleSet.maximumResultLength) bytes (a loop that grows the URL?)",
+                                metadata: context.logMetadata(id: "IS04008"))
+            return .respond(errorResponse(500, &context))
         case .redirect(let status, let target):
             let location = completeRedirectTarget(target, scheme: "http", hostHeader: context.headers["Host"],
                                                   serverName: context.host.serverName ?? context.request.connection.localAddress,

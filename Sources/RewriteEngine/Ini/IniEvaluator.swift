@@ -12,6 +12,9 @@ public enum IniRewriteOutcome: Sendable, Equatable {
     case redirect(status: Int, location: String)
     /// `RewriteProxy` or `[P]`: forward to this URL.
     case proxy(url: String, followsRedirects: Bool)
+    /// A rule produced a URL or header longer than `IniRuleSet.maximumResultLength`
+    /// (a loop that grows it, most likely): answer 500, as Apache does (AH00669).
+    case resultTooLong(ruleLine: Int)
 
     /// Whether rules after this outcome still run.
     public var continues: Bool { self == .proceed }
@@ -38,6 +41,10 @@ public enum IniTraceStep: Sendable {
 }
 
 extension IniRuleSet {
+    /// The longest URL or header value a rule may produce: Apache's 2 × LimitRequestLine.
+    /// Without it, `[N]` on a rule that repeats a group doubles the URL on each round.
+    public static let maximumResultLength = 2 * 8190
+
     /// Runs the rules against `request`, changing its URL, method and headers as they
     /// say (spec §1.5–§1.16). `originalURL` is what X-Rewrite-URL receives on the
     /// first URL change (unless the header is already set by an earlier rule set).
@@ -85,7 +92,13 @@ extension IniRuleSet {
                 trace?(.tried(rule: rule, subject: subject, groups: (0...rule.regex.captureCount).map { found[$0] }))
             }
 
-            var formatted = String(decoding: rule.format.expand(match), as: UTF8.self)
+            let expanded = rule.format.expand(match)
+            if expanded.count + rule.formatPrefix.utf8.count > Self.maximumResultLength {
+                trace?(.applied(rule: rule, effect: "result longer than \(Self.maximumResultLength) bytes: 500"))
+                result.outcome = .resultTooLong(ruleLine: rule.line)
+                return result
+            }
+            var formatted = String(decoding: expanded, as: UTF8.self)
             if rule.flags.contains(.lowerCase) { formatted = formatted.lowercased() }
             if rule.flags.contains(.upperCase) { formatted = formatted.uppercased() }
             if rule.flags.contains(.unmangleLog) { result.logsOriginalURL = true }

@@ -184,6 +184,11 @@ extension RewriteEvaluator {
         if let header = rule.headerTarget {
             // RewriteHeader: the result is the header's new value; empty removes it.
             let value = substitution.expand(context).text
+            if value.utf8.count > maximumLength {
+                outcome.logMessage = "AH00669: RewriteHeader '\(rule.text)' exceeded maximum length (\(maximumLength))"
+                state.status = 500
+                return .status
+            }
             state.headers[header.lowercased()] = value.isEmpty ? String?.none : value
             outcome.headerChanges.append((header, value.isEmpty ? nil : value))
             trace?(.result("header \(header): " + (value.isEmpty ? "(removed)" : value)))
