@@ -1,12 +1,6 @@
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The raw-request conformance corpus (Tests/Conformance/corpus/*.json): byte-exact
 /// requests (request-line and header syntax, Content-Length / Transfer-Encoding framing and
 /// smuggling attempts, limits) replayed by `Tests/Conformance/run.py` against the isapid the
@@ -42,38 +36,6 @@ import Musl
 
     /// `python3 Tests/Conformance/run.py --isapid <the isapid the tests built> --json`.
     static func runCorpus(timeout: Double) throws -> CommandResult {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-conformance-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("stdout")
-        let errURL = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", directory.appendingPathComponent("run.py").path,
-                             "--isapid", E2EPaths.isapidBinary.path, "--json"]
-        process.currentDirectoryURL = E2EPaths.packageRoot
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        if !eventually(timeout: timeout, interval: 0.1, { !process.isRunning }) {
-            kill(process.processIdentifier, SIGTERM)
-            _ = eventually(timeout: 10) { !process.isRunning }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            throw E2EError("run.py did not finish within \(timeout) s")
-        }
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
-                             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        try runPython(directory.appendingPathComponent("run.py"), ["--isapid", E2EPaths.isapidBinary.path, "--json"], timeout: timeout)
     }
 }

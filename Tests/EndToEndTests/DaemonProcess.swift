@@ -63,9 +63,24 @@ struct CommandResult {
 
 /// Runs `isapid` with `arguments` and waits (at most `timeout` seconds) for it to exit.
 func runIsapid(_ arguments: [String], timeout: Double = 10) throws -> CommandResult {
+    try runCommand(E2EPaths.isapidBinary, arguments, timeout: timeout)
+}
+
+/// Runs a Python script of the repository (`Tests/.../run.py`) with `arguments`, from
+/// the package root.
+func runPython(_ script: URL, _ arguments: [String], timeout: Double) throws -> CommandResult {
+    try runCommand(URL(fileURLWithPath: "/usr/bin/env"), ["python3", script.path] + arguments, timeout: timeout,
+                   currentDirectory: E2EPaths.packageRoot)
+}
+
+/// Runs a program, collecting its output in files (pipes could fill up), and waits at
+/// most `timeout` seconds: then SIGTERM, SIGKILL after 10 more, and an error.
+func runCommand(_ executable: URL, _ arguments: [String], timeout: Double,
+                currentDirectory: URL? = nil) throws -> CommandResult {
     let process = Process()
-    process.executableURL = E2EPaths.isapidBinary
+    process.executableURL = executable
     process.arguments = arguments
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-e2e-cmd-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
@@ -83,10 +98,12 @@ func runIsapid(_ arguments: [String], timeout: Double = 10) throws -> CommandRes
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
-    if !eventually(timeout: timeout, { !process.isRunning }) {
-        kill(process.processIdentifier, SIGKILL)
+    if !eventually(timeout: timeout, interval: 0.05, { !process.isRunning }) {
+        kill(process.processIdentifier, SIGTERM)
+        _ = eventually(timeout: 10) { !process.isRunning }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        throw E2EError("isapid \(arguments) did not exit within \(timeout) s")
+        throw E2EError("\(executable.lastPathComponent) \(arguments) did not exit within \(timeout) s")
     }
     process.waitUntilExit()
     let stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""

@@ -1,12 +1,6 @@
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
-
 /// The differential conformance suite for mod_rewrite syntax: isapid against the answers
 /// Apache httpd 2.4 gave to the same corpus (Tests/RewriteDifferential/recorded/apache.jsonl,
 /// committed), so no Apache is needed here. The runner, `Tests/RewriteDifferential/run.py
@@ -67,38 +61,6 @@ import Musl
 
     /// `python3 run.py compare --isapid <the isapid the tests built> --json`.
     static func runCompare(timeout: Double) throws -> CommandResult {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-rwdiff-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let outURL = scratch.appendingPathComponent("stdout")
-        let errURL = scratch.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", directory.appendingPathComponent("run.py").path, "compare",
-                             "--isapid", E2EPaths.isapidBinary.path, "--json"]
-        process.currentDirectoryURL = E2EPaths.packageRoot
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        if !eventually(timeout: timeout, interval: 0.2, { !process.isRunning }) {
-            kill(process.processIdentifier, SIGTERM)
-            _ = eventually(timeout: 10) { !process.isRunning }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-            throw E2EError("run.py compare did not finish within \(timeout) s")
-        }
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, exitedNormally: process.terminationReason == .exit,
-                             stdout: (try? String(contentsOf: outURL, encoding: .utf8)) ?? "",
-                             stderr: (try? String(contentsOf: errURL, encoding: .utf8)) ?? "")
+        try runPython(directory.appendingPathComponent("run.py"), ["compare", "--isapid", E2EPaths.isapidBinary.path, "--json"], timeout: timeout)
     }
 }
