@@ -26,16 +26,13 @@ extension Pipeline {
         for (file, rules, event) in collected.steps { step(file, rules, event) }
         let final = run.request ?? PipelineRewriteRequest(context, url: run.originalURL)
         var outcome = run.outcome
-        let serverName = context.host.serverName ?? request.connection.localAddress
+        var completing = context
+        completing.headers = final.headers
         switch outcome {
         case .redirect(let status, let target):
-            outcome = .redirect(status: status, location: completeRedirectTarget(
-                target, scheme: "http", hostHeader: final.headers["Host"], serverName: serverName,
-                port: request.connection.localPort))
+            outcome = .redirect(status: status, location: Self.completeTarget(target, completing))
         case .proxy(let target, let follows):
-            outcome = .proxy(url: completeRedirectTarget(
-                target, scheme: "http", hostHeader: final.headers["Host"], serverName: serverName,
-                port: request.connection.localPort), followsRedirects: follows)
+            outcome = .proxy(url: Self.completeTarget(target, completing), followsRedirects: follows)
         default:
             break
         }

@@ -36,15 +36,9 @@ extension Pipeline {
                                 metadata: context.logMetadata(id: "IS04008"))
             return .respond(errorResponse(500, &context))
         case .redirect(let status, let target):
-            let location = completeRedirectTarget(target, scheme: "http", hostHeader: context.headers["Host"],
-                                                  serverName: context.host.serverName ?? context.request.connection.localAddress,
-                                                  port: context.request.connection.localPort)
-            return .respond(errorResponse(status, &context, location: location))
+            return .respond(errorResponse(status, &context, location: Self.completeTarget(target, context)))
         case .proxy(let target, let followsRedirects):
-            let url = completeRedirectTarget(target, scheme: "http", hostHeader: context.headers["Host"],
-                                             serverName: context.host.serverName ?? context.request.connection.localAddress,
-                                             port: context.request.connection.localPort)
-            context.proxyTarget = ProxyTarget(url: url, followsRedirects: followsRedirects)
+            context.proxyTarget = ProxyTarget(url: Self.completeTarget(target, context), followsRedirects: followsRedirects)
             return .next
         }
         guard request.url != originalURL else { return .next }
@@ -106,6 +100,14 @@ extension Pipeline {
             paths.append(Self.join(root, "/httpd.ini"))
         }
         return paths
+    }
+
+    /// A redirect or proxy target of an httpd.ini rule made absolute with the request's
+    /// scheme, Host (lower-cased) and port.
+    static func completeTarget(_ target: String, _ context: RequestContext) -> String {
+        completeRedirectTarget(target, scheme: "http", hostHeader: context.headers["Host"],
+                               serverName: context.host.serverName ?? context.request.connection.localAddress,
+                               port: context.request.connection.localPort)
     }
 
     /// The Request-URI as ISAPI_Rewrite sees it: origin-form as sent; for an
