@@ -1,4 +1,5 @@
 import Foundation
+import RewriteEngine
 
 /// Why an access file stops a request, as Apache answers it.
 public enum HtaccessError: Error, Sendable, Equatable {
@@ -34,30 +35,8 @@ public protocol AccessFileSource: Sendable {
 /// which is harmless). The file is `stat`ed before it is read, so what is cached is never
 /// older than its signature. The pipeline owns one and drops it on reload.
 public final class HtaccessCache: AccessFileSource, @unchecked Sendable {
-    /// The file identity a cached entry is valid for: device, inode, size, and the
-    /// modification and change times to the nanosecond.
-    private struct Signature: Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var modifiedSeconds: Int
-        var modifiedNanoseconds: Int
-        var changedSeconds: Int
-        var changedNanoseconds: Int
-
-        init(_ status: stat) {
-            device = UInt64(status.st_dev)
-            inode = UInt64(status.st_ino)
-            size = Int64(status.st_size)
-            modifiedSeconds = Int(status.st_mtim.tv_sec)
-            modifiedNanoseconds = Int(status.st_mtim.tv_nsec)
-            changedSeconds = Int(status.st_ctim.tv_sec)
-            changedNanoseconds = Int(status.st_ctim.tv_nsec)
-        }
-    }
-
     private struct Entry {
-        var signature: Signature
+        var signature: FileSignature
         var file: HtaccessFile
     }
 
@@ -95,7 +74,7 @@ public final class HtaccessCache: AccessFileSource, @unchecked Sendable {
             guard status.st_mode & S_IFMT == S_IFREG else {
                 throw .unreadable(path: path, reason: "not a regular file")
             }
-            let signature = Signature(status)
+            let signature = FileSignature(status)
             let cached: HtaccessFile? = lock.withLock {
                 guard let entry = entries[path], entry.signature == signature else { return nil }
                 return entry.file

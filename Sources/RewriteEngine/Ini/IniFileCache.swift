@@ -16,22 +16,8 @@ public final class IniFileCache: @unchecked Sendable {
     /// ISAPI_Rewrite 2 refused configuration files above 2 MB; so do we.
     public static let maxFileSize = 2 * 1024 * 1024
 
-    private struct Signature: Equatable {
-        var device: UInt64
-        var inode: UInt64
-        var size: Int64
-        var modified: timespec
-        var changed: timespec
-
-        static func == (a: Signature, b: Signature) -> Bool {
-            a.device == b.device && a.inode == b.inode && a.size == b.size
-                && a.modified.tv_sec == b.modified.tv_sec && a.modified.tv_nsec == b.modified.tv_nsec
-                && a.changed.tv_sec == b.changed.tv_sec && a.changed.tv_nsec == b.changed.tv_nsec
-        }
-    }
-
     private struct Entry {
-        var signature: Signature
+        var signature: FileSignature
         var rules: IniRuleSet
         var lastUsed: Int
     }
@@ -60,8 +46,7 @@ public final class IniFileCache: @unchecked Sendable {
             lock.withLock { _ = entries.removeValue(forKey: path) }
             return nil
         }
-        let signature = Signature(device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int64(status.st_size),
-                                  modified: status.st_mtim, changed: status.st_ctim)
+        let signature = FileSignature(status)
         let cached: IniRuleSet? = lock.withLock {
             sweepIfDue(now: now)
             guard var entry = entries[path], entry.signature == signature else { return nil }

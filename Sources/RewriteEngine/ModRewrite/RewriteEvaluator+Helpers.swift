@@ -1,6 +1,22 @@
 import Foundation
 
 extension RewriteEvaluator {
+    /// The endings both contexts share: the unsafe-query refusal (403), then a status a
+    /// rule set ([F], [G], R=4xx, loop limits). True when `outcome` is final.
+    func endsWithStatus(_ state: State, _ result: ListResult, refusalID: String,
+                        _ outcome: inout RewriteOutcome) -> Bool {
+        if let refusal = refuseUnsafeQuery(state, result, id: refusalID) {
+            outcome.action = .status(403)
+            outcome.logMessage = refusal
+            return true
+        }
+        if result == .status {
+            outcome.action = .status(state.status ?? 500)
+            return true
+        }
+        return false
+    }
+
     /// Apache's `compare_lexicography`: the longer string is greater; equal lengths
     /// compare byte by byte.
     static func lexicography(_ a: String, _ b: String) -> Int {

@@ -26,15 +26,7 @@ public struct RewriteEvaluator: Sendable {
         var state = State(filename: uri, pathInfo: "", args: query)
         let result = applyList(config, &state, perDirectory: nil, environment: environment, outcome: &outcome, trace: trace)
         guard result != .unchanged else { return outcome }
-        if let refusal = refuseUnsafeQuery(state, result, id: "AH10410") {
-            outcome.action = .status(403)
-            outcome.logMessage = refusal
-            return outcome
-        }
-        if result == .status {
-            outcome.action = .status(state.status ?? 500)
-            return outcome
-        }
+        if endsWithStatus(state, result, refusalID: "AH10410", &outcome) { return outcome }
         if state.proxy {
             // mod_proxy canonicalises the path (upper-case escapes); the query goes as it is.
             outcome.action = .proxy(url: URIEscaping.canonicalizeProxyURL(state.filename) + (state.args.map { "?" + $0 } ?? ""))
@@ -73,15 +65,7 @@ public struct RewriteEvaluator: Sendable {
         withMaps.maps = maps.merging(config.maps) { _, own in own }
         let result = applyList(withMaps, &state, perDirectory: directory, environment: environment, outcome: &outcome, trace: trace)
         guard result != .unchanged else { return outcome }
-        if let refusal = refuseUnsafeQuery(state, result, id: "AH10411") {
-            outcome.action = .status(403)
-            outcome.logMessage = refusal
-            return outcome
-        }
-        if result == .status {
-            outcome.action = .status(state.status ?? 500)
-            return outcome
-        }
+        if endsWithStatus(state, result, refusalID: "AH10411", &outcome) { return outcome }
         if state.proxy {
             outcome.action = .proxy(url: state.filename + (state.args.map { "?" + $0 } ?? ""))
             return outcome

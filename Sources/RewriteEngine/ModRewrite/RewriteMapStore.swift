@@ -4,9 +4,7 @@ import Foundation
 /// and the int: functions. Shared by all requests.
 public final class RewriteMapStore: @unchecked Sendable {
     private struct LoadedFile {
-        var modified: timespec
-        var size: Int64
-        var inode: UInt64
+        var signature: FileSignature
         var entries: [String: String]
     }
 
@@ -41,15 +39,11 @@ public final class RewriteMapStore: @unchecked Sendable {
     private func entries(_ path: String) -> [String: String]? {
         var status = stat()
         guard stat(path, &status) == 0 else { return nil }
-        let size = Int64(status.st_size)
-        let inode = UInt64(status.st_ino)
-        if let loaded = lock.withLock({ files[path] }), loaded.size == size, loaded.inode == inode,
-           loaded.modified.tv_sec == status.st_mtim.tv_sec, loaded.modified.tv_nsec == status.st_mtim.tv_nsec {
-            return loaded.entries
-        }
+        let signature = FileSignature(status)
+        if let loaded = lock.withLock({ files[path] }), loaded.signature == signature { return loaded.entries }
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         let parsed = Self.parse(String(decoding: data, as: UTF8.self))
-        lock.withLock { files[path] = LoadedFile(modified: status.st_mtim, size: size, inode: inode, entries: parsed) }
+        lock.withLock { files[path] = LoadedFile(signature: signature, entries: parsed) }
         return parsed
     }
 
