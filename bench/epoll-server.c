@@ -45,44 +45,44 @@ static void close_conn(int ep, struct conn *c)
 }
 
 /* Answers every complete request head in c->buf. Returns 0 to keep the connection,
- * -1 to close it. The answers to one read go out in one write (pipelining); a
- * response that does not fit the socket buffer at once closes the connection (never
- * happens with a response this small). */
+ * -1 to close it. The answers to one read go out in as few writes as fit a 16 KiB
+ * buffer (pipelining); a write the socket does not take whole closes the connection
+ * (never happens with responses this small and a client that reads them). */
 static int serve(struct conn *c)
 {
     char out[BUFSIZE];
-    size_t out_len = 0, start = 0;
-    int close_after = 0;
-    for (;;) {
-        char *end = memmem(c->buf + start, c->used - start, "\r\n\r\n", 4);
-        if (end == NULL)
-            break;
-        size_t head_len = (size_t)(end - (c->buf + start)) + 4;
-        /* "Connection: close" anywhere in the head (case-insensitive is enough here). */
-        char saved = c->buf[start + head_len - 1];
-        c->buf[start + head_len - 1] = '\0';
-        if (strcasestr(c->buf + start, "\nconnection: close") != NULL)
-            close_after = 1;
-        c->buf[start + head_len - 1] = saved;
-        if (out_len + response_len > sizeof out)
-            break;  /* answer the rest after this write */
-        memcpy(out + out_len, response, response_len);
-        out_len += response_len;
-        start += head_len;
-        if (close_after)
-            break;
-    }
-    memmove(c->buf, c->buf + start, c->used - start);
-    c->used -= start;
-    if (out_len > 0) {
-        ssize_t n = write(c->fd, out, out_len);
-        if (n != (ssize_t)out_len)
+    int close_after = 0, more = 1;
+    while (more && !close_after) {
+        size_t out_len = 0, start = 0;
+        more = 0;
+        for (;;) {
+            char *end = memmem(c->buf + start, c->used - start, "\r\n\r\n", 4);
+            if (end == NULL)
+                break;
+            if (out_len + response_len > sizeof out) {
+                more = 1;  /* answer the rest after this write */
+                break;
+            }
+            size_t head_len = (size_t)(end - (c->buf + start)) + 4;
+            /* "Connection: close" anywhere in the head (case-insensitive is enough here). */
+            char saved = c->buf[start + head_len - 1];
+            c->buf[start + head_len - 1] = '\0';
+            if (strcasestr(c->buf + start, "\nconnection: close") != NULL)
+                close_after = 1;
+            c->buf[start + head_len - 1] = saved;
+            memcpy(out + out_len, response, response_len);
+            out_len += response_len;
+            start += head_len;
+            if (close_after)
+                break;
+        }
+        memmove(c->buf, c->buf + start, c->used - start);
+        c->used -= start;
+        if (out_len > 0 && write(c->fd, out, out_len) != (ssize_t)out_len)
             return -1;
     }
-    if (close_after)
-        return -1;
-    if (c->used == sizeof c->buf)
-        return -1;  /* a request head larger than the buffer */
+    if (close_after || c->used == sizeof c->buf)
+        return -1;  /* asked to close, or a request head larger than the buffer */
     return 0;
 }
 
