@@ -25,6 +25,10 @@ let package = Package(
             providers: [.apt(["libpcre2-dev"])]
         ),
         .target(name: "PCRE2Regex", dependencies: ["CPCRE2"]),
+        // The crash board: shared memory in which the serving child notes which extension
+        // call each thread is in, so the supervising parent can name the one that crashed.
+        .target(name: "CCrashBoard", path: "Sources/CCrashBoard"),
+        .target(name: "CrashBoard", dependencies: ["CCrashBoard"]),
         // The ISAPI SDK: httpext.h/httpfilt.h (what extensions compile against)
         // and GetLastError/SetLastError.
         .target(name: "CISAPI", path: "Sources/CISAPI"),
@@ -46,6 +50,7 @@ let package = Package(
                 "ServerConfig",
                 "RewriteEngine",
                 "ISAPIHost",
+                "CrashBoard",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -54,6 +59,7 @@ let package = Package(
             dependencies: [
                 "RequestPipeline",
                 "ServerConfig",
+                "CrashBoard",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -81,6 +87,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "PCRE2RegexTests", dependencies: ["PCRE2Regex"]),
+        .testTarget(name: "CrashBoardTests", dependencies: ["CrashBoard"]),
         .testTarget(name: "CISAPITests", dependencies: ["CISAPI"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ISAPIHostTests",

@@ -1,3 +1,4 @@
+import CrashBoard
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -17,12 +18,18 @@ public final class Daemon: Sendable {
     private let stopped: EventLoopPromise<Void>
     private let handlers: [String: any RequestHandler]
     private let threadPool: NIOThreadPool
+    /// Set when a supervising parent started this process: listeners to take over, the
+    /// crash board, the parent-watch pipe.
+    private let supervision: Supervision?
+    private let inheritedListeners: NIOLockedValueBox<[ListenAddress: Int32]>
 
     /// Opens the logs of a loaded configuration; binds nothing yet.
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration,
-                handlers: [String: any RequestHandler] = [:]) throws {
+                handlers: [String: any RequestHandler] = [:], supervision: Supervision? = nil) throws {
         self.options = options
         self.handlers = handlers
+        self.supervision = supervision
+        inheritedListeners = NIOLockedValueBox(supervision?.listeners ?? [:])
         Self.blockHandledSignals()
         let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
@@ -54,6 +61,10 @@ public final class Daemon: Sendable {
         }
         // The pool and the handlers are ready before the first connection is accepted:
         // a request right after "listening on" must not find them unconfigured.
+        if let supervision {
+            try CrashBoard.attach(descriptor: supervision.crashBoard)
+            watchParent(supervision.parentWatch)
+        }
         threadPool.start()
         notifyHandlers(context.currentState)
         do {
@@ -65,13 +76,16 @@ public final class Daemon: Sendable {
             uniqueHandlers.forEach { $0.shutdown() }
             throw DaemonError("could not bind to address: \(error)")
         }
-        if let pidFile = configuration.pidFile {
+        // Under a supervising parent, the parent's pid is the server's.
+        if supervision == nil, let pidFile = configuration.pidFile {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
+        closeUnusedInheritedListeners()
         startSignalThread()
+        CrashBoard.markServing()
         logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
         try stopped.futureResult.wait()
-        if let pidFile = configuration.pidFile { unlink(pidFile) }
+        if supervision == nil, let pidFile = configuration.pidFile { unlink(pidFile) }
         logFiles.flushAll()
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()
@@ -85,7 +99,10 @@ public final class Daemon: Sendable {
 
     private func bindListeners(_ addresses: [ListenAddress]) throws {
         for address in addresses {
-            let channel = try makeBootstrap().bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
+            // A socket the supervising parent holds is taken over (once); others are opened here.
+            let inherited = inheritedListeners.withLockedValue { $0.removeValue(forKey: address) }
+            let channel = try inherited.map { try makeBootstrap().withBoundSocket($0).wait() }
+                ?? makeBootstrap().bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
             listeners.withLockedValue { $0[address] = channel }
             if let bound = channel.localAddress {
                 FileHandle.standardOutput.write(Data("isapid: listening on http://\(Self.display(bound))/\n".utf8))
@@ -150,7 +167,7 @@ public final class Daemon: Sendable {
     /// The signals the daemon acts on. They are blocked in every thread (the mask is set
     /// before any thread is created, and threads inherit it) and taken by one thread with
     /// `sigwait`, so none is lost to a thread that happens to receive it.
-    private static var handledSignals: sigset_t {
+    static var handledSignals: sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
         for number in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&set, number) }
@@ -161,6 +178,28 @@ public final class Daemon: Sendable {
     public static func blockHandledSignals() {
         var set = handledSignals
         pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Inherited sockets the configuration does not listen on (it changed between the
+    /// parent's reading and ours): closed in this process; the parent keeps its copy.
+    private func closeUnusedInheritedListeners() {
+        let unused = inheritedListeners.withLockedValue { listeners in
+            defer { listeners.removeAll() }
+            return Array(listeners.values)
+        }
+        unused.forEach { _ = close($0) }
+    }
+
+    /// The parent holds the write end of this pipe: end of file means it is gone
+    /// (killed without a chance to stop us), and this process stops too.
+    private func watchParent(_ descriptor: Int32) {
+        let thread = Thread { [self] in
+            var byte: UInt8 = 0
+            while read(descriptor, &byte, 1) < 0 && errno == EINTR {}
+            stop(because: "the supervising parent is gone, shutting down")
+        }
+        thread.name = "isapid-parent-watch"
+        thread.start()
     }
 
     private func startSignalThread() {
@@ -224,8 +263,12 @@ public final class Daemon: Sendable {
     /// SIGTERM/SIGINT: stop accepting, let requests in flight finish within
     /// GracefulShutdownTimeout, then close what is left.
     public func stop(signal: String = "stop") {
+        stop(because: "caught \(signal), shutting down")
+    }
+
+    private func stop(because reason: String) {
         guard !context.isShuttingDown else { return }
-        logger.notice("caught \(signal), shutting down", metadata: ["id": "IS00169"])
+        logger.notice("\(reason)", metadata: ["id": "IS00169"])
         context.beginShutdown()
         let servers = listeners.withLockedValue { listeners in
             defer { listeners.removeAll() }

@@ -1,3 +1,4 @@
+import CrashBoard
 import Foundation
 import ISAPIHost
 import Logging
@@ -61,6 +62,18 @@ struct ISAPIExtensionRun: BlockingHandler {
     let logger: Logger
 
     func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+        // Under the supervising parent, a crash inside the extension is reported with
+        // the extension and this request.
+        CrashBoard.during(extensionPath: path, request: Self.describe(context.request)) {
+            runExtension(context, channel: channel, pipeline: pipeline)
+        }
+    }
+
+    static func describe(_ request: IncomingRequest) -> String {
+        "\(request.requestLine) from \(request.connection.remoteAddress)"
+    }
+
+    private func runExtension(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
         let lease: ExtensionLease
         do {
             lease = try registry.acquire(path)

@@ -24,8 +24,10 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve (the default): isapid -f conf/httpd.conf.",
         discussion: """
-            isapid runs in the foreground. SIGHUP reloads the configuration (an invalid one is \
-            logged and the running one kept); SIGTERM or SIGINT stop gracefully.
+            isapid runs in the foreground as a supervising parent and one serving process, which \
+            the parent restarts at once when an extension crashes it. SIGHUP reloads the \
+            configuration (an invalid one is logged and the running one kept); SIGTERM or SIGINT \
+            stop gracefully.
             """)
 
     @Option(name: .customShort("f"), help: ArgumentHelp("The configuration file (relative to ServerRoot).", valueName: "file"))
@@ -49,9 +51,15 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customShort("v"), help: "Show the version and exit.")
     var showVersion = false
 
+    @Flag(name: .customShort("X"), help: "Serve in one process, without the supervising parent (for debugging).")
+    var singleProcess = false
+
     func run() throws {
-        // Before anything can start a thread: every thread must inherit the blocked signals.
-        Daemon.blockHandledSignals()
+        // Before anything can start a thread: every thread must inherit the blocked signals,
+        // and the environment may only change while this is the only thread.
+        let supervision = Supervision.takeFromEnvironment()
+        let supervising = supervision == nil && !singleProcess
+        if supervising { Supervisor.blockSignals() } else { Daemon.blockHandledSignals() }
         if showVersion {
             print("Server version: isapid/\(ServerSoftware.version) (Linux)")
             return
@@ -66,16 +74,31 @@ struct ServeCommand: ParsableCommand {
             ISAPIDCommand.printError(error.description)
             throw ExitCode(1)
         }
-        for warning in configuration.warnings { ISAPIDCommand.printError("warning: \(warning.description)") }
+        // A serving child's parent has printed them already.
+        if supervision == nil {
+            for warning in configuration.warnings { ISAPIDCommand.printError("warning: \(warning.description)") }
+        }
         if configTest {
             print("Syntax OK")
+            return
+        }
+        if supervising {
+            let status: Int32
+            do {
+                status = try Supervisor(options: options, configuration: configuration).run()
+            } catch {
+                ISAPIDCommand.printError("isapid: \(error)")
+                throw ExitCode(1)
+            }
+            if status != 0 { throw ExitCode(status) }
             return
         }
         do {
             let isapi = ISAPIRequestHandler()
             let daemon = try Daemon(
                 options: options, configuration: configuration,
-                handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler()])
+                handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler()],
+                supervision: supervision)
             try daemon.run()
         } catch {
             ISAPIDCommand.printError("isapid: \(error)")

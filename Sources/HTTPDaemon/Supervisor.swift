@@ -1,0 +1,251 @@
+import CrashBoard
+import Foundation
+import Logging
+import RequestPipeline
+import ServerConfig
+
+/// The supervising parent, as Apache's parent process is: it holds the listening
+/// sockets, runs the server in a child process, and when an extension kills that child
+/// (SIGSEGV, abort, …) logs the signal, the extension and the request, and starts a new
+/// child at once. Connections that arrive meanwhile wait in the listeners' backlog, so
+/// only the requests inside the dead child are lost.
+///
+/// SIGHUP is passed to the child, which reloads in place; when the reload changes the
+/// Listen addresses, the parent opens the new ones, starts a child with them and stops
+/// the old one gracefully. SIGTERM and SIGINT stop the child gracefully, then the parent.
+/// `isapid -X` serves in one process, without a parent.
+public final class Supervisor {
+    private let options: ConfigLoadOptions
+    private var configuration: ServerConfiguration
+    private let logFiles = LogFiles()
+    private var logger: Logger
+    private var listeners: [ListenAddress: Int32] = [:]
+    private let crashBoard: Int32
+    /// The child reads the other end; its end of file means the parent is gone.
+    private let parentWatch: (read: Int32, write: Int32)
+    private var child: pid_t?
+    /// Children stopping after a restart that changed the Listen addresses.
+    private var stoppingChildren: Set<pid_t> = []
+    /// Serving processes in a row that died before they started serving.
+    private var startupCrashes = 0
+    private var restartAt: ContinuousClock.Instant?
+    private var stopping = false
+
+    /// Start-up crashes in a row before restarts slow down to one per second.
+    static let startupCrashLimit = 3
+
+    public init(options: ConfigLoadOptions, configuration: ServerConfiguration) throws {
+        self.options = options
+        self.configuration = configuration
+        logger = Logger.errorLog("core", writer: try logFiles.writer(for: configuration.errorLog),
+                                 levels: configuration.logLevel)
+        crashBoard = try CrashBoard.create()
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw DaemonError("pipe: \(String(cString: strerror(errno)))") }
+        // No other thread can spawn yet: close-on-exec right after pipe() is safe.
+        ends.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
+        parentWatch = (ends[0], ends[1])
+    }
+
+    /// The signals the parent takes with `sigtimedwait`: the daemon's, and SIGCHLD.
+    private static var signals: sigset_t {
+        var set = Daemon.handledSignals
+        sigaddset(&set, SIGCHLD)
+        return set
+    }
+
+    /// Call first thing in `main`, before any thread exists.
+    public static func blockSignals() {
+        var set = signals
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+    }
+
+    /// Opens the listeners, starts the child and supervises it until SIGTERM/SIGINT;
+    /// returns the exit status.
+    public func run() throws -> Int32 {
+        guard !configuration.listeners.isEmpty else {
+            logger.critical("no listening sockets available, shutting down", metadata: ["id": "IS00015"])
+            throw DaemonError("no listening sockets available (add a Listen directive)")
+        }
+        do {
+            for address in configuration.listeners { listeners[address] = try ListenerSocket.open(address) }
+        } catch {
+            logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
+            listeners.values.forEach { _ = close($0) }
+            throw DaemonError("could not bind to address: \(error)")
+        }
+        if let pidFile = configuration.pidFile {
+            try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        }
+        child = try spawnChild()
+        let status = superviseUntilStopped()
+        if let pidFile = configuration.pidFile { unlink(pidFile) }
+        listeners.values.forEach { _ = close($0) }
+        logFiles.flushAll()
+        return status
+    }
+
+    private func superviseUntilStopped() -> Int32 {
+        var set = Self.signals
+        while true {
+            var timeout = timespec(tv_sec: 0, tv_nsec: 200_000_000)
+            if let restartAt {
+                let wait = max(.zero, restartAt - .now)
+                timeout = timespec(tv_sec: Int(wait.components.seconds),
+                                   tv_nsec: Int(wait.components.attoseconds / 1_000_000_000))
+            }
+            var info = siginfo_t()
+            let number = sigtimedwait(&set, &info, &timeout)
+            switch number {
+            case SIGCHLD:
+                if let status = reapChildren() { return status }
+            case SIGHUP: reload()
+            case SIGTERM, SIGINT:
+                stopping = true
+                for pid in [child].compactMap({ $0 }) + stoppingChildren { kill(pid, number) }
+                // Stop accepting now: the sockets close once the child has closed its copies.
+                listeners.values.forEach { _ = close($0) }
+                listeners = [:]
+            default: break
+            }
+            if stopping, child == nil, stoppingChildren.isEmpty { return 0 }
+            if let restartAt, ContinuousClock.now >= restartAt, !stopping {
+                self.restartAt = nil
+                startReplacement()
+            }
+        }
+    }
+
+    /// Collects every child that exited; returns the parent's exit status when the
+    /// parent must stop (the child failed in a way restarting cannot mend).
+    private func reapChildren() -> Int32? {
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            guard pid > 0 else { return nil }
+            if stoppingChildren.remove(pid) != nil { continue }
+            guard pid == child else { continue }
+            child = nil
+            if stopping { continue }
+            let signalNumber = status & 0x7f
+            if signalNumber != 0 {
+                let report = reportCrash(pid: pid, signal: signalNumber)
+                scheduleRestart(afterStartupCrash: !report.wasServing)
+            } else {
+                let code = (status >> 8) & 0xff
+                if code != 0 {
+                    logger.critical("serving process pid \(pid) exited with status \(code); shutting down",
+                                    metadata: ["id": "IS00056"])
+                    return code
+                }
+                logger.notice("serving process pid \(pid) exited; starting a new one", metadata: ["id": "IS00057"])
+                startReplacement()
+            }
+        }
+    }
+
+    /// Apache's AH00052 line, then what the crash board says about the extension.
+    private func reportCrash(pid: pid_t, signal: Int32) -> CrashReport {
+        let name = String(cString: strsignal(signal))
+        logger.error("child pid \(pid) exit signal \(name) (\(signal))", metadata: ["id": "IS00052"])
+        let report = CrashBoard.takeReport()
+        if let call = report.crashedCall {
+            logger.error("the crash was in \(call.extensionPath) while serving \"\(call.request)\"",
+                         metadata: ["id": "IS00053"])
+        } else if report.faultSignal != nil {
+            logger.error("the crash was not in a request's extension call (an extension's own thread, or the server)",
+                         metadata: ["id": "IS00053"])
+        }
+        for call in report.otherCalls {
+            logger.warning("lost with the crashed process: \(call.extensionPath) serving \"\(call.request)\"",
+                           metadata: ["id": "IS00054"])
+        }
+        if !report.wasServing {
+            logger.error("the serving process crashed while starting up", metadata: ["id": "IS00053"])
+        }
+        return report
+    }
+
+    /// At once, as often as a serving process is crashed; but a process that keeps
+    /// dying before it serves (a crash at start-up) is restarted once per second.
+    private func scheduleRestart(afterStartupCrash: Bool) {
+        startupCrashes = afterStartupCrash ? startupCrashes + 1 : 0
+        if startupCrashes >= Self.startupCrashLimit {
+            logger.error("\(startupCrashes) serving processes in a row crashed while starting up; restarting in 1 second",
+                         metadata: ["id": "IS00058"])
+            restartAt = .now + .seconds(1)
+        } else {
+            startReplacement()
+        }
+    }
+
+    private func startReplacement() {
+        do {
+            let pid = try spawnChild()
+            child = pid
+            logger.notice("serving process pid \(pid) started", metadata: ["id": "IS00055"])
+        } catch {
+            logger.critical("could not start a serving process: \(error); retrying in 1 second",
+                            metadata: ["id": "IS00059"])
+            restartAt = .now + .seconds(1)
+        }
+    }
+
+    /// SIGHUP: the child reloads in place, unless the new configuration listens
+    /// elsewhere: then a new child with the new listeners replaces it gracefully.
+    private func reload() {
+        logFiles.reopenAll()
+        guard let pid = child else { return }
+        let fresh: ServerConfiguration
+        do {
+            fresh = try ConfigLoader.load(options)
+        } catch {
+            kill(pid, SIGHUP)  // the child keeps its configuration and logs why
+            return
+        }
+        if let writer = try? logFiles.writer(for: fresh.errorLog) {
+            logger = Logger.errorLog("core", writer: writer, levels: fresh.logLevel)
+        }
+        configuration = fresh
+        let wanted = Set(fresh.listeners)
+        guard wanted != Set(listeners.keys) else {
+            kill(pid, SIGHUP)
+            return
+        }
+        var opened: [ListenAddress: Int32] = [:]
+        do {
+            for address in wanted.subtracting(listeners.keys) { opened[address] = try ListenerSocket.open(address) }
+        } catch {
+            opened.values.forEach { _ = close($0) }
+            logger.error("configuration reload failed: could not bind a new Listen address: \(error)",
+                         metadata: ["id": "IS00072"])
+            return
+        }
+        let previous = listeners
+        listeners = previous.filter { wanted.contains($0.key) }.merging(opened) { old, _ in old }
+        do {
+            child = try spawnChild()
+        } catch {
+            logger.error("could not start a serving process for the new Listen addresses: \(error)",
+                         metadata: ["id": "IS00059"])
+            opened.values.forEach { _ = close($0) }
+            listeners = previous
+            return
+        }
+        stoppingChildren.insert(pid)
+        kill(pid, SIGTERM)
+        for (address, descriptor) in previous where !wanted.contains(address) { close(descriptor) }
+    }
+
+    /// Starts this executable again as the serving child, with the same arguments and
+    /// the supervision descriptors.
+    private func spawnChild() throws -> pid_t {
+        let supervision = Supervision(listeners: listeners, crashBoard: crashBoard, parentWatch: parentWatch.read)
+        let inherited = Array(listeners.values) + [crashBoard, parentWatch.read]
+        var environment = ProcessInfo.processInfo.environment
+        environment[Supervision.environmentName] = supervision.environmentValue
+        return try ChildProcess.spawn(
+            executable: "/proc/self/exe", arguments: CommandLine.arguments, environment: environment,
+            inheriting: inherited, blockedSignals: Daemon.handledSignals)
+    }
+}
