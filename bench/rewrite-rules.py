@@ -117,14 +117,15 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
-def cpu_seconds(pids):
-    """utime+stime of the processes (all their threads), in seconds."""
+def cpu_seconds(pids, children=False):
+    """utime+stime of the processes (all their threads), in seconds; with `children`, also
+    cutime+cstime (the children they have reaped, e.g. CGI programs)."""
     total = 0
     for pid in pids:
         try:
             with open(f"/proc/{pid}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += sum(int(x) for x in fields[11:15 if children else 13])
         except (OSError, IndexError, ValueError):
             pass
     return total / os.sysconf("SC_CLK_TCK")
@@ -213,6 +214,48 @@ def tail(path, lines=20):
 
 # ---------------------------------------------------------------- servers
 
+def apache_config(root, port, docroot, types_config, error_log, modules=(), extra=""):
+    """A throw-away httpd.conf for Debian's apache2: event MPM sized for a 2-core machine,
+    no access log, long keep-alive; `modules` are loaded after the four it always needs,
+    `extra` goes at the end (bench/run.py uses it too)."""
+    loads = "".join(f"LoadModule {name}_module {APACHE_MODULES}/mod_{name}.so\n"
+                    for name in ("mpm_event", "authz_core", "mime", "dir") + tuple(modules))
+    return f"""ServerRoot "{root}"
+DefaultRuntimeDir "{root}/run"
+PidFile "{root}/run/apache2.pid"
+{loads}User www-data
+Group www-data
+Listen 127.0.0.1:{port}
+ServerName localhost
+DocumentRoot "{docroot}"
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
+<Directory "{docroot}">
+    AllowOverride None
+    Require all granted
+</Directory>
+DirectoryIndex index.html
+TypesConfig {types_config}
+ErrorLog {error_log}
+LogLevel warn
+KeepAlive On
+KeepAliveTimeout 60
+MaxKeepAliveRequests 0
+# Event MPM sized for a 2-core machine; no process is started or stopped during a run.
+StartServers 2
+ServerLimit 2
+ThreadLimit 64
+ThreadsPerChild 64
+MaxRequestWorkers 128
+MinSpareThreads 64
+MaxSpareThreads 128
+MaxConnectionsPerChild 0
+{extra}"""
+
+
+
 class Server:
     name = ""
 
@@ -244,7 +287,9 @@ class Server:
         wait_for_port(self.port, self.process, self.error_log)
 
     def pids(self):
-        return [self.process.pid]
+        """The server's processes: isapid's supervising parent and its serving child,
+        Apache's parent and children."""
+        return [self.process.pid] + children(self.process.pid)
 
     def check(self):
         """Every response the probes get must be as expected; raises otherwise."""
@@ -304,8 +349,11 @@ RewriteIniFile conf/httpd.ini
                                f"in {self.error_log}, found {found or 'nothing'}:\n{tail(self.error_log)}")
 
     def memory(self):
-        pid = self.process.pid
-        return {"VmRSS_kB": status_kb(pid, "VmRSS"), "VmHWM_kB": status_kb(pid, "VmHWM"), "Pss_kB": pss_kb(pid)}
+        """Summed over the supervising parent and the serving child."""
+        pids = self.pids()
+        return {"VmRSS_kB": sum(status_kb(p, "VmRSS") or 0 for p in pids),
+                "VmHWM_kB": sum(status_kb(p, "VmHWM") or 0 for p in pids),
+                "Pss_kB": sum(pss_kb(p) or 0 for p in pids), "processes": len(pids)}
 
 
 class IsapidModRewrite(Isapid):
@@ -332,51 +380,10 @@ class Apache(Server):
         rules = "".join(apache_rule(s, k) + "\n" for s, k in rule_shapes(n))
         write(os.path.join(self.root, "conf", "rewrite.conf"), rules)
         r = self.root
-        self.config = f"""ServerRoot "{r}"
-DefaultRuntimeDir "{r}/run"
-PidFile "{r}/run/apache2.pid"
-LoadModule mpm_event_module {APACHE_MODULES}/mod_mpm_event.so
-LoadModule authz_core_module {APACHE_MODULES}/mod_authz_core.so
-LoadModule mime_module {APACHE_MODULES}/mod_mime.so
-LoadModule dir_module {APACHE_MODULES}/mod_dir.so
-LoadModule rewrite_module {APACHE_MODULES}/mod_rewrite.so
-User www-data
-Group www-data
-Listen 127.0.0.1:{self.port}
-ServerName localhost
-DocumentRoot "{r}/htdocs"
-<Directory />
-    AllowOverride None
-    Require all denied
-</Directory>
-<Directory "{r}/htdocs">
-    AllowOverride None
-    Require all granted
-</Directory>
-DirectoryIndex index.html
-TypesConfig conf/mime.types
-ErrorLog logs/error_log
-LogLevel warn
-KeepAlive On
-KeepAliveTimeout 60
-MaxKeepAliveRequests 0
-# Event MPM sized for a 2-core machine; no process is started or stopped during a run.
-StartServers 2
-ServerLimit 2
-ThreadLimit 64
-ThreadsPerChild 64
-MaxRequestWorkers 128
-MinSpareThreads 64
-MaxSpareThreads 128
-MaxConnectionsPerChild 0
-RewriteEngine On
-Include conf/rewrite.conf
-"""
+        self.config = apache_config(r, self.port, f"{r}/htdocs", "conf/mime.types", "logs/error_log",
+                                    ("rewrite",), "RewriteEngine On\nInclude conf/rewrite.conf\n")
         write(os.path.join(self.root, "conf", "httpd.conf"), self.config)
         self.command = [APACHE, "-d", self.root, "-f", os.path.join(self.root, "conf", "httpd.conf"), "-DFOREGROUND"]
-
-    def pids(self):
-        return [self.process.pid] + children(self.process.pid)
 
     def memory(self):
         pids = self.pids()
@@ -390,47 +397,65 @@ def wrk_command(url, seconds, connections):
     return ["taskset", "-c", WRK_CPU, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", url]
 
 
-def run_wrk(server, seconds, connections):
-    command = wrk_command(server.url(), seconds, connections)
-    pids = server.pids()
-    cpu_before = cpu_seconds(pids)
-    load = loadavg()
+def run_measured(command, pids, timeout, cpu=cpu_seconds):
+    """Runs `command` (wrk) and measures around it. Returns the completed process, its
+    seconds, the CPU-seconds the `pids` used (by `cpu`), the command's own CPU-seconds
+    and how many CPUs other work on the machine took meanwhile (0 = nothing, 2 = both cores)."""
+    cpu_before = cpu(pids)
     machine_before = machine_busy_seconds()
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.time()
-    result = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     elapsed = time.time() - started
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     machine_used = machine_busy_seconds() - machine_before
-    cpu_used = cpu_seconds(pids) - cpu_before
+    cpu_used = cpu(pids) - cpu_before
     wrk_used = (wrk_after.ru_utime + wrk_after.ru_stime) - (wrk_before.ru_utime + wrk_before.ru_stime)
-    # What else ran on the machine meanwhile, in CPUs (0 = nothing, 2 = both cores taken).
-    foreign = max(0.0, machine_used - cpu_used - wrk_used) / elapsed
+    return result, elapsed, cpu_used, wrk_used, max(0.0, machine_used - cpu_used - wrk_used) / elapsed
+
+
+def parse_wrk(result, close=False):
+    """requests/s, requests, p99 (ms, with --latency) and errors from a wrk run. With
+    `close` (Connection: close), the read errors wrk counts when the server closes after
+    each answer are not errors."""
     out = result.stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     total = re.search(r"(\d+) requests in", out)
+    p99 = re.search(r"^\s*99%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors = []
     if result.returncode != 0 or not rps:
-        errors.append(f"wrk failed ({result.returncode}): {result.stderr.strip() or out.strip()}")
+        errors.append(f"wrk failed ({result.returncode}): {(result.stderr.strip() or out.strip())[:300]}")
     if non2xx:
         errors.append(f"{non2xx.group(1)} non-2xx/3xx responses")
-    if sockets:
+    if sockets and any(int(sockets.group(i)) for i in ((1, 3, 4) if close else (1, 2, 3, 4))):
         errors.append("socket errors: " + sockets.group(0))
+    unit_ms = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+    return {"requests_per_s": float(rps.group(1)) if rps else None,
+            "requests": int(total.group(1)) if total else 0,
+            "p99_ms": round(float(p99.group(1)) * unit_ms[p99.group(2)], 3) if p99 else None,
+            "errors": errors}
+
+
+def run_wrk(server, seconds, connections):
+    load = loadavg()
+    result, elapsed, cpu_used, wrk_used, foreign = run_measured(
+        wrk_command(server.url(), seconds, connections), server.pids(), seconds + 120)
+    parsed = parse_wrk(result)
     if not server.alive():
-        errors.append(f"server exited with {server.process.returncode}")
-    requests = int(total.group(1)) if total else 0
+        parsed["errors"].append(f"server exited with {server.process.returncode}")
+    requests = parsed["requests"]
     return {
-        "requests_per_s": float(rps.group(1)) if rps else None,
+        "requests_per_s": parsed["requests_per_s"],
         "requests": requests,
         "server_cpu_s": round(cpu_used, 2),
         "requests_per_server_cpu_s": round(requests / cpu_used) if cpu_used > 0 else None,
         "wrk_cpu_s": round(wrk_used, 2),
         "other_cpus_busy": round(foreign, 2),
         "loadavg_1m_before": load,
-        "errors": errors,
-        "wrk_output": out,
+        "errors": parsed["errors"],
+        "wrk_output": result.stdout,
     }
 
 
