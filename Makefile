@@ -4,12 +4,16 @@
 #   make run        build, then serve conf/httpd.conf in the foreground
 #   make test       run the test suite
 #   make configtest check conf/httpd.conf (isapid -t)
+#   make bench      the benchmarks against Apache and nginx (bench/run.py; QUICK=1 for
+#                   a short run), writes bench/RESULTS.md
 
 SWIFT ?= swift
 
 # Debian packages needed to build and run, and the extra ones the tests use.
 DEPS      := libpcre2-dev libffi-dev
 TEST_DEPS := curl python3
+# What make bench runs next to isapid, measures with, and draws with.
+BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc
 
 # apt-get needs root: use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -17,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ISAPID := .build/release/isapid
 
 .DEFAULT_GOAL := build
-.PHONY: deps test-deps build run test configtest clean
+.PHONY: deps test-deps build run test configtest clean bench
 
 # Installs the packages of $(1) that are not installed yet; apt-get update runs
 # once, and only when something is missing.
@@ -69,6 +73,14 @@ test: test-deps
 
 configtest: build
 	$(ISAPID) -t -f conf/httpd.conf -d "$(CURDIR)"
+
+# Builds isapid into its own scratch path (.build-bench), starts every server from a
+# throw-away configuration, runs the scenarios S1-S7, and writes
+# bench/results/<date>-<time>.json, bench/RESULTS.md and the charts. Needs root
+# (Apache and nginx drop to www-data). QUICK=1: one short run per case (under 5 minutes).
+bench:
+	$(call install-missing,$(DEPS) $(BENCH_DEPS))
+	python3 bench/run.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf .build logs/*
