@@ -238,18 +238,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 bodyParts.append(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))
             case .file(let path, let segments):
                 do {
-                    let handle = try NIOFileHandle(_deprecatedPath: path)
-                    fileToClose = handle
-                    for segment in segments {
-                        switch segment {
-                        case .bytes(let bytes):
-                            bodyParts.append(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))
-                        case .slice(let offset, let length):
-                            guard length > 0 else { continue }
-                            bodyParts.append(.fileRegion(FileRegion(
-                                fileHandle: handle, readerIndex: Int(offset), endIndex: Int(offset + length))))
-                        }
-                    }
+                    let body = try FileBody(path: path, segments: segments, allocator: context.channel.allocator)
+                    bodyParts = body.parts
+                    fileToClose = body.handle
                 } catch {
                     // The file vanished between the stat and the open: answer as Apache would.
                     var requestContext = current.context

@@ -28,8 +28,8 @@ private let notFoundPage = """
 
     """
 
-/// A whole file of `ConnectionHarness.smallText`, sent as one region.
-private let smallFileBody: [WireChunk] = [.file(readerIndex: 0, endIndex: ConnectionHarness.smallText.utf8.count)]
+/// A whole small file, read into the buffer that follows the head (FileBody).
+private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallText.utf8))]
 
 @Suite struct ConnectionHandlerTests {
     // MARK: Responses
@@ -62,7 +62,7 @@ private let smallFileBody: [WireChunk] = [.file(readerIndex: 0, endIndex: Connec
         let response = try connection.readResponse()
         #expect(response.statusLine == "HTTP/1.1 200 OK")
         #expect(response.header("Content-Type") == "text/html")
-        #expect(response.body == [.file(readerIndex: 0, endIndex: ConnectionHarness.indexHTML.utf8.count)])
+        #expect(response.body == [.bytes(Array(ConnectionHarness.indexHTML.utf8))])
     }
 
     @Test func notFoundPageIsSentAsBytes() throws {
@@ -176,7 +176,7 @@ private let smallFileBody: [WireChunk] = [.file(readerIndex: 0, endIndex: Connec
         connection.channel.embeddedEventLoop.run()
         let third = try connection.readResponse()
         #expect(third.statusLine == "HTTP/1.1 200 OK")
-        #expect(third.body == [.file(readerIndex: 0, endIndex: ConnectionHarness.indexHTML.utf8.count)])
+        #expect(third.body == [.bytes(Array(ConnectionHarness.indexHTML.utf8))])
         connection.gate.release()
         connection.channel.embeddedEventLoop.run()
         #expect(try connection.hasNoOutput)
