@@ -55,11 +55,19 @@ import Musl
 
     /// Compiles `source` with only `cc -shared -fPIC -I Sources/CISAPI/include` into `output`.
     static func compileExtension(_ source: String, to output: String) throws {
-        let work = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-e2e-cc-\(UUID().uuidString)")
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-e2e-src-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: work) }
         let sourceURL = work.appendingPathComponent("ext.c")
         try Data(source.utf8).write(to: sourceURL)
+        try compileExtension(file: sourceURL, to: output)
+    }
+
+    /// Compiles the C file at `source` the same way into `output`.
+    static func compileExtension(file source: URL, to output: String) throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-e2e-cc-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
         let include = E2EPaths.packageRoot.appendingPathComponent("Sources/CISAPI/include").path
         let log = work.appendingPathComponent("cc.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -67,7 +75,7 @@ import Musl
         defer { try? logHandle.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["cc", "-shared", "-fPIC", "-I", include, sourceURL.path, "-o", output]
+        process.arguments = ["cc", "-shared", "-fPIC", "-I", include, source.path, "-o", output]
         process.standardOutput = logHandle
         process.standardError = logHandle
         process.standardInput = FileHandle.nullDevice
@@ -81,6 +89,14 @@ import Musl
         guard process.terminationStatus == 0 else {
             throw E2EError("cc failed (\(process.terminationStatus)): \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         }
+    }
+
+    /// Compiles the deliberately bad sample `Tests/MisbehavingExtensions/<name>.c` into
+    /// `htdocs/scripts/<name>.dll`.
+    static func installMisbehaving(_ name: String, into root: ServerRoot) throws {
+        try FileManager.default.createDirectory(atPath: root.path("htdocs/scripts"), withIntermediateDirectories: true)
+        let source = E2EPaths.packageRoot.appendingPathComponent("Tests/MisbehavingExtensions/\(name).c")
+        try compileExtension(file: source, to: root.path("htdocs/scripts/\(name).dll"))
     }
 
     // MARK: - Responses (Content-Length, chunked, or to the close)
