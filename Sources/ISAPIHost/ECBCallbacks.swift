@@ -14,13 +14,20 @@ enum ECBCallbacks {
 
     static let success: BOOL = 1
 
+    /// The live session a ConnID stands for, noting that its extension is active.
+    static func liveSession(_ connID: HCONN?) -> ExtensionSession? {
+        guard let session = SessionTable.session(connID) else { return nil }
+        session.done.noteActivity()
+        return session
+    }
+
     static func fail(_ error: Int) -> BOOL {
         isapi_fail(DWORD(error))
         return 0
     }
 
     static let getServerVariable: @convention(c) (HCONN?, LPSTR?, LPVOID?, LPDWORD?) -> BOOL = { connID, name, buffer, size in
-        guard let session = SessionTable.session(connID), let name, let size else { return fail(ERROR_INVALID_PARAMETER) }
+        guard let session = liveSession(connID), let name, let size else { return fail(ERROR_INVALID_PARAMETER) }
         guard let value = ServerVariables(request: session.request).value(String(cString: name)) else {
             return fail(ERROR_INVALID_INDEX)
         }
@@ -37,7 +44,7 @@ enum ECBCallbacks {
     }
 
     static let writeClient: @convention(c) (HCONN?, LPVOID?, LPDWORD?, DWORD) -> BOOL = { connID, buffer, size, flags in
-        guard let session = SessionTable.session(connID), let size else { return fail(ERROR_INVALID_PARAMETER) }
+        guard let session = liveSession(connID), let size else { return fail(ERROR_INVALID_PARAMETER) }
         let count = Int(size.pointee)
         guard buffer != nil || count == 0 else { return fail(ERROR_INVALID_PARAMETER) }
         let asyncFlag = DWORD(HSE_IO_ASYNC)
@@ -55,7 +62,7 @@ enum ECBCallbacks {
     }
 
     static let readClient: @convention(c) (HCONN?, LPVOID?, LPDWORD?) -> BOOL = { connID, buffer, size in
-        guard let session = SessionTable.session(connID), let size else { return fail(ERROR_INVALID_PARAMETER) }
+        guard let session = liveSession(connID), let size else { return fail(ERROR_INVALID_PARAMETER) }
         let capacity = Int(size.pointee)
         guard capacity == 0 || buffer != nil else { return fail(ERROR_INVALID_PARAMETER) }
         guard let read = session.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: capacity)) else {
@@ -68,7 +75,7 @@ enum ECBCallbacks {
 
     static let serverSupportFunction: @convention(c) (HCONN?, DWORD, LPVOID?, LPDWORD?, LPDWORD?) -> BOOL = {
         connID, code, buffer, size, dataType in
-        guard let session = SessionTable.session(connID) else { return fail(ERROR_INVALID_PARAMETER) }
+        guard let session = liveSession(connID) else { return fail(ERROR_INVALID_PARAMETER) }
         if let error = session.support(code, buffer: buffer, size: size, dataType: dataType) { return fail(Int(error)) }
         return success
     }

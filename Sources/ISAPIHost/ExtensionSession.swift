@@ -14,13 +14,15 @@ final class ExtensionSession: @unchecked Sendable {
     let logger: Logger
     let ecb: UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>
     let lock = NSLock()
-    /// DONE_WITH_SESSION's signal for a PENDING request.
-    let done = DispatchSemaphore(value: 0)
+    /// DONE_WITH_SESSION's signal for a PENDING request, and the clock of the
+    /// extension's silence while it is pending.
+    let done = PendingCompletion()
 
     struct State {
         /// SEND_URL or a redirect answered the request: nothing more is sent.
         var answered = false
-        /// The extension's head was refused (bad header): the answer is a 500.
+        /// The extension's head was refused (bad header): the answer is a 500, and
+        /// every later head or body write is refused too.
         var headRefused = false
         var closeConnection = false
         var completion: (callback: PFN_HSE_IO_COMPLETION, context: UnsafeMutableRawPointer?)?

@@ -38,7 +38,8 @@ public struct ISAPISettings: Sendable, Equatable {
     public var appendLogToErrors = false
     public var appendLogToQuery = true
     public var fakeAsync = false
-    /// How long a PENDING request waits for DONE_WITH_SESSION under ISAPIFakeAsync.
+    /// How long a PENDING request waits for DONE_WITH_SESSION under ISAPIFakeAsync while
+    /// its extension makes no callback (the server's `Timeout` when run by the pipeline).
     public var pendingTimeoutSeconds: Double = 300
 
     public init() {}

@@ -121,7 +121,9 @@ public enum ResponseHeadParser {
         let rest = text.dropFirst(3)
         guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { return nil }
         let reason = rest.trimmingCharacters(in: " \t")
-        guard !reason.contains(where: { $0 == "\r" || $0 == "\n" }) else { return nil }
+        guard !reason.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) else {
+            return nil
+        }
         return (code, reason.isEmpty ? nil : reason)
     }
 

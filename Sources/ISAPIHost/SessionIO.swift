@@ -19,7 +19,7 @@ extension ExtensionSession {
 
     /// WriteClient's work: nil on success, else the Windows error.
     func write(_ bytes: UnsafeRawBufferPointer) -> DWORD? {
-        if withState({ $0.answered }) { return DWORD(ERROR_INVALID_PARAMETER) }
+        if withState({ $0.answered || $0.headRefused }) { return DWORD(ERROR_INVALID_PARAMETER) }
         var body = bytes
         if !connection.headSent {
             let data = Array(bytes)
@@ -46,7 +46,7 @@ extension ExtensionSession {
     /// SEND_RESPONSE_HEADER(_EX): an explicit status and header block; the bytes after
     /// the blank line are body.
     func sendResponseHeader(status: [UInt8], headerBlock: [UInt8]) -> DWORD? {
-        if connection.headSent || withState({ $0.answered }) { return DWORD(ERROR_INVALID_PARAMETER) }
+        if connection.headSent || withState({ $0.answered || $0.headRefused }) { return DWORD(ERROR_INVALID_PARAMETER) }
         switch ResponseHeadParser.parse(status: status, headerBlock: headerBlock, defaultStatus: requestedStatus) {
         case .failure(let failure):
             refuseHead(failure)
@@ -68,8 +68,9 @@ extension ExtensionSession {
     }
 
     /// A head that would corrupt the response (CR/LF in a value, a bad line): refused,
-    /// logged, and the request answered with a 500 if nothing else goes out.
-    private func refuseHead(_ failure: ResponseHeadParser.Failure) {
+    /// logged, and the request answered with a 500 (nothing the extension writes after
+    /// it goes out: it may ignore the FALSE).
+    func refuseHead(_ failure: ResponseHeadParser.Failure) {
         withState { $0.headRefused = true }
         logger.error("refused a malformed response header from \(extensionPath): \(failure)",
                      metadata: ["id": "IS02005"])

@@ -12,7 +12,12 @@ extension ExtensionSession {
         switch code {
         case SupportRequest.sendURLRedirectResponse, SupportRequest.sendURL:
             guard let url = Self.string(buffer, limit: nil), !url.isEmpty else { return invalid }
-            guard !connection.headSent, !withState({ $0.answered }) else { return invalid }
+            guard !connection.headSent, !withState({ $0.answered || $0.headRefused }) else { return invalid }
+            // CR/LF in a Location would split the response.
+            if url.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                refuseHead(.malformed("URL \(url)"))
+                return invalid
+            }
             withState { $0.answered = true }
             if code == SupportRequest.sendURL {
                 connection.internalRedirect(to: url)
@@ -38,6 +43,8 @@ extension ExtensionSession {
 
         case SupportRequest.doneWithSession:
             guard settings.fakeAsync else { return unsupported(code) }
+            // The ConnID ends here: every later call with it gets ERROR_INVALID_PARAMETER.
+            SessionTable.remove(connID)
             done.signal()
             return nil
 

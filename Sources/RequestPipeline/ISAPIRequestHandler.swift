@@ -87,11 +87,17 @@ struct ISAPIExtensionRun: BlockingHandler {
         ExtensionRunner.run(
             { lease.callHttpExtensionProc($0) }, extensionPath: path,
             request: Self.request(context, configuration: pipeline.configuration),
-            connection: connection, settings: Self.settings(context.directoryConfig.isapi), logger: logger)
+            connection: connection,
+            settings: Self.settings(context.directoryConfig.isapi, timeoutSeconds: pipeline.configuration.timeoutSeconds),
+            logger: logger)
     }
 
-    static func settings(_ directory: ISAPIDirectorySettings) -> ISAPISettings {
+    static func settings(_ directory: ISAPIDirectorySettings, timeoutSeconds: Int) -> ISAPISettings {
         var settings = ISAPISettings()
+        // A PENDING request whose extension stays silent is given up on: the connection's
+        // own deadline answers the client after Timeout (504, or a close), as for a silent
+        // HttpExtensionProc, and the pool thread comes back a second later.
+        settings.pendingTimeoutSeconds = Double(timeoutSeconds) + 1
         settings.readAheadBuffer = directory.effectiveReadAheadBuffer
         settings.logNotSupported = directory.effectiveLogNotSupported
         settings.appendLogToErrors = directory.effectiveAppendLogToErrors

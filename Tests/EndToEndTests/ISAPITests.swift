@@ -664,32 +664,6 @@ import Musl
                 record(a, "result=TRUE");
                 return HSE_STATUS_SUCCESS;
             }
-            if ((a = arg(qs, "badconn")) != NULL) {
-                HCONN bad = (HCONN)((char *)pECB->ConnID + 1);
-                BOOL connected = 7;
-                SetLastError(0);
-                BOOL ssf = pECB->ServerSupportFunction(bad, HSE_REQ_IS_CONNECTED, &connected, NULL, NULL);
-                DWORD e1 = GetLastError();
-                char text[] = "x";
-                DWORD len = 1;
-                SetLastError(0);
-                BOOL wr = pECB->WriteClient(bad, text, &len, HSE_IO_SYNC);
-                DWORD e2 = GetLastError();
-                char buf[64];
-                DWORD size = sizeof buf;
-                SetLastError(0);
-                BOOL gv = pECB->GetServerVariable(bad, "REQUEST_METHOD", buf, &size);
-                DWORD e3 = GetLastError();
-                size = sizeof buf;
-                SetLastError(0);
-                BOOL rd = pECB->ReadClient(bad, buf, &size);
-                DWORD e4 = GetLastError();
-                snprintf(line, sizeof line, "ssf=%d/%u write=%d/%u var=%d/%u read=%d/%u connected=%d",
-                         (int)ssf, (unsigned)e1, (int)wr, (unsigned)e2, (int)gv, (unsigned)e3, (int)rd, (unsigned)e4,
-                         (int)connected);
-                if (!head(pECB) || !put(pECB, line)) return HSE_STATUS_ERROR;
-                return HSE_STATUS_SUCCESS;
-            }
             return HSE_STATUS_ERROR;
         }
         """#
@@ -789,12 +763,5 @@ import Musl
         let text = try String(contentsOfFile: result, encoding: .utf8)
         #expect(text == "result=FALSE err=64 connected=1/0", "\(text)")
         #expect(daemon.isRunning)
-    }
-
-    @Test func anUnknownConnIDIsRefusedWith87() throws {
-        let daemon = try Self.startProbe()
-        let response = try Self.get(daemon, "/scripts/probe.dll?badconn")
-        #expect(response.status == 200)
-        #expect(response.bodyText == "ssf=0/87 write=0/87 var=0/87 read=0/87 connected=7")
     }
 }

@@ -48,6 +48,12 @@ import Testing
         ("abc", ""),
         ("99 Too Small", ""),
         ("", "Status: nope\r\n\r\n"),
+        // CR/LF in the status: "\r\n" is one Character in Swift, so a check on Characters
+        // for "\r" or "\n" alone let it through, and it went out in the status line.
+        ("200 OK\r\nX-Injected: a", ""),
+        ("HTTP/1.1 200 OK\r\nX-Injected: a", ""),
+        ("200 OK\nX-Injected: a", ""),
+        ("200 OK\u{1B}[2J", ""),
     ])
     func malformed(_ status: String, _ block: String) {
         #expect(throws: ResponseHeadParser.Failure.self) { try Self.parse(status, block).get() }
