@@ -35,7 +35,7 @@ final class ExtensionSession: @unchecked Sendable {
 
     init(request: ISAPIRequest, connection: any ISAPIConnection, settings: ISAPISettings, extensionPath: String,
          logger: Logger) {
-        self.request = request
+        self.request = request.withoutBackslashClimb()
         self.connection = connection
         self.settings = settings
         self.extensionPath = extensionPath

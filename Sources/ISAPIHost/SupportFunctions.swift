@@ -124,8 +124,9 @@ extension ExtensionSession {
     }
 
     /// MAP_URL_TO_PATH's answer: the file (with any PATH_INFO); a directory ends in `/`.
+    /// None for a path with a backslash-delimited `..` (`BackslashClimb`).
     private func mappedPath(_ url: String) -> String? {
-        guard let mapped = connection.mapURLToPath(url) else { return nil }
+        guard let mapped = connection.mapURLToPath(url), !BackslashClimb.hasDotDot(mapped.path) else { return nil }
         return mapped.isDirectory && !mapped.path.hasSuffix("/") ? mapped.path + "/" : mapped.path
     }
 

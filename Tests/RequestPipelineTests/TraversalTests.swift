@@ -98,6 +98,37 @@ struct TraversalTests {
         #expect(context.filePath.map { !$0.hasSuffix("/secret.txt") || $0.hasPrefix(tree.htdocs + "/") } ?? true)
     }
 
+    /// The shared corpus of tricks (`Tests/Paths/traversal.txt`, also sent over sockets by
+    /// the end-to-end TraversalTests): whatever each gets, nothing outside the document
+    /// root is served, and MAP_URL_TO_PATH's mapping of it stays inside the root too.
+    static let corpus: [String] = {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Paths/traversal.txt")
+        let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init).filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }()
+
+    @Test("the path corpus: nothing outside the root is served or mapped")
+    func corpus() throws {
+        #expect(Self.corpus.count >= 80)
+        let tree = Self.makeTree()
+        defer { tree.remove() }
+        let pipeline = try tree.pipeline("DocumentRoot \(tree.root)/htdocs\nAlias /alias \(tree.root)/htdocs/sub\n")
+        let (context, _) = pipeline.run("/index.html")
+        let inside = { (path: String) in
+            path.hasPrefix(tree.htdocs + "/") && !path.split(separator: "/").contains("..")
+        }
+        for target in Self.corpus {
+            let (_, response) = pipeline.run(target)
+            #expect([400, 403, 404].contains(response.status) || response.filePath.map(inside) == true,
+                    "\(target) -> \(response.status) \(response.filePath ?? "")")
+            #expect(!(response.bodyText ?? "").contains("SECRET"), "\(target)")
+            if let mapped = pipeline.mapURLToPath(target, in: context) {
+                #expect(inside(mapped.path), "\(target) mapped to \(mapped.path)")
+            }
+        }
+    }
+
     /// The same climbs below an Alias: nothing outside the alias target or the document root.
     @Test("no spelling of .. escapes an Alias",
           arguments: ["/files/../secret.txt", "/files/%2e%2e/secret.txt", "/files/..%2fsecret.txt",
