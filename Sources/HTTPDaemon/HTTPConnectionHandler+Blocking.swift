@@ -6,7 +6,6 @@ import RequestPipeline
 extension HTTPConnectionHandler {
     /// Runs a blocking handler on the extension pool, bridged by a `BlockingExchange`.
     func startBlocking(_ handler: any BlockingHandler, _ current: Exchange, context: ChannelHandlerContext) {
-        var current = current
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let headContext = headContext(current)
         let stream = BlockingExchange(
@@ -72,7 +71,7 @@ extension HTTPConnectionHandler {
     /// thread cannot be taken back), but the client gets 504 (or, when part of the
     /// answer went out, a closed connection) and the rest of the server goes on.
     func expireBlocking(context: ChannelHandlerContext) {
-        guard var current = exchange, let stream = current.stream else { return }
+        guard let current = exchange, let stream = current.stream else { return }
         let expiry = stream.expire()
         guard expiry != .alreadyEnding else { return }
         state.logger.error(
@@ -98,7 +97,7 @@ extension HTTPConnectionHandler {
     /// The blocking handler's response is fully written (or failed).
     func blockingCompleted(keepAlive: Bool, context: ChannelHandlerContext) {
         disarmTimer()
-        guard var current = exchange, let stream = current.stream else { return }
+        guard let current = exchange, let stream = current.stream else { return }
         current.finishedWriting = true
         current.keepAlive = current.keepAlive && keepAlive
         current.response = Response(status: stream.status, headers: stream.responseHeaders)

@@ -19,17 +19,26 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var state: ServingState
 
     /// The request being served.
-    struct Exchange {
+    /// A class: it is read and changed several times per request, and copying its
+    /// request context and response each time cost more than the rest of the handler.
+    final class Exchange {
         var context: RequestContext
         var response: Response
         var keepAlive: Bool
         var startedWriting = false
         var finishedWriting = false
-        var receivedEnd = false
+        var receivedEnd: Bool
         var bodyBytes: Int64 = 0
         var bytesSent: Int64 = 0
         /// Set while a blocking handler (an extension) answers on the pool.
         var stream: BlockingExchange?
+
+        init(context: RequestContext, response: Response, keepAlive: Bool, receivedEnd: Bool = false) {
+            self.context = context
+            self.response = response
+            self.keepAlive = keepAlive
+            self.receivedEnd = receivedEnd
+        }
     }
 
     var exchange: Exchange?
@@ -115,7 +124,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         case .head(let head):
             begin(head, context: context)
         case .body(let buffer):
-            guard var current = exchange, !current.receivedEnd else { return }
+            guard let current = exchange, !current.receivedEnd else { return }
             current.bodyBytes += Int64(buffer.readableBytes)
             let tooLarge = current.bodyBytes > current.context.bodyLimit
             exchange = current
@@ -189,7 +198,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         // 100 Continue only to HTTP/1.1 clients that asked and have a body to send.
         let wantsContinue = expectation?.lowercased() == "100-continue" && head.version.minor >= 1 && request.hasBody
-        var current = Exchange(context: requestContext, response: response, keepAlive: keepAlive)
+        let current = Exchange(context: requestContext, response: response, keepAlive: keepAlive)
         if case .handOff(let handler) = response.body {
             if wantsContinue { sendContinue(context: context) }
             startBlocking(handler, current, context: context)
@@ -217,7 +226,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Writing
 
     func write(context: ChannelHandlerContext) {
-        guard var current = exchange, !current.startedWriting else { return }
+        guard let current = exchange, !current.startedWriting else { return }
         current.startedWriting = true
         // A stop began while this request was read: its answer is the connection's last.
         if closing { current.keepAlive = false }
@@ -292,7 +301,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     /// The request is over: log it, then close or go on with the next one.
     func finish(context: ChannelHandlerContext) {
-        guard var current = exchange else { return }
+        guard let current = exchange else { return }
         exchange = nil
         requestsServed += 1
         if let stream = current.stream {

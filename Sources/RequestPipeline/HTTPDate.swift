@@ -19,24 +19,25 @@ public enum HTTPDate {
         let secondOfDay = seconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
         let weekday = Int(floorModulo(days + 4, 7)) // 1970-01-01 was a Thursday (4).
-        var out = ""
-        out.reserveCapacity(29)
-        out += dayNames[weekday]
-        out += ", "
+        // Built as bytes: this runs for every file response (Last-Modified).
+        var out: [UInt8] = []
+        out.reserveCapacity(30)
+        out += dayNames[weekday].utf8
+        out += ", ".utf8
         appendPadded(&out, day, width: 2)
-        out += " "
-        out += monthNames[month - 1]
-        out += " "
-        if year < 0 { out += "-" }
+        out.append(UInt8(ascii: " "))
+        out += monthNames[month - 1].utf8
+        out.append(UInt8(ascii: " "))
+        if year < 0 { out.append(UInt8(ascii: "-")) }
         appendPadded(&out, abs(year), width: 4)
-        out += " "
+        out.append(UInt8(ascii: " "))
         appendPadded(&out, Int64(secondOfDay / 3600), width: 2)
-        out += ":"
+        out.append(UInt8(ascii: ":"))
         appendPadded(&out, Int64(secondOfDay / 60 % 60), width: 2)
-        out += ":"
+        out.append(UInt8(ascii: ":"))
         appendPadded(&out, Int64(secondOfDay % 60), width: 2)
-        out += " GMT"
-        return out
+        out += " GMT".utf8
+        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: Parsing
@@ -212,9 +213,21 @@ public enum HTTPDate {
         a - floorDivide(a, b) * b
     }
 
-    private static func appendPadded(_ out: inout String, _ value: Int64, width: Int) {
-        let text = String(value)
-        if text.utf8.count < width { out += String(repeating: "0", count: width - text.utf8.count) }
-        out += text
+    /// The decimal digits of a non-negative value, zero-padded to `width`.
+    private static func appendPadded(_ out: inout [UInt8], _ value: Int64, width: Int) {
+        var count = 1
+        var probe = value
+        while probe >= 10 {
+            probe /= 10
+            count += 1
+        }
+        out += repeatElement(UInt8(ascii: "0"), count: max(width, count))
+        var rest = value
+        var index = out.count - 1
+        repeat {
+            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        } while rest > 0
     }
 }

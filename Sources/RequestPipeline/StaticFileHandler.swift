@@ -96,7 +96,7 @@ extension Pipeline {
         if let forced = config.forceType, !forced.isEmpty {
             type = forced
         } else if let name = URIPath.lastComponent(path) {
-            for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
+            for ext in name.fileNameExtensions() {
                 let key = ext.lowercased()
                 // AddType wins; RemoveType (a nil entry) falls back to TypesConfig, as in mod_mime.
                 if let added = config.typesByExtension[key] ?? nil {

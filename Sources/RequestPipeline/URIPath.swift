@@ -2,9 +2,13 @@
 public enum URIPath {
     /// The part after the last `/` (nil when empty), without splitting the whole path.
     static func lastComponent(_ path: String) -> Substring? {
-        var end = path.endIndex
-        while end > path.startIndex, path[path.index(before: end)] == "/" { end = path.index(before: end) }
-        let start = path[..<end].lastIndex(of: "/").map { path.index(after: $0) } ?? path.startIndex
+        let bytes = path.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
+        var start = end
+        while start > bytes.startIndex, bytes[bytes.index(before: start)] != UInt8(ascii: "/") {
+            start = bytes.index(before: start)
+        }
         return start < end ? path[start..<end] : nil
     }
 
@@ -19,7 +23,7 @@ public enum URIPath {
     /// Absolute-form targets (`http://host/path`) give their path.
     public static func split(target: String) -> (path: Substring, query: Substring?)? {
         var rest = Substring(target)
-        if !rest.hasPrefix("/") {
+        if rest.utf8.first != UInt8(ascii: "/") {
             guard let scheme = rest.range(of: "://"), rest[..<scheme.lowerBound].allSatisfy({ $0.isLetter }) else {
                 return target == "*" ? ("*", nil) : nil
             }
@@ -31,9 +35,10 @@ public enum URIPath {
             if end == rest.startIndex && (schemeName == "http" || schemeName == "https") { return nil }
             rest = rest[end...].hasPrefix("/") ? rest[end...] : Substring("/" + rest[end...])
         }
-        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
-        guard let question = rest.firstIndex(of: "?") else { return (rest, nil) }
-        return (rest[..<question], rest[rest.index(after: question)...])
+        // On the bytes: this runs for every request, and `#` and `?` are ASCII.
+        if let fragment = rest.utf8.firstIndex(of: UInt8(ascii: "#")) { rest = rest[..<fragment] }
+        guard let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (rest, nil) }
+        return (rest[..<question], rest[rest.utf8.index(after: question)...])
     }
 
     /// Percent-decodes a path and removes dot-segments and repeated slashes, refusing

@@ -39,16 +39,16 @@ extension VirtualHost {
             let fileName: Substring
             if isDirectory {
                 directory = filePath.hasSuffix("/") ? filePath : filePath + "/"
-                fileName = filePath.split(separator: "/").last ?? ""
+                fileName = filePath.componentsSeparated(byByte: UInt8(ascii: "/")).last ?? ""
             } else {
-                let slash = filePath.lastIndex(of: "/") ?? filePath.startIndex
+                let slash = filePath.lastIndex(ofByte: UInt8(ascii: "/")) ?? filePath.startIndex
                 directory = String(filePath[...slash])
                 fileName = filePath[filePath.index(after: slash)...]
             }
             // Non-regex sections come first, by depth: each applies at the level of its depth.
             let plainCount = directorySections.firstIndex(where: \.isRegex) ?? directorySections.count
             var next = 0
-            let components = directory.split(separator: "/")
+            let components = directory.componentsSeparated(byByte: UInt8(ascii: "/"))
             for level in 0...components.count {
                 while next < plainCount && directorySections[next].componentCount <= level {
                     let section = directorySections[next]

@@ -11,7 +11,7 @@ extension Pipeline {
         }
         guard let filePath = context.filePath, let name = URIPath.lastComponent(filePath) else { return nil }
         var handler: String?
-        for ext in name.split(separator: ".", omittingEmptySubsequences: false).dropFirst() {
+        for ext in name.fileNameExtensions() {
             // A nil entry is a RemoveHandler: that extension no longer maps, it does not reset the choice.
             if let mapped = context.directoryConfig.handlersByExtension[ext.lowercased()], let mapped { handler = mapped }
         }
