@@ -216,7 +216,7 @@ def nginx_target(ctx, name, connections=4096):
     config = f"""daemon off;
 master_process on;
 worker_processes 1;
-worker_rlimit_nofile {connections * 2 + 100};
+worker_rlimit_nofile {min(connections * 2 + 100, resource.getrlimit(resource.RLIMIT_NOFILE)[1])};
 {user}
 pid {root}/nginx.pid;
 error_log {root}/error_log warn;
@@ -589,9 +589,11 @@ S6_SETTINGS = {
     "isapid": "MaxConnections 20000 (the default is 10000; the harness needs a few more for its probes)",
     "apache": "event MPM, 2 processes × 64 threads, AsyncRequestWorkerFactor 100 (each process then holds up to "
               "64 + 100 × idle threads connections; the default 2 stops at a few hundred); ListenBacklog 4096",
-    "nginx": "worker_processes 1, worker_connections 20000, worker_rlimit_nofile 40100, listen backlog=4096",
+    "nginx": "worker_processes 1, worker_connections 20000, worker_rlimit_nofile (40100, or the hard limit if lower), "
+             "listen backlog=4096",
     "epoll": "nothing (listen backlog 4096)",
-    "all": "the harness raises RLIMIT_NOFILE (soft and hard) before starting the servers and clients",
+    "all": "the harness raises RLIMIT_NOFILE before starting the servers and clients (to 200,000, or the soft limit "
+           "to the hard limit where raising the hard limit is not allowed; see fd_limit in the JSON)",
 }
 
 
@@ -893,6 +895,8 @@ def run(args):
                     "memory_MiB": os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") >> 20,
                     "loadavg_before": open("/proc/loadavg").read().strip(), "fd_limit": list(fd_limit)},
         "versions": {"isapid": version_of([ctx.isapid, "-v"]),
+                     "isapid_binary_built": datetime.datetime.fromtimestamp(os.path.getmtime(ctx.isapid)).astimezone()
+                     .isoformat(timespec="seconds"),
                      "isapid_git": version_of(["git", "-C", REPO, "rev-parse", "--short", "HEAD"]) +
                      (" (with uncommitted changes)" if version_of(["git", "-C", REPO, "status", "--porcelain",
                                                                    "--untracked-files=no"]) else ""),
@@ -976,15 +980,15 @@ def rtext(x):
 
 
 def case_table(cases, name_key="label"):
-    lines = ["| case | req/s median | min–max | p99 ms | server CPU µs/req | server core busy | peak RSS MiB (VmHWM sum) | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| case | req/s median | min–max | p99 ms | server CPU µs/req | server core busy | peak RSS MiB (VmHWM sum) | errors | other work, worst run (CPUs) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in cases:
         s = c["summary"]
         hwm = (c.get("memory_after") or {}).get("hwm_kB")
         lines.append(f"| {c.get(name_key) or c['label']} | {num(s['requests_per_s'])} | {num(s['min'])}–{num(s['max'])} | "
                      f"{num(s['p99_ms'], 2)} | {num(s['cpu_us_per_request'], 1)} | "
                      f"{num(100 * s['server_core_busy'] if s['server_core_busy'] is not None else None)} % | "
-                     f"{mib(hwm)} | {s['errors'] or 0} |")
+                     f"{mib(hwm)} | {s['errors'] or 0} | {num(s['other_cpus_busy_max'], 2)} |")
     return "\n".join(lines)
 
 
@@ -1016,6 +1020,41 @@ def find(cases, **match):
     return None
 
 
+def error_log_summary(sc):
+    """{(scenario, server, message without timestamp/pid/path): count} over the error-log lines kept."""
+    found = {}
+
+    def add(scenario, server, lines):
+        for line in lines or []:
+            message = re.sub(r"^\[[^\]]*\] (\[[^\]]*\] )?\[pid [^\]]*\] ", "", line)
+            message = re.sub(r"/tmp/isapid-bench-[^/ ]+", "<work>", message)
+            found[(scenario, server, message)] = found.get((scenario, server, message), 0) + 1
+    for scenario, value in sc.items():
+        lines = value.get("error_log_lines")
+        if isinstance(lines, dict):
+            for server, server_lines in lines.items():
+                add(scenario, server, server_lines)
+        elif isinstance(lines, list):
+            add(scenario, "isapid", lines)
+        for level in value.get("levels", []):
+            for server, entry in level["servers"].items():
+                add(f"{scenario} ({level['connections']:,})", server, entry.get("error_log_lines"))
+    return found
+
+
+def socket_errors(runs):
+    """wrk's socket errors over the runs, e.g. "timeout 230" or "read 2,945"."""
+    totals = {}
+    for r in runs:
+        m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", r.get("wrk_output", ""))
+        if m:
+            for kind, value in zip(("connect", "read", "write", "timeout"), m.groups()):
+                totals[kind] = totals.get(kind, 0) + int(value)
+    text = ", ".join(f"{kind} {value:,}" for kind, value in totals.items() if value)
+    other = sum(1 for r in runs for e in r["errors"] if not e.startswith("socket errors"))
+    return (text or "0") + (f", {other} other" if other else "")
+
+
 def report(path=None):
     path = path or newest_results()
     with open(path) as f:
@@ -1030,12 +1069,14 @@ def report(path=None):
       f"({data['date']}{', QUICK mode: 1 short run per case' if data['quick'] else ''}). "
       "Measured on a **shared** 2-core VM where other builds and fuzzers may run at the same time: absolute numbers "
       "are noisy (±20–30 % run to run), ratios within one run are what counts; each run records how many CPUs other "
-      "work took (`other_cpus_busy` in the JSON). See [README.md](README.md) for what each scenario does.\n")
+      "work took (`other_cpus_busy` in the JSON: machine busy time from /proc/stat minus the server's and wrk's, so "
+      "it also holds the kernel's loopback work that no process is charged for; an upper bound). See [README.md](README.md) for what each scenario does.\n")
     m, v = data["machine"], data["versions"]
     w("## Machine and versions\n")
     w(f"- machine: {m['nproc']} × {m['cpu_model']}, {m['memory_MiB']:,} MiB, Linux {m['kernel']}, "
       f"load average before the run: {m['loadavg_before']}")
-    w(f"- isapid {v['isapid']} (git {v['isapid_git']})")
+    w(f"- {v['isapid'].replace('Server version: ', '')}, `.build-bench/release/isapid` built {v.get('isapid_binary_built', '?')} from the working "
+      f"tree (git HEAD {v['isapid_git']} when the run started)")
     w(f"- {v['apache']}; {v['nginx']}; {v['wrk']}; {v['cc']}")
     w(f"- servers on CPU {data['settings']['server_cpu']}, wrk and the other clients on CPU {data['settings']['client_cpu']}; "
       f"{data['settings']['runs']} × {data['settings']['duration_s']} s wrk runs per case after a "
@@ -1066,7 +1107,8 @@ def report(path=None):
             _, _, text = compare(find(cases, server="isapid", mode="close"), find(cases, server=peer, mode="close"), None, 0)
             w(f"- `Connection: close`, isapid ÷ {peer}: {text.split('; judged')[0]} (no target)")
         if limit:
-            w(f"- the C epoll server's {num(limit)} req/s is what wrk manages here (the load generator's limit)")
+            w(f"- the C epoll server's {num(limit)} req/s is what wrk and this machine managed in this run: the "
+              "practical limit")
         w("")
     # S2
     if "S2" in sc and "cases" in sc["S2"]:
@@ -1182,18 +1224,21 @@ def report(path=None):
                 errs = e["hold_error_count"] + e["recheck_errors"]
                 w(f"| {n:,} | {name} | {e['held']:,} | {e['open_seconds']} | {mib(e['memory_idle']['rss_kB'])} ({mib(e['memory_before']['rss_kB'])}) | "
                   f"{mib(e['memory_idle']['pss_kB'])} | {errs} | "
-                  + (f"{num(wrk['summary']['requests_per_s'])} | {num(wrk['summary']['p99_ms'], 2)} | {wrk['summary']['errors']}"
+                  + (f"{num(wrk['summary']['requests_per_s'])} | {num(wrk['summary']['p99_ms'], 2)} | {socket_errors(wrk['runs'])}"
                      if wrk else "not run | | ") + " |")
             e = level["servers"].get("isapid")
             if e:
                 limit = 64 if n <= 1000 else 256
                 rss = e["memory_idle"]["rss_kB"]
                 errs = e["hold_error_count"] + e["recheck_errors"] + (e["wrk"]["summary"]["errors"] if e.get("wrk") else 0)
+                wrk_text = f"; wrk -c{n} socket errors: {socket_errors(e['wrk']['runs'])}" if e.get("wrk") else " (wrk -c not run)"
                 targets.append(("S6", f"isapid ≤ {limit} MiB RSS at {n:,} idle connections, no errors",
-                                f"{mib(rss)} MiB, {errs} errors" + ("" if e.get("wrk") else " (wrk -c not run)"),
+                                f"{mib(rss)} MiB idle, {e['hold_error_count'] + e['recheck_errors']} errors holding" + wrk_text,
                                 rss <= limit * 1024 and errs == 0 and e["held"] == n))
-        w("\nRSS is summed over each server's processes (Apache: the parent, 2 children and mod_cgid's daemon; "
-          "nginx: master and worker). A second request on every 50th held connection checks they were kept open. "
+        w("\nRSS is summed over each server's processes (isapid: the supervising parent and the serving child; Apache: "
+          "the parent, 2 children and mod_cgid's daemon; nginx: master and worker). A second request on every 50th "
+          "held connection checks they were kept open. wrk counts a request it got no answer to within 2 s as a "
+          "timeout, and a connection the server closed as a read error. "
           "What each server needed:\n")
         for name, text in sc["S6"]["settings"].items():
             w(f"- {name}: {text}")
@@ -1216,12 +1261,18 @@ def report(path=None):
         for k, e in errors.items():
             w(f"- {k}: {e}")
         w("")
-    lines = {k: v.get("error_log_lines") for k, v in sc.items() if v.get("error_log_lines")}
-    if lines:
+    logged = error_log_summary(sc)
+    if logged:
         w("## Error-log lines\n")
-        w("```")
-        w(json.dumps(lines, indent=1, ensure_ascii=False)[:4000])
-        w("```\n")
+        w("What the servers logged above notice level, each distinct message once with how often (timestamps, pids "
+          "and paths left out; up to the last 20 lines per server and scenario). isapid's IS02008 (`HSE_STATUS_ERROR "
+          "result from HttpExtensionProc()`) comes at the end of wrk runs: wrk closes its connections with responses "
+          "in flight, the extension's WriteClient fails and it returns HSE_STATUS_ERROR.\n")
+        w("| scenario | server | times | message |")
+        w("|---|---|---:|---|")
+        for (scenario, server, message), count in logged.items():
+            w(f"| {scenario} | {server} | {count} | `{message[:200]}` |")
+        w("")
 
     table = ["## Targets (issue 6)\n", "| scenario | target | measured | verdict |", "|---|---|---|---|"]
     for scenario, label, measured, ok in targets:
