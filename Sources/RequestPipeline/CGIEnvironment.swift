@@ -113,6 +113,6 @@ public struct CGIEnvironment: Sendable {
     }
 
     static func join(_ root: String, _ path: String) -> String {
-        root.hasSuffix("/") && path.hasPrefix("/") ? root + path.dropFirst() : root + path
+        root.utf8.last == UInt8(ascii: "/") && path.utf8.first == UInt8(ascii: "/") ? root + path.dropFirst() : root + path
     }
 }

@@ -153,8 +153,11 @@ extension Pipeline {
 
     static func join(_ base: String, _ rest: Substring) -> String {
         if rest.isEmpty { return base }
-        if base.hasSuffix("/") && rest.hasPrefix("/") { return base + rest.dropFirst() }
-        if !base.hasSuffix("/") && !rest.hasPrefix("/") { return base + "/" + rest }
+        // Byte tests: hasPrefix/hasSuffix compare Characters, and this runs for every request.
+        let baseEndsWithSlash = base.utf8.last == UInt8(ascii: "/")
+        let restStartsWithSlash = rest.utf8.first == UInt8(ascii: "/")
+        if baseEndsWithSlash && restStartsWithSlash { return base + rest.dropFirst() }
+        if !baseEndsWithSlash && !restStartsWithSlash { return base + "/" + rest }
         return base + rest
     }
 
