@@ -3,14 +3,15 @@ import NIOCore
 import NIOPosix
 import RequestPipeline
 
-/// The body of a file response as parts to write. A small file is read into memory, so
-/// that its head and body leave in one `writev` (sendfile would cost a second system
-/// call and a second TCP segment for a few hundred bytes); a larger one is sent from the
-/// file with sendfile, never through memory.
+/// The body of a file response. A small file is read into the buffer that holds the
+/// response head, so that both leave in one write (sendfile would cost a second system
+/// call and a second TCP segment for a few hundred bytes); a larger one becomes parts
+/// to write after that buffer, sent from the file with sendfile, never through memory.
 struct FileBody {
     /// Up to this many bytes of file slices are read rather than sent with sendfile.
     static let inlineLimit: Int64 = 32 * 1024
 
+    /// What to write after the buffer (empty when the body went into it).
     var parts: [IOData] = []
     /// The open file the sendfile parts read from; close it once they were written.
     var handle: NIOFileHandle?
@@ -20,23 +21,21 @@ struct FileBody {
         var description: String { "\(path) is shorter than when it was looked at" }
     }
 
-    init(path: String, segments: [FileSegment], allocator: ByteBufferAllocator) throws {
+    init(path: String, segments: [FileSegment], appendingTo buffer: inout ByteBuffer) throws {
         let sliced = segments.reduce(Int64(0)) { total, segment in
             if case .slice(_, let length) = segment { return total + length }
             return total
         }
         if sliced <= Self.inlineLimit {
-            try readInline(path: path, segments: segments, size: sliced, allocator: allocator)
+            try Self.readInline(path: path, segments: segments, size: sliced, into: &buffer)
         } else {
-            try sendFromFile(path: path, segments: segments, allocator: allocator)
+            try sendFromFile(path: path, segments: segments)
         }
     }
 
-    /// Every segment into one buffer.
-    private mutating func readInline(path: String, segments: [FileSegment], size: Int64,
-                                     allocator: ByteBufferAllocator) throws {
-        let total = segments.reduce(0) { $0 + Int($1.length) }
-        var buffer = allocator.buffer(capacity: total)
+    /// Every segment into the buffer.
+    private static func readInline(path: String, segments: [FileSegment], size: Int64, into buffer: inout ByteBuffer) throws {
+        buffer.reserveCapacity(minimumWritableBytes: segments.reduce(0) { $0 + Int($1.length) })
         let descriptor = size > 0 ? open(path, O_RDONLY | O_CLOEXEC) : -1
         if size > 0 && descriptor < 0 { throw IOError(errnoCode: errno, reason: "open") }
         defer { if descriptor >= 0 { close(descriptor) } }
@@ -57,16 +56,15 @@ struct FileBody {
                 }
             }
         }
-        if buffer.readableBytes > 0 { parts = [.byteBuffer(buffer)] }
     }
 
-    private mutating func sendFromFile(path: String, segments: [FileSegment], allocator: ByteBufferAllocator) throws {
+    private mutating func sendFromFile(path: String, segments: [FileSegment]) throws {
         let handle = try NIOFileHandle(_deprecatedPath: path)
         self.handle = handle
         for segment in segments {
             switch segment {
             case .bytes(let bytes):
-                parts.append(.byteBuffer(allocator.buffer(bytes: bytes)))
+                parts.append(.byteBuffer(ByteBuffer(bytes: bytes)))
             case .slice(let offset, let length):
                 guard length > 0 else { continue }
                 parts.append(.fileRegion(FileRegion(

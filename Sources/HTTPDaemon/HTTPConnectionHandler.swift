@@ -234,21 +234,24 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let response = current.response
         let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"
         let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304
-        let head = headContext(current).head(
+        // The head, and the body when it is in memory (or a small file), in one buffer:
+        // one channel write, one writev.
+        var buffer = context.channel.allocator.buffer(capacity: 512)
+        headContext(current).encode(
             status: response.status, reason: nil, headers: response.headers,
-            contentLength: bodyAllowed ? response.bodyLength : nil, keepAlive: current.keepAlive)
+            contentLength: bodyAllowed ? response.bodyLength : nil, keepAlive: current.keepAlive, into: &buffer)
 
-        var bodyParts: [IOData] = []
+        var fileParts: [IOData] = []
         var fileToClose: NIOFileHandle?
         if bodyAllowed && !isHead {
             switch response.body {
             case .empty, .handOff: break
             case .bytes(let bytes):
-                bodyParts.append(.byteBuffer(context.channel.allocator.buffer(bytes: bytes)))
+                buffer.writeBytes(bytes)
             case .file(let path, let segments):
                 do {
-                    let body = try FileBody(path: path, segments: segments, allocator: context.channel.allocator)
-                    bodyParts = body.parts
+                    let body = try FileBody(path: path, segments: segments, appendingTo: &buffer)
+                    fileParts = body.parts
                     fileToClose = body.handle
                 } catch {
                     // The file vanished between the stat and the open: answer as Apache would.
@@ -263,10 +266,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         exchange?.bytesSent = isHead || !bodyAllowed ? 0 : response.bodyLength
         armTimer(.writing, context: context)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        for part in bodyParts { context.write(wrapOutboundOut(.body(part)), promise: nil) }
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        let parts = [IOData.byteBuffer(buffer)] + fileParts
+        for part in parts.dropLast() { context.write(wrapOutboundOut(.body(part)), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.body(parts[parts.count - 1])), promise: promise)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let openedFile = fileToClose
         promise.futureResult.whenComplete { result in
