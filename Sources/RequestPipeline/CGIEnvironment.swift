@@ -10,9 +10,13 @@ public struct CGIEnvironment: Sendable {
 
     /// Looks a variable up case-insensitively, as APR tables do.
     public subscript(name: String) -> String? {
-        for entry in variables where entry.name.caseInsensitiveCompare(name) == .orderedSame { return entry.value }
+        for entry in variables where HeaderFields.same(entry.name, name) { return entry.value }
         return nil
     }
+
+    /// The server's own PATH, read once: the process environment does not change while
+    /// serving, and reading it builds a dictionary of every variable.
+    private static let serverPath = ProcessInfo.processInfo.environment["PATH"]
 
     public mutating func set(_ name: String, _ value: String) {
         if let index = variables.firstIndex(where: { $0.name == name }) {
@@ -62,7 +66,7 @@ public struct CGIEnvironment: Sendable {
                 set(variable, value)
             }
         }
-        if let path = ProcessInfo.processInfo.environment["PATH"] { set("PATH", path) }
+        if let path = Self.serverPath { set("PATH", path) }
         if let serverSignature { set("SERVER_SIGNATURE", serverSignature) }
         set("SERVER_SOFTWARE", ServerSoftware.banner(configuration.serverTokens))
         let hostHeader = context.headers["Host"]
