@@ -19,6 +19,14 @@ struct ServerVariables {
         "DOCUMENT_ROOT", "SERVER_ADDR", "SERVER_ADMIN", "REQUEST_SCHEME",
     ]
 
+    /// Compares bytes, folding only A–Z: extensions look variables up often, and
+    /// upper-casing every name each time made a string per variable per call.
+    static func sameIgnoringASCIICase(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
+        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { fold($0) == fold($1) }
+    }
+
+    private static func fold(_ byte: UInt8) -> UInt8 { byte >= 97 && byte <= 122 ? byte - 32 : byte }
+
     /// The value of a variable, or nil for an unknown name.
     func value(_ name: String) -> String? {
         switch name {
@@ -34,10 +42,10 @@ struct ServerVariables {
         let upper = name.uppercased()
         if upper.hasPrefix("HEADER_") {
             let header = name.dropFirst(7)
-            return request.rawHeaders.first { $0.name.caseInsensitiveCompare(header) == .orderedSame }?.value ?? ""
+            return request.rawHeaders.first { Self.sameIgnoringASCIICase($0.name, header) }?.value ?? ""
         }
-        if let found = request.variables.first(where: { $0.name.uppercased() == upper })
-            ?? request.serverOnlyVariables.first(where: { $0.name.uppercased() == upper }) {
+        if let found = request.variables.first(where: { Self.sameIgnoringASCIICase($0.name, upper) })
+            ?? request.serverOnlyVariables.first(where: { Self.sameIgnoringASCIICase($0.name, upper) }) {
             return found.value
         }
         if Self.standardNames.contains(upper) || upper.hasPrefix("HTTP_") { return "" }

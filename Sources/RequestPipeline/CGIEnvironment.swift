@@ -14,9 +14,9 @@ public struct CGIEnvironment: Sendable {
         return nil
     }
 
-    /// The server's own PATH, read once: the process environment does not change while
-    /// serving, and reading it builds a dictionary of every variable.
-    private static let serverPath = ProcessInfo.processInfo.environment["PATH"]
+    /// The server's own environment, read once: it does not change while serving, and
+    /// reading it builds a dictionary of every variable.
+    static let processEnvironment = ProcessInfo.processInfo.environment
 
     public mutating func set(_ name: String, _ value: String) {
         if let index = variables.firstIndex(where: { $0.name == name }) {
@@ -66,7 +66,7 @@ public struct CGIEnvironment: Sendable {
                 set(variable, value)
             }
         }
-        if let path = Self.serverPath { set("PATH", path) }
+        if let path = Self.processEnvironment["PATH"] { set("PATH", path) }
         if let serverSignature { set("SERVER_SIGNATURE", serverSignature) }
         set("SERVER_SOFTWARE", ServerSoftware.banner(configuration.serverTokens))
         let hostHeader = context.headers["Host"]

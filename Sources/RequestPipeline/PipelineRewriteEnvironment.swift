@@ -48,7 +48,7 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
     }
 
     func environmentVariable(_ name: String) -> String? {
-        context.environment[name] ?? ProcessInfo.processInfo.environment[name]
+        context.environment[name] ?? CGIEnvironment.processEnvironment[name]
     }
 
     func fileTest(_ test: Character, _ path: String) -> Bool {

@@ -113,6 +113,8 @@ import Testing
             #expect(Self.variable(ecb, "ALL_RAW").1 == "Host: h.test\r\nUser-Agent: ua\r\n")
             #expect(Self.variable(ecb, "query_string").1 == "q=1")
             #expect(Self.variable(ecb, "HEADER_User-Agent").1 == "ua")
+            #expect(Self.variable(ecb, "header_USER-agent").1 == "ua")
+            #expect(Self.variable(ecb, "Http_User_Agent").1 == "ua")
             let unset = Self.variable(ecb, "AUTH_TYPE")
             #expect(unset.0 == 1 && unset.1 == "" && unset.2 == 1)
             let unknown = Self.variable(ecb, "NO_SUCH_THING")
