@@ -6,8 +6,10 @@ import RequestPipeline
 /// The bridge between a blocking handler on a pool thread and its connection's event
 /// loop. The request body flows in through a bounded buffer (the socket is read only as
 /// fast as the handler consumes); the response flows out through another (the handler
-/// blocks only while too much is unsent). Small writes made while one is in flight are
-/// coalesced into the next.
+/// blocks only while too much is unsent). The head, the body and the end wait in one
+/// queue that the event loop drains: what the handler produced by the time the loop gets
+/// to it (a head and the first writes, many small writes, the last write and the end)
+/// leaves in one write and one system call.
 final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     // Everything below `condition` is guarded by it; `eventLoop`, `allocator` and the
     // callbacks are immutable.
@@ -16,9 +18,10 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private let allocator: ByteBufferAllocator
     private let requestIsHTTP10: Bool
     private let isHead: Bool
-    private let makeHead: (Int, String?, HeaderFields, _ keepAlive: Bool) -> HTTPResponseHead
-    /// Event-loop side: write one part, calling back when it is written.
-    private let writePart: (HTTPServerResponsePart, _ completion: @escaping @Sendable (Bool) -> Void) -> Void
+    /// The response head as bytes (pool side).
+    private let makeHead: (Int, String?, HeaderFields, _ keepAlive: Bool) -> ByteBuffer
+    /// Event-loop side: write parts with one flush, calling back when all are written.
+    private let writeParts: ([IOData], _ completion: @escaping @Sendable (Bool) -> Void) -> Void
     /// Event-loop side: the body buffer has room again.
     private let resumeReading: () -> Void
     /// Event-loop side: the response ended (written or failed).
@@ -39,7 +42,11 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private var sentHead = false
     private var chunked = false
     private var keepAlive: Bool
+    /// The encoded head, until the event loop takes it.
+    private var pendingHead: ByteBuffer?
+    /// Body bytes not yet taken by the event loop (unframed).
     private var pending: ByteBuffer
+    /// A drain is scheduled or its write has not completed yet.
     private var writeInFlight = false
     private var endRequested = false
     private var ended = false
@@ -52,8 +59,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private(set) var bodyBytesSent: Int64 = 0
 
     init(eventLoop: EventLoop, allocator: ByteBufferAllocator, requestIsHTTP10: Bool, isHead: Bool, keepAlive: Bool,
-         makeHead: @escaping (Int, String?, HeaderFields, Bool) -> HTTPResponseHead,
-         writePart: @escaping (HTTPServerResponsePart, @escaping @Sendable (Bool) -> Void) -> Void,
+         makeHead: @escaping (Int, String?, HeaderFields, Bool) -> ByteBuffer,
+         writeParts: @escaping ([IOData], @escaping @Sendable (Bool) -> Void) -> Void,
          resumeReading: @escaping () -> Void, completed: @escaping (Bool) -> Void,
          respondNormally: @escaping (Response) -> Void) {
         self.eventLoop = eventLoop
@@ -62,7 +69,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         self.isHead = isHead
         self.keepAlive = keepAlive
         self.makeHead = makeHead
-        self.writePart = writePart
+        self.writeParts = writeParts
         self.resumeReading = resumeReading
         self.completed = completed
         self.respondNormally = respondNormally
@@ -187,9 +194,9 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         }
         self.status = status
         responseHeaders = headers
-        let head = makeHead(status, reason, headers, keepAlive)
+        pendingHead = makeHead(status, reason, headers, keepAlive)
+        if !writeInFlight { scheduleDrain() }
         condition.unlock()
-        eventLoop.execute { self.writePart(.head(head)) { _ in } }
         return true
     }
 
@@ -200,7 +207,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         guard !isHead, bytes.count > 0 else { return true }
         pending.writeBytes(bytes)
         bodyBytesSent += Int64(bytes.count)
-        if !writeInFlight { startWrite() }
+        if !writeInFlight { scheduleDrain() }
         while connected && pending.readableBytes >= Self.outgoingHighWater { condition.wait() }
         return connected
     }
@@ -235,34 +242,56 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             condition.lock()
         }
         endRequested = true
-        if !writeInFlight { startWrite() }
+        if !writeInFlight { scheduleDrain() }
         condition.unlock()
     }
 
-    /// Takes what is pending and writes it (or the end) on the event loop. Called with
-    /// the lock held; the completion picks up whatever accumulated meanwhile.
-    private func startWrite() {
+    /// Has the event loop take what is queued. Called with the lock held.
+    private func scheduleDrain() {
+        writeInFlight = true
+        eventLoop.execute { self.drain() }
+    }
+
+    /// Event-loop side: everything queued so far (head, body, end) in one write.
+    private func drain() {
+        condition.lock()
+        var parts: [IOData] = []
+        if let head = pendingHead {
+            parts.append(.byteBuffer(head))
+            pendingHead = nil
+        }
         if pending.readableBytes > 0 {
-            let part = chunked ? frameChunk(pending) : pending
+            if chunked {
+                var size = allocator.buffer(capacity: 18)
+                size.writeString(String(pending.readableBytes, radix: 16))
+                size.writeStaticString("\r\n")
+                parts += [.byteBuffer(size), .byteBuffer(pending), .byteBuffer(Self.lineEnd)]
+            } else {
+                parts.append(.byteBuffer(pending))
+            }
             pending = allocator.buffer(capacity: 0)
-            writeInFlight = true
-            eventLoop.execute {
-                self.writePart(.body(.byteBuffer(part))) { success in self.writeFinished(success) }
-            }
-        } else if endRequested && !ended {
+        }
+        let finishing = endRequested && !ended && connected
+        if finishing {
             ended = true
-            writeInFlight = true
-            let terminator: ByteBuffer? = chunked ? allocator.buffer(string: "0\r\n\r\n") : nil
-            let keepAlive = self.keepAlive
-            eventLoop.execute {
-                if let terminator { self.writePart(.body(.byteBuffer(terminator))) { _ in } }
-                self.writePart(.end(nil)) { success in
-                    self.writeFinished(success)
-                    self.completed(keepAlive && success)
-                }
-            }
+            if chunked { parts.append(.byteBuffer(Self.lastChunk)) }
+        }
+        guard connected, !parts.isEmpty || finishing else {
+            writeInFlight = false
+            condition.broadcast()
+            condition.unlock()
+            return
+        }
+        let keepAlive = self.keepAlive
+        condition.unlock()
+        writeParts(parts) { success in
+            self.writeFinished(success)
+            if finishing { self.completed(keepAlive && success) }
         }
     }
+
+    private static let lineEnd = ByteBuffer(string: "\r\n")
+    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
 
     /// What the connection does when the handler has been silent past its deadline.
     enum Expiry { case alreadyEnding, answerNow, closeNow }
@@ -290,20 +319,10 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             abandoned = !ended
             ended = true
         }
-        if connected { startWrite() }
+        if connected && (pendingHead != nil || pending.readableBytes > 0 || (endRequested && !ended)) { scheduleDrain() }
         condition.broadcast()
         condition.unlock()
         if abandoned { eventLoop.execute { self.completed(false) } }
-    }
-
-    private func frameChunk(_ data: ByteBuffer) -> ByteBuffer {
-        var framed = allocator.buffer(capacity: data.readableBytes + 16)
-        framed.writeString(String(data.readableBytes, radix: 16))
-        framed.writeStaticString("\r\n")
-        var data = data
-        framed.writeBuffer(&data)
-        framed.writeStaticString("\r\n")
-        return framed
     }
 
     /// Ends a response the handler left open: a 500 when nothing was sent, else the end.

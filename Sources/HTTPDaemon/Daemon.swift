@@ -152,7 +152,6 @@ public final class Daemon: Sendable {
         try pipeline.addHandlers(
             RawReadObserver(),
             ByteToMessageHandler(HTTPRequestDecoder(limits: state.limits)),
-            HTTPResponseHeadEncoder(),
             HTTPConnectionHandler(daemon: daemon))
     }
 

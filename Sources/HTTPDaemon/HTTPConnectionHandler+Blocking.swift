@@ -8,19 +8,26 @@ extension HTTPConnectionHandler {
     func startBlocking(_ handler: any BlockingHandler, _ current: Exchange, context: ChannelHandlerContext) {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let headContext = headContext(current)
+        let allocator = context.channel.allocator
         let stream = BlockingExchange(
-            eventLoop: context.eventLoop, allocator: context.channel.allocator,
+            eventLoop: context.eventLoop, allocator: allocator,
             requestIsHTTP10: current.context.request.versionMinor == 0,
             isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !closing,
             makeHead: { status, reason, headers, keepAlive in
-                headContext.head(status: status, reason: reason, headers: headers, contentLength: nil, keepAlive: keepAlive)
+                var buffer = allocator.buffer(capacity: 384)
+                headContext.encode(status: status, reason: reason, headers: headers, contentLength: nil,
+                                   keepAlive: keepAlive, into: &buffer)
+                return buffer
             },
-            writePart: { part, completion in
+            writeParts: { parts, completion in
                 let (handler, context) = loopBound.value
                 // The handler is alive while it writes: its deadline counts from here.
                 if handler.timerKind == .handler { handler.armTimer(.handler, context: context) }
                 let promise = context.eventLoop.makePromise(of: Void.self)
-                context.writeAndFlush(handler.wrapOutboundOut(part), promise: promise)
+                // An empty list still completes after everything written before it.
+                let last = parts.last ?? .byteBuffer(ByteBuffer())
+                for part in parts.dropLast() { context.write(handler.wrapOutboundOut(part), promise: nil) }
+                context.writeAndFlush(handler.wrapOutboundOut(last), promise: promise)
                 promise.futureResult.whenComplete { result in
                     if case .success = result { completion(true) } else { completion(false) }
                 }

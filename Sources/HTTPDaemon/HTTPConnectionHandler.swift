@@ -10,8 +10,10 @@ import ServerConfig
 /// written; reading from the socket pauses meanwhile.
 final class HTTPConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundIn = HTTPServerResponsePart
-    typealias OutboundOut = HTTPServerResponsePart
+    /// Responses leave as bytes: heads are encoded here (ResponseHeadContext), bodies are
+    /// buffers or file regions, and isapid frames them itself.
+    typealias OutboundIn = IOData
+    typealias OutboundOut = IOData
 
     // State is internal rather than private only so that HTTPConnectionHandler+Blocking.swift
     // can reach it; nothing outside this handler touches it.
@@ -219,8 +221,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         write(context: context)
     }
 
+    static let continueHead = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
+
     func sendContinue(context: ChannelHandlerContext) {
-        context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .continue))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(Self.continueHead)), promise: nil)
     }
 
     // MARK: Writing
@@ -268,8 +272,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         armTimer(.writing, context: context)
         let promise = context.eventLoop.makePromise(of: Void.self)
         let parts = [IOData.byteBuffer(buffer)] + fileParts
-        for part in parts.dropLast() { context.write(wrapOutboundOut(.body(part)), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.body(parts[parts.count - 1])), promise: promise)
+        for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(parts[parts.count - 1]), promise: promise)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let openedFile = fileToClose
         promise.futureResult.whenComplete { result in

@@ -1,9 +1,10 @@
-import NIOHTTP1
+import NIOCore
 import RequestPipeline
 
 /// What every response head carries besides the response's own headers: Date, Server,
-/// Content-Length and the keep-alive headers. Immutable, so a pool thread can build a
-/// head for a blocking handler as well as the event loop can.
+/// Content-Length and the keep-alive headers, written straight into bytes (isapid frames
+/// its responses itself: no HTTP encoder sits in the channel). Immutable, so a pool
+/// thread can encode a blocking handler's head as well as the event loop can.
 struct ResponseHeadContext: Sendable {
     let daemon: DaemonContext
     let serverHeader: String
@@ -12,25 +13,58 @@ struct ResponseHeadContext: Sendable {
     let remainingRequests: Int?
     let isHTTP10: Bool
 
-    func head(status: Int, reason: String?, headers: HeaderFields, contentLength: Int64?, keepAlive: Bool) -> HTTPResponseHead {
-        var fields = HTTPHeaders()
-        fields.reserveCapacity(headers.count + 5)
-        fields.add(name: "Date", value: daemon.dateHeader())
-        fields.add(name: "Server", value: serverHeader)
-        for (name, value) in headers { fields.add(name: name, value: value) }
-        if let contentLength { fields.add(name: "Content-Length", value: String(contentLength)) }
-        if keepAlive {
-            if let remainingRequests {
-                fields.add(name: "Keep-Alive", value: "timeout=\(keepAliveTimeout), max=\(remainingRequests)")
-            } else {
-                fields.add(name: "Keep-Alive", value: "timeout=\(keepAliveTimeout)")
-            }
-            if isHTTP10 { fields.add(name: "Connection", value: "Keep-Alive") }
-        } else {
-            fields.add(name: "Connection", value: "close")
+    /// The status line, the fields and the blank line.
+    func encode(status: Int, reason: String?, headers: HeaderFields, contentLength: Int64?, keepAlive: Bool,
+                into out: inout ByteBuffer) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(384)
+        bytes += "HTTP/1.1 ".utf8
+        ResponseHeadBytes.appendDecimal(Int64(status), to: &bytes)
+        bytes.append(UInt8(ascii: " "))
+        bytes += (reason ?? StatusText.reason(status)).utf8
+        bytes += "\r\n".utf8
+        ResponseHeadBytes.appendField("Date", daemon.dateHeader(), to: &bytes)
+        ResponseHeadBytes.appendField("Server", serverHeader, to: &bytes)
+        for (name, value) in headers { ResponseHeadBytes.appendField(name, value, to: &bytes) }
+        if let contentLength {
+            bytes += "Content-Length: ".utf8
+            ResponseHeadBytes.appendDecimal(contentLength, to: &bytes)
+            bytes += "\r\n".utf8
         }
-        // `.custom`: `init(statusCode:reasonPhrase:)` drops the phrase for codes NIO knows (413).
-        let line = HTTPResponseStatus.custom(code: UInt(status), reasonPhrase: reason ?? StatusText.reason(status))
-        return HTTPResponseHead(version: .http1_1, status: line, headers: fields)
+        if keepAlive {
+            bytes += "Keep-Alive: timeout=".utf8
+            ResponseHeadBytes.appendDecimal(Int64(keepAliveTimeout), to: &bytes)
+            if let remainingRequests {
+                bytes += ", max=".utf8
+                ResponseHeadBytes.appendDecimal(Int64(remainingRequests), to: &bytes)
+            }
+            bytes += "\r\n".utf8
+            if isHTTP10 { bytes += "Connection: Keep-Alive\r\n".utf8 }
+        } else {
+            bytes += "Connection: close\r\n".utf8
+        }
+        bytes += "\r\n".utf8
+        out.writeBytes(bytes)
+    }
+}
+
+enum ResponseHeadBytes {
+    static func appendField(_ name: String, _ value: String, to bytes: inout [UInt8]) {
+        bytes += name.utf8
+        bytes += ": ".utf8
+        bytes += value.utf8
+        bytes += "\r\n".utf8
+    }
+
+    /// The decimal digits of a value, without making a String.
+    static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var rest = value.magnitude
+        let start = bytes.count
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        bytes[start...].reverse()
     }
 }
