@@ -52,6 +52,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var timerFiresAt: NIODeadline?
     var timerDeadline = NIODeadline.distantFuture
     var timerKind: TimerKind = .none
+    /// While a request body is coming: when it must have arrived (mod_reqtimeout's
+    /// `body=Timeout,MinRate=500`): Timeout after the head, plus a second for each
+    /// `minimumBodyRate` bytes received. Without it a client trickling a byte just
+    /// before each Timeout would hold the connection (and an extension's pool thread
+    /// waiting in ReadClient) for as long as the body lasts.
+    var bodyDeadline: NIODeadline?
+    static let minimumBodyRate: Int64 = 500
     var closing = false
     var remote = ("-", 0)
     var local = ("-", 0)
@@ -128,6 +135,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         case .body(let buffer):
             guard let current = exchange, !current.receivedEnd else { return }
             current.bodyBytes += Int64(buffer.readableBytes)
+            bodyDeadline = bodyDeadline.map { $0 + .nanoseconds(Int64(buffer.readableBytes) * 1_000_000_000 / Self.minimumBodyRate) }
             let tooLarge = current.bodyBytes > current.context.bodyLimit
             exchange = current
             if let stream = current.stream, !current.finishedWriting {
@@ -139,6 +147,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                     closing = true
                 } else {
                     _ = stream.deliverBody(buffer)
+                    // Body bytes for the extension are progress (a legitimately slow
+                    // upload may take longer than Timeout); trickling is bounded by
+                    // bodyDeadline.
+                    if timerKind == .handler { armTimer(.handler, context: context) }
                 }
                 return
             }
@@ -162,6 +174,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             guard exchange != nil else { return }
             if exchange!.receivedEnd { return }
             exchange!.receivedEnd = true
+            bodyDeadline = nil
             exchange!.stream?.deliverEnd()
             if !exchange!.startedWriting {
                 write(context: context)
@@ -201,6 +214,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // 100 Continue only to HTTP/1.1 clients that asked and have a body to send.
         let wantsContinue = expectation?.lowercased() == "100-continue" && head.version.minor >= 1 && request.hasBody
         let current = Exchange(context: requestContext, response: response, keepAlive: keepAlive)
+        bodyDeadline = request.hasBody
+            ? context.eventLoop.now + .seconds(Int64(configuration.timeoutSeconds)) : nil
         if case .handOff(let handler) = response.body {
             if wantsContinue { sendContinue(context: context) }
             startBlocking(handler, current, context: context)
@@ -407,9 +422,30 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let configuration = state.configuration
         let seconds = kind == .idle && !firstRequest ? configuration.keepAliveTimeoutSeconds : Double(configuration.timeoutSeconds)
         timerDeadline = context.eventLoop.now + .milliseconds(Int64(seconds * 1000))
-        if let firesAt = timerFiresAt, firesAt <= timerDeadline { return }
+        let next = nextDeadline
+        if let firesAt = timerFiresAt, firesAt <= next { return }
         timer?.cancel()
-        scheduleTimer(at: timerDeadline, context: context)
+        scheduleTimer(at: next, context: context)
+    }
+
+    /// The deadline of the current kind, or the body's when that comes first.
+    private var nextDeadline: NIODeadline {
+        guard let bodyDeadline, timerKind == .readingBody || timerKind == .handler else { return timerDeadline }
+        return min(timerDeadline, bodyDeadline)
+    }
+
+    /// Whether the client is late with the request body. A blocking handler that holds
+    /// reading back (its buffer is full) is not the client's fault: the body then gets
+    /// Timeout from now.
+    private func bodyIsLate(now: NIODeadline) -> Bool {
+        guard let deadline = bodyDeadline, timerKind == .readingBody || timerKind == .handler, now >= deadline else {
+            return false
+        }
+        if timerKind == .handler, let stream = exchange?.stream, !stream.wantsBody {
+            bodyDeadline = now + .seconds(Int64(state.configuration.timeoutSeconds))
+            return false
+        }
+        return true
     }
 
     /// No deadline for now (a handler is running, or the connection is closing).
@@ -425,8 +461,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             handler.timer = nil
             handler.timerFiresAt = nil
             guard handler.timerKind != .none else { return }
-            if context.eventLoop.now < handler.timerDeadline {
-                handler.scheduleTimer(at: handler.timerDeadline, context: context)
+            let now = context.eventLoop.now
+            if handler.bodyIsLate(now: now) {
+                handler.bodyTimedOut(context: context)
+            } else if now < handler.timerDeadline {
+                handler.scheduleTimer(at: handler.nextDeadline, context: context)
             } else {
                 handler.timedOut(handler.timerKind, context: context)
             }
@@ -446,6 +485,21 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         case .handler:
             expireBlocking(context: context)
         case .idle, .none:
+            close(context: context)
+        }
+    }
+
+    /// The body came slower than `minimumBodyRate` after Timeout: 408 when nothing was
+    /// answered yet, else the connection closes (an extension waiting in ReadClient gets
+    /// FALSE).
+    func bodyTimedOut(context: ChannelHandlerContext) {
+        let received = exchange?.bodyBytes ?? 0
+        state.logger.info("Request body read timeout: \(received) bytes in more than \(state.configuration.timeoutSeconds)s, below \(Self.minimumBodyRate) bytes/s",
+                          metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS01384"])
+        bodyDeadline = nil
+        if let current = exchange, !current.startedWriting {
+            respondAndClose(408, context: context)
+        } else {
             close(context: context)
         }
     }

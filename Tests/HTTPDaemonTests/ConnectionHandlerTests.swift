@@ -527,15 +527,46 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
     }
 
     @Test func stalledBodyClosesAfterTimeout() throws {
+        // 3,000 bytes at once and 3,000 more 9 s later: well above 500 bytes a second, so
+        // only the stall (Timeout without a byte) ends the connection.
         let connection = try ConnectionHarness("Timeout 10\n")
-        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 10\r\n\r\nabc")
+        let part = String(repeating: "x", count: 3000)
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 10000\r\n\r\n\(part)")
         connection.advance(seconds: 9)
-        try connection.send("def")
+        try connection.send(part)
         connection.advance(seconds: 9)
         #expect(connection.isOpen)
         connection.advance(seconds: 2)
         #expect(!connection.isOpen)
         #expect(try connection.unreadOutput() == "")
+    }
+
+    @Test func tricklingBodyGets408AfterTimeout() throws {
+        // A byte every 2 s never stalls for Timeout, but is far below 500 bytes a second:
+        // the body must have come by Timeout (+ 1 s per 500 bytes).
+        let connection = try ConnectionHarness("Timeout 10\n")
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 100\r\n\r\n")
+        for _ in 0..<4 {
+            connection.advance(seconds: 2)
+            try connection.send("x")
+        }
+        connection.advance(seconds: 1)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 2)
+        #expect(!connection.isOpen)
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 408 Request Timeout")
+    }
+
+    @Test func bodyAtTheMinimumRateMayTakeLongerThanTimeout() throws {
+        // 600 bytes a second for 20 s: the deadline moves on with every 500 bytes.
+        let connection = try ConnectionHarness("Timeout 10\n")
+        try connection.send("GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 12000\r\n\r\n")
+        for _ in 0..<20 {
+            connection.advance(seconds: 1)
+            try connection.send(String(repeating: "x", count: 600))
+        }
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 200 OK")
+        #expect(connection.isOpen)
     }
 
     @Test func stalledWriteClosesAfterTimeout() throws {
