@@ -1,31 +1,46 @@
 import Foundation
+import Synchronization
 
 /// Maps the ConnIDs handed to extensions to their live sessions. A ConnID is an opaque
 /// token, never a pointer the host dereferences, so an unknown or stale one (a call
 /// after the request ended) is refused with ERROR_INVALID_PARAMETER, never a crash.
+///
+/// Every ECB callback looks its ConnID up, so the table is split into shards by ConnID,
+/// each with its own lock: concurrent requests do not wait for one another here.
 enum SessionTable {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var sessions: [UInt: ExtensionSession] = [:]
-    nonisolated(unsafe) private static var nextID: UInt = 0x1000
+    private final class Shard: @unchecked Sendable {
+        let lock = NSLock()
+        var sessions: [UInt: ExtensionSession] = [:]
+    }
+
+    private static let shardCount: UInt = 64
+    private static let shards = (0..<shardCount).map { _ in Shard() }
+    private static let nextID = Atomic<UInt>(0x1000)
+
+    private static func shard(_ id: UInt) -> Shard { shards[Int(id % shardCount)] }
 
     static func register(_ session: ExtensionSession) -> UInt {
-        lock.lock()
-        defer { lock.unlock() }
-        nextID &+= 1
-        sessions[nextID] = session
-        return nextID
+        let id = nextID.add(1, ordering: .relaxed).newValue
+        let shard = shard(id)
+        shard.lock.lock()
+        shard.sessions[id] = session
+        shard.lock.unlock()
+        return id
     }
 
     static func remove(_ id: UInt) {
-        lock.lock()
-        sessions[id] = nil
-        lock.unlock()
+        let shard = shard(id)
+        shard.lock.lock()
+        shard.sessions[id] = nil
+        shard.lock.unlock()
     }
 
     static func session(_ connID: UnsafeMutableRawPointer?) -> ExtensionSession? {
         guard let connID else { return nil }
-        lock.lock()
-        defer { lock.unlock() }
-        return sessions[UInt(bitPattern: connID)]
+        let id = UInt(bitPattern: connID)
+        let shard = shard(id)
+        shard.lock.lock()
+        defer { shard.lock.unlock() }
+        return shard.sessions[id]
     }
 }
