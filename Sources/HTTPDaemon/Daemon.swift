@@ -113,7 +113,7 @@ public final class Daemon: Sendable {
     private func makeBootstrap() -> ServerBootstrap {
         let context = self.context
         return ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 511)
+            .serverChannelOption(.backlog, value: Int32(clamping: context.currentState.configuration.listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)

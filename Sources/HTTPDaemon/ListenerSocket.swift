@@ -5,9 +5,9 @@ import ServerConfig
 /// which holds its listeners across child restarts (NIO's bootstrap owns the sockets it
 /// opens, so the parent does not use it).
 enum ListenerSocket {
-    /// Opens `address` (SO_REUSEADDR, backlog 511, close-on-exec) as NIO would; throws a
-    /// message like NIO's bind errors.
-    static func open(_ address: ListenAddress) throws(DaemonError) -> Int32 {
+    /// Opens `address` (SO_REUSEADDR, the given backlog, close-on-exec) as NIO would;
+    /// throws a message like NIO's bind errors.
+    static func open(_ address: ListenAddress, backlog: Int) throws(DaemonError) -> Int32 {
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV
         hints.ai_family = AF_UNSPEC
@@ -23,7 +23,7 @@ enum ListenerSocket {
         var one: Int32 = 1
         setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         guard bind(descriptor, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0,
-              listen(descriptor, 511) == 0
+              listen(descriptor, Int32(clamping: backlog)) == 0
         else {
             let message = String(cString: strerror(errno))
             close(descriptor)

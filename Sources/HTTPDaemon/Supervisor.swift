@@ -68,7 +68,9 @@ public final class Supervisor {
             throw DaemonError("no listening sockets available (add a Listen directive)")
         }
         do {
-            for address in configuration.listeners { listeners[address] = try ListenerSocket.open(address) }
+            for address in configuration.listeners {
+                listeners[address] = try ListenerSocket.open(address, backlog: configuration.listenBacklog)
+            }
         } catch {
             logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
             listeners.values.forEach { _ = close($0) }
@@ -214,7 +216,9 @@ public final class Supervisor {
         }
         var opened: [ListenAddress: Int32] = [:]
         do {
-            for address in wanted.subtracting(listeners.keys) { opened[address] = try ListenerSocket.open(address) }
+            for address in wanted.subtracting(listeners.keys) {
+                opened[address] = try ListenerSocket.open(address, backlog: fresh.listenBacklog)
+            }
         } catch {
             opened.values.forEach { _ = close($0) }
             logger.error("configuration reload failed: could not bind a new Listen address: \(error)",

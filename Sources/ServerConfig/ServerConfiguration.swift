@@ -24,6 +24,9 @@ public struct ServerConfiguration: Sendable {
     public var threadsPerChild: Int = 64
     /// `MaxConnections`: open client connections beyond this are refused at accept.
     public var maxConnections: Int = 10_000
+    /// `ListenBacklog`: connections the kernel queues for each listener before they are
+    /// accepted (Apache's default, 511).
+    public var listenBacklog: Int = 511
     public var gracefulShutdownTimeoutSeconds: Double = 10
     public var pidFile: String?
 

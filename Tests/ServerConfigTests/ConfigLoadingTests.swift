@@ -21,6 +21,7 @@ import Testing
             LimitRequestLine 2000
             ServerTokens Prod
             ThreadsPerChild 16
+            ListenBacklog 4096
             LogLevel info isapi:debug mod_rewrite:trace3
             ErrorLog logs/err.log
             """)
@@ -40,6 +41,7 @@ import Testing
         #expect(config.limitRequestLine == 2000)
         #expect(config.serverTokens == .prod)
         #expect(config.threadsPerChild == 16)
+        #expect(config.listenBacklog == 4096)
         #expect(config.logLevel.level == .info)
         #expect(config.logLevel.level(for: "isapi") == .debug)
         #expect(config.logLevel.level(for: "rewrite") == .trace3)

@@ -44,6 +44,10 @@ let limitDirectives: [DirectiveSpec] = [
                   syntax: "takes one argument, the most client connections served at once") { d, t in
         t.server.maxConnections = try d.integer(in: 1...1_000_000)
     },
+    DirectiveSpec("ListenBacklog", module: "mpm_common.c", contexts: .server, arity: 1...1,
+                  syntax: "takes one argument, the maximum length of the queue of pending connections") { d, t in
+        t.server.listenBacklog = try d.integer(in: 1...1_000_000)
+    },
     DirectiveSpec("GracefulShutdownTimeout", module: "core.c", contexts: .server, arity: 1...1,
                   syntax: "takes one argument, the seconds requests in flight get to finish on shutdown") { d, t in
         t.server.gracefulShutdownTimeoutSeconds = try d.seconds()
