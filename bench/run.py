@@ -1183,6 +1183,10 @@ def report(path=None):
                      for n in names]
             mem.append(f"{p['rules']:,} rules: " + ", ".join(parts))
         w("RSS after each point (MiB, summed over the processes): " + "; ".join(mem) + "\n")
+        starts = [f"{p['rules']:,} rules: " + " / ".join(num(p.get(f"{key}_startup_s"), 2) for key in ("isapid", "isapid-mr", "apache"))
+                  for p in points]
+        w("Seconds from exec to a listening port (isapid httpd.ini / isapid mod_rewrite / Apache; isapid reads httpd.ini "
+          "at the first request, mod_rewrite rules in httpd.conf at start): " + "; ".join(starts) + "\n")
     # S4
     if "S4" in sc and "transfers" in sc["S4"]:
         t = sc["S4"]["transfers"]
