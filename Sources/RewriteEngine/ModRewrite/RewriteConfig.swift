@@ -28,6 +28,12 @@ public struct RewriteConfig: Sendable, Equatable {
         self.directory = directory
     }
 
+    /// Adds a rule in place. (`rules.append` from another module goes through the
+    /// observed property's getter and setter, copying every rule so far each time.)
+    public mutating func append(_ rule: RewriteRule) {
+        rules.append(rule)
+    }
+
     public var isEnabled: Bool { engine ?? false }
 
     /// Builds the literal pre-filter, when it can be used: rules chained with [C] or

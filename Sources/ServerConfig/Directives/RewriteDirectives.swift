@@ -71,20 +71,22 @@ private func addRule(_ d: Directive, _ t: DirectiveTarget, arguments: [String], 
     }
     t.updateRewrite { config in
         config.pendingConditions.removeAll()
-        config.rules.append(rule)
+        config.append(rule)
     }
 }
 
 extension DirectiveTarget {
     /// The rewrite settings of the scope being compiled: the host's at server and
     /// virtual-host level, the section's (or .htaccess file's) elsewhere.
+    /// The settings are taken out while they change, so that appending a rule does not
+    /// copy every rule before it (10,000 rules took seconds to load).
     func updateRewrite(_ change: (inout RewriteConfig) -> Void) {
         if context == .server || context == .virtualHost {
-            var config = host.rewrite ?? RewriteConfig()
+            var config = host.rewrite.take() ?? RewriteConfig()
             change(&config)
             host.rewrite = config
         } else {
-            var config = directory.rewrite ?? RewriteConfig(directory: sectionPath)
+            var config = directory.rewrite.take() ?? RewriteConfig(directory: sectionPath)
             change(&config)
             directory.rewrite = config
         }
