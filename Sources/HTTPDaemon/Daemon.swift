@@ -103,6 +103,9 @@ public final class Daemon: Sendable {
             let inherited = inheritedListeners.withLockedValue { $0.removeValue(forKey: address) }
             let channel = try inherited.map { try makeBootstrap().withBoundSocket($0).wait() }
                 ?? makeBootstrap().bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
+            // NIO listens again on a socket it takes over, with its default backlog of 128:
+            // set ListenBacklog once more (listen on a listening socket only resizes it).
+            if let inherited { _ = listen(inherited, Int32(clamping: context.currentState.configuration.listenBacklog)) }
             listeners.withLockedValue { $0[address] = channel }
             if let bound = channel.localAddress {
                 FileHandle.standardOutput.write(Data("isapid: listening on http://\(Self.display(bound))/\n".utf8))
