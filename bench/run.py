@@ -172,6 +172,7 @@ KeepAlive On
 KeepAliveTimeout 60
 MaxKeepAliveRequests 0
 MaxConnections 20000
+ListenBacklog 4096
 LimitRequestBody 0
 Timeout 120
 RewriteIniFile None
@@ -591,7 +592,7 @@ def recheck_connections(sockets, every=50):
 
 
 S6_SETTINGS = {
-    "isapid": "MaxConnections 20000 (the default is 10000; the harness needs a few more for its probes)",
+    "isapid": "MaxConnections 20000 (the default is 10000; the harness needs a few more for its probes); ListenBacklog 4096",
     "apache": "event MPM, 2 processes × 64 threads, AsyncRequestWorkerFactor 100 (each process then holds up to "
               "64 + 100 × idle threads connections; the default 2 stops at a few hundred); ListenBacklog 4096",
     "nginx": "worker_processes 1, worker_connections 20000, worker_rlimit_nofile (40100, or the hard limit if lower), "
