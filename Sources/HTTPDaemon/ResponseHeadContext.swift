@@ -16,55 +16,40 @@ struct ResponseHeadContext: Sendable {
     /// The status line, the fields and the blank line.
     func encode(status: Int, reason: String?, headers: HeaderFields, contentLength: Int64?, keepAlive: Bool,
                 into out: inout ByteBuffer) {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(384)
-        bytes += "HTTP/1.1 ".utf8
-        ResponseHeadBytes.appendDecimal(Int64(status), to: &bytes)
-        bytes.append(UInt8(ascii: " "))
-        bytes += (reason ?? StatusText.reason(status)).utf8
-        bytes += "\r\n".utf8
-        ResponseHeadBytes.appendField("Date", daemon.dateHeader(), to: &bytes)
-        ResponseHeadBytes.appendField("Server", serverHeader, to: &bytes)
-        for (name, value) in headers { ResponseHeadBytes.appendField(name, value, to: &bytes) }
+        var head = LogLineWriter(capacity: 384)
+        head.append("HTTP/1.1 " as StaticString)
+        head.appendDecimal(Int64(status))
+        head.append(byte: UInt8(ascii: " "))
+        head.append(reason ?? StatusText.reason(status))
+        head.append("\r\n" as StaticString)
+        Self.appendField("Date", daemon.dateHeader(), to: &head)
+        Self.appendField("Server", serverHeader, to: &head)
+        for (name, value) in headers { Self.appendField(name, value, to: &head) }
         if let contentLength {
-            bytes += "Content-Length: ".utf8
-            ResponseHeadBytes.appendDecimal(contentLength, to: &bytes)
-            bytes += "\r\n".utf8
+            head.append("Content-Length: " as StaticString)
+            head.appendDecimal(contentLength)
+            head.append("\r\n" as StaticString)
         }
         if keepAlive {
-            bytes += "Keep-Alive: timeout=".utf8
-            ResponseHeadBytes.appendDecimal(Int64(keepAliveTimeout), to: &bytes)
+            head.append("Keep-Alive: timeout=" as StaticString)
+            head.appendDecimal(Int64(keepAliveTimeout))
             if let remainingRequests {
-                bytes += ", max=".utf8
-                ResponseHeadBytes.appendDecimal(Int64(remainingRequests), to: &bytes)
+                head.append(", max=" as StaticString)
+                head.appendDecimal(Int64(remainingRequests))
             }
-            bytes += "\r\n".utf8
-            if isHTTP10 { bytes += "Connection: Keep-Alive\r\n".utf8 }
+            head.append("\r\n" as StaticString)
+            if isHTTP10 { head.append("Connection: Keep-Alive\r\n" as StaticString) }
         } else {
-            bytes += "Connection: close\r\n".utf8
+            head.append("Connection: close\r\n" as StaticString)
         }
-        bytes += "\r\n".utf8
-        out.writeBytes(bytes)
-    }
-}
-
-enum ResponseHeadBytes {
-    static func appendField(_ name: String, _ value: String, to bytes: inout [UInt8]) {
-        bytes += name.utf8
-        bytes += ": ".utf8
-        bytes += value.utf8
-        bytes += "\r\n".utf8
+        head.append("\r\n" as StaticString)
+        out.writeBytes(head.bytes)
     }
 
-    /// The decimal digits of a value, without making a String.
-    static func appendDecimal(_ value: Int64, to bytes: inout [UInt8]) {
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        var rest = value.magnitude
-        let start = bytes.count
-        repeat {
-            bytes.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        bytes[start...].reverse()
+    private static func appendField(_ name: String, _ value: String, to head: inout LogLineWriter) {
+        head.append(name)
+        head.append(": " as StaticString)
+        head.append(value)
+        head.append("\r\n" as StaticString)
     }
 }

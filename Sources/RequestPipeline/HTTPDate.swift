@@ -20,24 +20,22 @@ public enum HTTPDate {
         let (year, month, day) = civil(fromDays: days)
         let weekday = Int(floorModulo(days + 4, 7)) // 1970-01-01 was a Thursday (4).
         // Built as bytes: this runs for every file response (Last-Modified).
-        var out: [UInt8] = []
-        out.reserveCapacity(30)
-        out += dayNames[weekday].utf8
-        out += ", ".utf8
-        appendPadded(&out, day, width: 2)
-        out.append(UInt8(ascii: " "))
-        out += monthNames[month - 1].utf8
-        out.append(UInt8(ascii: " "))
-        if year < 0 { out.append(UInt8(ascii: "-")) }
-        appendPadded(&out, abs(year), width: 4)
-        out.append(UInt8(ascii: " "))
-        appendPadded(&out, Int64(secondOfDay / 3600), width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(&out, Int64(secondOfDay / 60 % 60), width: 2)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(&out, Int64(secondOfDay % 60), width: 2)
-        out += " GMT".utf8
-        return String(decoding: out, as: UTF8.self)
+        var out = LogLineWriter(capacity: 30)
+        out.append(dayNames[weekday])
+        out.append(", " as StaticString)
+        out.appendDecimal(day, minimumDigits: 2)
+        out.append(byte: UInt8(ascii: " "))
+        out.append(monthNames[month - 1])
+        out.append(byte: UInt8(ascii: " "))
+        out.appendDecimal(year, minimumDigits: 4)
+        out.append(byte: UInt8(ascii: " "))
+        out.appendDecimal(secondOfDay / 3600, minimumDigits: 2)
+        out.append(byte: UInt8(ascii: ":"))
+        out.appendDecimal(secondOfDay / 60 % 60, minimumDigits: 2)
+        out.append(byte: UInt8(ascii: ":"))
+        out.appendDecimal(secondOfDay % 60, minimumDigits: 2)
+        out.append(" GMT" as StaticString)
+        return out.string
     }
 
     // MARK: Parsing
@@ -211,23 +209,5 @@ public enum HTTPDate {
 
     private static func floorModulo(_ a: Int64, _ b: Int64) -> Int64 {
         a - floorDivide(a, b) * b
-    }
-
-    /// The decimal digits of a non-negative value, zero-padded to `width`.
-    private static func appendPadded(_ out: inout [UInt8], _ value: Int64, width: Int) {
-        var count = 1
-        var probe = value
-        while probe >= 10 {
-            probe /= 10
-            count += 1
-        }
-        out += repeatElement(UInt8(ascii: "0"), count: max(width, count))
-        var rest = value
-        var index = out.count - 1
-        repeat {
-            out[index] = UInt8(ascii: "0") + UInt8(rest % 10)
-            rest /= 10
-            index -= 1
-        } while rest > 0
     }
 }

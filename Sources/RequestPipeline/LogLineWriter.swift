@@ -1,23 +1,24 @@
-/// The byte buffer a log line is built in; turned into a `String` once at the end.
-struct LogLineWriter {
-    var bytes: [UInt8]
+/// The byte buffer a log line (or a response head, in HTTPDaemon) is built in; turned
+/// into a `String` once at the end.
+package struct LogLineWriter {
+    package var bytes: [UInt8]
 
-    init(capacity: Int) {
+    package init(capacity: Int) {
         bytes = []
         bytes.reserveCapacity(capacity)
     }
 
     var string: String { String(decoding: bytes, as: UTF8.self) }
 
-    mutating func append(byte: UInt8) { bytes.append(byte) }
+    package mutating func append(byte: UInt8) { bytes.append(byte) }
     mutating func appendDash() { bytes.append(UInt8(ascii: "-")) }
     mutating func append(_ text: [UInt8]) { bytes.append(contentsOf: text) }
-    mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
-    mutating func append(_ text: StaticString) {
+    package mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    package mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func appendDecimal(_ value: Int64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0")) {
+    package mutating func appendDecimal(_ value: Int64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0")) {
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
         appendDecimal(value.magnitude, minimumDigits: minimumDigits, pad: pad)
     }
