@@ -213,7 +213,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         // 100 Continue only to HTTP/1.1 clients that asked and have a body to send.
         let wantsContinue = expectation?.lowercased() == "100-continue" && head.version.minor >= 1 && request.hasBody
-        let current = Exchange(context: requestContext, response: response, keepAlive: keepAlive)
+        let current = Exchange(context: consume requestContext, response: response, keepAlive: keepAlive)
         bodyDeadline = request.hasBody
             ? context.eventLoop.now + .seconds(Int64(configuration.timeoutSeconds)) : nil
         if case .handOff(let handler) = response.body {

@@ -43,7 +43,7 @@ extension RequestHandler {
 /// | 6 | rewriteInDirectory | Phases/RewriteInDirectory.swift (mod_rewrite in `<Directory>`, .htaccess; after access checks, as Apache's fixups) |
 /// | 7 | runHandler | Phases/RunHandler.swift, StaticFileHandler.swift |
 /// | 8 | logRequest | HTTPDaemon, with AccessLogFormat |
-public struct Pipeline: Sendable {
+public final class Pipeline: Sendable {
     public let configuration: ServerConfiguration
     public let fileSystem: any FileSystem
     public let handlers: [String: any RequestHandler]
@@ -247,6 +247,11 @@ extension Pipeline {
 extension RequestContext {
     /// Metadata for an error-log line about this request: the client and a stable message id.
     public func logMetadata(id: String) -> Logger.Metadata {
-        ["client": "\(request.connection.remoteAddress):\(request.connection.remotePort)", "id": "\(id)"]
+        Self.logMetadata(request.connection, id: id)
+    }
+
+    /// The same for a connection alone (where holding on to the whole context would cost).
+    static func logMetadata(_ connection: ConnectionInfo, id: String) -> Logger.Metadata {
+        ["client": "\(connection.remoteAddress):\(connection.remotePort)", "id": "\(id)"]
     }
 }

@@ -2,39 +2,59 @@ import Foundation
 import RewriteEngine
 import ServerConfig
 
+extension Pipeline {
+    /// Runs `body` with the request as the rewrite engine sees it.
+    func withRewriteEnvironment<Result>(_ context: RequestContext,
+                                        _ body: (PipelineRewriteEnvironment) -> Result) -> Result {
+        withUnsafePointer(to: context) { context in
+            body(PipelineRewriteEnvironment(context: context, serverTokens: configuration.serverTokens,
+                                            mainHostID: configuration.mainHost.id))
+        }
+    }
+}
+
 /// The request as mod_rewrite's `%{VAR}`, `%{HTTP:…}`, `%{ENV:…}` and file tests see it.
+/// It reads the context in place, for as long as `Pipeline.withRewriteEnvironment` runs:
+/// a copy (some 40 reference-counted fields) cost more per request than the rules did.
 struct PipelineRewriteEnvironment: RewriteEnvironment {
-    let context: RequestContext
-    let configuration: ServerConfiguration
+    private let context: UnsafePointer<RequestContext>
+    let serverTokens: ServerTokens
+    let mainHostID: Int
+
+    fileprivate init(context: UnsafePointer<RequestContext>, serverTokens: ServerTokens, mainHostID: Int) {
+        self.context = context
+        self.serverTokens = serverTokens
+        self.mainHostID = mainHostID
+    }
 
     /// The fixed set of Apache's `lookup_variable` (names already upper-cased).
     func variable(_ name: String) -> String {
-        let request = context.request
+        let request = context.pointee.request
         let connection = request.connection
         switch name {
-        case "HTTP_USER_AGENT": return context.headers["User-Agent"] ?? ""
-        case "HTTP_REFERER": return context.headers["Referer"] ?? ""
-        case "HTTP_COOKIE": return context.headers.values("Cookie").joined(separator: "; ")
-        case "HTTP_FORWARDED": return context.headers["Forwarded"] ?? ""
-        case "HTTP_HOST": return context.headers["Host"] ?? ""
-        case "HTTP_PROXY_CONNECTION": return context.headers["Proxy-Connection"] ?? ""
-        case "HTTP_ACCEPT": return context.headers["Accept"] ?? ""
+        case "HTTP_USER_AGENT": return context.pointee.headers["User-Agent"] ?? ""
+        case "HTTP_REFERER": return context.pointee.headers["Referer"] ?? ""
+        case "HTTP_COOKIE": return context.pointee.headers.values("Cookie").joined(separator: "; ")
+        case "HTTP_FORWARDED": return context.pointee.headers["Forwarded"] ?? ""
+        case "HTTP_HOST": return context.pointee.headers["Host"] ?? ""
+        case "HTTP_PROXY_CONNECTION": return context.pointee.headers["Proxy-Connection"] ?? ""
+        case "HTTP_ACCEPT": return context.pointee.headers["Accept"] ?? ""
         case "REMOTE_ADDR", "REMOTE_HOST", "CONN_REMOTE_ADDR": return connection.remoteAddress
         case "REMOTE_PORT": return String(connection.remotePort)
         case "REMOTE_USER", "REMOTE_IDENT", "AUTH_TYPE", "SCRIPT_USER", "SCRIPT_GROUP": return ""
-        case "REQUEST_METHOD": return context.method
-        case "PATH_INFO": return context.pathInfo
-        case "DOCUMENT_ROOT", "CONTEXT_DOCUMENT_ROOT": return context.host.documentRoot ?? ""
+        case "REQUEST_METHOD": return context.pointee.method
+        case "PATH_INFO": return context.pointee.pathInfo
+        case "DOCUMENT_ROOT", "CONTEXT_DOCUMENT_ROOT": return context.pointee.host.documentRoot ?? ""
         case "CONTEXT_PREFIX": return ""
-        case "SERVER_ADMIN": return context.host.serverAdmin ?? "[no address given]"
+        case "SERVER_ADMIN": return context.pointee.host.serverAdmin ?? "[no address given]"
         case "SERVER_NAME": return serverName
         case "SERVER_ADDR": return connection.localAddress
         case "SERVER_PORT": return String(serverPort)
         case "SERVER_PROTOCOL": return request.protocolName
-        case "SERVER_SOFTWARE": return ServerSoftware.banner(configuration.serverTokens)
+        case "SERVER_SOFTWARE": return ServerSoftware.banner(serverTokens)
         case "API_VERSION": return "20120211:0"
         case "THE_REQUEST": return request.requestLine
-        case "REQUEST_URI": return context.path
+        case "REQUEST_URI": return context.pointee.path
         case "REQUEST_SCHEME": return "http"
         case "HTTPS", "IPV6": return "off"
         case "IS_SUBREQ": return "false"
@@ -43,12 +63,12 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
     }
 
     func header(_ name: String) -> String? {
-        let values = context.headers.values(name)
+        let values = context.pointee.headers.values(name)
         return values.isEmpty ? nil : values.joined(separator: ", ")
     }
 
     func environmentVariable(_ name: String) -> String? {
-        context.environment[name] ?? CGIEnvironment.processEnvironment[name]
+        context.pointee.environment[name] ?? CGIEnvironment.processEnvironment[name]
     }
 
     func fileTest(_ test: Character, _ path: String) -> Bool {
@@ -75,14 +95,14 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
 
     /// Apache's server name under UseCanonicalName Off: the Host header's, else ServerName.
     var serverName: String {
-        context.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))?.lowercased()
-            ?? context.host.serverName ?? context.request.connection.localAddress
+        context.pointee.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))?.lowercased()
+            ?? context.pointee.host.serverName ?? context.pointee.request.connection.localAddress
     }
 
     /// The port self-referential URLs carry: the Host header's, the default port when the
     /// Host header has none, the connection's when there is no Host header.
     var serverPort: Int {
-        guard let host = context.headers["Host"] else { return context.request.connection.localPort }
+        guard let host = context.pointee.headers["Host"] else { return context.pointee.request.connection.localPort }
         if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]"), let port = Int(host[host.index(after: colon)...]) {
             return port
         }
@@ -98,8 +118,8 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
     /// Apache's `ap_matches_request_vhost`: a virtual host's own name (or alias) on the
     /// port of its address; the main server, whose port is unset, never matches.
     func isThisServer(host: String, port: Int) -> Bool {
-        let current = context.host
-        guard current.id != configuration.mainHost.id,
+        let current = context.pointee.host
+        guard current.id != mainHostID,
               current.addresses.contains(where: { $0.port == nil || $0.port == port }) else { return false }
         let name = host.lowercased()
         return current.serverName?.lowercased() == name || current.serverAliases.contains { $0.lowercased() == name }

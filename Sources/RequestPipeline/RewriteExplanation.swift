@@ -67,9 +67,10 @@ extension Pipeline {
         selectVirtualHost(&context)
         let collected = ModRewriteStepCollector()
         if let config = context.host.rewrite, config.isEnabled {
-            let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
-            let outcome = rewriteEvaluator.applyServerRules(config, uri: context.path, query: context.query,
-                                                            environment: environment, trace: { collected.steps.append(("server", $0)) })
+            let outcome = withRewriteEnvironment(context) { environment in
+                rewriteEvaluator.applyServerRules(config, uri: context.path, query: context.query,
+                                                  environment: environment, trace: { collected.steps.append(("server", $0)) })
+            }
             explanation.serverAction = outcome.action
             switch outcome.action {
             case .rewritten(let path, let query, let passThrough):
@@ -85,15 +86,16 @@ extension Pipeline {
         _ = mapToStorage(&context)
         explanation.filePath = context.filePath
         if let config = context.directoryConfig.rewrite, config.isEnabled, let filePath = context.filePath {
-            let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
             let (filename, pathInfo) = context.fileStatus == nil
                 ? Self.apacheFilenameSplit(filePath + context.pathInfo, root: context.host.documentRoot)
                 : (filePath, context.pathInfo)
             let label = "directory " + (config.directory ?? "?")
-            let outcome = rewriteEvaluator.applyDirectoryRules(
-                config, filename: filename, pathInfo: pathInfo, query: context.query, documentRoot: context.host.documentRoot,
-                maps: context.host.rewrite?.maps ?? [:], environment: environment,
-                trace: { collected.steps.append((label, $0)) })
+            let outcome = withRewriteEnvironment(context) { environment in
+                rewriteEvaluator.applyDirectoryRules(
+                    config, filename: filename, pathInfo: pathInfo, query: context.query, documentRoot: context.host.documentRoot,
+                    maps: context.host.rewrite?.maps ?? [:], environment: environment,
+                    trace: { collected.steps.append((label, $0)) })
+            }
             explanation.directoryAction = outcome.action
         }
         for (name, event) in collected.steps { step(name, event) }

@@ -10,11 +10,12 @@ extension Pipeline {
         guard !context.rewriteEnded, let config = context.host.rewrite, config.isEnabled, !config.rules.isEmpty else {
             return .next
         }
-        let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
         if config.compatibility2 == true {
-            return rewriteServerContextAsVersion2(config, environment, &context)
+            return rewriteServerContextAsVersion2(config, &context)
         }
-        let outcome = rewriteEvaluator.applyServerRules(config, uri: context.path, query: context.query, environment: environment)
+        let outcome = withRewriteEnvironment(context) { environment in
+            rewriteEvaluator.applyServerRules(config, uri: context.path, query: context.query, environment: environment)
+        }
         apply(outcome, to: &context)
         switch outcome.action {
         case .unchanged, .internalRedirect, .queryChanged:
@@ -39,10 +40,11 @@ extension Pipeline {
 
     /// RewriteCompatibility2 On: the rules see the Request-URI as sent (query included,
     /// not decoded) and their result is the new URL, as ISAPI_Rewrite 2 treated it.
-    private func rewriteServerContextAsVersion2(_ config: RewriteConfig, _ environment: PipelineRewriteEnvironment,
-                                                _ context: inout RequestContext) -> PhaseResult {
-        let outcome = rewriteEvaluator.applyServerRules(config, uri: Self.requestURI(context.request.target), query: nil,
-                                                        environment: environment)
+    private func rewriteServerContextAsVersion2(_ config: RewriteConfig, _ context: inout RequestContext) -> PhaseResult {
+        let outcome = withRewriteEnvironment(context) { environment in
+            rewriteEvaluator.applyServerRules(config, uri: Self.requestURI(context.request.target), query: nil,
+                                              environment: environment)
+        }
         apply(outcome, to: &context)
         switch outcome.action {
         case .rewritten(let path, let query, _):
@@ -72,13 +74,14 @@ extension Pipeline {
                                 metadata: context.logMetadata(id: "IS04010"))
             return .respond(errorResponse(403, &context))
         }
-        let environment = PipelineRewriteEnvironment(context: context, configuration: configuration)
         let (filename, pathInfo) = context.fileStatus == nil
             ? Self.apacheFilenameSplit(filePath + context.pathInfo, root: context.host.documentRoot)
             : (filePath, context.pathInfo)
-        let outcome = rewriteEvaluator.applyDirectoryRules(
-            config, filename: filename, pathInfo: pathInfo, query: context.query,
-            documentRoot: context.host.documentRoot, maps: context.host.rewrite?.maps ?? [:], environment: environment)
+        let outcome = withRewriteEnvironment(context) { environment in
+            rewriteEvaluator.applyDirectoryRules(
+                config, filename: filename, pathInfo: pathInfo, query: context.query,
+                documentRoot: context.host.documentRoot, maps: context.host.rewrite?.maps ?? [:], environment: environment)
+        }
         apply(outcome, to: &context)
         switch outcome.action {
         case .unchanged, .rewritten:

@@ -76,14 +76,14 @@ extension Pipeline {
         guard files.contains(where: { !$0.1.rules.isEmpty }) || trace != nil else { return run }
         var request = PipelineRewriteRequest(context, url: originalURL)
         let logger = rewriteLogger
-        let metadata = context.logMetadata(id: "IS04003")
+        let connection = context.request.connection
         for (path, rules) in files where run.outcome.continues {
             trace?(path, rules, nil)
             let result = rules.evaluate(
                 &request, originalURL: originalURL, trace: trace.map { trace in { trace(path, rules, $0) } },
                 abandoned: { rule, failure in
                     logger.error("\(path):\(rule.line): rule abandoned (\(failure)); treated as no match: \(rule.text)",
-                                 metadata: metadata)
+                                 metadata: RequestContext.logMetadata(connection, id: "IS04003"))
                 })
             run.outcome = result.outcome
             run.logsOriginalURL = run.logsOriginalURL || result.logsOriginalURL
@@ -138,14 +138,24 @@ struct PipelineRewriteRequest: RewritableRequest {
     var method: String
     let httpVersion: String
     var headers: HeaderFields
-    private let context: RequestContext
+    // What the server variables need, not the whole context: copying that for every
+    // request cost more than evaluating the rules.
+    private let connection: ConnectionInfo
+    private let contentLength: Int64?
+    private let hostID: Int
+    private let hostServerName: String?
+    private let documentRoot: String?
 
     init(_ context: RequestContext, url: String) {
         self.url = url
         self.method = context.method
         self.httpVersion = context.request.protocolName
         self.headers = context.headers
-        self.context = context
+        self.connection = context.request.connection
+        self.contentLength = context.request.contentLength
+        self.hostID = context.host.id
+        self.hostServerName = context.host.serverName
+        self.documentRoot = context.host.documentRoot
     }
 
     func header(_ name: String) -> String? { headers[name] }
@@ -156,14 +166,13 @@ struct PipelineRewriteRequest: RewritableRequest {
 
     /// The IIS server variables rules use most; `HTTP_NAME` reads the request header.
     func serverVariable(_ name: String) -> String? {
-        let connection = context.request.connection
         switch name {
         case "HTTPS": return "off"
         case "SERVER_PORT_SECURE": return "0"
         case "SERVER_PORT": return String(connection.localPort)
         case "SERVER_NAME":
             return headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))
-                ?? context.host.serverName ?? connection.localAddress
+                ?? hostServerName ?? connection.localAddress
         case "SERVER_PROTOCOL": return httpVersion
         case "SERVER_SOFTWARE": return "isapid"
         case "LOCAL_ADDR", "SERVER_ADDR": return connection.localAddress
@@ -175,10 +184,10 @@ struct PipelineRewriteRequest: RewritableRequest {
         case "QUERY_STRING":
             return url.firstIndex(of: "?").map { String(url[url.index(after: $0)...]) } ?? ""
         case "REQUEST_URI", "UNENCODED_URL": return url
-        case "CONTENT_LENGTH": return context.request.contentLength.map(String.init) ?? "0"
+        case "CONTENT_LENGTH": return contentLength.map(String.init) ?? "0"
         case "CONTENT_TYPE": return headers["Content-Type"] ?? ""
-        case "INSTANCE_ID": return String(context.host.id + 1)
-        case "APPL_PHYSICAL_PATH": return context.host.documentRoot.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
+        case "INSTANCE_ID": return String(hostID + 1)
+        case "APPL_PHYSICAL_PATH": return documentRoot.map { $0.hasSuffix("/") ? $0 : $0 + "/" }
         default:
             if name.hasPrefix("HTTP_") {
                 return headers[name.dropFirst(5).replacingOccurrences(of: "_", with: "-")]

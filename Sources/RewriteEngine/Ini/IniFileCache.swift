@@ -16,13 +16,20 @@ public final class IniFileCache: @unchecked Sendable {
     /// ISAPI_Rewrite 2 refused configuration files above 2 MB; so do we.
     public static let maxFileSize = 2 * 1024 * 1024
 
-    private struct Entry {
-        var signature: FileSignature
-        var rules: IniRuleSet
+    // A class, so that a hit only stamps the entry instead of writing the dictionary back.
+    private final class Entry {
+        let signature: FileSignature
+        let rules: IniRuleSet
         var lastUsed: Int
+
+        init(signature: FileSignature, rules: IniRuleSet, lastUsed: Int) {
+            self.signature = signature
+            self.rules = rules
+            self.lastUsed = lastUsed
+        }
     }
 
-    // `entries`, `idleSeconds` and `lastSweep` are guarded by `lock`.
+    // `entries` (and each entry's `lastUsed`), `idleSeconds` and `lastSweep` are guarded by `lock`.
     private let lock = NSLock()
     private var entries: [String: Entry] = [:]
     private var idleSeconds = IniFileCache.defaultIdleSeconds
@@ -49,9 +56,8 @@ public final class IniFileCache: @unchecked Sendable {
         let signature = FileSignature(status)
         let cached: IniRuleSet? = lock.withLock {
             sweepIfDue(now: now)
-            guard var entry = entries[path], entry.signature == signature else { return nil }
+            guard let entry = entries[path], entry.signature == signature else { return nil }
             entry.lastUsed = now
-            entries[path] = entry
             return entry.rules
         }
         if let cached { return cached }

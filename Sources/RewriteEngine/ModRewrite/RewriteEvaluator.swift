@@ -61,9 +61,14 @@ public struct RewriteEvaluator: Sendable {
             return outcome
         }
         var state = State(filename: filename, pathInfo: pathInfo, args: query)
-        var withMaps = config
-        withMaps.maps = maps.merging(config.maps) { _, own in own }
-        let result = applyList(withMaps, &state, perDirectory: directory, environment: environment, outcome: &outcome, trace: trace)
+        let result: ListResult
+        if maps.isEmpty {
+            result = applyList(config, &state, perDirectory: directory, environment: environment, outcome: &outcome, trace: trace)
+        } else {
+            var withMaps = config
+            withMaps.maps = maps.merging(config.maps) { _, own in own }
+            result = applyList(withMaps, &state, perDirectory: directory, environment: environment, outcome: &outcome, trace: trace)
+        }
         guard result != .unchanged else { return outcome }
         if endsWithStatus(state, result, refusalID: "AH10411", &outcome) { return outcome }
         if state.proxy {
