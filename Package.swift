@@ -5,6 +5,13 @@ let sampleExtensions = [
     "hello", "echo", "servervars", "headers", "redirect", "logparam", "mapurl", "unsupported", "async", "skeleton",
 ]
 
+// The modules on the request path skip the run-time exclusivity checks in release builds
+// (each class property access cost a call and a thread-local lookup, ~5 % of a request);
+// debug builds, which the tests run, keep them.
+let requestPathSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+
 let package = Package(
     name: "isapid",
     platforms: [.macOS(.v13)],
@@ -35,14 +42,16 @@ let package = Package(
         // Loads, caches and unloads ISAPI extensions (the only user of CISAPI and dlopen).
         .target(
             name: "ISAPIHost",
-            dependencies: ["CISAPI", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CISAPI", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: requestPathSettings
         ),
         // Rewrite rules: the httpd.ini (ISAPI_Rewrite 2) and mod_rewrite dialects, one rule
         // model, one evaluator; pure Swift over PCRE2Regex.
-        .target(name: "RewriteEngine", dependencies: ["PCRE2Regex"]),
+        .target(name: "RewriteEngine", dependencies: ["PCRE2Regex"], swiftSettings: requestPathSettings),
         .target(
             name: "ServerConfig",
-            dependencies: ["PCRE2Regex", "RewriteEngine"]
+            dependencies: ["PCRE2Regex", "RewriteEngine"],
+            swiftSettings: requestPathSettings
         ),
         .target(
             name: "RequestPipeline",
@@ -52,7 +61,8 @@ let package = Package(
                 "ISAPIHost",
                 "CrashBoard",
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: requestPathSettings
         ),
         .target(
             name: "HTTPDaemon",
@@ -64,7 +74,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
-            ]
+            ],
+            swiftSettings: requestPathSettings
         ),
         .executableTarget(
             name: "isapid",
