@@ -35,7 +35,7 @@ public final class Daemon: Sendable {
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
         threadPool = NIOThreadPool(numberOfThreads: configuration.threadsPerChild)
         context = DaemonContext(state: state, threadPool: threadPool)
-        group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         stopped = group.next().makePromise(of: Void.self)
     }
 
@@ -118,6 +118,10 @@ public final class Daemon: Sendable {
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: context.currentState.configuration.listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // NIO accepts 4 connections per wake-up by default: in a burst of new clients
+            // the last ones wait, their first request already sent, while the loop serves
+            // all the others again and again (seconds at a thousand clients).
+            .serverChannelOption(.maxMessagesPerRead, value: 64)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
