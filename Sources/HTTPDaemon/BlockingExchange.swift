@@ -48,6 +48,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private var pending: ByteBuffer
     /// A drain is scheduled or its write has not completed yet.
     private var writeInFlight = false
+    /// Something (the head at least) has been handed to the connection.
+    private var wroteToClient = false
     private var endRequested = false
     private var ended = false
 
@@ -194,8 +196,9 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         }
         self.status = status
         responseHeaders = headers
+        // The head waits for the first body bytes or the end, as Apache holds it back
+        // until the first output: one write and one wake-up of the event loop fewer.
         pendingHead = makeHead(status, reason, headers, keepAlive)
-        if !writeInFlight { scheduleDrain() }
         condition.unlock()
         return true
     }
@@ -283,6 +286,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             return
         }
         let keepAlive = self.keepAlive
+        wroteToClient = true
         condition.unlock()
         writeParts(parts) { success in
             self.writeFinished(success)
@@ -297,8 +301,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     enum Expiry { case alreadyEnding, answerNow, closeNow }
 
     /// The handler took too long (on the event loop): from now on its writes fail and
-    /// its reads see a vanished client. When nothing was sent yet the connection
-    /// answers in its place; otherwise it closes.
+    /// its reads see a vanished client. When nothing went out yet (a head still held
+    /// back included) the connection answers in its place; otherwise it closes.
     func expire() -> Expiry {
         condition.lock()
         defer { condition.unlock() }
@@ -307,7 +311,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         bodyFailed = bodyFailed || !bodyEnded
         ended = true
         condition.broadcast()
-        return sentHead ? .closeNow : .answerNow
+        return wroteToClient ? .closeNow : .answerNow
     }
 
     private func writeFinished(_ success: Bool) {
