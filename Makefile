@@ -77,8 +77,8 @@ configtest: build
 # Builds isapid into its own scratch path (.build-bench), starts every server from a
 # throw-away configuration, runs the scenarios S1-S7, and writes
 # bench/results/<date>-<time>.json, bench/RESULTS.md and the charts. Needs root
-# (Apache and nginx drop to www-data). QUICK=1: one short run per case (about 4 minutes
-# once isapid is built, on an otherwise idle machine).
+# (Apache and nginx drop to www-data). QUICK=1: one short run per case (about 2 minutes
+# once isapid is built, on an otherwise idle machine; the release build adds 2 to 3).
 bench:
 	$(call install-missing,$(DEPS) $(BENCH_DEPS))
 	python3 bench/run.py $(if $(QUICK),--quick)

@@ -880,7 +880,7 @@ def run(args):
     ctx.quick = args.quick
     ctx.scenarios = [s.strip().upper() for s in args.scenarios.split(",")] if args.scenarios else SCENARIOS
     ctx.runs = args.runs or (1 if args.quick else 3)
-    ctx.duration = args.duration or (2 if args.quick else 5)
+    ctx.duration = args.duration or (1 if args.quick else 5)
     ctx.warmup = 1 if args.quick else 2
     ctx.connections = args.connections
     ctx.quiet_wait = args.quiet_wait
@@ -1375,7 +1375,7 @@ def main():
     parser.add_argument("--quick", action="store_true", help="1 short run per case (make bench QUICK=1)")
     parser.add_argument("--scenarios", help="comma-separated subset of S1..S7 (default: all)")
     parser.add_argument("--runs", type=int, help="wrk runs per case (default 3, quick 1)")
-    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 5, quick 2)")
+    parser.add_argument("--duration", type=int, help="seconds per wrk run (default 5, quick 1)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--quiet-wait", type=float, default=0,
                         help="before each wrk run, wait up to this many seconds for the machine to be idle (default 0)")

@@ -14,5 +14,4 @@ import Testing
         #expect(UsableCores.allowedCPUs(status: "Name:\tisapid\n") == nil)
         #expect(UsableCores.allowedCPUs(status: "Cpus_allowed:\tzz\n") == nil)
     }
-
 }
