@@ -43,7 +43,9 @@ REPO = os.path.dirname(BENCH)
 RESULTS_DIR = os.path.join(BENCH, "results")
 RESULTS_MD = os.path.join(BENCH, "RESULTS.md")
 SCRATCH = os.path.join(REPO, ".build-bench")
-BUILD_COMMAND = ["swift", "build", "-c", "release", "--scratch-path", ".build-bench"]  # run in REPO
+# Only the daemon: the sample extensions the scenarios load are compiled below with the
+# bench-only ones (one C file each), which keeps a fresh clone's build short.
+BUILD_COMMAND = ["swift", "build", "-c", "release", "--scratch-path", ".build-bench", "--product", "isapid"]  # run in REPO
 NGINX = "/usr/sbin/nginx"
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
@@ -341,7 +343,7 @@ def summarize(runs):
 def measure(ctx, cases):
     """cases: dicts with label, target, path, close, connections. Warms each up, then
     ctx.runs rounds over all cases (alternating). Fills case["runs"] and ["summary"]."""
-    for case in cases:
+    for case in cases if ctx.warmup > 0 else []:
         subprocess.run(wrk_command(case["target"].url(case["path"]), ctx.warmup, case.get("connections", ctx.connections),
                                    case.get("close", False)), capture_output=True, timeout=ctx.warmup + 120)
     for run in range(ctx.runs):
@@ -841,7 +843,6 @@ def prepare(ctx, args):
                 time.sleep(10)
             else:
                 sys.exit("the isapid build failed")
-    libdir = os.path.dirname(ctx.isapid)
     ctx.workdir = tempfile.mkdtemp(prefix="isapid-bench-")
     os.chmod(ctx.workdir, 0o755)
     ctx.docroot = os.path.join(ctx.workdir, "htdocs")
@@ -851,8 +852,6 @@ def prepare(ctx, args):
         os.makedirs(d)
         os.chmod(d, 0o755)
     rr.write(os.path.join(ctx.docroot, "index.html"), INDEX_BODY)
-    for name in ("hello", "echo"):
-        shutil.copy(os.path.join(libdir, f"lib{name}.so"), os.path.join(scripts, f"{name}.dll"))
     cc = compiler()
     ctx.compile_commands = []
 
@@ -860,7 +859,8 @@ def prepare(ctx, args):
         ctx.compile_commands.append(" ".join(os.path.relpath(c, REPO) if c.startswith(REPO) else c
                                              for c in command).replace(ctx.workdir, "<work>"))
         subprocess.run(command, check=True, cwd=REPO)
-    for source in sorted(glob.glob(os.path.join(BENCH, "extensions", "*.c"))):
+    samples = [os.path.join(REPO, "extensions", name, f"{name}.c") for name in ("hello", "echo")]
+    for source in samples + sorted(glob.glob(os.path.join(BENCH, "extensions", "*.c"))):
         name = os.path.splitext(os.path.basename(source))[0]
         build([cc, "-O2", "-shared", "-fPIC", "-I", os.path.join(REPO, "Sources", "CISAPI", "include"), source,
                "-o", os.path.join(scripts, f"{name}.dll")])
@@ -881,7 +881,7 @@ def run(args):
     ctx.scenarios = [s.strip().upper() for s in args.scenarios.split(",")] if args.scenarios else SCENARIOS
     ctx.runs = args.runs or (1 if args.quick else 3)
     ctx.duration = args.duration or (1 if args.quick else 5)
-    ctx.warmup = 1 if args.quick else 2
+    ctx.warmup = 0 if args.quick else 2  # quick: no warm-up runs
     ctx.connections = args.connections
     ctx.quiet_wait = args.quiet_wait
     ctx.rule_counts = [0, 10, 100, 1000, 10000]
@@ -1379,7 +1379,7 @@ def main():
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--quiet-wait", type=float, default=0,
                         help="before each wrk run, wait up to this many seconds for the machine to be idle (default 0)")
-    parser.add_argument("--isapid", help="use this isapid binary (its directory must hold libhello.so, libecho.so)")
+    parser.add_argument("--isapid", help="use this isapid binary")
     parser.add_argument("--no-build", action="store_true", help="use .build-bench as it is")
     run(parser.parse_args())
 
