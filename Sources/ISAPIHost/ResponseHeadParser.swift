@@ -110,21 +110,31 @@ public enum ResponseHeadParser {
 
     /// `HTTP/1.x NNN reason` or `NNN reason`: the code and the reason (nil when absent).
     static func parseStatusLine(_ line: ArraySlice<UInt8>) -> (Int, String?)? {
-        var text = Substring(String(decoding: line, as: UTF8.self))
-        text = text.drop { $0 == " " || $0 == "\t" }
-        if text.hasPrefix("HTTP/") {
-            guard let space = text.firstIndex(of: " ") else { return nil }
-            text = text[text.index(after: space)...].drop { $0 == " " }
+        // On bytes: this runs for every extension response.
+        var text = line.drop { $0 == space || $0 == tab }
+        if text.starts(with: "HTTP/".utf8) {
+            guard let gap = text.firstIndex(of: space) else { return nil }
+            text = text[(gap + 1)...].drop { $0 == space }
         }
-        let digits = text.prefix { $0.isASCII && $0.isNumber }
-        guard digits.count == 3, let code = Int(digits), (100...999).contains(code) else { return nil }
+        let digits = text.prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard digits.count == 3 else { return nil }
+        let code = digits.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+        guard (100...999).contains(code) else { return nil }
         let rest = text.dropFirst(3)
-        guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { return nil }
-        let reason = rest.trimmingCharacters(in: " \t")
-        guard !reason.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F }) else {
-            return nil
-        }
-        return (code, reason.isEmpty ? nil : reason)
+        guard rest.isEmpty || rest.first == space || rest.first == tab else { return nil }
+        let reason = trimmed(rest)
+        guard !reason.contains(where: { ($0 < 0x20 && $0 != tab) || $0 == 0x7F }) else { return nil }
+        return (code, reason.isEmpty ? nil : String(decoding: reason, as: UTF8.self))
+    }
+
+    private static let space = UInt8(ascii: " ")
+    private static let tab = UInt8(ascii: "\t")
+
+    /// Without leading and trailing spaces and tabs.
+    private static func trimmed(_ bytes: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        let start = bytes.firstIndex { $0 != space && $0 != tab } ?? bytes.endIndex
+        let end = bytes.lastIndex { $0 != space && $0 != tab }.map { $0 + 1 } ?? start
+        return bytes[start..<max(start, end)]
     }
 
     static func parseHeaderLine(_ line: ArraySlice<UInt8>) -> Result<(String, String), Failure> {
@@ -139,8 +149,7 @@ public enum ResponseHeadParser {
         guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
             return .failure(.malformed(String(decoding: line, as: UTF8.self)))
         }
-        let text = String(decoding: value, as: UTF8.self).trimmingCharacters(in: " \t")
-        return .success((String(decoding: name, as: UTF8.self), text))
+        return .success((String(decoding: name, as: UTF8.self), String(decoding: trimmed(value), as: UTF8.self)))
     }
 
     static func isTokenByte(_ byte: UInt8) -> Bool {
@@ -150,15 +159,5 @@ public enum ResponseHeadParser {
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(byte)
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: String) -> String {
-        var start = startIndex
-        var end = endIndex
-        while start < end, set.contains(self[start]) { start = index(after: start) }
-        while end > start, set.contains(self[index(before: end)]) { end = index(before: end) }
-        return String(self[start..<end])
     }
 }

@@ -19,7 +19,9 @@ public struct CGIEnvironment: Sendable {
     static let processEnvironment = ProcessInfo.processInfo.environment
 
     public mutating func set(_ name: String, _ value: String) {
-        if let index = variables.firstIndex(where: { $0.name == name }) {
+        // The byte count first: it rules out almost every entry without comparing strings.
+        let length = name.utf8.count
+        if let index = variables.firstIndex(where: { $0.name.utf8.count == length && $0.name == name }) {
             variables[index].value = value
         } else {
             variables.append((name: name, value: value))
@@ -47,6 +49,7 @@ public struct CGIEnvironment: Sendable {
     /// Builds the environment for a request that has been mapped to storage.
     public init(_ context: RequestContext, configuration: ServerConfiguration, serverSignature: String? = nil) {
         let request = context.request
+        variables.reserveCapacity(context.headers.count + 32)
         // Request headers first, merged as Apache's parser merges repeated ones.
         for (name, value) in context.headers {
             let lowered = name.lowercased()
@@ -101,9 +104,12 @@ public struct CGIEnvironment: Sendable {
     /// `SERVER_PORT` under UseCanonicalName Off: the port the client named in Host,
     /// else the port the connection arrived on.
     static func serverPort(hostHeader: String?, localPort: Int) -> String {
-        if let hostHeader, let colon = hostHeader.lastIndex(of: ":"), !hostHeader.hasSuffix("]") {
-            let port = hostHeader[hostHeader.index(after: colon)...]
-            if !port.isEmpty, port.allSatisfy(\.isNumber) { return String(port) }
+        if let bytes = hostHeader?.utf8, let colon = bytes.lastIndex(of: UInt8(ascii: ":")),
+           bytes.last != UInt8(ascii: "]") {
+            let port = bytes[bytes.index(after: colon)...]
+            if !port.isEmpty, port.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) {
+                return String(Substring(port))
+            }
         }
         return String(localPort)
     }

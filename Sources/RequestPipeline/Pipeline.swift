@@ -55,6 +55,8 @@ public final class Pipeline: Sendable {
     public let rewriteLogger: Logger
     /// The httpd.ini files (global and per site), re-read when they change.
     let iniFiles: IniFileCache
+    /// The httpd.ini paths each virtual host (by id) consults, global first.
+    let iniFilePathsByHost: [Int: [String]]
     /// mod_rewrite's evaluator, with the RewriteMap data it has read.
     let rewriteEvaluator = RewriteEvaluator(maps: RewriteMapStore())
     /// The `.htaccess` files, compiled once each and re-read when they change; one per
@@ -77,6 +79,7 @@ public final class Pipeline: Sendable {
         let rewriteLogger = moduleLogger?("rewrite") ?? logger
         self.rewriteLogger = rewriteLogger
         self.accessFiles = HtaccessCache(configuration: configuration)
+        self.iniFilePathsByHost = Self.iniFilePaths(configuration)
         self.iniFiles = IniFileCache(
             globalFile: configuration.rewriteIniFile,
             onLoad: { path, rules in

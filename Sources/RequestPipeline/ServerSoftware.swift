@@ -9,6 +9,13 @@ public enum ServerSoftware {
 
     /// The `Server` header for `ServerTokens`.
     public static func banner(_ tokens: ServerTokens) -> String {
+        banners[tokens] ?? makeBanner(tokens)
+    }
+
+    // Built once: CGI variables and error pages ask for it on every request.
+    private static let banners = Dictionary(uniqueKeysWithValues: ServerTokens.allCases.map { ($0, makeBanner($0)) })
+
+    private static func makeBanner(_ tokens: ServerTokens) -> String {
         switch tokens {
         case .prod: return "isapid"
         case .major: return "isapid/\(major)"

@@ -92,6 +92,7 @@ extension ServerConfiguration {
     /// ServerName or ServerAlias matches the Host header, else the first of those; the
     /// main server when no `<VirtualHost>` matches the address.
     public func virtualHost(localAddress: String, localPort: Int, hostHeader: String?) -> VirtualHost {
+        guard !virtualHosts.isEmpty else { return mainHost }
         func portMatches(_ address: HostAddress) -> Bool { address.port == nil || address.port == localPort }
         let local = IPAddress(localAddress)
         let exact = virtualHosts.filter { host in
@@ -107,14 +108,15 @@ extension ServerConfiguration {
 
     /// The host part of a Host header, without port, brackets or a trailing dot.
     public static func hostName(fromHostHeader header: String) -> String? {
-        var host = Substring(header)
-        if host.hasPrefix("[") {
-            guard let close = host.firstIndex(of: "]") else { return nil }
+        // On UTF-8 bytes (every delimiter is ASCII): this runs several times per request.
+        var host = Substring(header).utf8[...]
+        if host.first == UInt8(ascii: "[") {
+            guard let close = host.firstIndex(of: UInt8(ascii: "]")) else { return nil }
             host = host[host.index(after: host.startIndex)..<close]
-        } else if let colon = host.lastIndex(of: ":") {
+        } else if let colon = host.lastIndex(of: UInt8(ascii: ":")) {
             host = host[..<colon]
         }
-        if host.hasSuffix(".") { host = host.dropLast() }
-        return host.isEmpty ? nil : String(host)
+        if host.last == UInt8(ascii: ".") { host = host.dropLast() }
+        return host.isEmpty ? nil : String(Substring(host))
     }
 }

@@ -37,8 +37,11 @@ extension Pipeline {
         if options.contains(.followSymLinks) { return nil }
         guard let root = storageBase(of: filePath, context) else { return nil }
         var current = root
-        for component in filePath.dropFirst(root.count).split(separator: "/") {
-            current += current.hasSuffix("/") ? String(component) : "/" + component
+        // On UTF-8 bytes (a path's own units): Character counting and splitting cost
+        // more than the lstat calls.
+        let rest = filePath[filePath.utf8.index(filePath.startIndex, offsetBy: root.utf8.count)...]
+        for component in rest.componentsSeparated(byByte: UInt8(ascii: "/")) {
+            current += current.utf8.last == UInt8(ascii: "/") ? String(component) : "/" + component
             guard fileSystem.isSymbolicLink(current) else { continue }
             if options.contains(.symLinksIfOwnerMatch), let owners = fileSystem.owners(current), owners.link == owners.target {
                 continue
@@ -60,9 +63,13 @@ extension Pipeline {
                 if let slash = literal.lastIndex(of: "/") { bases.append(String(literal[...slash])) }
             }
         }
+        let slash = UInt8(ascii: "/")
         return bases
-            .map { $0.count > 1 && $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
-            .filter { $0 == "/" || filePath == $0 || filePath.hasPrefix($0 + "/") }
-            .max { $0.count < $1.count }
+            .map { $0.utf8.count > 1 && $0.utf8.last == slash ? String($0.dropLast()) : $0 }
+            .filter { base in
+                base == "/" || filePath == base
+                    || (filePath.utf8.starts(with: base.utf8) && filePath.utf8.dropFirst(base.utf8.count).first == slash)
+            }
+            .max { $0.utf8.count < $1.utf8.count }
     }
 }

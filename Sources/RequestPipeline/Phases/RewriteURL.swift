@@ -94,10 +94,19 @@ extension Pipeline {
 
     /// The global httpd.ini, then the virtual host's site-level one.
     func iniFilePaths(for context: RequestContext) -> [String] {
+        iniFilePathsByHost[context.host.id] ?? Self.iniFilePaths(context.host, configuration)
+    }
+
+    /// `iniFilePaths(for:)` for every host, worked out once per configuration.
+    static func iniFilePaths(_ configuration: ServerConfiguration) -> [Int: [String]] {
+        Dictionary(configuration.allHosts.map { ($0.id, iniFilePaths($0, configuration)) }) { first, _ in first }
+    }
+
+    private static func iniFilePaths(_ host: VirtualHost, _ configuration: ServerConfiguration) -> [String] {
         var paths: [String] = []
         if let global = configuration.rewriteIniFile { paths.append(global) }
-        if configuration.rewriteIniSiteFiles, let root = context.host.documentRoot {
-            paths.append(Self.join(root, "/httpd.ini"))
+        if configuration.rewriteIniSiteFiles, let root = host.documentRoot {
+            paths.append(join(root, "/httpd.ini"))
         }
         return paths
     }
