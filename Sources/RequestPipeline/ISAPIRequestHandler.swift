@@ -36,6 +36,9 @@ public final class ISAPIRequestHandler: RequestHandler, @unchecked Sendable {
 
     public func handle(_ context: inout RequestContext, pipeline: Pipeline) -> Response {
         let (registry, logger) = lock.withLock { (self.registry, self.logger) }
+        if let scriptMap = context.scriptMap {
+            return handleScript(scriptMap, &context, pipeline: pipeline, registry: registry, logger: logger)
+        }
         guard context.directoryConfig.effectiveOptions.contains(.execCGI) else {
             // mod_isapi answers silently; the administrator deserves to know why.
             logger.error("Options ExecCGI is off in this directory: \(context.filePath ?? context.path)",
@@ -52,6 +55,26 @@ public final class ISAPIRequestHandler: RequestHandler, @unchecked Sendable {
         }
         guard let registry else { return pipeline.errorResponse(503, &context) }
         return .handOff(ISAPIExtensionRun(path: filePath, registry: registry, logger: logger))
+    }
+
+    /// A script map: the engine runs the script (`context.filePath`). As IIS requires the
+    /// "Scripts" permission where the script lives, ExecCGI must be on there; `verify`
+    /// answers 404 for a missing script before the engine runs.
+    private func handleScript(_ scriptMap: ScriptMap, _ context: inout RequestContext, pipeline: Pipeline,
+                              registry: ExtensionRegistry?, logger: Logger) -> Response {
+        let script = context.filePath ?? context.path
+        guard context.directoryConfig.effectiveOptions.contains(.execCGI) else {
+            logger.error("Options ExecCGI is off in this directory: \(script): ISAPIScriptMap runs \(scriptMap.engine) only where the script's directory allows ExecCGI (IIS's Scripts permission)",
+                         metadata: context.logMetadata(id: "IS02040"))
+            return pipeline.errorResponse(403, &context)
+        }
+        if scriptMap.fileCheck == .verifyExists && context.fileStatus?.isRegularFile != true {
+            logger.info("File does not exist: \(script) (ISAPIScriptMap verify, engine \(scriptMap.engine) not run)",
+                        metadata: context.logMetadata(id: "IS02041"))
+            return pipeline.errorResponse(404, &context)
+        }
+        guard let registry else { return pipeline.errorResponse(503, &context) }
+        return .handOff(ISAPIExtensionRun(path: scriptMap.engine, registry: registry, logger: logger))
     }
 }
 
@@ -109,16 +132,22 @@ struct ISAPIExtensionRun: BlockingHandler {
     /// The ECB's strings and the server variables: Apache's CGI set plus the IIS names
     /// ported code asks for.
     static func request(_ context: RequestContext, configuration: ServerConfiguration) -> ISAPIRequest {
-        let environment = CGIEnvironment(context, configuration: configuration)
+        var environment = CGIEnvironment(context, configuration: configuration)
+        var url = context.path
+        var pathInfo = context.pathInfo
+        if context.scriptMap != nil {
+            let names = environment.applyScriptMapSemantics(context)
+            (url, pathInfo) = (names.url, names.pathInfo)
+        }
         let connection = context.request.connection
         var request = ISAPIRequest(
-            method: context.method, queryString: context.query ?? "", pathInfo: context.pathInfo,
+            method: context.method, queryString: context.query ?? "", pathInfo: pathInfo,
             pathTranslated: environment["PATH_TRANSLATED"] ?? "", contentType: context.headers["Content-Type"] ?? "",
             contentLength: context.request.isChunked ? nil : context.request.contentLength,
             isChunked: context.request.isChunked, variables: environment.variables,
             rawHeaders: context.headers.entries)
         request.serverOnlyVariables = [
-            ("URL", context.path), ("SERVER_PORT_SECURE", "0"), ("HTTPS", "off"),
+            ("URL", url), ("SERVER_PORT_SECURE", "0"), ("HTTPS", "off"),
             ("LOCAL_ADDR", connection.localAddress), ("REMOTE_HOST", connection.remoteAddress),
             ("HTTP_VERSION", context.request.protocolName), ("INSTANCE_ID", "1"),
             ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT"), ("APPL_PHYSICAL_PATH", (context.host.documentRoot ?? "") + "/"),

@@ -207,6 +207,7 @@ public final class Pipeline: Sendable {
         context.pathInfo = ""
         context.fileStatus = nil
         context.handler = nil
+        context.scriptMap = nil
         return .next
     }
 

@@ -26,6 +26,9 @@ public struct RequestContext: Sendable {
     public var directoryConfig = DirectoryConfig()
     /// The handler chosen for the request, lower-cased; nil for the default (static files).
     public var handler: String?
+    /// Set when an `ISAPIScriptMap` chose the handler: `filePath` is the script, and this
+    /// engine runs it.
+    public var scriptMap: ScriptMap?
 
     /// Apache's `r->notes` (`%{name}n`) and `r->subprocess_env` (`%{VAR}e`).
     public var notes: [String: String] = [:]

@@ -106,7 +106,7 @@ public struct DirectiveTable: Sendable {
 
     public static let standard = DirectiveTable([
         coreDirectives, limitDirectives, logDirectives, aliasDirectives, mimeDirectives, dirDirectives,
-        authzDirectives, isapiDirectives, rewriteIniDirectives, rewriteDirectives,
+        authzDirectives, isapiDirectives, actionDirectives, rewriteIniDirectives, rewriteDirectives,
     ])
 
     /// What `<IfModule>` finds: every module with a directive here, in both spellings

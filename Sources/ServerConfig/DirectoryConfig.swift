@@ -14,6 +14,10 @@ public struct DirectoryConfig: Sendable, Equatable {
     public var handlersByExtension: [String: String?] = [:]
     /// mod_mime `AddType`/`RemoveType`, same shape as handlers.
     public var typesByExtension: [String: String?] = [:]
+    /// `ISAPIScriptMap`, by lower-cased extension without the dot.
+    public var scriptMaps: [String: ScriptMap] = [:]
+    /// mod_actions `Action`, by lower-cased handler name or media type.
+    public var actions: [String: ActionTarget] = [:]
     /// `SetHandler`: a handler name, or `.none` for `SetHandler None`.
     public var setHandler: SetHandlerValue?
     public var forceType: String?
@@ -39,6 +43,8 @@ public struct DirectoryConfig: Sendable, Equatable {
         if let access { result.access = access }
         result.handlersByExtension.merge(handlersByExtension) { _, child in child }
         result.typesByExtension.merge(typesByExtension) { _, child in child }
+        result.scriptMaps.merge(scriptMaps) { _, child in child }
+        result.actions.merge(actions) { _, child in child }
         if let setHandler { result.setHandler = setHandler }
         if let forceType { result.forceType = forceType }
         if let directoryIndex { result.directoryIndex = directoryIndex }

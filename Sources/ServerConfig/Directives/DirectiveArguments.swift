@@ -10,6 +10,16 @@ extension Directive {
         }
     }
 
+    /// Whether the optional trailing keyword `word` (case-insensitive) is written at
+    /// `index`; any other word there is an error.
+    func hasKeyword(_ word: String, at index: Int) throws(ConfigError) -> Bool {
+        guard arguments.count > index else { return false }
+        guard arguments[index].lowercased() == word else {
+            throw invalid("the \(index == 2 ? "third" : "last") argument must be '\(word)', not '\(arguments[index])'")
+        }
+        return true
+    }
+
     func integer(_ index: Int = 0, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let value = Int(arguments[index]), range.contains(value) else {
             throw invalid("'\(arguments[index])' is not a number from \(range.lowerBound) to \(range.upperBound)")
