@@ -43,8 +43,9 @@ public struct DirectoryConfig: Sendable, Equatable {
         if let access { result.access = access }
         result.handlersByExtension.merge(handlersByExtension) { _, child in child }
         result.typesByExtension.merge(typesByExtension) { _, child in child }
-        result.scriptMaps.merge(scriptMaps) { _, child in child }
-        result.actions.merge(actions) { _, child in child }
+        // Rarely set: skip the generic merge (this runs for every section of every request).
+        if !scriptMaps.isEmpty { result.scriptMaps.merge(scriptMaps) { _, child in child } }
+        if !actions.isEmpty { result.actions.merge(actions) { _, child in child } }
         if let setHandler { result.setHandler = setHandler }
         if let forceType { result.forceType = forceType }
         if let directoryIndex { result.directoryIndex = directoryIndex }
