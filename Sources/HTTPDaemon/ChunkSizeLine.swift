@@ -1,11 +1,14 @@
 extension HTTPRequestDecoder {
     /// `chunk-size [ chunk-ext ]`: returns the size; extensions are validated and ignored.
+    /// As in Apache, whitespace may follow the size (and precede `;`) but not lead it;
+    /// unlike Apache, an extension must be well-formed (`2;` or an unclosed quoted
+    /// value is 400: RFC 9112 §7.1.1), and leading zeros are allowed in any number.
     static func parseChunkSizeLine(_ line: UnsafeRawBufferPointer) throws -> Int64 {
         let count = line.count
         var index = 0
         var size: UInt64 = 0
         while index < count, let digit = Byte.hexValue(line[index]) {
-            guard index < 16 else { throw HTTPRequestError(status: 400, reason: "chunk size too large") }
+            guard size >> 59 == 0 else { throw HTTPRequestError(status: 400, reason: "chunk size too large") }
             size = size << 4 | UInt64(digit)
             index += 1
         }

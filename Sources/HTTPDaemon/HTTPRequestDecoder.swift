@@ -15,8 +15,11 @@ import Darwin
 /// follow. Anything malformed throws an `HTTPRequestError` carrying the status to answer.
 ///
 /// The head is consumed line by line, so at most one incomplete line (bounded by the
-/// limits) is ever buffered. Bare LF is accepted as a line end; a CR not followed by LF
-/// is rejected.
+/// limits) is ever buffered. A CR not followed by LF is rejected. A bare LF ending a line
+/// (request line, field, chunk-size line, chunk data, trailer) is 400 under
+/// `HttpProtocolOptions Strict`, as in Apache 2.4 (a front end that splits lines only
+/// at CRLF would otherwise see other requests than isapid: request smuggling), and
+/// accepted under `Unsafe`.
 final class HTTPRequestDecoder: ByteToMessageDecoder {
     typealias InboundOut = HTTPServerRequestPart
 
@@ -33,7 +36,16 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
     /// Empty lines tolerated before a request line (Apache's DEFAULT_LIMIT_BLANK_LINES).
     static let maxLeadingEmptyLines = 10
 
+    /// Which line ends are accepted.
+    private enum LineEnds {
+        /// CRLF only (`HttpProtocolOptions Strict`).
+        case crlf
+        /// CRLF or a bare LF (`Unsafe`).
+        case crlfOrLF
+    }
+
     private let limits: HTTPRequestLimits
+    private let lineEnds: LineEnds
     private var state: State = .requestLine
     /// How far (from the reader index) the current incomplete line has been searched.
     private var scanned = 0
@@ -44,6 +56,7 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
 
     init(limits: HTTPRequestLimits) {
         self.limits = limits
+        lineEnds = limits.protocolOptions.conformance == .strict ? .crlf : .crlfOrLF
     }
 
     // MARK: ByteToMessageDecoder
@@ -94,6 +107,7 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
         case .chunkDataEnd:
             guard let first = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return .needMoreData }
             if first == Byte.lf {
+                guard lineEnds == .crlfOrLF else { throw Self.bareLF }
                 buffer.moveReaderIndex(forwardBy: 1)
             } else if first == Byte.cr {
                 guard let second = buffer.getInteger(at: buffer.readerIndex + 1, as: UInt8.self) else {
@@ -158,12 +172,18 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
                     consumeLine(&buffer, line.total)
                     continue
                 }
+                let options = limits.protocolOptions
                 try buffer.withUnsafeReadableBytes { bytes in
-                    try head.parseRequestLine(UnsafeRawBufferPointer(rebasing: bytes[0..<line.content]))
+                    try head.parseRequestLine(UnsafeRawBufferPointer(rebasing: bytes[0..<line.content]), options: options)
                 }
                 consumeLine(&buffer, line.total)
                 emptyLines = 0
                 fieldCount = 0
+                if case .http09 = head.requestLineVersion {
+                    // No header section follows an HTTP/0.9 request line.
+                    try finishHead(&head, context: context)
+                    return .continue
+                }
                 state = .headerFields
             }
 
@@ -209,6 +229,10 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
             }
         }
 
+        if let host = head.absoluteFormHost {
+            head.replaceHost(with: host)
+        }
+
         var pending = PendingRequestHead()
         swap(&pending, &head)
         let requestHead = HTTPRequestHead(
@@ -231,6 +255,9 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
     /// Bound on a chunk-size line with its extensions (which are ignored).
     private var chunkLineLimit: Int { limits.maxHeaderFieldSize }
 
+    private static let bareLF = HTTPRequestError(
+        status: 400, reason: "line ended by a bare LF (HttpProtocolOptions Strict requires CRLF)")
+
     private func consumeLine(_ buffer: inout ByteBuffer, _ total: Int) {
         buffer.moveReaderIndex(forwardBy: total)
         scanned = 0
@@ -238,7 +265,8 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
 
     /// Finds the line starting at the reader index: the length of its content (without
     /// CRLF or LF) and of the whole line, or nil if it is not complete yet. Throws when the
-    /// content is (or, while incomplete, already is) longer than `limit`, or on a bare CR.
+    /// content is (or, while incomplete, already is) longer than `limit`, on a bare CR, or
+    /// (Strict) on a bare LF.
     @inline(__always)
     private func findLine(
         in buffer: ByteBuffer, limit: Int, status: Int, reason: String
@@ -258,6 +286,7 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
             return (-1, count, bytes[count - 1] == Byte.cr)
         }
         if found >= 0 {
+            if !endsInCR && lineEnds == .crlf { throw Self.bareLF }
             let content = endsInCR ? found - 1 : found
             guard content <= limit else { throw HTTPRequestError(status: status, reason: reason) }
             return (content, found + 1)

@@ -6,6 +6,7 @@ enum Byte {
     static let space: UInt8 = 0x20
     static let quote: UInt8 = 0x22
     static let comma: UInt8 = 0x2C
+    static let slash: UInt8 = 0x2F
     static let zero: UInt8 = 0x30
     static let colon: UInt8 = 0x3A
     static let semicolon: UInt8 = 0x3B

@@ -1,4 +1,5 @@
 import NIOHTTP1
+import ServerConfig
 
 /// What has been learnt so far about the head being decoded.
 struct PendingRequestHead {
@@ -8,6 +9,12 @@ struct PendingRequestHead {
     /// The header fields as sent (HTTPHeaders is built once, at the end of the head).
     var fields: [(String, String)] = []
     var hostCount = 0
+    /// Where the Host field is in `fields`.
+    var hostFieldIndex: Int?
+    /// `host[:port]` of a valid absolute-form target: it replaces the Host field, as
+    /// Apache replaces it (RFC 9112 §3.2.2: the target's authority wins).
+    var absoluteFormHost: String?
+    var requestLineVersion: RequestLineVersion = .http1
     var contentLength: Int64?
     var hasTransferEncoding = false
     var chunkedCount = 0
@@ -15,11 +22,22 @@ struct PendingRequestHead {
     var hasOtherCoding = false
 }
 
+/// Whether the request line named a version.
+enum RequestLineVersion {
+    /// `method SP request-target SP HTTP/1.x`.
+    case http1
+    /// `GET SP request-target` (HTTP/0.9, under `HttpProtocolOptions Allow0.9`): no header
+    /// section follows. It is served as an HTTP/1.0 request (isapid writes no head-less
+    /// responses), so the client gets a status line and the connection is closed.
+    case http09
+}
+
 extension PendingRequestHead {
     // MARK: Request line
 
-    /// Parses `method SP request-target SP HTTP-version`.
-    mutating func parseRequestLine(_ line: UnsafeRawBufferPointer) throws {
+    /// Parses `method SP request-target SP HTTP-version` (or HTTP/0.9's
+    /// `GET SP request-target`), applying `HttpProtocolOptions`.
+    mutating func parseRequestLine(_ line: UnsafeRawBufferPointer, options: HTTPProtocolOptions) throws {
         let count = line.count
         var index = 0
         while index < count && line[index] != Byte.space {
@@ -40,8 +58,18 @@ extension PendingRequestHead {
             index += 1
         }
         guard index > targetStart else { throw HTTPRequestError(status: 400, reason: "empty request target") }
-        guard index < count else { throw HTTPRequestError(status: 400, reason: "request line without HTTP version") }
         let targetEnd = index
+        let method = UnsafeRawBufferPointer(rebasing: line[0..<methodEnd])
+        let target = UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd])
+        if target[0] != Byte.slash {
+            try readAbsoluteForm(target, conformance: options.conformance)
+        }
+        guard index < count else {
+            try acceptHTTP09(method: method, options: options)
+            self.method = .GET
+            uri = String(decoding: target, as: UTF8.self)
+            return
+        }
         index += 1
 
         // HTTP-version = "HTTP/" DIGIT "." DIGIT
@@ -57,9 +85,64 @@ extension PendingRequestHead {
         // HTTP/1.x with x > 1 is answered as HTTP/1.1 (RFC 9110 §6.2; as Apache does).
         version = minor == 0 ? .http1_0 : .http1_1
 
-        let method = UnsafeRawBufferPointer(rebasing: line[0..<methodEnd])
         self.method = Self.method(method)
-        uri = String(decoding: UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd]), as: UTF8.self)
+        if options.methods == .registered && !Self.isRegistered(self.method) {
+            throw HTTPRequestError(
+                status: 501, reason: "method not registered (HttpProtocolOptions RegisteredMethods)")
+        }
+        uri = String(decoding: target, as: UTF8.self)
+    }
+
+    /// A request line without a version: HTTP/0.9, served (as HTTP/1.0) only under
+    /// `Allow0.9` and only for GET, as Apache does.
+    private mutating func acceptHTTP09(method: UnsafeRawBufferPointer, options: HTTPProtocolOptions) throws {
+        guard options.http09 == .allow else {
+            throw HTTPRequestError(status: 400, reason: "HTTP/0.9 request (HttpProtocolOptions Require1.0)")
+        }
+        guard method.count == 3, method[0] == UInt8(ascii: "G"), method[1] == UInt8(ascii: "E"),
+              method[2] == UInt8(ascii: "T")
+        else { throw HTTPRequestError(status: 400, reason: "HTTP/0.9 request with a method other than GET") }
+        version = .http1_0
+        requestLineVersion = .http09
+    }
+
+    /// Apache's registered methods (`ap_method_registry_init`, plus HEAD, which it folds
+    /// into GET): what `RegisteredMethods` lets through.
+    static let registeredMethods: Set<String> = [
+        "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "PROPPATCH",
+        "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "VERSION-CONTROL", "CHECKOUT", "UNCHECKOUT", "CHECKIN", "UPDATE",
+        "LABEL", "REPORT", "MKWORKSPACE", "MKACTIVITY", "BASELINE-CONTROL", "MERGE",
+    ]
+
+    private static func isRegistered(_ method: HTTPMethod) -> Bool {
+        switch method {
+        case .GET, .POST, .HEAD: return true
+        default: return registeredMethods.contains(method.rawValue)
+        }
+    }
+
+    /// An absolute-form target (`http://host:port/path`): under Strict a malformed host,
+    /// userinfo or a scheme other than http(s) is 400; a valid host replaces Host.
+    private mutating func readAbsoluteForm(_ target: UnsafeRawBufferPointer, conformance: HTTPProtocolOptions.Conformance) throws {
+        switch AbsoluteFormTarget.read(target) {
+        case .notAbsoluteForm:
+            break
+        case .host(let host):
+            absoluteFormHost = host
+        case .malformed(let reason):
+            if conformance == .strict { throw HTTPRequestError(status: 400, reason: reason) }
+        }
+    }
+
+    /// Puts the absolute-form authority in the Host field (adding one to an HTTP/1.0
+    /// request that had none), so that the virtual host, SERVER_NAME, SERVER_PORT and
+    /// self-referential redirects all follow the target.
+    mutating func replaceHost(with host: String) {
+        if let index = hostFieldIndex {
+            fields[index].1 = host
+        } else {
+            fields.append(("Host", host))
+        }
     }
 
     private static func method(_ bytes: UnsafeRawBufferPointer) -> HTTPMethod {
@@ -118,6 +201,7 @@ extension PendingRequestHead {
         switch nameEnd {
         case 4 where Byte.equalsLowercased(name, "host"):
             try checkHost(value)
+            hostFieldIndex = fields.count
         case 14 where Byte.equalsLowercased(name, "content-length"):
             try parseContentLength(value)
         case 17 where Byte.equalsLowercased(name, "transfer-encoding"):

@@ -40,7 +40,8 @@ final class ServingState: Sendable {
         serverHeader = ServerSoftware.banner(configuration.serverTokens)
         limits = HTTPRequestLimits(
             maxRequestLine: configuration.limitRequestLine, maxHeaderFields: configuration.limitRequestFields,
-            maxHeaderFieldSize: configuration.limitRequestFieldSize)
+            maxHeaderFieldSize: configuration.limitRequestFieldSize,
+            protocolOptions: configuration.httpProtocolOptions)
     }
 
     /// Compiles a CustomLog's format, failing with its file and line.

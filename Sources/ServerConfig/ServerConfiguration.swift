@@ -18,6 +18,8 @@ public struct ServerConfiguration: Sendable {
     public var limitRequestFields: Int = 100
     public var limitRequestFieldSize: Int = 8190
     public var limitRequestLine: Int = 8190
+    /// `HttpProtocolOptions` of the main server: what the request decoder enforces.
+    public var httpProtocolOptions = HTTPProtocolOptions()
     public var serverTokens: ServerTokens = .full
     public var serverSignature: Bool = false
     /// `ThreadsPerChild`: the size of the pool that runs blocking handlers (extensions).

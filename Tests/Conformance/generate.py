@@ -245,6 +245,8 @@ def generate():
         ("chunk-last-nonzero-then-garbage", "5\r\nhello\r\nzz\r\n\r\n"),
         ("chunk-trailer-invalid", "0\r\nbad trailer\r\n\r\n"),
         ("chunk-trailer-nul", "0\r\nX-T: a\\x00b\r\n\r\n"),
+        # Bare LF ends no chunk line under HttpProtocolOptions Strict (Apache: 400 too).
+        ("chunk-bare-lf", "5\nhello\n0\n\n"),
     ]
     for name, body in chunk_bodies:
         add(name, f"GET /a.txt HTTP/1.1\r\n{HOST}Transfer-Encoding: chunked\r\n\r\n{body}{SMUGGLED}", REJECT_400)
@@ -255,7 +257,6 @@ def generate():
         ("chunk-ext-quoted", "5;name=\"v;x\"\r\nhello\r\n0\r\n\r\n"),
         ("chunk-last-000", "5\r\nhello\r\n000\r\n\r\n"),
         ("chunk-trailer-valid", "5\r\nhello\r\n0\r\nX-Trailer: yes\r\n\r\n"),
-        ("chunk-bare-lf", "5\nhello\n0\n\n"),
     ]
     for name, body in valid_chunks:
         add(name, f"GET /a.txt HTTP/1.1\r\n{HOST}Transfer-Encoding: chunked\r\n\r\n{body}{FOLLOW}", ["200", "responses=2"])

@@ -165,6 +165,22 @@ let coreDirectives: [DirectiveSpec] = [
             throw d.invalid("only Off is supported: isapid logs client IP addresses, never names")
         }
     },
+    // Apache reads a request head with the settings of the server the connection
+    // arrived at, before Host names a virtual host; isapid reads every head with the
+    // main server's, so a <VirtualHost> value is accepted (Apache's syntax) and warned about.
+    DirectiveSpec("HttpProtocolOptions", module: "core.c", contexts: .serverConfig, arity: 1...Int.max,
+                  syntax: "takes Strict or Unsafe, RegisteredMethods or LenientMethods, Allow0.9 or Require1.0") { d, t in
+        var options = t.server.httpProtocolOptions
+        if let problem = options.apply(d.arguments) { throw d.invalid(problem) }
+        guard t.context != .virtualHost else {
+            t.server.warnings.append(ConfigError(
+                file: d.location.file, line: d.location.line, kind: .badArguments,
+                message: "HttpProtocolOptions in <VirtualHost> has no effect: isapid reads every request head "
+                    + "with the main server's HttpProtocolOptions"))
+            return
+        }
+        t.server.httpProtocolOptions = options
+    },
     DirectiveSpec("LoadModule", module: "mod_so.c", contexts: .server, arity: 2...2,
                   syntax: "takes two arguments, a module name and the name of a shared object file to load it from") { d, t in
         let name = d.arguments[0].lowercased()
