@@ -15,7 +15,7 @@ import Darwin
 /// follow. Anything malformed throws an `HTTPRequestError` carrying the status to answer.
 ///
 /// The head is consumed line by line, so at most one incomplete line (bounded by the
-/// limits) is ever buffered. A CR not followed by LF is rejected. A bare LF ending a line
+/// limits) is ever buffered. A CR inside a line fails that line's syntax once its LF arrives. A bare LF ending a line
 /// (request line, field, chunk-size line, chunk data, trailer) is 400 under
 /// `HttpProtocolOptions Strict`, as in Apache 2.4 (a front end that splits lines only
 /// at CRLF would otherwise see other requests than isapid: request smuggling), and
@@ -148,7 +148,8 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
     func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
         if try decode(context: context, buffer: &buffer) == .continue { return .continue }
         guard seenEOF else { return .needMoreData }
-        if case .requestLine = state, buffer.readableBytes == 0 { return .needMoreData }
+        // No complete request line yet: nothing to answer (Apache closes silently too).
+        if case .requestLine = state { return .needMoreData }
         throw HTTPRequestError(status: 400, reason: "connection closed with an incomplete request")
     }
 
@@ -265,23 +266,22 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
 
     /// Finds the line starting at the reader index: the length of its content (without
     /// CRLF or LF) and of the whole line, or nil if it is not complete yet. Throws when the
-    /// content is (or, while incomplete, already is) longer than `limit`, on a bare CR, or
-    /// (Strict) on a bare LF.
+    /// content is (or, while incomplete, already is) longer than `limit`, or (Strict) on a
+    /// bare LF.
     @inline(__always)
     private func findLine(
         in buffer: ByteBuffer, limit: Int, status: Int, reason: String
     ) throws -> (content: Int, total: Int)? {
         let start = scanned
-        // >= 0: index of LF; -1: no LF; -2: a CR not followed by LF.
+        // >= 0: index of LF; -1: no LF. A CR inside a line is no line end: as Apache, the
+        // line is read to its LF, and the CR then fails the line's own syntax (request
+        // line, field, chunk size: 400); a connection that ends first is only closed.
         let (found, count, endsInCR) = buffer.withUnsafeReadableBytes { bytes -> (Int, Int, Bool) in
             let count = bytes.count
             guard start < count, let base = bytes.baseAddress else { return (-1, count, false) }
             if let hit = memchr(base + start, Int32(Byte.lf), count - start) {
                 let index = base.distance(to: UnsafeRawPointer(hit))
                 return (index, count, index > 0 && bytes[index - 1] == Byte.cr)
-            }
-            if count - 1 > start, memchr(base + start, Int32(Byte.cr), count - 1 - start) != nil {
-                return (-2, count, false)
             }
             return (-1, count, bytes[count - 1] == Byte.cr)
         }
@@ -291,7 +291,6 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
             guard content <= limit else { throw HTTPRequestError(status: status, reason: reason) }
             return (content, found + 1)
         }
-        if found == -2 { throw HTTPRequestError(status: 400, reason: "CR not followed by LF") }
         guard count - (endsInCR ? 1 : 0) <= limit else { throw HTTPRequestError(status: status, reason: reason) }
         scanned = Swift.max(count - 1, 0)
         return nil

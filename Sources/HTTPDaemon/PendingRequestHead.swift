@@ -50,14 +50,20 @@ extension PendingRequestHead {
         let methodEnd = index
         index += 1
         let targetStart = index
+        var hasFragment = false
         while index < count && line[index] != Byte.space {
             let byte = line[index]
             guard byte > Byte.space && byte != Byte.del else {
                 throw HTTPRequestError(status: 400, reason: "invalid character in request target")
             }
+            hasFragment = hasFragment || byte == UInt8(ascii: "#")
             index += 1
         }
         guard index > targetStart else { throw HTTPRequestError(status: 400, reason: "empty request target") }
+        // A request-target has no fragment (RFC 9112 §3.2); Apache's Strict answers 400.
+        if hasFragment && options.conformance == .strict {
+            throw HTTPRequestError(status: 400, reason: "fragment in request target (HttpProtocolOptions Strict)")
+        }
         let targetEnd = index
         let method = UnsafeRawBufferPointer(rebasing: line[0..<methodEnd])
         let target = UnsafeRawBufferPointer(rebasing: line[targetStart..<targetEnd])
@@ -81,9 +87,11 @@ extension PendingRequestHead {
         else { throw HTTPRequestError(status: 400, reason: "malformed HTTP version") }
         let major = line[index + 5] &- Byte.zero
         let minor = line[index + 7] &- Byte.zero
-        guard major == 1 else { throw HTTPRequestError(status: 505, reason: "unsupported HTTP version") }
-        // HTTP/1.x with x > 1 is answered as HTTP/1.1 (RFC 9110 §6.2; as Apache does).
-        version = minor == 0 ? .http1_0 : .http1_1
+        // HTTP/0.x written out is no HTTP/0.9 request (that has no version): 400, as in Apache.
+        guard major >= 1 else { throw HTTPRequestError(status: 400, reason: "HTTP/0.x version in a request line") }
+        // A later version (HTTP/1.2, HTTP/2.0 over this connection, HTTP/9.9) is answered
+        // as HTTP/1.1, the highest this server speaks (RFC 9110 §6.2), as Apache does.
+        version = major == 1 && minor == 0 ? .http1_0 : .http1_1
 
         self.method = Self.method(method)
         if options.methods == .registered && !Self.isRegistered(self.method) {

@@ -338,8 +338,8 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
                    statusLine: "HTTP/1.1 431 Request Header Fields Too Large"),
         BadRequest(directives: "LimitRequestFieldSize 20\n", request: get("/index.html", "X-Long: \(String(repeating: "x", count: 30))\r\n"),
                    statusLine: "HTTP/1.1 431 Request Header Fields Too Large"),
-        BadRequest(directives: "", request: "GET /index.html HTTP/2.0\r\n\(host)\r\n",
-                   statusLine: "HTTP/1.1 505 HTTP Version Not Supported"),
+        BadRequest(directives: "", request: "GET /index.html HTTP/0.9\r\n\(host)\r\n",
+                   statusLine: "HTTP/1.1 400 Bad Request"),
         BadRequest(directives: "", request: "POST /index.html HTTP/1.1\r\n\(host)Transfer-Encoding: gzip, chunked\r\n\r\n",
                    statusLine: "HTTP/1.1 501 Not Implemented"),
     ])

@@ -43,6 +43,12 @@ import Testing
         #expect(requests.map(\.head.isKeepAlive) == [false, true, true, false])
     }
 
+    /// A later major version over HTTP/1 is served as HTTP/1.1, as Apache serves it.
+    @Test func laterMajorVersionsAreServedAsHTTP11() throws {
+        let requests = try decode("GET / HTTP/2.0\r\nHost: a\r\n\r\nGET / HTTP/3.0\r\nHost: a\r\n\r\nGET / HTTP/9.9\r\nHost: a\r\n\r\n")
+        #expect(requests.map(\.head.version) == [.http1_1, .http1_1, .http1_1])
+    }
+
     @Test func obsTextAndEmptyHostAreAccepted() throws {
         let requests = try decode("GET /caf\u{e9} HTTP/1.1\r\nHost:\r\nX-Name: na\u{ef}ve\r\n\r\n")
         #expect(requests[0].head.uri == "/caf\u{e9}")
@@ -165,8 +171,15 @@ import Testing
         #expect(DecoderHarness().finish() == nil)
     }
 
+    /// Apache closes without an answer when not even a request line arrived.
+    @Test(arguments: ["G", "GET / HTTP/1.1", "GET / HTTP/1.0\r\r", "\r\n"])
+    func eofBeforeARequestLineIsAClose(raw: String) throws {
+        let harness = DecoderHarness()
+        #expect(harness.write(raw) == nil)
+        #expect(harness.finish() == nil)
+    }
+
     @Test(arguments: [
-        "G",
         "GET / HTTP/1.1\r\n",
         "GET / HTTP/1.1\r\nHost: a\r\nX-Long",
         "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel",
@@ -197,10 +210,10 @@ import Testing
         ("GET / http/1.1\r\nHost: a\r\n\r\n", 400),
         ("GET / HTTP/1.1x\r\nHost: a\r\n\r\n", 400),
         ("GET / HTTP/11.1\r\nHost: a\r\n\r\n", 400),
-        ("GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505),
-        ("GET / HTTP/0.9\r\nHost: a\r\n\r\n", 505),
-        ("GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505),
-        ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 505),
+        // HTTP/0.9 written out is 400, as in Apache; HTTP/2.0 without Host is an HTTP/1.1
+        // request without Host (later versions are served as HTTP/1.1).
+        ("GET / HTTP/0.9\r\nHost: a\r\n\r\n", 400),
+        ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400),
         // Line endings.
         ("GET / HTTP/1.1\rHost: a\r\n\r\n", 400),
         ("GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400),
@@ -300,7 +313,9 @@ import Testing
         #expect(DecoderHarness(limits: limits).write(prefix) == nil)
         #expect(DecoderHarness(limits: limits).write(prefix + "\r") == nil)
         #expect(DecoderHarness(limits: limits).write(prefix + "b")?.status == 414)
-        #expect(DecoderHarness(limits: limits).write(prefix + "\rb")?.status == 400)
+        // A CR inside the line is no line end: the line goes on, and over the limit.
+        #expect(DecoderHarness(limits: limits).write(prefix + "\rb")?.status == 414)
+        #expect(DecoderHarness(limits: limits).write("GET /\rb HTTP/1.1\r\n")?.status == 400)
         let harness = DecoderHarness(limits: limits)
         var error: HTTPRequestError?
         var written = 0
