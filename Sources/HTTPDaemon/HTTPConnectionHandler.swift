@@ -31,6 +31,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var finishedWriting = false
         var receivedEnd: Bool
         var bodyBytes: Int64 = 0
+        /// Response body bytes the socket took so far (`%b`), counted from write promises.
         var bytesSent: Int64 = 0
         /// Set while a blocking handler (an extension) answers on the pool.
         var stream: BlockingExchange?
@@ -60,10 +61,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var bodyDeadline: NIODeadline?
     static let minimumBodyRate: Int64 = 500
     var closing = false
+    /// Whether the client may still send: a client that shut down its sending side after
+    /// its requests (`shutdown(SHUT_WR)`, `nc -N`) still gets every answer, then the close.
+    var input = InputState.open
+    /// A malformed request behind the one being answered (pipelined): its 400 goes out in
+    /// turn, once the requests before it are answered.
+    var deferredError: HTTPRequestError?
     var remote = ("-", 0)
     var local = ("-", 0)
 
     enum TimerKind { case none, idle, readingHead, readingBody, writing, handler }
+    enum InputState { case open, ended }
 
     init(daemon: DaemonContext) {
         self.daemon = daemon
@@ -71,6 +79,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // End of input is then an event (ChannelEvent.inputClosed) rather than a close: the
+        // requests read before it are still answered (the socket stays writable).
+        try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
         if let address = context.channel.remoteAddress { remote = (address.ipAddress ?? "-", address.port ?? 0) }
         if let address = context.channel.localAddress { local = (address.ipAddress ?? "-", address.port ?? 0) }
         if context.channel.isActive { armTimer(.idle, context: context, firstRequest: true) }
@@ -83,11 +94,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         exchange?.stream?.connectionClosed()
+        logUnfinished()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         exchange?.stream?.connectionClosed()
+        logUnfinished()
         timer?.cancel()
     }
 
@@ -207,7 +220,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             response = state.pipeline.errorResponse(417, &requestContext)
         }
         let configuration = state.configuration
-        var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown
+        var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest
         if configuration.maxKeepAliveRequests > 0 && requestsServed + 1 >= configuration.maxKeepAliveRequests {
             keepAlive = false
         }
@@ -253,21 +266,52 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         let client = "\(remote.0):\(remote.1)"
         state.logger.info("Bad request: \(requestError.reason)", metadata: ["client": "\(client)", "id": "IS00566"])
-        if exchange == nil || exchange?.startedWriting == false {
-            respondAndClose(requestError.status, context: context)
+        if !queued.isEmpty || exchange?.receivedEnd == true {
+            // A later request is malformed: the ones before it are answered first.
+            deferredError = requestError
+            return
+        }
+        badRequest(requestError, context: context)
+    }
+
+    /// The request being read (or the next one, when none is) is malformed: answered with
+    /// the error's status when nothing of an answer went out yet, else the connection
+    /// closes after what was queued. Either way it is the connection's last.
+    func badRequest(_ error: HTTPRequestError, context: ChannelHandlerContext) {
+        deferredError = nil
+        guard let current = exchange else {
+            respondAndClose(error.status, context: context)
+            return
+        }
+        if current.stream != nil && !current.finishedWriting {
+            // An extension reading this body: its ReadClient fails, and it is not waited for.
+            takeOverFromBlocking(status: error.status, context: context)
+        } else if !current.startedWriting {
+            respondAndClose(error.status, context: context)
+        } else if current.finishedWriting {
+            // Answered already; the rest of its body cannot be read past.
+            current.keepAlive = false
+            finish(context: context)
         } else {
             closing = true
         }
     }
 
-    /// Answers a request that never reached the pipeline (bad syntax, timeout) and closes.
+    /// Answers a request with an error status (bad syntax, timeout) and closes: the
+    /// request being read when it has not been answered yet (its access-log line shows
+    /// it), else one that never reached the pipeline.
     func respondAndClose(_ status: Int, context: ChannelHandlerContext) {
         closing = true
         queued.removeAll()
-        let request = IncomingRequest(
-            method: "-", target: "-", connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
-                                                                  localAddress: local.0, localPort: local.1))
-        var requestContext = RequestContext(request: request, host: state.configuration.mainHost)
+        var requestContext: RequestContext
+        if let current = exchange, !current.startedWriting {
+            requestContext = current.context
+        } else {
+            let request = IncomingRequest(
+                method: "-", target: "-", connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
+                                                                      localAddress: local.0, localPort: local.1))
+            requestContext = RequestContext(request: request, host: state.configuration.mainHost)
+        }
         let response = state.pipeline.errorResponse(status, &requestContext)
         exchange = Exchange(context: requestContext, response: response, keepAlive: false, receivedEnd: true)
         write(context: context)
@@ -280,6 +324,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputEnded(context: context)
+            return
+        }
         if event is BytesArrived {
             // Bytes of a new request head: from now on the whole head must arrive within Timeout.
             if exchange == nil && timerKind == .idle { armTimer(.readingHead, context: context) }
@@ -291,6 +339,36 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             if exchange == nil && timerKind != .readingHead { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The client sent its last byte (a half-close, or the first sign of a full close).
+    /// It is not an abort: what was read is answered, then the connection closes.
+    func inputEnded(context: ChannelHandlerContext) {
+        guard input == .open else { return }
+        input = .ended
+        if exchange == nil && queued.isEmpty && deferredError == nil {
+            close(context: context)
+        } else if isLastRequest {
+            exchange?.stream?.closeAfterResponse()
+        }
+    }
+
+    /// No more requests will come after the ones already read.
+    var isLastRequest: Bool {
+        input == .ended && deferredError == nil && !queued.contains(where: \.isHead)
+    }
+
+    /// Closes once everything written so far has gone out (or failed), within Timeout.
+    func closeAfterQueuedWrites(context: ChannelHandlerContext) {
+        closing = true
+        queued.removeAll()
+        guard context.channel.isActive else { return }
+        armTimer(.writing, context: context)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.close(context: context)
+        }
     }
 
     func close(context: ChannelHandlerContext) {
