@@ -261,6 +261,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // An incomplete request seen at EOF, after the connection closed: nobody to answer.
         guard context.channel.isActive else { return }
         guard let requestError = error as? HTTPRequestError else {
+            // More bytes after a malformed request: that request is being dealt with.
+            if case ByteToMessageDecoderError.dataReceivedInErrorState = error { return }
             close(context: context)
             return
         }
@@ -285,7 +287,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         if current.stream != nil && !current.finishedWriting {
             // An extension reading this body: its ReadClient fails, and it is not waited for.
-            takeOverFromBlocking(status: error.status, context: context)
+            if takeOverFromBlocking(status: error.status, context: context) == nil {
+                // Its response is ending: the connection closes after it.
+                current.keepAlive = false
+                closing = true
+            }
         } else if !current.startedWriting {
             respondAndClose(error.status, context: context)
         } else if current.finishedWriting {
@@ -334,8 +340,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         if event is ShutdownRequested {
-            // Idle connections close now; busy ones (a head partly read counts) after their answer.
+            // Idle connections close now; busy ones (a head partly read counts) after their
+            // answer, whose head says so when it has not gone out yet.
             closing = true
+            exchange?.stream?.closeAfterResponse()
             if exchange == nil && timerKind != .readingHead { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
