@@ -89,6 +89,20 @@ import Musl
         #expect(eventually(timeout: 5) { Self.connLog(daemon).first?.hasPrefix("200 6 - ") == true }, "\(Self.connLog(daemon))")
     }
 
+    /// HSE_REQ_CLOSE_CONNECTION after the head went out with keep-alive: the response is
+    /// complete, then the connection closes, the one case where a head that offered
+    /// keep-alive is followed by a close (the extension asked for it, too late to say so).
+    @Test func closeConnectionAfterTheHeadClosesAfterTheResponse() throws {
+        let daemon = try Self.start()
+        let client = try daemon.connect()
+        try client.send(Self.request("/scripts/keepconn.dll?lateclose"))
+        let response = try #require(ISAPITests.responses(client, count: 1).first)
+        #expect(response.bodyText == "keep=0")
+        #expect(client.waitForClose(timeout: 5))
+        #expect(ISAPITests.parseResponses(client.buffer, closed: true).count == 1)
+        #expect(eventually(timeout: 5) { Self.connLog(daemon).first?.hasPrefix("200 6 - ") == true }, "\(Self.connLog(daemon))")
+    }
+
     // MARK: - WriteClient delivery (item 3)
 
     /// A 1 MiB body (Content-Length) to a client that closes the moment it has the last

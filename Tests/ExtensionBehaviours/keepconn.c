@@ -6,6 +6,8 @@
  *   ?cl       the head carries Content-Length
  *   ?chunked  no Content-Length (chunked on HTTP/1.1, to the close on HTTP/1.0)
  *   ?close    HSE_REQ_CLOSE_CONNECTION first: the head must say Connection: close
+ *   ?lateclose HSE_REQ_CLOSE_CONNECTION after the head (Content-Length): the connection
+ *             closes once the response is complete, the one close a keep-alive head allows
  *
  * The body reports what HSE_REQ_IS_KEEP_CONN answered after the head: "keep=1" or "keep=0".
  */
@@ -27,7 +29,7 @@ DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *pECB)
     if (strcmp(qs, "close") == 0
         && !pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_CLOSE_CONNECTION, NULL, NULL, NULL))
         return HSE_STATUS_ERROR;
-    if (strcmp(qs, "cl") == 0)
+    if (strcmp(qs, "cl") == 0 || strcmp(qs, "lateclose") == 0)
         snprintf(headers, sizeof headers, "Content-Type: text/plain\r\nContent-Length: 6\r\n\r\n");
     else
         snprintf(headers, sizeof headers, "Content-Type: text/plain\r\n\r\n");
@@ -42,6 +44,9 @@ DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *pECB)
     if (!pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_SEND_RESPONSE_HEADER_EX, &info, NULL, NULL))
         return HSE_STATUS_ERROR;
 
+    if (strcmp(qs, "lateclose") == 0
+        && !pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_CLOSE_CONNECTION, NULL, NULL, NULL))
+        return HSE_STATUS_ERROR;
     BOOL keep = 7;
     if (!pECB->ServerSupportFunction(pECB->ConnID, HSE_REQ_IS_KEEP_CONN, &keep, NULL, NULL))
         return HSE_STATUS_ERROR;
