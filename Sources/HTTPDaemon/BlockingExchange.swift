@@ -49,13 +49,22 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private var readingPaused = false
 
     private var connected = true
-    private var sentHead = false
+    /// Where the response head is.
+    private enum Head {
+        /// The handler has not sent one.
+        case none
+        /// Encoded (on the pool thread, with the keep-alive it announces) and held back
+        /// until the first body bytes or the end, as Apache holds it back.
+        case held(ByteBuffer, keepAlive: Bool)
+        /// Handed to the connection, or the response went the normal way (`respond`).
+        case gone
+    }
+    private var head = Head.none
+    private var reason: String?
     private var chunked = false
     private var keepAlive: Bool
     /// The Content-Length the handler's head announced (nil: chunked, to the close, or no body).
     private var announcedLength: Int64?
-    /// The encoded head, until the event loop takes it.
-    private var pendingHead: ByteBuffer?
     /// Body bytes not yet taken by the event loop (unframed).
     private var pending: ByteBuffer
     /// A drain is scheduled or its write has not completed yet.
@@ -144,7 +153,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     var headSent: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return sentHead
+        if case .none = head { return false }
+        return true
     }
 
     var isConnected: Bool {
@@ -196,11 +206,10 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
 
     func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
         condition.lock()
-        guard !sentHead, connected, !ended else {
+        guard case .none = head, connected, !ended else {
             condition.unlock()
             return false
         }
-        sentHead = true
         var headers = headers
         let hasLength = headers.contains("Content-Length")
         let framesItself = headers.listContains("Transfer-Encoding", token: "chunked")
@@ -221,10 +230,11 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             }
         }
         self.status = status
+        self.reason = reason
         responseHeaders = headers
         // The head waits for the first body bytes or the end, as Apache holds it back
         // until the first output: one write and one wake-up of the event loop fewer.
-        pendingHead = makeHead(status, reason, headers, keepAlive)
+        head = .held(makeHead(status, reason, headers, keepAlive), keepAlive: keepAlive)
         condition.unlock()
         return true
     }
@@ -232,7 +242,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard sentHead, connected, !endRequested else { return false }
+        guard connected, !endRequested else { return false }
+        if case .none = head { return false }
         guard !isHead, bytes.count > 0 else { return true }
         pending.writeBytes(bytes)
         bodyBytesSent += Int64(bytes.count)
@@ -246,11 +257,11 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
 
     func respond(_ response: Response) -> Bool {
         condition.lock()
-        guard !sentHead, !ended else {
+        guard case .none = head, !ended else {
             condition.unlock()
             return false
         }
-        sentHead = true
+        head = .gone
         endRequested = true
         ended = true
         status = response.status
@@ -268,7 +279,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             return
         }
         if closeConnection { keepAlive = false }
-        if !sentHead {
+        if case .none = head {
             condition.unlock()
             _ = sendHead(status: 200, reason: nil, headers: ["Content-Length": "0"])
             condition.lock()
@@ -288,9 +299,11 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private func drain() {
         condition.lock()
         var parts: [IOData] = []
-        if let head = pendingHead {
-            parts.append(.byteBuffer(head))
-            pendingHead = nil
+        if case .held(let bytes, let announced) = head {
+            // The close became known after the head was encoded but before it left (the
+            // client half-closed, a stop began, HSE_REQ_CLOSE_CONNECTION): it says so now.
+            parts.append(.byteBuffer(announced == keepAlive ? bytes : makeHead(status, reason, responseHeaders, keepAlive)))
+            head = .gone
         }
         let bodyBytes = pending.readableBytes
         if pending.readableBytes > 0 {
@@ -355,7 +368,9 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             abandoned = !ended
             ended = true
         }
-        if connected && (pendingHead != nil || pending.readableBytes > 0 || (endRequested && !ended)) { scheduleDrain() }
+        var headHeld = false
+        if case .held = head { headHeld = true }
+        if connected && (headHeld || pending.readableBytes > 0 || (endRequested && !ended)) { scheduleDrain() }
         condition.broadcast()
         condition.unlock()
         if abandoned { eventLoop.execute { self.completed(.broken) } }
