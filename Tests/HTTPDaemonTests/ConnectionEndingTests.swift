@@ -107,6 +107,16 @@ private func get(_ path: String, _ extra: String = "") -> String {
         #expect(Self.accessLog(connection).count == 1, "logged twice")
     }
 
+    /// A write that times out: the connection closes and the request is logged as aborted.
+    @Test func aStalledWriteIsLoggedAsAbortedWhenItTimesOut() throws {
+        let connection = try ConnectionHarness("Timeout 10\n" + Self.logFormat)
+        connection.gate.holding = true
+        try connection.send(get("/small.txt"))
+        connection.advance(seconds: 11)
+        #expect(!connection.isOpen)
+        #expect(Self.accessLog(connection) == [#"200 - X "GET /small.txt HTTP/1.1""#])
+    }
+
     /// A request whose body never came in full is logged when the connection ends.
     @Test func aRequestWhoseBodyNeverCameIsLogged() throws {
         let connection = try ConnectionHarness(Self.logFormat)
