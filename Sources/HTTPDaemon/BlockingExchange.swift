@@ -20,14 +20,24 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private let isHead: Bool
     /// The response head as bytes (pool side).
     private let makeHead: (Int, String?, HeaderFields, _ keepAlive: Bool) -> ByteBuffer
-    /// Event-loop side: write parts with one flush, calling back when all are written.
-    private let writeParts: ([IOData], _ completion: @escaping @Sendable (Bool) -> Void) -> Void
+    /// Event-loop side: write parts (`bodyBytes` of them response body, for the access
+    /// log) with one flush, calling back when all are written.
+    private let writeParts: ([IOData], _ bodyBytes: Int, _ completion: @escaping @Sendable (Bool) -> Void) -> Void
     /// Event-loop side: the body buffer has room again.
     private let resumeReading: () -> Void
     /// Event-loop side: the response ended (written or failed).
-    private let completed: (_ keepAlive: Bool) -> Void
+    private let completed: (Ending) -> Void
     /// Event-loop side: write a complete response the normal way.
     private let respondNormally: (Response) -> Void
+
+    /// How a response that the handler streamed ended.
+    enum Ending: Equatable {
+        /// Completely written; the connection goes on (`keepAlive`) or closes, as the head said.
+        case written(keepAlive: Bool)
+        /// Not completely written: a write failed, or the body did not match the
+        /// Content-Length the head announced. The connection must close.
+        case broken
+    }
 
     static let bodyHighWater = 256 * 1024
     static let outgoingHighWater = 1024 * 1024
@@ -39,11 +49,22 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private var readingPaused = false
 
     private var connected = true
-    private var sentHead = false
+    /// Where the response head is.
+    private enum Head {
+        /// The handler has not sent one.
+        case none
+        /// Encoded (on the pool thread, with the keep-alive it announces) and held back
+        /// until the first body bytes or the end, as Apache holds it back.
+        case held(ByteBuffer, keepAlive: Bool)
+        /// Handed to the connection, or the response went the normal way (`respond`).
+        case gone
+    }
+    private var head = Head.none
+    private var reason: String?
     private var chunked = false
     private var keepAlive: Bool
-    /// The encoded head, until the event loop takes it.
-    private var pendingHead: ByteBuffer?
+    /// The Content-Length the handler's head announced (nil: chunked, to the close, or no body).
+    private var announcedLength: Int64?
     /// Body bytes not yet taken by the event loop (unframed).
     private var pending: ByteBuffer
     /// A drain is scheduled or its write has not completed yet.
@@ -58,12 +79,13 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private(set) var queryAppendix = ""
     private(set) var status = 200
     private(set) var responseHeaders = HeaderFields()
+    /// Body bytes the handler handed over (accepted for sending).
     private(set) var bodyBytesSent: Int64 = 0
 
     init(eventLoop: EventLoop, allocator: ByteBufferAllocator, requestIsHTTP10: Bool, isHead: Bool, keepAlive: Bool,
          makeHead: @escaping (Int, String?, HeaderFields, Bool) -> ByteBuffer,
-         writeParts: @escaping ([IOData], @escaping @Sendable (Bool) -> Void) -> Void,
-         resumeReading: @escaping () -> Void, completed: @escaping (Bool) -> Void,
+         writeParts: @escaping ([IOData], Int, @escaping @Sendable (Bool) -> Void) -> Void,
+         resumeReading: @escaping () -> Void, completed: @escaping (Ending) -> Void,
          respondNormally: @escaping (Response) -> Void) {
         self.eventLoop = eventLoop
         self.allocator = allocator
@@ -108,6 +130,11 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         }
     }
 
+    /// The connection will close after this response (the client half-closed, or a stop
+    /// began): a head not sent yet says `Connection: close`, and HSE_REQ_IS_KEEP_CONN
+    /// answers FALSE from now on.
+    func closeAfterResponse() { update { $0.keepAlive = false } }
+
     var wantsBody: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -126,7 +153,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     var headSent: Bool {
         condition.lock()
         defer { condition.unlock() }
-        return sentHead
+        if case .none = head { return false }
+        return true
     }
 
     var isConnected: Bool {
@@ -135,6 +163,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         return connected
     }
 
+    /// What will really happen after this response, as far as is known now.
     var keepsConnection: Bool {
         condition.lock()
         defer { condition.unlock() }
@@ -177,15 +206,21 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
 
     func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
         condition.lock()
-        guard !sentHead, connected, !ended else {
+        guard case .none = head, connected, !ended else {
             condition.unlock()
             return false
         }
-        sentHead = true
         var headers = headers
         let hasLength = headers.contains("Content-Length")
         let framesItself = headers.listContains("Transfer-Encoding", token: "chunked")
         let hasBody = !isHead && status >= 200 && status != 204 && status != 304
+        // A handler's own `Connection: close` is honoured, as Apache's ap_set_keepalive
+        // does; the head gets the server's own Connection field.
+        if headers.listContains("Connection", token: "close") {
+            keepAlive = false
+            headers.remove("Connection")
+        }
+        announcedLength = hasBody && hasLength && !framesItself ? headers["Content-Length"].flatMap { Int64($0) } : nil
         if hasBody && !hasLength && !framesItself {
             if requestIsHTTP10 {
                 keepAlive = false  // the body ends with the connection
@@ -195,10 +230,11 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             }
         }
         self.status = status
+        self.reason = reason
         responseHeaders = headers
         // The head waits for the first body bytes or the end, as Apache holds it back
         // until the first output: one write and one wake-up of the event loop fewer.
-        pendingHead = makeHead(status, reason, headers, keepAlive)
+        head = .held(makeHead(status, reason, headers, keepAlive), keepAlive: keepAlive)
         condition.unlock()
         return true
     }
@@ -206,22 +242,26 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
         condition.lock()
         defer { condition.unlock() }
-        guard sentHead, connected, !endRequested else { return false }
+        guard connected, !endRequested else { return false }
+        if case .none = head { return false }
         guard !isHead, bytes.count > 0 else { return true }
         pending.writeBytes(bytes)
         bodyBytesSent += Int64(bytes.count)
         if !writeInFlight { scheduleDrain() }
+        // Back-pressure only: the bytes are taken, so the call succeeded whatever happens
+        // to the connection while it waits (mod_isapi returns ap_pass_brigade's status for
+        // the bytes it passed). A client gone by now fails the next call.
         while connected && pending.readableBytes >= Self.outgoingHighWater { condition.wait() }
-        return connected
+        return true
     }
 
     func respond(_ response: Response) -> Bool {
         condition.lock()
-        guard !sentHead, !ended else {
+        guard case .none = head, !ended else {
             condition.unlock()
             return false
         }
-        sentHead = true
+        head = .gone
         endRequested = true
         ended = true
         status = response.status
@@ -239,7 +279,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             return
         }
         if closeConnection { keepAlive = false }
-        if !sentHead {
+        if case .none = head {
             condition.unlock()
             _ = sendHead(status: 200, reason: nil, headers: ["Content-Length": "0"])
             condition.lock()
@@ -259,10 +299,13 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private func drain() {
         condition.lock()
         var parts: [IOData] = []
-        if let head = pendingHead {
-            parts.append(.byteBuffer(head))
-            pendingHead = nil
+        if case .held(let bytes, let announced) = head {
+            // The close became known after the head was encoded but before it left (the
+            // client half-closed, a stop began, HSE_REQ_CLOSE_CONNECTION): it says so now.
+            parts.append(.byteBuffer(announced == keepAlive ? bytes : makeHead(status, reason, responseHeaders, keepAlive)))
+            head = .gone
         }
+        let bodyBytes = pending.readableBytes
         if pending.readableBytes > 0 {
             if chunked {
                 var size = allocator.buffer(capacity: 18)
@@ -285,12 +328,14 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             condition.unlock()
             return
         }
-        let keepAlive = self.keepAlive
+        // A body shorter or longer than the Content-Length announced breaks the framing:
+        // the client cannot tell where the next response starts.
+        let ending: Ending = announcedLength.map { $0 != bodyBytesSent } == true ? .broken : .written(keepAlive: keepAlive)
         wroteToClient = true
         condition.unlock()
-        writeParts(parts) { success in
+        writeParts(parts, bodyBytes) { success in
             self.writeFinished(success)
-            if finishing { self.completed(keepAlive && success) }
+            if finishing { self.completed(success ? ending : .broken) }
         }
     }
 
@@ -323,10 +368,12 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             abandoned = !ended
             ended = true
         }
-        if connected && (pendingHead != nil || pending.readableBytes > 0 || (endRequested && !ended)) { scheduleDrain() }
+        var headHeld = false
+        if case .held = head { headHeld = true }
+        if connected && (headHeld || pending.readableBytes > 0 || (endRequested && !ended)) { scheduleDrain() }
         condition.broadcast()
         condition.unlock()
-        if abandoned { eventLoop.execute { self.completed(false) } }
+        if abandoned { eventLoop.execute { self.completed(.broken) } }
     }
 
     /// Ends a response the handler left open: a 500 when nothing was sent, else the end.

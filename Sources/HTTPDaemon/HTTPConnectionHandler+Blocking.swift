@@ -12,14 +12,14 @@ extension HTTPConnectionHandler {
         let stream = BlockingExchange(
             eventLoop: context.eventLoop, allocator: allocator,
             requestIsHTTP10: current.context.request.versionMinor == 0,
-            isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !closing,
+            isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !closing && !isLastRequest,
             makeHead: { status, reason, headers, keepAlive in
                 var buffer = allocator.buffer(capacity: 384)
                 headContext.encode(status: status, reason: reason, headers: headers, contentLength: nil,
                                    keepAlive: keepAlive, into: &buffer)
                 return buffer
             },
-            writeParts: { parts, completion in
+            writeParts: { parts, bodyBytes, completion in
                 let (handler, context) = loopBound.value
                 // The handler is alive while it writes: its deadline counts from here.
                 if handler.timerKind == .handler { handler.armTimer(.handler, context: context) }
@@ -29,7 +29,10 @@ extension HTTPConnectionHandler {
                 for part in parts.dropLast() { context.write(handler.wrapOutboundOut(part), promise: nil) }
                 context.writeAndFlush(handler.wrapOutboundOut(last), promise: promise)
                 promise.futureResult.whenComplete { result in
-                    if case .success = result { completion(true) } else { completion(false) }
+                    guard case .success = result else { return completion(false) }
+                    // What the access log's %b counts: body bytes the socket took.
+                    loopBound.value.0.exchange?.bytesSent += Int64(bodyBytes)
+                    completion(true)
                 }
             },
             resumeReading: {
@@ -40,9 +43,9 @@ extension HTTPConnectionHandler {
                     context.read()
                 }
             },
-            completed: { keepAlive in
+            completed: { ending in
                 let (handler, context) = loopBound.value
-                handler.blockingCompleted(keepAlive: keepAlive, context: context)
+                handler.blockingCompleted(ending, context: context)
             },
             respondNormally: { response in
                 let (handler, context) = loopBound.value
@@ -78,37 +81,51 @@ extension HTTPConnectionHandler {
     /// thread cannot be taken back), but the client gets 504 (or, when part of the
     /// answer went out, a closed connection) and the rest of the server goes on.
     func expireBlocking(context: ChannelHandlerContext) {
-        guard let current = exchange, let stream = current.stream else { return }
-        let expiry = stream.expire()
-        guard expiry != .alreadyEnding else { return }
+        guard let current = exchange, current.stream != nil else { return }
+        let answer = takeOverFromBlocking(status: 504, context: context)
+        guard let answer else { return }
         state.logger.error(
-            "\(current.context.handler ?? "handler") for \(current.context.filePath ?? current.context.path) sent nothing for \(state.configuration.timeoutSeconds)s: \(expiry == .answerNow ? "answered 504" : "connection closed"); its thread stays busy until it returns",
+            "\(current.context.handler ?? "handler") for \(current.context.filePath ?? current.context.path) sent nothing for \(state.configuration.timeoutSeconds)s: \(answer == .answerNow ? "answered 504" : "connection closed"); its thread stays busy until it returns",
             metadata: current.context.logMetadata(id: "IS02030"))
-        current.stream = nil
+    }
+
+    /// The connection stops listening to the running handler (it was silent too long,
+    /// or its request body turned out malformed): from then on its reads fail (ReadClient
+    /// FALSE) and its writes fail. When nothing went out yet (a head still held back
+    /// included) the client gets `status` at once, else the connection closes after what
+    /// was already queued. Nil when the handler's response had already ended.
+    @discardableResult
+    func takeOverFromBlocking(status: Int, context: ChannelHandlerContext) -> BlockingExchange.Expiry? {
+        guard let current = exchange, let stream = current.stream else { return nil }
+        let expiry = stream.expire()
+        guard expiry != .alreadyEnding else { return nil }
         current.keepAlive = false
-        exchange = current
         switch expiry {
         case .answerNow:
-            closing = true
-            queued.removeAll()
-            var requestContext = current.context
-            exchange?.response = state.pipeline.errorResponse(504, &requestContext)
-            exchange?.startedWriting = false
+            current.stream = nil
+            current.startedWriting = false
             disarmTimer()
-            write(context: context)
+            respondAndClose(status, context: context)
         case .closeNow, .alreadyEnding:
-            close(context: context)
+            // The exchange stays (its access-log line shows what the handler sent).
+            closeAfterQueuedWrites(context: context)
         }
+        return expiry
     }
 
     /// The blocking handler's response is fully written (or failed).
-    func blockingCompleted(keepAlive: Bool, context: ChannelHandlerContext) {
+    func blockingCompleted(_ ending: BlockingExchange.Ending, context: ChannelHandlerContext) {
         disarmTimer()
         guard let current = exchange, let stream = current.stream else { return }
+        current.response = Response(status: stream.status, headers: stream.responseHeaders)
+        guard case .written(let keepAlive) = ending else {
+            // Cut short: logged as aborted (%X = X) when the connection is gone.
+            current.keepAlive = false
+            closeAfterQueuedWrites(context: context)
+            return
+        }
         current.finishedWriting = true
         current.keepAlive = current.keepAlive && keepAlive
-        current.response = Response(status: stream.status, headers: stream.responseHeaders)
-        current.bytesSent = stream.bodyBytesSent
         exchange = current
         if current.receivedEnd || !current.keepAlive {
             finish(context: context)

@@ -10,8 +10,9 @@ extension HTTPConnectionHandler {
     func write(context: ChannelHandlerContext) {
         guard let current = exchange, !current.startedWriting else { return }
         current.startedWriting = true
-        // A stop began while this request was read: its answer is the connection's last.
-        if closing { current.keepAlive = false }
+        // A stop began while this request was read, or the client has nothing more to
+        // send: this answer is the connection's last, and its head says so.
+        if closing || isLastRequest { current.keepAlive = false }
         exchange = current
         let response = current.response
         let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"
@@ -22,6 +23,7 @@ extension HTTPConnectionHandler {
         headContext(current).encode(
             status: response.status, reason: nil, headers: response.headers,
             contentLength: bodyAllowed ? response.bodyLength : nil, keepAlive: current.keepAlive, into: &buffer)
+        let headLength = buffer.readableBytes
 
         var fileParts: [IOData] = []
         var fileToClose: NIOFileHandle?
@@ -46,22 +48,55 @@ extension HTTPConnectionHandler {
                 }
             }
         }
-        exchange?.bytesSent = isHead || !bodyAllowed ? 0 : response.bodyLength
         armTimer(.writing, context: context)
-        let promise = context.eventLoop.makePromise(of: Void.self)
-        let parts = [IOData.byteBuffer(buffer)] + fileParts
-        for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(parts[parts.count - 1]), promise: promise)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        // %b counts the body bytes the socket took: each part adds its own when written
+        // (a large file goes in slices, so an aborted download shows how far it got).
+        let parts = [IOData.byteBuffer(buffer)] + Self.slices(fileParts)
+        let bodyInBuffer = buffer.readableBytes - headLength
+        for (index, part) in parts.enumerated().dropLast() {
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            let count = Int64(index == 0 ? bodyInBuffer : part.readableBytes)
+            promise.futureResult.whenSuccess { loopBound.value.0.exchange?.bytesSent += count }
+            context.write(wrapOutboundOut(part), promise: promise)
+        }
+        let last = parts[parts.count - 1]
+        let lastCount = Int64(parts.count == 1 ? bodyInBuffer : last.readableBytes)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(last), promise: promise)
         let openedFile = fileToClose
         promise.futureResult.whenComplete { result in
             try? openedFile?.close()
             let (handler, context) = loopBound.value
             switch result {
-            case .success: handler.writeCompleted(context: context)
-            case .failure: handler.close(context: context)
+            case .success:
+                handler.exchange?.bytesSent += lastCount
+                handler.writeCompleted(context: context)
+            case .failure:
+                handler.close(context: context)
             }
         }
+    }
+
+    /// File regions above `sliceSize` cut into slices of that size.
+    static let sliceSize = 1 << 20
+
+    static func slices(_ parts: [IOData]) -> [IOData] {
+        guard parts.contains(where: { $0.readableBytes > sliceSize }) else { return parts }
+        var sliced: [IOData] = []
+        for part in parts {
+            guard case .fileRegion(let region) = part, region.readableBytes > sliceSize else {
+                sliced.append(part)
+                continue
+            }
+            var start = region.readerIndex
+            while start < region.endIndex {
+                let end = min(start + sliceSize, region.endIndex)
+                sliced.append(.fileRegion(FileRegion(fileHandle: region.fileHandle, readerIndex: start, endIndex: end)))
+                start = end
+            }
+        }
+        return sliced
     }
 
     func headContext(_ exchange: Exchange) -> ResponseHeadContext {
@@ -89,15 +124,9 @@ extension HTTPConnectionHandler {
         guard let current = exchange else { return }
         exchange = nil
         requestsServed += 1
-        if let stream = current.stream {
-            // What a blocking handler asked the access log to show (HSE_APPEND_LOG_PARAMETER).
-            current.context.notes.merge(stream.notes) { _, new in new }
-            if !stream.queryAppendix.isEmpty {
-                current.context.originalQuery = (current.context.originalQuery ?? "") + stream.queryAppendix
-            }
-        }
-        logAccess(current)
-        guard current.keepAlive, !closing else {
+        let keepAlive = current.keepAlive && !closing
+        logAccess(current, connection: keepAlive ? .keepAlive : .close)
+        guard keepAlive else {
             close(context: context)
             return
         }
@@ -107,17 +136,49 @@ extension HTTPConnectionHandler {
             handle(part, context: context)
             if closing { return }
         }
+        if let error = deferredError, queued.isEmpty, exchange?.receivedEnd != true {
+            badRequest(error, context: context)
+            return
+        }
+        if input == .ended && exchange == nil && queued.isEmpty {
+            close(context: context)
+            return
+        }
         if readPending && !isBusyWriting && queued.isEmpty {
             readPending = false
             context.read()
         }
     }
 
-    func logAccess(_ exchange: Exchange) {
+    /// The connection ended while an exchange was not finished (the client left, a write
+    /// failed or timed out, the handler's answer was cut short): it is logged now, as
+    /// aborted (`%X` = `X`) unless its answer was completely written, with the status
+    /// that went out and the body bytes the socket took.
+    func logUnfinished() {
+        guard let current = exchange else { return }
+        exchange = nil
+        if let stream = current.stream, stream.headSent {
+            current.response = Response(status: stream.status, headers: stream.responseHeaders)
+        }
+        let status: AccessLogRecord.ConnectionStatus = current.finishedWriting
+            ? (current.keepAlive ? .keepAlive : .close) : .aborted
+        logAccess(current, connection: status)
+    }
+
+    /// The access-log line of an exchange: called exactly once per exchange, by `finish`
+    /// or `logUnfinished`, both of which take the exchange off the connection first.
+    func logAccess(_ exchange: Exchange, connection: AccessLogRecord.ConnectionStatus) {
+        if let stream = exchange.stream {
+            // What a blocking handler asked the access log to show (HSE_APPEND_LOG_PARAMETER).
+            exchange.context.notes.merge(stream.notes) { _, new in new }
+            if !stream.queryAppendix.isEmpty {
+                exchange.context.originalQuery = (exchange.context.originalQuery ?? "") + stream.queryAppendix
+            }
+        }
         guard let targets = state.accessLogs[exchange.context.host.id], !targets.isEmpty else { return }
         let record = AccessLogRecordBuilder.record(
             exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
-            keepAlive: exchange.keepAlive, serverPort: local.1)
+            connection: connection, serverPort: local.1)
         for target in targets {
             if let condition = target.condition, (exchange.context.environment[condition.variable] != nil) == condition.negated {
                 continue

@@ -31,6 +31,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var finishedWriting = false
         var receivedEnd: Bool
         var bodyBytes: Int64 = 0
+        /// Response body bytes the socket took so far (`%b`), counted from write promises.
         var bytesSent: Int64 = 0
         /// Set while a blocking handler (an extension) answers on the pool.
         var stream: BlockingExchange?
@@ -60,10 +61,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var bodyDeadline: NIODeadline?
     static let minimumBodyRate: Int64 = 500
     var closing = false
+    /// Whether the client may still send: a client that shut down its sending side after
+    /// its requests (`shutdown(SHUT_WR)`, `nc -N`) still gets every answer, then the close.
+    var input = InputState.open
+    /// A malformed request behind the one being answered (pipelined): its 400 goes out in
+    /// turn, once the requests before it are answered.
+    var deferredError: HTTPRequestError?
     var remote = ("-", 0)
     var local = ("-", 0)
 
     enum TimerKind { case none, idle, readingHead, readingBody, writing, handler }
+    enum InputState { case open, ended }
 
     init(daemon: DaemonContext) {
         self.daemon = daemon
@@ -71,6 +79,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        // End of input is then an event (ChannelEvent.inputClosed) rather than a close: the
+        // requests read before it are still answered (the socket stays writable).
+        try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
         if let address = context.channel.remoteAddress { remote = (address.ipAddress ?? "-", address.port ?? 0) }
         if let address = context.channel.localAddress { local = (address.ipAddress ?? "-", address.port ?? 0) }
         if context.channel.isActive { armTimer(.idle, context: context, firstRequest: true) }
@@ -83,11 +94,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         exchange?.stream?.connectionClosed()
+        logUnfinished()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         exchange?.stream?.connectionClosed()
+        logUnfinished()
         timer?.cancel()
     }
 
@@ -207,7 +220,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             response = state.pipeline.errorResponse(417, &requestContext)
         }
         let configuration = state.configuration
-        var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown
+        var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest
         if configuration.maxKeepAliveRequests > 0 && requestsServed + 1 >= configuration.maxKeepAliveRequests {
             keepAlive = false
         }
@@ -248,29 +261,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // An incomplete request seen at EOF, after the connection closed: nobody to answer.
         guard context.channel.isActive else { return }
         guard let requestError = error as? HTTPRequestError else {
+            // More bytes after a malformed request: that request is being dealt with.
+            if case ByteToMessageDecoderError.dataReceivedInErrorState = error { return }
             close(context: context)
             return
         }
         let client = "\(remote.0):\(remote.1)"
         state.logger.info("Bad request: \(requestError.reason)", metadata: ["client": "\(client)", "id": "IS00566"])
-        if exchange == nil || exchange?.startedWriting == false {
-            respondAndClose(requestError.status, context: context)
-        } else {
-            closing = true
+        if !queued.isEmpty || exchange?.receivedEnd == true {
+            // A later request is malformed: the ones before it are answered first.
+            deferredError = requestError
+            return
         }
-    }
-
-    /// Answers a request that never reached the pipeline (bad syntax, timeout) and closes.
-    func respondAndClose(_ status: Int, context: ChannelHandlerContext) {
-        closing = true
-        queued.removeAll()
-        let request = IncomingRequest(
-            method: "-", target: "-", connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
-                                                                  localAddress: local.0, localPort: local.1))
-        var requestContext = RequestContext(request: request, host: state.configuration.mainHost)
-        let response = state.pipeline.errorResponse(status, &requestContext)
-        exchange = Exchange(context: requestContext, response: response, keepAlive: false, receivedEnd: true)
-        write(context: context)
+        badRequest(requestError, context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -280,26 +283,23 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputEnded(context: context)
+            return
+        }
         if event is BytesArrived {
             // Bytes of a new request head: from now on the whole head must arrive within Timeout.
             if exchange == nil && timerKind == .idle { armTimer(.readingHead, context: context) }
             return
         }
         if event is ShutdownRequested {
-            // Idle connections close now; busy ones (a head partly read counts) after their answer.
+            // Idle connections close now; busy ones (a head partly read counts) after their
+            // answer, whose head says so when it has not gone out yet.
             closing = true
+            exchange?.stream?.closeAfterResponse()
             if exchange == nil && timerKind != .readingHead { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
-    }
-
-    func close(context: ChannelHandlerContext) {
-        closing = true
-        timer?.cancel()
-        timer = nil
-        timerFiresAt = nil
-        timerKind = .none
-        if context.channel.isActive { context.close(promise: nil) }
     }
 }
 

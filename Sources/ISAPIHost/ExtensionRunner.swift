@@ -50,13 +50,17 @@ public enum ExtensionRunner {
         let state = session.withState { $0 }
         if state.answered { return }
         if connection.headSent {
-            connection.finish(closeConnection: state.closeConnection || failed)
+            // A failure after the head ends the response as its framing says: the head
+            // offered keep-alive, and only HSE_REQ_CLOSE_CONNECTION withdraws that.
+            connection.finish(closeConnection: state.closeConnection)
         } else if failed || state.headRefused {
             connection.respond(status: 500)
         } else if let status = session.requestedStatus {
             connection.respond(status: status)
         } else {
-            _ = connection.sendHead(status: 200, reason: nil, headers: [("Content-Length", "0")])
+            var headers = [(name: "Content-Length", value: "0")]
+            if state.closeConnection { headers.append((name: "Connection", value: "close")) }
+            _ = connection.sendHead(status: 200, reason: nil, headers: headers)
             connection.finish(closeConnection: state.closeConnection)
         }
     }

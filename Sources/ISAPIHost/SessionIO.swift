@@ -64,7 +64,10 @@ extension ExtensionSession {
 
     private func sendHead(_ head: ResponseHead) -> Bool {
         ecb.pointee.dwHttpStatusCode = DWORD(head.status)
-        return connection.sendHead(status: head.status, reason: head.reason, headers: head.headers)
+        var headers = head.headers
+        // HSE_REQ_CLOSE_CONNECTION came first: the head announces the close.
+        if withState({ $0.closeConnection }) { headers.append((name: "Connection", value: "close")) }
+        return connection.sendHead(status: head.status, reason: head.reason, headers: headers)
     }
 
     /// A head that would corrupt the response (CR/LF in a value, a bad line): refused,

@@ -38,7 +38,12 @@ extension ExtensionSession {
             // cchStatus/cchHeader are upper bounds: real extensions pass strlen+1 or a code there.
             let status = Self.bytes(UnsafeMutableRawPointer(mutating: info.pointee.pszStatus), limit: Int(info.pointee.cchStatus))
             let headers = Self.bytes(UnsafeMutableRawPointer(mutating: info.pointee.pszHeader), limit: Int(info.pointee.cchHeader))
-            if info.pointee.fKeepConn == 0 { withState { $0.closeConnection = true } }
+            if info.pointee.fKeepConn == 0 {
+                // Advice only, as in mod_isapi: keep-alive follows the response's framing
+                // (PHP passes FALSE on every response). HSE_REQ_CLOSE_CONNECTION closes.
+                logger.debug("fKeepConn FALSE in HSE_REQ_SEND_RESPONSE_HEADER_EX is advice only: \(extensionPath)",
+                             metadata: ["id": "IS02040"])
+            }
             return sendResponseHeader(status: status, headerBlock: headers)
 
         case SupportRequest.doneWithSession:
@@ -91,11 +96,17 @@ extension ExtensionSession {
 
         case SupportRequest.isKeepConn, SupportRequest.isConnected:
             guard let buffer else { return invalid }
-            let answer = code == SupportRequest.isKeepConn ? connection.keepsConnection : connection.isConnected
+            // IS_KEEP_CONN: what will really happen after this response, as things stand.
+            let answer = code == SupportRequest.isKeepConn
+                ? connection.keepsConnection && !withState({ $0.closeConnection }) : connection.isConnected
             buffer.storeBytes(of: answer ? BOOL(1) : BOOL(0), as: BOOL.self)
             return nil
 
         case SupportRequest.closeConnection:
+            // Unlike mod_isapi (which answers FALSE, unsupported), honoured: before the head,
+            // the head says `Connection: close`; after it, the connection closes once the
+            // response is complete (the one case where a head that offered keep-alive is
+            // followed by a close: the extension asked for it).
             withState { $0.closeConnection = true }
             return nil
 

@@ -3,7 +3,8 @@ import Foundation
 /// Phase 8's data: what one finished request gives to every CustomLog.
 public enum AccessLogRecordBuilder {
     public static func record(
-        _ context: RequestContext, response: Response, bytesSent: Int64, keepAlive: Bool, serverPort: Int
+        _ context: RequestContext, response: Response, bytesSent: Int64,
+        connection: AccessLogRecord.ConnectionStatus, serverPort: Int
     ) -> AccessLogRecord {
         let request = context.request
         var now = timeval()
@@ -27,7 +28,7 @@ public enum AccessLogRecordBuilder {
             requestServerName: context.headers["Host"].flatMap { hostWithoutPort($0) }
                 ?? context.host.serverName ?? request.connection.localAddress,
             canonicalPort: serverPort, pid: getpid(), threadID: UInt64(pthread_self()),
-            connectionStatus: keepAlive ? .keepAlive : .close,
+            connectionStatus: connection,
             filename: context.filePath, handler: context.handler ?? "default-handler",
             keepAliveCount: request.connection.keepAliveCount,
             requestHeaders: context.headers.entries.map { ($0.name, $0.value) },

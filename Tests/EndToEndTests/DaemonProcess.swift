@@ -351,6 +351,12 @@ final class RawClient {
         fd = -1
     }
 
+    /// Shuts down the sending side (`shutdown(SHUT_WR)`, a half-close): the server sees
+    /// the end of input, and the client can still read.
+    func shutdownWrite() {
+        if fd >= 0 { _ = shutdown(fd, Int32(SHUT_WR)) }
+    }
+
     /// Whether a new connection to the port is accepted.
     static func canConnect(port: Int) -> Bool { (try? RawClient(port: port)) != nil }
 

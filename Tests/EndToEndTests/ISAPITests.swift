@@ -695,9 +695,9 @@ import Musl
         #expect(response.bodyText == "keep=1/0 connected=1/1")
     }
 
-    /// HSE_REQ_CLOSE_CONNECTION on a kept-alive request: the response is complete, then the
-    /// host closes the connection (the head had already been decided with keep-alive, so the
-    /// close is the connection's end, not a `Connection: close` header).
+    /// HSE_REQ_CLOSE_CONNECTION on a kept-alive request, before the head: the head says
+    /// `Connection: close`, the response is complete, then the host closes the connection
+    /// (after the head, see ConnectionBehaviourTests.closeConnectionAfterTheHeadClosesAfterTheResponse).
     @Test func closeConnectionClosesAfterTheResponse() throws {
         let daemon = try Self.startProbe()
         let client = try daemon.connect()
@@ -706,6 +706,7 @@ import Musl
         let response = try #require(responses.first, "received \(client.bufferText.debugDescription)")
         #expect(response.status == 200)
         #expect(response.bodyText == "close=1")
+        #expect(response.header("Connection")?.lowercased() == "close")
         #expect(client.waitForClose(timeout: 5), "the connection stayed open after HSE_REQ_CLOSE_CONNECTION")
         #expect(Self.parseResponses(client.buffer, closed: true).count == 1)
     }

@@ -1,0 +1,92 @@
+import NIOCore
+import RequestPipeline
+
+/// How a connection's requests end when they do not end well: a malformed request, the
+/// client's end of input (a half-close is not an abort), and the close itself.
+extension HTTPConnectionHandler {
+    /// The request being read (or the next one, when none is) is malformed: answered with
+    /// the error's status when nothing of an answer went out yet, else the connection
+    /// closes after what was queued. Either way it is the connection's last.
+    func badRequest(_ error: HTTPRequestError, context: ChannelHandlerContext) {
+        deferredError = nil
+        guard let current = exchange else {
+            respondAndClose(error.status, context: context)
+            return
+        }
+        if current.stream != nil && !current.finishedWriting {
+            // An extension reading this body: its ReadClient fails, and it is not waited for.
+            if takeOverFromBlocking(status: error.status, context: context) == nil {
+                // Its response is ending: the connection closes after it.
+                current.keepAlive = false
+                closing = true
+            }
+        } else if !current.startedWriting {
+            respondAndClose(error.status, context: context)
+        } else if current.finishedWriting {
+            // Answered already; the rest of its body cannot be read past.
+            current.keepAlive = false
+            finish(context: context)
+        } else {
+            closing = true
+        }
+    }
+
+    /// Answers a request with an error status (bad syntax, timeout) and closes: the
+    /// request being read when it has not been answered yet (its access-log line shows
+    /// it), else one that never reached the pipeline.
+    func respondAndClose(_ status: Int, context: ChannelHandlerContext) {
+        closing = true
+        queued.removeAll()
+        var requestContext: RequestContext
+        if let current = exchange, !current.startedWriting {
+            requestContext = current.context
+        } else {
+            let request = IncomingRequest(
+                method: "-", target: "-", connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
+                                                                      localAddress: local.0, localPort: local.1))
+            requestContext = RequestContext(request: request, host: state.configuration.mainHost)
+        }
+        let response = state.pipeline.errorResponse(status, &requestContext)
+        exchange = Exchange(context: requestContext, response: response, keepAlive: false, receivedEnd: true)
+        write(context: context)
+    }
+
+    /// The client sent its last byte (a half-close, or the first sign of a full close).
+    /// It is not an abort: what was read is answered, then the connection closes.
+    func inputEnded(context: ChannelHandlerContext) {
+        guard input == .open else { return }
+        input = .ended
+        if exchange == nil && queued.isEmpty && deferredError == nil {
+            close(context: context)
+        } else if isLastRequest {
+            exchange?.stream?.closeAfterResponse()
+        }
+    }
+
+    /// No more requests will come after the ones already read.
+    var isLastRequest: Bool {
+        input == .ended && deferredError == nil && !queued.contains(where: \.isHead)
+    }
+
+    /// Closes once everything written so far has gone out (or failed), within Timeout.
+    func closeAfterQueuedWrites(context: ChannelHandlerContext) {
+        closing = true
+        queued.removeAll()
+        guard context.channel.isActive else { return }
+        armTimer(.writing, context: context)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in
+            let (handler, context) = loopBound.value
+            handler.close(context: context)
+        }
+    }
+
+    func close(context: ChannelHandlerContext) {
+        closing = true
+        timer?.cancel()
+        timer = nil
+        timerFiresAt = nil
+        timerKind = .none
+        if context.channel.isActive { context.close(promise: nil) }
+    }
+}

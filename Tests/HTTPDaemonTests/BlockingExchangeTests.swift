@@ -1,0 +1,94 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RequestPipeline
+import Testing
+
+@testable import HTTPDaemon
+
+/// The bridge between a handler's pool thread and the event loop, on its own: what a write
+/// reports, and which keep-alive the head announces.
+@Suite struct BlockingExchangeTests {
+    /// An exchange on a real event loop whose writes never complete (a socket that has not
+    /// drained yet); `written` collects what reached the "socket".
+    final class Fixture: @unchecked Sendable {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let written = NIOLockedValueBox<[String]>([])
+        let wrote = DispatchSemaphore(value: 0)
+        var exchange: BlockingExchange!
+
+        init() {
+            exchange = BlockingExchange(
+                eventLoop: group.next(), allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false,
+                keepAlive: true,
+                makeHead: { status, _, _, keepAlive in ByteBuffer(string: "head \(status) keepAlive=\(keepAlive)") },
+                writeParts: { [written, wrote] parts, _, _ in
+                    written.withLockedValue { list in
+                        for case .byteBuffer(let buffer) in parts { list.append(String(buffer: buffer)) }
+                    }
+                    wrote.signal()
+                },
+                resumeReading: {}, completed: { _ in }, respondNormally: { _ in })
+        }
+
+        deinit { try? group.syncShutdownGracefully() }
+    }
+
+    /// The call's bytes were taken: TRUE, even though the client leaves while the call
+    /// waits for room (it used to report the connection's state on waking: FALSE, 64).
+    @Test func aWriteWhoseBytesWereTakenIsTrueThoughTheClientThenLeaves() throws {
+        let fixture = Fixture()
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: ["Content-Length": "\(1 << 20)"]))
+        let result = NIOLockedValueBox<Bool?>(nil)
+        let thread = Thread {
+            let body = [UInt8](repeating: 0x62, count: BlockingExchange.outgoingHighWater)
+            let accepted = body.withUnsafeBytes { exchange.sendBody($0) }
+            result.withLockedValue { $0 = accepted }
+        }
+        thread.start()
+        #expect(fixture.wrote.wait(timeout: .now() + 5) == .success, "nothing reached the socket")
+        // The writer is blocked (a full outgoing buffer); now the client goes away.
+        #expect(result.withLockedValue { $0 } == nil)
+        try fixture.group.next().submit { exchange.connectionClosed() }.wait()
+        #expect(eventually(timeout: 5) { result.withLockedValue { $0 } != nil })
+        #expect(result.withLockedValue { $0 } == true)
+        // The next call finds the client gone.
+        let next = [UInt8](repeating: 0x62, count: 10).withUnsafeBytes { exchange.sendBody($0) }
+        #expect(next == false)
+    }
+
+    /// A close learnt after the head was encoded but before it left is announced in it.
+    @Test func aHeadHeldBackAnnouncesACloseLearntMeanwhile() throws {
+        let fixture = Fixture()
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: [:]))
+        #expect(exchange.keepsConnection)
+        exchange.closeAfterResponse()
+        #expect(!exchange.keepsConnection)
+        let accepted = [UInt8](repeating: 0x62, count: 3).withUnsafeBytes { exchange.sendBody($0) }
+        #expect(accepted)
+        #expect(fixture.wrote.wait(timeout: .now() + 5) == .success)
+        #expect(fixture.written.withLockedValue { $0.first } == "head 200 keepAlive=false")
+    }
+
+    /// A handler's own `Connection: close` is honoured and not sent twice.
+    @Test func aHandlersConnectionCloseIsHonoured() throws {
+        let fixture = Fixture()
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: ["Connection": "close", "Content-Length": "0"]))
+        #expect(!exchange.keepsConnection)
+        #expect(!exchange.responseHeaders.contains("Connection"))
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` seconds pass.
+private func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if condition() { return true }
+        usleep(10_000)
+    }
+    return condition()
+}
