@@ -71,7 +71,18 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private var writeInFlight = false
     /// Something (the head at least) has been handed to the connection.
     private var wroteToClient = false
-    private var endRequested = false
+    /// How the handler asked its response to end.
+    private enum RequestedEnd: Equatable {
+        case notYet
+        /// The body is complete (a chunked one gets its last chunk).
+        case complete
+        /// The handler failed after its head: the client must be able to tell that the
+        /// body is incomplete, so a chunked body gets no last chunk and the connection
+        /// closes after what was queued (Apache's chunk filter ends the same way).
+        case failed
+    }
+    private var requestedEnd = RequestedEnd.notYet
+    private var endRequested: Bool { requestedEnd != .notYet }
     private var ended = false
 
     /// What the access log needs once the response is over.
@@ -153,8 +164,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     var headSent: Bool {
         condition.lock()
         defer { condition.unlock() }
-        if case .none = head { return false }
-        return true
+        return headSentLocked
     }
 
     var isConnected: Bool {
@@ -262,7 +272,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             return false
         }
         head = .gone
-        endRequested = true
+        requestedEnd = .complete
         ended = true
         status = response.status
         responseHeaders = response.headers
@@ -284,9 +294,24 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             _ = sendHead(status: 200, reason: nil, headers: ["Content-Length": "0"])
             condition.lock()
         }
-        endRequested = true
+        requestedEnd = .complete
         if !writeInFlight { scheduleDrain() }
         condition.unlock()
+    }
+
+    func abandon() {
+        condition.lock()
+        defer { condition.unlock() }
+        if ended || endRequested { return }
+        guard headSentLocked else { return }
+        keepAlive = false
+        requestedEnd = .failed
+        if !writeInFlight { scheduleDrain() }
+    }
+
+    private var headSentLocked: Bool {
+        if case .none = head { return false }
+        return true
     }
 
     /// Has the event loop take what is queued. Called with the lock held.
@@ -320,7 +345,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         let finishing = endRequested && !ended && connected
         if finishing {
             ended = true
-            if chunked { parts.append(.byteBuffer(Self.lastChunk)) }
+            if chunked && requestedEnd == .complete { parts.append(.byteBuffer(Self.lastChunk)) }
         }
         guard connected, !parts.isEmpty || finishing else {
             writeInFlight = false
@@ -330,7 +355,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         }
         // A body shorter or longer than the Content-Length announced breaks the framing:
         // the client cannot tell where the next response starts.
-        let ending: Ending = announcedLength.map { $0 != bodyBytesSent } == true ? .broken : .written(keepAlive: keepAlive)
+        let ending: Ending = requestedEnd == .failed || announcedLength.map { $0 != bodyBytesSent } == true
+            ? .broken : .written(keepAlive: keepAlive)
         wroteToClient = true
         condition.unlock()
         writeParts(parts, bodyBytes) { success in

@@ -42,7 +42,7 @@ extension ExtensionSession {
                 // Advice only, as in mod_isapi: keep-alive follows the response's framing
                 // (PHP passes FALSE on every response). HSE_REQ_CLOSE_CONNECTION closes.
                 logger.debug("fKeepConn FALSE in HSE_REQ_SEND_RESPONSE_HEADER_EX is advice only: \(extensionPath)",
-                             metadata: ["id": "IS02040"])
+                             metadata: ["id": "IS02042"])
             }
             return sendResponseHeader(status: status, headerBlock: headers)
 

@@ -65,12 +65,12 @@ public final class ISAPIRequestHandler: RequestHandler, @unchecked Sendable {
         let script = context.filePath ?? context.path
         guard context.directoryConfig.effectiveOptions.contains(.execCGI) else {
             logger.error("Options ExecCGI is off in this directory: \(script): ISAPIScriptMap runs \(scriptMap.engine) only where the script's directory allows ExecCGI (IIS's Scripts permission)",
-                         metadata: context.logMetadata(id: "IS02040"))
+                         metadata: context.logMetadata(id: "IS02043"))
             return pipeline.errorResponse(403, &context)
         }
         if scriptMap.fileCheck == .verifyExists && context.fileStatus?.isRegularFile != true {
             logger.info("File does not exist: \(script) (ISAPIScriptMap verify, engine \(scriptMap.engine) not run)",
-                        metadata: context.logMetadata(id: "IS02041"))
+                        metadata: context.logMetadata(id: "IS02044"))
             return pipeline.errorResponse(404, &context)
         }
         guard let registry else { return pipeline.errorResponse(503, &context) }
@@ -177,6 +177,7 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
 
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBody(bytes) }
     func finish(closeConnection: Bool) { channel.finish(closeConnection: closeConnection) }
+    func abandon() { channel.abandon() }
     func respond(status: Int) {
         let answer = pipeline.errorAnswerAfterHandler(status, context)
         deliver(answer.response, in: answer.context)

@@ -89,7 +89,7 @@ import Testing
         #expect(response.status == 404)
         // The server's own page, not the engine's text/plain answer.
         #expect(response.header("Content-Type")?.hasPrefix("text/html") == true)
-        #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02041") }, "\(daemon.errorLog)")
+        #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02044") }, "\(daemon.errorLog)")
     }
 
     @Test func withoutVerifyTheEngineAnswersForAMissingScript() throws {
@@ -112,7 +112,7 @@ import Testing
         let response = try daemon.get("/app/page.tpl")
         #expect(response.status == 403)
         #expect(eventually(timeout: 5) {
-            daemon.errorLog.contains("IS02040") && daemon.errorLog.contains("Scripts permission")
+            daemon.errorLog.contains("IS02043") && daemon.errorLog.contains("Scripts permission")
         }, "\(daemon.errorLog)")
         // Files the map does not cover are still served as before.
         #expect(try daemon.get("/a.txt").status == 200)

@@ -16,20 +16,25 @@ import Testing
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let written = NIOLockedValueBox<[String]>([])
         let wrote = DispatchSemaphore(value: 0)
+        /// How the response ended, once it did.
+        let ending = NIOLockedValueBox<BlockingExchange.Ending?>(nil)
         var exchange: BlockingExchange!
 
-        init() {
+        /// - Parameter writesComplete: whether the "socket" takes each write at once.
+        init(writesComplete: Bool = false) {
             exchange = BlockingExchange(
                 eventLoop: group.next(), allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false,
                 keepAlive: true,
                 makeHead: { status, _, _, keepAlive in ByteBuffer(string: "head \(status) keepAlive=\(keepAlive)") },
-                writeParts: { [written, wrote] parts, _, _ in
+                writeParts: { [written, wrote] parts, _, completion in
                     written.withLockedValue { list in
                         for case .byteBuffer(let buffer) in parts { list.append(String(buffer: buffer)) }
                     }
                     wrote.signal()
+                    if writesComplete { completion(true) }
                 },
-                resumeReading: {}, completed: { _ in }, respondNormally: { _ in })
+                resumeReading: {}, completed: { [ending] end in ending.withLockedValue { $0 = end } },
+                respondNormally: { _ in })
         }
 
         deinit { try? group.syncShutdownGracefully() }
@@ -71,6 +76,22 @@ import Testing
         #expect(accepted)
         #expect(fixture.wrote.wait(timeout: .now() + 5) == .success)
         #expect(fixture.written.withLockedValue { $0.first } == "head 200 keepAlive=false")
+    }
+
+    /// A handler that fails after its head: a chunked body gets no last chunk (the client
+    /// can tell it is incomplete) and the connection is to close; a complete one gets it.
+    @Test(arguments: [true, false])
+    func aFailedResponseEndsWithoutItsLastChunk(failed: Bool) throws {
+        let fixture = Fixture(writesComplete: true)
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: [:]))
+        #expect([UInt8]("part".utf8).withUnsafeBytes { exchange.sendBody($0) })
+        if failed { exchange.abandon() } else { exchange.finish(closeConnection: false) }
+        #expect(eventually(timeout: 5) { fixture.ending.withLockedValue { $0 } != nil })
+        let written = fixture.written.withLockedValue { $0 }.joined()
+        #expect(written.contains("part\r\n"))
+        #expect(written.hasSuffix("0\r\n\r\n") == !failed, "\(written.debugDescription)")
+        #expect(fixture.ending.withLockedValue { $0 } == (failed ? .broken : .written(keepAlive: true)))
     }
 
     /// A handler's own `Connection: close` is honoured and not sent twice.
