@@ -46,6 +46,13 @@ struct Win32HeaderTests {
         #expect(GetPrivateProfileIntA("Spaced Name", "key", 9, file) == 0, "text that is not a number is 0")
     }
 
+    @Test("A UTF-8 BOM before the first section is skipped; CRLF line ends are fine")
+    func byteOrderMarkAndCRLF() throws {
+        let file = try iniFile("\u{FEFF}[First]\r\nkey=value\r\n")
+        let (length, bytes) = profile("first", "KEY", nil, size: 16, file: file)
+        #expect(length == 5 && Array(bytes.prefix(6)) == Array("value\0".utf8))
+    }
+
     @Test("Key lists: lines without '=' are keys too; an empty or missing section lists nothing")
     func keyLists() throws {
         let file = try iniFile(sample)
