@@ -10,10 +10,11 @@ struct Win32HeaderCompileTests {
     static let gccModes = [
         ["cc", "-std=gnu99"], ["cc", "-std=gnu11"], ["cc", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-pedantic"],
         ["cc", "-include", "httpfilt.h"], ["c++", "-x", "c++"], ["c++", "-x", "c++", "-std=c++11", "-pedantic"],
+        ["cc", "-O2", "-D_FORTIFY_SOURCE=2", "-Wformat=2", "-Wshadow"],
     ]
     static let clangModes = [
         ["clang", "-pedantic"], ["clang", "-std=c99", "-D_POSIX_C_SOURCE=200809L", "-pedantic"],
-        ["clang++", "-x", "c++", "-pedantic"],
+        ["clang++", "-x", "c++", "-pedantic"], ["clang", "-O2", "-Wformat=2", "-Wshadow"],
     ]
 
     @Test("gcc / g++ -Wall -Wextra -Werror", arguments: gccModes)

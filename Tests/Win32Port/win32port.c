@@ -40,6 +40,7 @@ typedef struct Report {
     size_t used;
 } Report;
 
+__attribute__((format(printf, 3, 4)))
 static void line(Report *report, const char *name, const char *format, ...)
 {
     va_list args;
