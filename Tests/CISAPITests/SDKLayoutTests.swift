@@ -441,7 +441,7 @@ private func onNewThread<T: Sendable>(_ body: @escaping @Sendable () -> T) -> T 
 }
 
 /// The package root: the nearest directory above this file holding Package.swift.
-private func repositoryRoot(file: String = #filePath) -> URL {
+func repositoryRoot(file: String = #filePath) -> URL {
     var dir = URL(fileURLWithPath: file).deletingLastPathComponent()
     while dir.path != "/" {
         if FileManager.default.fileExists(atPath: dir.appendingPathComponent("Package.swift").path) {
@@ -452,12 +452,12 @@ private func repositoryRoot(file: String = #filePath) -> URL {
     fatalError("no Package.swift above \(file)")
 }
 
-private func toolOnPath(_ name: String) -> Bool {
+func toolOnPath(_ name: String) -> Bool {
     (try? run(["sh", "-c", "command -v \(name)"]).status) == 0
 }
 
 /// Runs a command through /usr/bin/env and returns its exit status and combined output.
-private func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
+func run(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = arguments

@@ -558,10 +558,25 @@ typedef struct _EXTENSION_CONTROL_BLOCK {
                                          LPDWORD lpdwDataType);
 } EXTENSION_CONTROL_BLOCK, *LPEXTENSION_CONTROL_BLOCK;
 
-/* Entry points an extension exports. */
+/* Entry points an extension exports. Each declaration carries default
+ * visibility (ISAPI_SDK_EXPORT), and a later definition inherits it: an
+ * extension built with -fvisibility=hidden still exports these, also when its
+ * source writes a bare definition, __declspec(dllexport), or defines
+ * __declspec(x) away (before or after including this header). */
 ISAPI_SDK_EXPORT BOOL  WINAPI GetExtensionVersion(HSE_VERSION_INFO *pVer);
 ISAPI_SDK_EXPORT DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *pECB);
 ISAPI_SDK_EXPORT BOOL  WINAPI TerminateExtension(DWORD dwFlags);
+
+/* Optional. Windows' loader calls DllMain; dlopen does not, so isapid calls
+ * an exported DllMain itself: DLL_PROCESS_ATTACH (after dlopen, before
+ * GetExtensionVersion; FALSE refuses the load) and DLL_PROCESS_DETACH (after
+ * TerminateExtension, before dlclose). hinstDLL is the dlopen handle, the
+ * module handle isapi_win32.h's GetModuleFileNameA accepts. lpvReserved is
+ * NULL. DLL_THREAD_ATTACH/DETACH are never sent. */
+#if !defined(ISAPI_NO_WIN32_TYPES) && !defined(_WINDEF_) && \
+    !defined(_MINWINDEF_) && !defined(_WINDOWS_)
+ISAPI_SDK_EXPORT BOOL  WINAPI DllMain(HINSTANCE hinstDLL, DWORD fdwReason, LPVOID lpvReserved);
+#endif
 
 typedef BOOL  (WINAPI *PFN_GETEXTENSIONVERSION)(HSE_VERSION_INFO *pVer);
 typedef DWORD (WINAPI *PFN_HTTPEXTENSIONPROC)(EXTENSION_CONTROL_BLOCK *pECB);

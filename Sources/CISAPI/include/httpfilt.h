@@ -227,7 +227,8 @@ typedef struct _HTTP_FILTER_VERSION {
     DWORD dwFlags;
 } HTTP_FILTER_VERSION, *PHTTP_FILTER_VERSION;
 
-/* Filter entry points (declared for compilation only; never called). */
+/* Filter entry points (declared for compilation only; never called). Default
+ * visibility on the declaration, as for the extension entry points. */
 ISAPI_SDK_EXPORT DWORD WINAPI HttpFilterProc(HTTP_FILTER_CONTEXT *pfc,
                                              DWORD NotificationType,
                                              VOID *pvNotification);
