@@ -170,6 +170,11 @@ extension TraversalTests {
 
         var mapped = 0
         for (url, response) in try Self.answers(daemon, "/scripts/mapurl.dll?") {
+            // A fragment in the request-target is 400 (HttpProtocolOptions Strict, as Apache).
+            if url.contains("#") {
+                #expect(response.status == 400, "\(url): status \(response.status)")
+                continue
+            }
             #expect(response.status == 200, "\(url): status \(response.status)")
             for line in response.bodyText.split(separator: "\n") {
                 // "  path: P" (MAP_URL_TO_PATH) and "  lpszPath:        P" (_EX).
