@@ -89,8 +89,10 @@ extension PendingRequestHead {
         let minor = line[index + 7] &- Byte.zero
         // HTTP/0.x written out is no HTTP/0.9 request (that has no version): 400, as in Apache.
         guard major >= 1 else { throw HTTPRequestError(status: 400, reason: "HTTP/0.x version in a request line") }
-        // A later version (HTTP/1.2, HTTP/2.0 over this connection, HTTP/9.9) is answered
-        // as HTTP/1.1, the highest this server speaks (RFC 9110 §6.2), as Apache does.
+        // HTTP/1.2 and HTTP/2.0 sent in HTTP/1 framing are answered as HTTP/1.1, the highest
+        // version this server speaks (RFC 9110 §6.2), as Apache answers them; a major
+        // version that does not exist (3 and up in this framing) is refused (RFC 9110 §15.6.6).
+        guard major <= 2 else { throw HTTPRequestError(status: 505, reason: "unsupported HTTP version") }
         version = major == 1 && minor == 0 ? .http1_0 : .http1_1
 
         self.method = Self.method(method)

@@ -15,7 +15,8 @@ extension Pipeline {
             return .respond(errorResponse(403, &context))
         }
         switch context.method {
-        case "GET", "HEAD": break
+        // POST is served as GET, its body read and discarded, as Apache's default handler does.
+        case "GET", "HEAD", "POST": break
         case "OPTIONS": return .respond(Response(status: 200, headers: ["Allow": "GET,HEAD,POST,OPTIONS"]))
         default:
             return .respond(errorResponse(405, &context, headers: ["Allow": "GET,HEAD,POST,OPTIONS"]))

@@ -310,8 +310,8 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
 
     @Test func errorAnswerToARequestWithABodyClosesTheConnection() throws {
         let connection = try ConnectionHarness()
-        // POST to a static file is 405, answered at once: the unread body ends the connection.
-        try connection.send("POST /small.txt HTTP/1.1\r\n\(host)Content-Length: 10\r\n\r\n")
+        // PUT to a static file is 405, answered at once: the unread body ends the connection.
+        try connection.send("PUT /small.txt HTTP/1.1\r\n\(host)Content-Length: 10\r\n\r\n")
         let response = try connection.readResponse()
         #expect(response.statusLine == "HTTP/1.1 405 Method Not Allowed")
         #expect(response.header("Allow") == "GET,HEAD,POST,OPTIONS")
