@@ -138,6 +138,58 @@ import Musl
         #expect(eventually(timeout: 5) { daemon.errorLog.contains("fprintf-\(token) line") }, "\(daemon.errorLog)")
     }
 
+    /// A C++ extension whose exception reaches a noexcept boundary: libstdc++'s
+    /// terminate message ("terminate called after throwing …") is in the error log.
+    @Test func aCppTerminateMessageIsInTheErrorLog() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try FileManager.default.createDirectory(atPath: root.path("htdocs/scripts"), withIntermediateDirectories: true)
+        try Self.compileCpp("""
+            #include <cstring>
+            #include <stdexcept>
+            #include <httpext.h>
+            BOOL WINAPI GetExtensionVersion(HSE_VERSION_INFO *pVer)
+            {
+                pVer->dwExtensionVersion = MAKELONG(HSE_VERSION_MINOR, HSE_VERSION_MAJOR);
+                std::strcpy(pVer->lpszExtensionDesc, "terminates");
+                return TRUE;
+            }
+            static void fail() { throw std::runtime_error("diagnostics-terminate fired"); }
+            static void serve() noexcept { fail(); }
+            DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *)
+            {
+                serve();
+                return HSE_STATUS_SUCCESS;
+            }
+            """, to: root.path("htdocs/scripts/terminate.dll"))
+        try root.writeConfig(ISAPITests.config(root))
+        let daemon = try DaemonProcess(root: root)
+        let client = try daemon.connect()
+        try client.send("GET /scripts/terminate.dll HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        _ = client.waitForClose(timeout: 10)
+        let logged = eventually(timeout: 10) {
+            let log = daemon.errorLog
+            return log.contains("terminate called after throwing an instance of 'std::runtime_error'")
+                && log.contains("diagnostics-terminate fired") && log.contains("IS00052")
+        }
+        #expect(logged, "error log: \(daemon.errorLog)")
+        #expect(!daemon.stderrText.contains("diagnostics-terminate"), "on the terminal: \(daemon.stderrText)")
+    }
+
+    /// `c++ -shared -fPIC -I Sources/CISAPI/include` of `source` into `output`.
+    static func compileCpp(_ source: String, to output: String) throws {
+        let work = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-e2e-cpp-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: work) }
+        let sourceURL = work.appendingPathComponent("ext.cpp")
+        try Data(source.utf8).write(to: sourceURL)
+        let include = E2EPaths.packageRoot.appendingPathComponent("Sources/CISAPI/include").path
+        let result = try runCommand(URL(fileURLWithPath: "/usr/bin/env"),
+                                    ["c++", "-shared", "-fPIC", "-I", include, sourceURL.path, "-o", output],
+                                    timeout: 120)
+        guard result.status == 0 else { throw E2EError("c++ failed (\(result.status)): \(result.stderr)") }
+    }
+
     @Test(arguments: [[], ["-X"]])
     func badBytesFromAnExtensionAreEscapedInTheLog(_ arguments: [String]) throws {
         let daemon = try Self.start(arguments)
