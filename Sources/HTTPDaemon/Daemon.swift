@@ -65,7 +65,12 @@ public final class Daemon: Sendable {
         // The pool and the handlers are ready before the first connection is accepted:
         // a request right after "listening on" must not find them unconfigured.
         if let supervision {
-            try CrashBoard.attach(descriptor: supervision.crashBoard)
+            do {
+                try CrashBoard.attach(descriptor: supervision.crashBoard)
+            } catch {
+                abandonStart()
+                throw error
+            }
             watchParent(supervision.parentWatch)
         }
         // From here on, what extensions write to stderr goes to the error log (before

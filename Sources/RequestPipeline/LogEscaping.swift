@@ -1,6 +1,8 @@
 extension LogLineWriter {
     /// `ap_escape_logitem`, or with `errorLog` `ap_escape_errorlog_item` (which leaves `"` alone).
-    mutating func appendEscaped<S: StringProtocol>(_ text: S, errorLog: Bool = false, keepingBackslashes: Bool = false) {
+    mutating func appendEscaped<S: StringProtocol>(
+        _ text: S, errorLog: Bool = false, keepingBackslashes: Bool = false
+    ) {
         let done: Void? = text.utf8.withContiguousStorageIfAvailable {
             appendEscaped(bytes: $0, errorLog: errorLog, keepingBackslashes: keepingBackslashes)
         }

@@ -195,7 +195,8 @@ import Musl
         let daemon = try Self.start(arguments)
         let response = try ISAPITests.get(daemon, "/scripts/diag.dll?badstatus")
         #expect(response.status == 500)
-        let expected = #"IS02005: refused a malformed response header from \#(daemon.root.path("htdocs/scripts/diag.dll")): "#
+        let path = daemon.root.path("htdocs/scripts/diag.dll")
+        let expected = #"IS02005: refused a malformed response header from \#(path): "#
             + #"bad status "\xff\xfe 200 \\ \"q\"""#
         #expect(eventually(timeout: 5) { daemon.errorLog.contains(expected) }, "error log: \(daemon.errorLog)")
     }

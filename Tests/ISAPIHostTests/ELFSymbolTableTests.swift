@@ -23,11 +23,19 @@ enum ELFFixture {
             return 1;
         }
         \(exported) unsigned int HttpExtensionProc(void *ecb) { (void)ecb; return 1; }
-        """ + (dllMainAttribute.map { "\n\($0) int DllMain(void *h, unsigned int r, void *x) { (void)h; (void)r; (void)x; return 1; }\n" } ?? "\n")
+        """ + (dllMainAttribute.map { "\n\($0) " + dllMain } ?? "\n")
+    }
+
+    static let dllMain = "int DllMain(void *h, unsigned int r, void *x) { (void)h; (void)r; (void)x; return 1; }\n"
+
+    /// A registry whose log lines go to `logs`.
+    static func registry(logging logs: CapturedLogs) -> ExtensionRegistry {
+        ExtensionRegistry(cachedPaths: [], logger: Logger(label: "isapi") { _ in CapturingLogHandler(logs) })
     }
 
     static let directory: URL = {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("isapihost-elf-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("isapihost-elf-\(UUID().uuidString)")
         try! FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         return directory
     }()
@@ -137,7 +145,9 @@ struct ELFSymbolTableTests {
         let sectionTable = Int(Self.u64(original, 40))
         let sectionCount = Int(Self.u16(original, 60))
         var mutants: [[UInt8]] = []
-        for value: UInt64 in [0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFF0, UInt64(original.count), UInt64(original.count - 1)] {
+        let values: [UInt64] = [0xFFFF_FFFF_FFFF_FFFF, 0x7FFF_FFFF_FFFF_FFF0, UInt64(original.count),
+                                UInt64(original.count - 1)]
+        for value in values {
             mutants.append(Self.set(original, 40, value, width: 8))  // e_shoff
             for index in 0..<sectionCount {
                 let base = sectionTable + index * 64
@@ -184,7 +194,9 @@ struct ELFSymbolTableTests {
 
     // MARK: - Byte helpers
 
-    static func u16(_ bytes: [UInt8], _ offset: Int) -> UInt16 { UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8 }
+    static func u16(_ bytes: [UInt8], _ offset: Int) -> UInt16 {
+        UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8
+    }
 
     static func u64(_ bytes: [UInt8], _ offset: Int) -> UInt64 {
         (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
@@ -213,7 +225,7 @@ struct LoadDiagnosticsTests {
     @Test("A hidden DllMain: loads, is not called, and IS02041 says why and how to fix it")
     func hiddenDllMainWarning() throws {
         let logs = CapturedLogs()
-        let registry = ExtensionRegistry(cachedPaths: [], logger: Logger(label: "isapi") { _ in CapturingLogHandler(logs) })
+        let registry = ELFFixture.registry(logging: logs)
         let path = ELFFixture.hiddenBuild
         let lease = try registry.acquire(path)
         #expect(lease.library.dllMain == nil)
@@ -233,7 +245,7 @@ struct LoadDiagnosticsTests {
             (ELFFixture.strippedBuild, "neither DllMain nor TerminateExtension", .absent),
         ] {
             let logs = CapturedLogs()
-            let registry = ExtensionRegistry(cachedPaths: [], logger: Logger(label: "isapi") { _ in CapturingLogHandler(logs) })
+            let registry = ELFFixture.registry(logging: logs)
             let lease = try registry.acquire(path)
             #expect(lease.library.dllMainPresence == presence)
             lease.release()
@@ -246,10 +258,11 @@ struct LoadDiagnosticsTests {
     @Test("The good fixture exports both optional entry points")
     func bothExports() throws {
         let logs = CapturedLogs()
-        let registry = ExtensionRegistry(cachedPaths: [], logger: Logger(label: "isapi") { _ in CapturingLogHandler(logs) })
+        let registry = ELFFixture.registry(logging: logs)
         let path = Fixture.good.copy()
         try registry.acquire(path).release()
-        #expect(logs.lines.first == #"loaded \#(path): "good fixture" version 2.0, exports DllMain, TerminateExtension"#,
+        #expect(logs.lines.first
+                    == #"loaded \#(path): "good fixture" version 2.0, exports DllMain, TerminateExtension"#,
                 "\(logs.lines)")
     }
 }

@@ -28,7 +28,8 @@ struct LogTextTests {
     }
 
     @Test(arguments: [
-        ([0xFF, 0xFE, 0x20, 0x32, 0x30, 0x30] as [UInt8], [] as [UInt8], ResponseHeadParser.Failure.badStatus(#"\xff\xfe 200"#),
+        ([0xFF, 0xFE, 0x20, 0x32, 0x30, 0x30] as [UInt8], [] as [UInt8],
+         ResponseHeadParser.Failure.badStatus(#"\xff\xfe 200"#),
          #"bad status "\xff\xfe 200""#),
         ([], [UInt8]("Status: 20 \"x\"\r\n\r\n".utf8), .badStatus(#"20 \"x\""#), #"bad status "20 \"x\"""#),
         ([], [UInt8]("Status: 2\u{0}0\r\n\r\n".utf8), .malformed(#"Status: 2\x000"#), #"bad line "Status: 2\x000""#),
