@@ -12,6 +12,8 @@ import ServerConfig
 public final class Daemon: Sendable {
     private let options: ConfigLoadOptions
     private let logFiles = LogFiles()
+    /// fd 2 onto the ErrorLog once start-up is past its terminal-worthy failures.
+    private let standardError = StandardErrorRedirect()
     private let group: MultiThreadedEventLoopGroup
     private let context: DaemonContext
     private let listeners = NIOLockedValueBox<[ListenAddress: Channel]>([:])
@@ -57,20 +59,31 @@ public final class Daemon: Sendable {
         }
         guard !configuration.listeners.isEmpty else {
             logger.critical("no listening sockets available, shutting down", metadata: ["id": "IS00015"])
+            abandonStart()
             throw DaemonError("no listening sockets available (add a Listen directive)")
         }
         // The pool and the handlers are ready before the first connection is accepted:
         // a request right after "listening on" must not find them unconfigured.
         if let supervision {
-            try CrashBoard.attach(descriptor: supervision.crashBoard)
+            do {
+                try CrashBoard.attach(descriptor: supervision.crashBoard)
+            } catch {
+                abandonStart()
+                throw error
+            }
             watchParent(supervision.parentWatch)
         }
+        // From here on, what extensions write to stderr goes to the error log (before
+        // notifyHandlers: an ISAPICacheFile extension's start-up messages as well).
+        standardError.point(at: context.currentState.errorLog, logger: logger)
         threadPool.start()
         notifyHandlers(context.currentState)
         do {
             try bindListeners(configuration.listeners)
         } catch {
             logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
+            standardError.pointBackAtTerminal()  // the command line says why, on the terminal
+            abandonStart()
             try? group.syncShutdownGracefully()
             try? threadPool.syncShutdownGracefully()
             uniqueHandlers.forEach { $0.shutdown() }
@@ -90,6 +103,13 @@ public final class Daemon: Sendable {
         try group.syncShutdownGracefully()
         try threadPool.syncShutdownGracefully()
         uniqueHandlers.forEach { $0.shutdown() }
+    }
+
+    /// A start-up that fails: its log lines are written before the process exits, and
+    /// the stop promise is fulfilled (one left unfulfilled traps in a debug build).
+    private func abandonStart() {
+        logFiles.flushAll()
+        stopped.succeed(())
     }
 
     /// The addresses actually bound (port 0 resolved), for tests and the start-up line.
@@ -237,6 +257,8 @@ public final class Daemon: Sendable {
             return
         }
         logFiles.reopenAll()
+        // fd 2 follows the reopened main error log (rotation), and the new one below.
+        standardError.point(at: context.currentState.errorLog, logger: logger)
         let state: ServingState
         do {
             state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
@@ -257,6 +279,7 @@ public final class Daemon: Sendable {
         for address in old.subtracting(wanted) {
             listeners.withLockedValue { $0.removeValue(forKey: address) }?.close(promise: nil)
         }
+        standardError.point(at: state.errorLog, logger: state.logger)  // ErrorLog may have changed
         notifyHandlers(state)
         context.swap(state)
         state.logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations",

@@ -1,4 +1,5 @@
 import Foundation
+import ISAPIHost
 import Logging
 import RequestPipeline
 import ServerConfig
@@ -7,8 +8,10 @@ import ServerConfig
 /// `[time] [module:level] [pid N:tid N] [client ip:port] ID: message`.
 ///
 /// The logger's label is the module (`core`, `isapi`, `rewrite`, ...); its level comes
-/// from `LogLevel`, per module. Metadata `client` and `id` fill their fields. As in
-/// Apache, notice messages (start, reload, stop) are written whatever the level.
+/// from `LogLevel`, per module. Metadata `client` and `id` fill their fields; a message
+/// marked with `LogText.escapedMetadataKey` (an extension's bytes already escaped by
+/// ISAPIHost) keeps its backslashes single. As in Apache, notice messages (start,
+/// reload, stop) are written whatever the level.
 struct ErrorLogHandler: LogHandler {
     let module: String
     let writer: LogFileWriter
@@ -38,7 +41,7 @@ struct ErrorLogHandler: LogHandler {
             timeSeconds: Int64(now.tv_sec), microseconds: Int(now.tv_usec), module: module,
             level: Self.apacheName(event.level), pid: getpid(), tid: UInt64(pthread_self()),
             client: merged["client"].map { "\($0)" }, messageID: merged["id"].map { "\($0)" },
-            message: "\(event.message)")
+            message: "\(event.message)", messageIsEscaped: merged[LogText.escapedMetadataKey] != nil)
         writer.write(line)
     }
 

@@ -46,6 +46,18 @@ final class LogFileWriter: @unchecked Sendable {
         }
     }
 
+    /// Makes `target` (standard error) a duplicate of this file's descriptor, after every
+    /// line and reopen queued before; returns `errno` when `dup2` fails. The duplicate
+    /// shares the open file (and its O_APPEND) and is inherited by child processes.
+    func duplicateDescriptor(onto target: Int32) -> Int32? {
+        queue.sync {
+            while dup2(descriptor, target) < 0 {
+                if errno != EINTR { return errno }
+            }
+            return nil
+        }
+    }
+
     /// Waits until every queued line is written (at shutdown).
     func flush() { queue.sync {} }
 

@@ -19,6 +19,9 @@ public final class Supervisor {
     private var configuration: ServerConfiguration
     private let logFiles = LogFiles()
     private var logger: Logger
+    /// The main ErrorLog's writer, which fd 2 follows once the server has started.
+    private var errorLog: LogFileWriter
+    private let standardError = StandardErrorRedirect()
     private var listeners: [ListenAddress: Int32] = [:]
     private let crashBoard: Int32
     /// The child reads the other end; its end of file means the parent is gone.
@@ -37,8 +40,8 @@ public final class Supervisor {
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration) throws {
         self.options = options
         self.configuration = configuration
-        logger = Logger.errorLog("core", writer: try logFiles.writer(for: configuration.errorLog),
-                                 levels: configuration.logLevel)
+        errorLog = try logFiles.writer(for: configuration.errorLog)
+        logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
         crashBoard = try CrashBoard.create()
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { throw DaemonError("pipe: \(String(cString: strerror(errno)))") }
@@ -65,6 +68,7 @@ public final class Supervisor {
     public func run() throws -> Int32 {
         guard !configuration.listeners.isEmpty else {
             logger.critical("no listening sockets available, shutting down", metadata: ["id": "IS00015"])
+            logFiles.flushAll()
             throw DaemonError("no listening sockets available (add a Listen directive)")
         }
         do {
@@ -73,6 +77,7 @@ public final class Supervisor {
             }
         } catch {
             logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
+            logFiles.flushAll()  // written before the process exits
             listeners.values.forEach { _ = close($0) }
             throw DaemonError("could not bind to address: \(error)")
         }
@@ -80,6 +85,9 @@ public final class Supervisor {
             try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
         }
         child = try spawnChild()
+        // Started: the parent's own stderr goes to the error log from now on. The first
+        // child got the terminal and points its own fd 2 once its start-up is past failing.
+        standardError.point(at: errorLog, logger: logger)
         let status = superviseUntilStopped()
         if let pidFile = configuration.pidFile { unlink(pidFile) }
         listeners.values.forEach { _ = close($0) }
@@ -197,6 +205,8 @@ public final class Supervisor {
     /// elsewhere: then a new child with the new listeners replaces it gracefully.
     private func reload() {
         logFiles.reopenAll()
+        // fd 2 follows the (re)opened main error log, whether or not the reload goes through.
+        defer { standardError.point(at: errorLog, logger: logger) }
         guard let pid = child else { return }
         let fresh: ServerConfiguration
         do {
@@ -206,6 +216,7 @@ public final class Supervisor {
             return
         }
         if let writer = try? logFiles.writer(for: fresh.errorLog) {
+            errorLog = writer
             logger = Logger.errorLog("core", writer: writer, levels: fresh.logLevel)
         }
         configuration = fresh

@@ -39,6 +39,22 @@ public final class ExtensionLibrary: @unchecked Sendable {
     public let extensionVersion: DWORD
     /// What GetExtensionVersion put in `lpszExtensionDesc`.
     public let extensionDescription: String
+    /// The same, as the bytes it wrote (up to its NUL), for the log (`LogText`).
+    public let extensionDescriptionBytes: [UInt8]
+    /// Whether DllMain is exported (and called), hidden, or absent.
+    public let dllMainPresence: DllMainPresence
+
+    /// Where a library's `DllMain` stands. Windows calls it inside LoadLibrary; here the
+    /// host calls it when `dlsym` finds it, so one that is defined but not exported (a
+    /// `-fvisibility=hidden` build, as PHP's configure makes) is silently never called.
+    public enum DllMainPresence: Equatable, Sendable {
+        /// Exported: called with DLL_PROCESS_ATTACH and DETACH.
+        case exported
+        /// Not exported, but the symbol table defines it: it is never called.
+        case hidden
+        /// Neither exported nor (as far as the symbol table tells) defined.
+        case absent
+    }
 
     private let unloaded = Atomic<Bool>(false)
 
@@ -46,16 +62,18 @@ public final class ExtensionLibrary: @unchecked Sendable {
                  getExtensionVersion: PFN_GETEXTENSIONVERSION,
                  httpExtensionProc: PFN_HTTPEXTENSIONPROC,
                  terminateExtension: PFN_TERMINATEEXTENSION?,
-                 dllMain: PFN_DLLMAIN?,
-                 extensionVersion: DWORD, extensionDescription: String) {
+                 dllMain: PFN_DLLMAIN?, dllMainPresence: DllMainPresence,
+                 extensionVersion: DWORD, extensionDescription: [UInt8]) {
         self.path = path
         self.handle = handle
         self.getExtensionVersion = getExtensionVersion
         self.httpExtensionProc = httpExtensionProc
         self.terminateExtension = terminateExtension
         self.dllMain = dllMain
+        self.dllMainPresence = dllMainPresence
         self.extensionVersion = extensionVersion
-        self.extensionDescription = extensionDescription
+        self.extensionDescription = String(decoding: extensionDescription, as: UTF8.self)
+        self.extensionDescriptionBytes = extensionDescription
     }
 
     /// Loads the extension at `path` and runs its start-up. On failure nothing
@@ -82,6 +100,7 @@ public final class ExtensionLibrary: @unchecked Sendable {
         let proc = unsafeBitCast(procSymbol, to: PFN_HTTPEXTENSIONPROC.self)
         let terminate = symbol("TerminateExtension").map { unsafeBitCast($0, to: PFN_TERMINATEEXTENSION.self) }
         let dllMain = symbol("DllMain").map { unsafeBitCast($0, to: PFN_DLLMAIN.self) }
+        let dllMainPresence = dllMain != nil ? DllMainPresence.exported : unexportedDllMain(in: path)
 
         // Windows runs DllMain(ATTACH) inside LoadLibrary; dlopen does not, so we do.
         if let dllMain, dllMain(handle, DWORD(DLL_PROCESS_ATTACH), nil) == 0 {
@@ -103,13 +122,31 @@ public final class ExtensionLibrary: @unchecked Sendable {
         }
         let description = withUnsafeBytes(of: &info.lpszExtensionDesc) { raw in
             // Not trusted to be NUL-terminated: stop at the first NUL or the end.
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
+            Array(raw.prefix { $0 != 0 })
         }
 
         return ExtensionLibrary(path: path, handle: handle, getExtensionVersion: getVersion,
                                 httpExtensionProc: proc, terminateExtension: terminate, dllMain: dllMain,
+                                dllMainPresence: dllMainPresence,
                                 extensionVersion: info.dwExtensionVersion, extensionDescription: description)
+    }
+
+    /// When `dlsym` found no DllMain: whether the file's symbol table (`.symtab`) still
+    /// defines one, hidden. Said only when it plainly does: a stripped or unreadable file
+    /// counts as absent.
+    private static func unexportedDllMain(in path: String) -> DllMainPresence {
+        switch ELFSymbolTable.lookUpFunction(named: "DllMain", inFileAt: path) {
+        case .definedFunction(exported: false): return .hidden
+        case .definedFunction(exported: true), .absent, .stripped, .unreadable: return .absent
+        }
+    }
+
+    /// `version 8.0` from MAKELONG(minor, major).
+    public var versionText: String { "\(extensionVersion >> 16).\(extensionVersion & 0xFFFF)" }
+
+    /// The optional exports found, for the load line: `DllMain, TerminateExtension`.
+    public var optionalExports: [String] {
+        (dllMain != nil ? ["DllMain"] : []) + (terminateExtension != nil ? ["TerminateExtension"] : [])
     }
 
     /// Calls the extension's HttpExtensionProc; returns its HSE_STATUS_* code.

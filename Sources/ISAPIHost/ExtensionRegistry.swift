@@ -202,9 +202,7 @@ public final class ExtensionRegistry: Sendable {
             if leases == 0 { logger.error("\(error.description)", metadata: ["id": "IS02001"]) }
             throw error
         }
-        logger.debug("loaded ISAPI extension",
-                     metadata: ["path": "\(path)", "description": "\(library.extensionDescription)",
-                                "version": "\(library.extensionVersion >> 16).\(library.extensionVersion & 0xFFFF)"])
+        logLoad(library)
         // A cache-only load (no lease) whose path was dropped, or shutdown began, meanwhile.
         let unloadNow = lock.withLock { state -> Bool in
             if leases == 0 && (state.shuttingDown || !state.cached.contains(path)) {
@@ -217,6 +215,28 @@ public final class ExtensionRegistry: Sendable {
         lock.broadcast()
         if unloadNow { unloadMarked(library) }
         return library
+    }
+
+    /// The load line (what a porter checks first: the description, the version, the
+    /// optional exports found) and, for a DllMain that is defined but not exported, how
+    /// to fix the build: such a DllMain is never called, and the extension typically
+    /// crashes on its first request with nothing else to say why.
+    private func logLoad(_ library: ExtensionLibrary) {
+        let exports = library.optionalExports.isEmpty
+            ? "neither DllMain nor TerminateExtension" : library.optionalExports.joined(separator: ", ")
+        let description = LogText.quoted(library.extensionDescriptionBytes)
+        logger.info("loaded \(library.path): \(description) version \(library.versionText), exports \(exports)",
+                    metadata: LogText.metadata(id: "IS02040"))
+        if library.dllMainPresence == .hidden {
+            logger.warning("\(Self.hiddenDllMainWarning(library.path))", metadata: ["id": "IS02041"])
+        }
+    }
+
+    /// IS02041's text: what is wrong with the library at `path`, and the fix.
+    static func hiddenDllMainWarning(_ path: String) -> String {
+        "DllMain is in \(path) but not exported (built with -fvisibility=hidden?): it is not called. "
+            + "Include httpext.h where DllMain is defined (it declares it with default visibility), "
+            + "or add __attribute__((visibility(\"default\"))) to its definition"
     }
 
     /// Unloads `library`, whose entry this thread has set to `.unloading`,

@@ -22,7 +22,9 @@ public enum ExtensionRunner {
         }
         let result = httpExtensionProc(session.ecb)
         let logData = session.logData
-        if !logData.isEmpty { logger.info("\(extensionPath): \(logData)", metadata: ["id": "IS02004"]) }
+        if !logData.isEmpty {
+            logger.info("\(extensionPath): \(LogText.escaped(logData))", metadata: LogText.metadata(id: "IS02004"))
+        }
 
         var failed = false
         switch Int(result) {

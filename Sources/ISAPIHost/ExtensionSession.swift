@@ -102,11 +102,11 @@ final class ExtensionSession: @unchecked Sendable {
         return true
     }
 
-    /// `lpszLogData` as the extension left it.
-    var logData: String {
+    /// `lpszLogData` as the extension left it: its bytes up to the first NUL (escape them
+    /// with `LogText` for a log).
+    var logData: [UInt8] {
         withUnsafeBytes(of: &ecb.pointee.lpszLogData) { bytes in
-            let end = bytes.firstIndex(of: 0) ?? bytes.count
-            return String(decoding: bytes[..<end], as: UTF8.self)
+            Array(bytes.prefix { $0 != 0 })
         }
     }
 

@@ -16,12 +16,21 @@ public struct ResponseHead: Sendable, Equatable {
 }
 
 public enum ResponseHeadParser {
-    public enum Failure: Error, Equatable {
+    /// What was wrong, with the offending bytes escaped for a log (`LogText`, in quotes).
+    public enum Failure: Error, Equatable, CustomStringConvertible {
         /// A line that is neither a header nor the status line, a bad name, or a CR/LF
         /// inside a value (which would split the response): the extension gets FALSE/87.
         case malformed(String)
         /// The status is not a number from 100 to 999.
         case badStatus(String)
+
+        /// For the error log: `bad status "\xff 200"`.
+        public var description: String {
+            switch self {
+            case .malformed(let text): return "bad line \"\(text)\""
+            case .badStatus(let text): return "bad status \"\(text)\""
+            }
+        }
     }
 
     /// The outcome: the head, and where the body starts in the header block.
@@ -38,7 +47,7 @@ public enum ResponseHeadParser {
         var head = ResponseHead(status: 0, reason: nil, headers: [])
         if let firstNonSpace = status.firstIndex(where: { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") }) {
             guard let (code, reason) = parseStatusLine(status[firstNonSpace...]) else {
-                return .failure(.badStatus(String(decoding: status, as: UTF8.self)))
+                return .failure(.badStatus(LogText.escaped(status, inQuotes: true)))
             }
             head.status = code
             head.reason = reason
@@ -57,7 +66,7 @@ public enum ResponseHeadParser {
             }
             if first && head.status == 0 && !line.contains(UInt8(ascii: ":")) {
                 guard let (code, reason) = parseStatusLine(line) else {
-                    return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+                    return .failure(.malformed(LogText.escaped(line, inQuotes: true)))
                 }
                 head.status = code
                 head.reason = reason
@@ -69,8 +78,9 @@ public enum ResponseHeadParser {
             case .failure(let failure): return .failure(failure)
             case .success(let (name, value)):
                 if name.lowercased() == "status" {
-                    guard let (code, reason) = parseStatusLine(Array(value.utf8)[...]) else {
-                        return .failure(.badStatus(value))
+                    let rawValue = trimmed(line.drop { $0 != UInt8(ascii: ":") }.dropFirst())
+                    guard let (code, reason) = parseStatusLine(rawValue) else {
+                        return .failure(.badStatus(LogText.escaped(rawValue, inQuotes: true)))
                     }
                     head.status = code
                     head.reason = reason
@@ -139,15 +149,15 @@ public enum ResponseHeadParser {
 
     static func parseHeaderLine(_ line: ArraySlice<UInt8>) -> Result<(String, String), Failure> {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
-            return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+            return .failure(.malformed(LogText.escaped(line, inQuotes: true)))
         }
         let name = line[line.startIndex..<colon]
         guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
-            return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+            return .failure(.malformed(LogText.escaped(line, inQuotes: true)))
         }
         let value = line[(colon + 1)...]
         guard !value.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }) else {
-            return .failure(.malformed(String(decoding: line, as: UTF8.self)))
+            return .failure(.malformed(LogText.escaped(line, inQuotes: true)))
         }
         return .success((String(decoding: name, as: UTF8.self), String(decoding: trimmed(value), as: UTF8.self)))
     }

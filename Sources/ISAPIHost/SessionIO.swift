@@ -76,7 +76,7 @@ extension ExtensionSession {
     func refuseHead(_ failure: ResponseHeadParser.Failure) {
         withState { $0.headRefused = true }
         logger.error("refused a malformed response header from \(extensionPath): \(failure)",
-                     metadata: ["id": "IS02005"])
+                     metadata: LogText.metadata(id: "IS02005"))
     }
 
     /// ISAPIFakeAsync: runs the registered completion routine for an emulated async call.

@@ -28,15 +28,21 @@ public enum ErrorLogLine {
     ///   - client: `ip:port` of the client, or nil to leave out `[client ...] `.
     ///   - messageID: A message number such as `IS00128`, or nil to leave out `ID: `.
     ///   - message: The message text.
+    ///   - messageIsEscaped: The message's untrusted parts are escaped already (ISAPIHost's
+    ///     `LogText`): its backslashes are kept single; control and non-ASCII bytes are
+    ///     still escaped.
     public static func format(timeSeconds: Int64, microseconds: Int, module: String, level: String, pid: Int32,
-                              tid: UInt64, client: String?, messageID: String?, message: String) -> String {
+                              tid: UInt64, client: String?, messageID: String?, message: String,
+                              messageIsEscaped: Bool = false) -> String {
         format(timeSeconds: timeSeconds, microseconds: microseconds, utcOffsetSeconds: localUTCOffset(atSeconds: timeSeconds),
-               module: module, level: level, pid: pid, tid: tid, client: client, messageID: messageID, message: message)
+               module: module, level: level, pid: pid, tid: tid, client: client, messageID: messageID, message: message,
+               messageIsEscaped: messageIsEscaped)
     }
 
     /// The line for a given offset from UTC (seconds east), independent of the process's time zone.
     static func format(timeSeconds: Int64, microseconds: Int, utcOffsetSeconds: Int, module: String, level: String,
-                       pid: Int32, tid: UInt64, client: String?, messageID: String?, message: String) -> String {
+                       pid: Int32, tid: UInt64, client: String?, messageID: String?, message: String,
+                       messageIsEscaped: Bool = false) -> String {
         var out = LogLineWriter(capacity: 96 + message.utf8.count)
         out.append(byte: UInt8(ascii: "["))
         out.appendCTime(CivilTime(epochSeconds: timeSeconds, utcOffset: utcOffsetSeconds), microseconds: microseconds)
@@ -58,7 +64,7 @@ public enum ErrorLogLine {
             out.appendEscaped(messageID, errorLog: true)
             out.append(": " as StaticString)
         }
-        out.appendEscaped(message, errorLog: true)
+        out.appendEscaped(message, errorLog: true, keepingBackslashes: messageIsEscaped)
         return out.string
     }
 

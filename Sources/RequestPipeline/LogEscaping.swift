@@ -1,20 +1,30 @@
 extension LogLineWriter {
     /// `ap_escape_logitem`, or with `errorLog` `ap_escape_errorlog_item` (which leaves `"` alone).
-    mutating func appendEscaped<S: StringProtocol>(_ text: S, errorLog: Bool = false) {
-        let done: Void? = text.utf8.withContiguousStorageIfAvailable { appendEscaped(bytes: $0, errorLog: errorLog) }
-        if done == nil { appendEscaped(bytes: Array(text.utf8), errorLog: errorLog) }
+    mutating func appendEscaped<S: StringProtocol>(
+        _ text: S, errorLog: Bool = false, keepingBackslashes: Bool = false
+    ) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable {
+            appendEscaped(bytes: $0, errorLog: errorLog, keepingBackslashes: keepingBackslashes)
+        }
+        if done == nil {
+            appendEscaped(bytes: Array(text.utf8), errorLog: errorLog, keepingBackslashes: keepingBackslashes)
+        }
     }
 
     mutating func appendEscapedOrDash(_ text: String?) {
         if let text { appendEscaped(text) } else { appendDash() }
     }
 
-    mutating func appendEscaped<C: Collection>(bytes text: C, errorLog: Bool = false) where C.Element == UInt8 {
+    /// With `keepingBackslashes`, a `\\` stays single: for a message whose untrusted parts
+    /// were escaped already (ISAPIHost's `LogText`), so `\\xff` is not written `\\\\xff`.
+    mutating func appendEscaped<C: Collection>(bytes text: C, errorLog: Bool = false, keepingBackslashes: Bool = false)
+    where C.Element == UInt8 {
         var runStart = text.startIndex
         var index = text.startIndex
         while index != text.endIndex {
             let byte = text[index]
-            if byte >= 0x20 && byte < 0x7f && byte != UInt8(ascii: "\\") && (errorLog || byte != UInt8(ascii: "\"")) {
+            if byte >= 0x20 && byte < 0x7f && (keepingBackslashes || byte != UInt8(ascii: "\\"))
+                && (errorLog || byte != UInt8(ascii: "\"")) {
                 text.formIndex(after: &index)
                 continue
             }

@@ -63,6 +63,20 @@ struct ErrorLogLineTests {
         #expect(line == "[Sat Nov 21 19:02:22.000000 2026] [core:warn] [pid 1:tid 2] " + expected)
     }
 
+    /// A message whose untrusted parts ISAPIHost escaped already (LogText): its
+    /// backslashes stay single, the rest is escaped as ever.
+    @Test(arguments: [
+        (#"bad status "\xff\xfe 200""#, #"bad status "\xff\xfe 200""#),
+        ("a\\b and\ttab", #"a\b and\ttab"#),
+        ("/srv/café", #"/srv/caf\xc3\xa9"#),
+    ])
+    func escapedMessagesKeepTheirBackslashes(message: String, expected: String) {
+        let line = ErrorLogLine.format(
+            timeSeconds: sampleTime, microseconds: 0, utcOffsetSeconds: 0, module: "isapi", level: "error",
+            pid: 1, tid: 2, client: nil, messageID: "IS02005", message: message, messageIsEscaped: true)
+        #expect(line == "[Sat Nov 21 19:02:22.000000 2026] [isapi:error] [pid 1:tid 2] IS02005: " + expected)
+    }
+
     /// The public entry point uses the process's local time zone, as Apache does.
     @Test func publicFormatUsesLocalTime() {
         let offset = ErrorLogLine.localUTCOffset(atSeconds: sampleTime)
