@@ -29,7 +29,7 @@ struct ErrorDocumentTests {
         #expect(response.bodyText == "Custom text")
         #expect(response.headers["Content-Type"] == "text/html; charset=iso-8859-1")
         // Only 404 is replaced.
-        let (_, other) = pipeline.run("/index.html", method: "POST")
+        let (_, other) = pipeline.run("/index.html", method: "PUT")
         #expect(other.status == 405)
         #expect(other.bodyText?.contains("Method Not Allowed") == true)
     }

@@ -170,7 +170,7 @@ struct HandlerSelectionTests {
         #expect(pipeline.run("/plain.txt").1.filePath == tree.htdocs + "/plain.txt")
     }
 
-    @Test("no handler mapped: the static handler, which refuses POST")
+    @Test("no handler mapped: the static handler, which refuses PUT")
     func noHandler() throws {
         let tree = Self.makeTree()
         defer { tree.remove() }
@@ -179,7 +179,7 @@ struct HandlerSelectionTests {
         #expect(response.status == 200)
         #expect(response.filePath == tree.htdocs + "/x.dll")
         #expect(context.handler == nil)
-        #expect(pipeline.run("/x.dll", method: "POST").1.status == 405)
+        #expect(pipeline.run("/x.dll", method: "PUT").1.status == 405)
     }
 
     @Test("access checks run before the handler")
