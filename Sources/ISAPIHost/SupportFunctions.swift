@@ -11,13 +11,15 @@ extension ExtensionSession {
         let invalid = DWORD(ERROR_INVALID_PARAMETER)
         switch code {
         case SupportRequest.sendURLRedirectResponse, SupportRequest.sendURL:
-            guard let url = Self.string(buffer, limit: nil), !url.isEmpty else { return invalid }
+            let urlBytes = Self.bytes(buffer, limit: nil)
+            guard buffer != nil, !urlBytes.isEmpty else { return invalid }
             guard !connection.headSent, !withState({ $0.answered || $0.headRefused }) else { return invalid }
             // CR/LF in a Location would split the response.
-            if url.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
-                refuseHead(.malformed("URL \(url)"))
+            if urlBytes.contains(where: { $0 < 0x20 || $0 == 0x7F }) {
+                refuseHead(.malformed("URL " + LogText.escaped(urlBytes, inQuotes: true)))
                 return invalid
             }
+            let url = String(decoding: urlBytes, as: UTF8.self)
             withState { $0.answered = true }
             if code == SupportRequest.sendURL {
                 connection.internalRedirect(to: url)
@@ -89,9 +91,12 @@ extension ExtensionSession {
             return nil
 
         case SupportRequest.appendLogParameter:
-            guard let text = Self.string(buffer, limit: nil) else { return invalid }
-            connection.appendLogParameter(text, toQuery: settings.appendLogToQuery)
-            if settings.appendLogToErrors { logger.info("\(extensionPath): \(text)", metadata: ["id": "IS02010"]) }
+            guard buffer != nil else { return invalid }
+            let bytes = Self.bytes(buffer, limit: nil)
+            connection.appendLogParameter(String(decoding: bytes, as: UTF8.self), toQuery: settings.appendLogToQuery)
+            if settings.appendLogToErrors {
+                logger.info("\(extensionPath): \(LogText.escaped(bytes))", metadata: LogText.metadata(id: "IS02010"))
+            }
             return nil
 
         case SupportRequest.isKeepConn, SupportRequest.isConnected:
