@@ -44,10 +44,12 @@ public final class ExtensionRegistry: Sendable {
         var entries: [String: Entry] = [:]
         var cached: Set<String> = []
         var shuttingDown = false
+        /// The error log of the configuration in force (a reload may change its file or level).
+        var logger: Logger
     }
 
-    private let lock = ConditionLock(State())
-    private let logger: Logger
+    private let lock: ConditionLock<State>
+    private var logger: Logger { lock.withLock { $0.logger } }
     private let clock: @Sendable () -> Double
 
     /// Loads every path of `cachedPaths`. A failure is logged and remembered
@@ -55,7 +57,7 @@ public final class ExtensionRegistry: Sendable {
     /// - Parameter clock: seconds on a monotonic scale; injectable for tests.
     public init(cachedPaths: [String], logger: Logger,
                 clock: @escaping @Sendable () -> Double = ExtensionRegistry.monotonicSeconds) {
-        self.logger = logger
+        self.lock = ConditionLock(State(logger: logger))
         self.clock = clock
         updateCachedPaths(cachedPaths)
     }
@@ -106,9 +108,20 @@ public final class ExtensionRegistry: Sendable {
     /// listed ones whose last load failed, are loaded now; dropped ones are
     /// unloaded now if no request is inside, else when the last one leaves.
     public func updateCachedPaths(_ paths: [String]) {
+        updateCachedPaths(paths, logger: nil)
+    }
+
+    /// A reload: the new ISAPICacheFile list, and the error log loads and unloads are
+    /// logged to from now on.
+    public func update(cachedPaths paths: [String], logger: Logger) {
+        updateCachedPaths(paths, logger: logger)
+    }
+
+    private func updateCachedPaths(_ paths: [String], logger newLogger: Logger?) {
         var seen = Set<String>()
         let ordered = paths.filter { seen.insert($0).inserted }
         let (toLoad, toUnload) = lock.withLock { state -> ([String], [ExtensionLibrary]) in
+            if let newLogger { state.logger = newLogger }
             guard !state.shuttingDown else { return ([], []) }
             let dropped = state.cached.subtracting(seen)
             state.cached = seen

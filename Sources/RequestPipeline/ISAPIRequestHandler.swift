@@ -19,7 +19,7 @@ public final class ISAPIRequestHandler: RequestHandler, @unchecked Sendable {
         lock.withLock {
             self.logger = logger
             if let registry {
-                registry.updateCachedPaths(configuration.isapiCacheFiles)
+                registry.update(cachedPaths: configuration.isapiCacheFiles, logger: logger)
             } else {
                 registry = ExtensionRegistry(cachedPaths: configuration.isapiCacheFiles, logger: logger)
             }

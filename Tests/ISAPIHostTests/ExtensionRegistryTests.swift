@@ -66,6 +66,17 @@ struct ExtensionRegistryTests {
         #expect(fixtureLog(path) == oneCycle)
     }
 
+    @Test("After a reload, loads are logged to the new configuration's error log")
+    func reloadChangesTheLogger() throws {
+        let before = ErrorCollector()
+        let after = ErrorCollector()
+        let registry = ExtensionRegistry(cachedPaths: [], logger: before.logger)
+        let missing = NSTemporaryDirectory() + "isapid-no-such-\(UUID().uuidString).dll"
+        registry.update(cachedPaths: [missing], logger: after.logger)
+        #expect(before.all.isEmpty)
+        #expect(after.all.contains { $0.contains(missing) })
+    }
+
     @Test("A lease dropped without release() releases itself")
     func leaseDeinit() throws {
         let path = Fixture.good.copy()
