@@ -137,6 +137,17 @@ import Testing
         #expect(try daemon.get("/other/page.tpl").bodyText == "plain ${URL}")
     }
 
+    @Test func aScriptMapEngineIsCachedByISAPICacheFile() throws {
+        let daemon = try Self.start { root in
+            Self.scriptMapped(root) + "\nISAPICacheFile engines/template.dll"
+        }
+        for _ in 0..<3 { #expect(try daemon.get("/app/page.tpl").status == 200) }
+        // Loaded once at start (the load line, IS02040, names the engine), never per request.
+        let loads = daemon.errorLog.split(separator: "\n").filter { $0.contains("IS02040") && $0.contains("template.dll") }
+        #expect(loads.count == 1, "\(daemon.errorLog)")
+        #expect(loads.first?.contains("isapid sample: template engine") == true)
+    }
+
     // MARK: - mod_actions
 
     static func action(_ root: ServerRoot) -> String {
