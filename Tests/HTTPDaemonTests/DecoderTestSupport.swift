@@ -28,8 +28,13 @@ final class DecoderHarness {
     /// Writes the bytes; returns the decoder's error, if any.
     @discardableResult
     func write(_ bytes: String) -> HTTPRequestError? {
+        Self.requestError { try channel.writeInbound(ByteBuffer(string: bytes)) }
+    }
+
+    /// The decoder's error that `body` throws, if any; any other error is a test failure.
+    private static func requestError(_ body: () throws -> Void) -> HTTPRequestError? {
         do {
-            try channel.writeInbound(ByteBuffer(string: bytes))
+            try body()
             return nil
         } catch let error as HTTPRequestError {
             return error
@@ -49,15 +54,7 @@ final class DecoderHarness {
 
     /// Closes the input; returns the decoder's error, if any.
     func finish() -> HTTPRequestError? {
-        do {
-            _ = try channel.finish(acceptAlreadyClosed: true)
-            return nil
-        } catch let error as HTTPRequestError {
-            return error
-        } catch {
-            Issue.record("unexpected error \(error)")
-            return nil
-        }
+        Self.requestError { _ = try channel.finish(acceptAlreadyClosed: true) }
     }
 }
 
