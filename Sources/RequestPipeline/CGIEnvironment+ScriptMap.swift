@@ -22,7 +22,7 @@ extension CGIEnvironment {
     /// Rewrites the script-related variables for a script-mapped request.
     mutating func applyScriptMapSemantics(_ context: RequestContext) -> ScriptMapNames {
         let script = context.filePath ?? ""
-        let scriptName = self["SCRIPT_NAME"] ?? context.path
+        let scriptName = Self.scriptName(context)
         set("SCRIPT_NAME", scriptName)
         set("SCRIPT_FILENAME", script)
         set("PATH_INFO", context.path)

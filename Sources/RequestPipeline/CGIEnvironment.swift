@@ -92,13 +92,17 @@ public struct CGIEnvironment: Sendable {
         set("REQUEST_METHOD", context.method)
         set("QUERY_STRING", context.query ?? "")
         set("REQUEST_URI", Self.requestURI(request.target))
-        let scriptName = context.pathInfo.isEmpty || !context.path.hasSuffix(context.pathInfo)
-            ? context.path : String(context.path.dropLast(context.pathInfo.count))
-        set("SCRIPT_NAME", scriptName)
+        set("SCRIPT_NAME", Self.scriptName(context))
         if !context.pathInfo.isEmpty {
             set("PATH_INFO", context.pathInfo)
             set("PATH_TRANSLATED", Self.join(documentRoot, context.pathInfo))
         }
+    }
+
+    /// `SCRIPT_NAME`: the URL path without its PATH_INFO.
+    static func scriptName(_ context: RequestContext) -> String {
+        context.pathInfo.isEmpty || !context.path.hasSuffix(context.pathInfo)
+            ? context.path : String(context.path.dropLast(context.pathInfo.count))
     }
 
     /// `SERVER_PORT` under UseCanonicalName Off: the port the client named in Host,

@@ -133,7 +133,8 @@ struct ISAPIExtensionRun: BlockingHandler {
     /// ported code asks for.
     static func request(_ context: RequestContext, configuration: ServerConfiguration) -> ISAPIRequest {
         var environment = CGIEnvironment(context, configuration: configuration)
-        var url = context.path
+        // IIS's URL: the extension's (or script's) URL without query or extra path.
+        var url = CGIEnvironment.scriptName(context)
         var pathInfo = context.pathInfo
         if context.scriptMap != nil {
             let names = environment.applyScriptMapSemantics(context)

@@ -63,6 +63,8 @@ import ServerConfig
         #expect(request.pathInfo == "/extra")
         #expect(request.pathTranslated == tree.htdocs + "/extra")
         #expect(request.variables.first { $0.name == "SCRIPT_FILENAME" }?.value == dll)
+        // IIS's URL has no extra path.
+        #expect(request.serverOnlyVariables.first { $0.name == "URL" }?.value == "/app/x.dll")
     }
 
     @Test func theMapUsesTheLastExtensionOnlyAndIgnoresCase() throws {
