@@ -10,7 +10,7 @@ extension HTTPConnectionHandler {
     func badRequest(_ error: HTTPRequestError, context: ChannelHandlerContext) {
         deferredError = nil
         guard let current = exchange else {
-            respondAndClose(error.status, context: context)
+            respondAndClose(error.status, requestLine: error.requestLine, context: context)
             return
         }
         if current.stream != nil && !current.finishedWriting {
@@ -33,8 +33,9 @@ extension HTTPConnectionHandler {
 
     /// Answers a request with an error status (bad syntax, timeout) and closes: the
     /// request being read when it has not been answered yet (its access-log line shows
-    /// it), else one that never reached the pipeline.
-    func respondAndClose(_ status: Int, context: ChannelHandlerContext) {
+    /// it), else one that never reached the pipeline (with its request line when that was
+    /// read: a HEAD is answered without a body, and `%r` shows it).
+    func respondAndClose(_ status: Int, requestLine: RejectedRequestLine? = nil, context: ChannelHandlerContext) {
         closing = true
         queued.removeAll()
         var requestContext: RequestContext
@@ -42,8 +43,10 @@ extension HTTPConnectionHandler {
             requestContext = current.context
         } else {
             let request = IncomingRequest(
-                method: "-", target: "-", connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
-                                                                      localAddress: local.0, localPort: local.1))
+                method: requestLine?.method ?? "-", target: requestLine?.target ?? "-",
+                versionMinor: requestLine?.versionMinor ?? 1,
+                connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
+                                           localAddress: local.0, localPort: local.1))
             requestContext = RequestContext(request: request, host: state.configuration.mainHost)
         }
         let response = state.pipeline.errorResponse(status, &requestContext)

@@ -64,7 +64,11 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
     func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         switch state {
         case .requestLine, .headerFields:
-            return try decodeHead(context: context, buffer: &buffer)
+            do {
+                return try decodeHead(context: context, buffer: &buffer)
+            } catch let error as HTTPRequestError {
+                throw withRequestLine(error)
+            }
 
         case .body(let remaining):
             guard buffer.readableBytes > 0 else { return .needMoreData }
@@ -150,7 +154,16 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
         guard seenEOF else { return .needMoreData }
         // No complete request line yet: nothing to answer (Apache closes silently too).
         if case .requestLine = state { return .needMoreData }
-        throw HTTPRequestError(status: 400, reason: "connection closed with an incomplete request")
+        throw withRequestLine(HTTPRequestError(status: 400, reason: "connection closed with an incomplete request"))
+    }
+
+    /// `error` with the request line read before it, when the head failed after it.
+    private func withRequestLine(_ error: HTTPRequestError) -> HTTPRequestError {
+        guard case .headerFields = state else { return error }
+        var error = error
+        error.requestLine = RejectedRequestLine(
+            method: head.method.rawValue, target: head.uri, versionMinor: head.version.minor)
+        return error
     }
 
     // MARK: Head

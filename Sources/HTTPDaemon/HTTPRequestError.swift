@@ -3,6 +3,21 @@
 struct HTTPRequestError: Error, Sendable, Equatable, CustomStringConvertible {
     let status: Int
     let reason: String
+    /// The request line, when it was read and valid before the head failed: the answer
+    /// to a HEAD has no body, and the access log shows the line (`%r`), as Apache's do.
+    var requestLine: RejectedRequestLine?
+
+    init(status: Int, reason: String) {
+        self.status = status
+        self.reason = reason
+    }
 
     var description: String { "\(status) \(reason)" }
+}
+
+/// A valid request line whose head was then rejected.
+struct RejectedRequestLine: Sendable, Equatable {
+    let method: String
+    let target: String
+    let versionMinor: Int
 }

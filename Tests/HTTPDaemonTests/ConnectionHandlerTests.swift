@@ -357,6 +357,18 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         #expect(!connection.isOpen)
     }
 
+    /// A head rejected after a valid request line: a HEAD gets no body, and the access log
+    /// shows the request line (as Apache's does; before, "-" and a body were sent).
+    @Test func aRejectedHeadKeepsItsRequestLine() throws {
+        let connection = try ConnectionHarness("CustomLog logs/access_log \"%r %>s %b\"\n")
+        try connection.send("HEAD /index.html HTTP/1.1\r\n\(host)Fo@: 1\r\n\r\n")
+        let response = try connection.readResponse(bodyless: true)
+        #expect(response.statusLine == "HTTP/1.1 400 Bad Request")
+        #expect(try connection.hasNoOutput, "a body was sent to a HEAD")
+        #expect(!connection.isOpen)
+        #expect(connection.accessLog() == "HEAD /index.html HTTP/1.1 400 -\n")
+    }
+
     @Test func decoderErrorAfterAGoodRequestAnswersBothThenCloses() throws {
         let connection = try ConnectionHarness()
         try connection.send(get("/small.txt") + "GET / HTTP/1.1 extra\r\n\r\n")

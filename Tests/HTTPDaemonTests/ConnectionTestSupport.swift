@@ -247,6 +247,12 @@ final class ConnectionHarness {
         return response
     }
 
+    /// The access log so far (a `CustomLog logs/access_log ...` in the directives).
+    func accessLog() -> String {
+        logFiles.flushAll()
+        return (try? String(contentsOfFile: root + "/logs/access_log", encoding: .utf8)) ?? ""
+    }
+
     /// The error log so far.
     func errorLog() -> String {
         logFiles.flushAll()
