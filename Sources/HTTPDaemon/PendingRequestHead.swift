@@ -1,4 +1,5 @@
 import NIOHTTP1
+import RequestPipeline
 import ServerConfig
 
 /// What has been learnt so far about the head being decoded.
@@ -116,18 +117,11 @@ extension PendingRequestHead {
         requestLineVersion = .http09
     }
 
-    /// Apache's registered methods (`ap_method_registry_init`, plus HEAD, which it folds
-    /// into GET): what `RegisteredMethods` lets through.
-    static let registeredMethods: Set<String> = [
-        "GET", "HEAD", "PUT", "POST", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH", "PROPFIND", "PROPPATCH",
-        "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "VERSION-CONTROL", "CHECKOUT", "UNCHECKOUT", "CHECKIN", "UPDATE",
-        "LABEL", "REPORT", "MKWORKSPACE", "MKACTIVITY", "BASELINE-CONTROL", "MERGE",
-    ]
-
+    /// What `RegisteredMethods` lets through.
     private static func isRegistered(_ method: HTTPMethod) -> Bool {
         switch method {
         case .GET, .POST, .HEAD: return true
-        default: return registeredMethods.contains(method.rawValue)
+        default: return RegisteredMethods.contains(method.rawValue)
         }
     }
 

@@ -439,8 +439,9 @@ struct HTTPResponse {
     var bodyText: String { String(decoding: body, as: UTF8.self) }
 }
 
-/// A minimal response parser: status line, fields, and a body framed by Content-Length
-/// (none for 1xx, 204, 304 and answers to HEAD; to the end when the peer closed).
+/// A minimal response parser: status line, fields, and a body framed by Content-Length or
+/// chunked (decoded; trailers skipped) — none for 1xx, 204, 304 and answers to HEAD; to
+/// the end when the peer closed.
 enum HTTPResponseParser {
     static func parse(_ bytes: [UInt8], methods: [String] = [], closed: Bool = false, limit: Int = .max)
         -> (responses: [HTTPResponse], consumed: Int)
@@ -468,6 +469,13 @@ enum HTTPResponseParser {
             var bodyEnd = bodyStart
             if isInterim || status == 204 || status == 304 || method == "HEAD" {
                 bodyEnd = bodyStart
+            } else if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+                guard let (body, end) = decodeChunked(bytes, from: bodyStart) else { break }
+                response.body = body
+                responses.append(response)
+                offset = end
+                finalIndex += 1
+                continue
             } else if let length = response.header("Content-Length").flatMap(Int.init) {
                 guard bytes.count - bodyStart >= length else { break }
                 bodyEnd = bodyStart + length
@@ -481,6 +489,32 @@ enum HTTPResponseParser {
             if !isInterim { finalIndex += 1 }
         }
         return (responses, offset)
+    }
+
+    /// A complete chunked body from `start`: its data and where it ends; nil while incomplete.
+    private static func decodeChunked(_ bytes: [UInt8], from start: Int) -> ([UInt8], Int)? {
+        var body: [UInt8] = []
+        var position = start
+        while let lineEnd = find([13, 10], in: bytes, from: position) {
+            let sizeText = String(decoding: bytes[position..<lineEnd], as: UTF8.self)
+            guard let size = Int(sizeText.split(separator: ";").first.map(String.init) ?? "", radix: 16) else {
+                return nil
+            }
+            if size == 0 {
+                // Trailer fields, then the empty line.
+                var trailer = lineEnd + 2
+                while let end = find([13, 10], in: bytes, from: trailer) {
+                    if end == trailer { return (body, end + 2) }
+                    trailer = end + 2
+                }
+                return nil
+            }
+            let dataStart = lineEnd + 2
+            guard bytes.count >= dataStart + size + 2 else { return nil }
+            body += bytes[dataStart..<(dataStart + size)]
+            position = dataStart + size + 2
+        }
+        return nil
     }
 
     private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
