@@ -283,13 +283,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let event = event as? ChannelEvent, event == .inputClosed {
-            inputEnded(context: context)
-            return
-        }
+        // BytesArrived first: it comes with every request.
         if event is BytesArrived {
             // Bytes of a new request head: from now on the whole head must arrive within Timeout.
             if exchange == nil && timerKind == .idle { armTimer(.readingHead, context: context) }
+            return
+        }
+        if let event = event as? ChannelEvent, event == .inputClosed {
+            inputEnded(context: context)
             return
         }
         if event is ShutdownRequested {

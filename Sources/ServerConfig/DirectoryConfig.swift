@@ -14,10 +14,9 @@ public struct DirectoryConfig: Sendable, Equatable {
     public var handlersByExtension: [String: String?] = [:]
     /// mod_mime `AddType`/`RemoveType`, same shape as handlers.
     public var typesByExtension: [String: String?] = [:]
-    /// `ISAPIScriptMap`, by lower-cased extension without the dot.
-    public var scriptMaps: [String: ScriptMap] = [:]
-    /// mod_actions `Action`, by lower-cased handler name or media type.
-    public var actions: [String: ActionTarget] = [:]
+    /// `ISAPIScriptMap` and mod_actions' `Action`; nil where neither is written (nearly
+    /// every section), so that copying and merging a configuration costs nothing for them.
+    public var engines: EngineMappings?
     /// `SetHandler`: a handler name, or `.none` for `SetHandler None`.
     public var setHandler: SetHandlerValue?
     public var forceType: String?
@@ -43,9 +42,7 @@ public struct DirectoryConfig: Sendable, Equatable {
         if let access { result.access = access }
         result.handlersByExtension.merge(handlersByExtension) { _, child in child }
         result.typesByExtension.merge(typesByExtension) { _, child in child }
-        // Rarely set: skip the generic merge (this runs for every section of every request).
-        if !scriptMaps.isEmpty { result.scriptMaps.merge(scriptMaps) { _, child in child } }
-        if !actions.isEmpty { result.actions.merge(actions) { _, child in child } }
+        if let engines { result.engines = engines.merged(over: parent.engines) }
         if let setHandler { result.setHandler = setHandler }
         if let forceType { result.forceType = forceType }
         if let directoryIndex { result.directoryIndex = directoryIndex }
@@ -57,6 +54,11 @@ public struct DirectoryConfig: Sendable, Equatable {
         if let rewrite { result.rewrite = rewrite.merged(over: parent.rewrite) }
         return result
     }
+
+    /// `ISAPIScriptMap`s in force, by lower-cased extension without the dot.
+    public var scriptMaps: [String: ScriptMap] { engines?.scriptMaps ?? [:] }
+    /// `Action`s in force, by lower-cased handler name or media type.
+    public var actions: [String: ActionTarget] { engines?.actions ?? [:] }
 
     /// The options in force once every level has been merged (Apache's default is FollowSymLinks).
     public var effectiveOptions: Set<Option> { options?.resolved(base: [.followSymLinks]) ?? [.followSymLinks] }

@@ -34,3 +34,20 @@ public struct ActionTarget: Sendable, Equatable {
         self.fileCheck = fileCheck
     }
 }
+
+/// The script maps and actions a scope sets, merged child over parent by key.
+public struct EngineMappings: Sendable, Equatable {
+    /// `ISAPIScriptMap`, by lower-cased extension without the dot.
+    public var scriptMaps: [String: ScriptMap] = [:]
+    /// `Action`, by lower-cased handler name or media type.
+    public var actions: [String: ActionTarget] = [:]
+
+    public init() {}
+
+    func merged(over parent: EngineMappings?) -> EngineMappings {
+        guard var result = parent else { return self }
+        result.scriptMaps.merge(scriptMaps) { _, child in child }
+        result.actions.merge(actions) { _, child in child }
+        return result
+    }
+}

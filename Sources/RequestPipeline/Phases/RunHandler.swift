@@ -42,7 +42,7 @@ extension Pipeline {
         }
         let name = Self.handlerName(for: context)
         context.handler = name
-        if !context.directoryConfig.actions.isEmpty, let action = self.action(for: name, context) {
+        if context.directoryConfig.engines?.actions.isEmpty == false, let action = self.action(for: name, context) {
             return runAction(action, &context)
         }
         guard let name, name != "default-handler" else { return serveStaticFile(&context) }
@@ -65,8 +65,7 @@ extension Pipeline {
 extension Pipeline {
     /// The script map for the file's extension: IIS maps by the last extension only.
     static func scriptMap(for context: RequestContext) -> ScriptMap? {
-        let maps = context.directoryConfig.scriptMaps
-        guard !maps.isEmpty else { return nil }
+        guard let maps = context.directoryConfig.engines?.scriptMaps, !maps.isEmpty else { return nil }
         if case .handler? = context.directoryConfig.setHandler { return nil }
         // A directory is served as one (DirectoryIndex may then name a script).
         if context.fileStatus?.isDirectory == true && context.pathInfo.isEmpty { return nil }

@@ -9,6 +9,8 @@ let actionDirectives: [DirectiveSpec] = [
         let fileCheck: ScriptFileCheck = try d.hasKeyword("virtual", at: 2) ? .none : .verifyExists
         // mod_actions compares the handler name or media type as written; handler names
         // are lower-cased everywhere in isapid, and so are media types here.
-        t.directory.actions[d.arguments[0].lowercased()] = ActionTarget(url: d.arguments[1], fileCheck: fileCheck)
+        var engines = t.directory.engines ?? EngineMappings()
+        engines.actions[d.arguments[0].lowercased()] = ActionTarget(url: d.arguments[1], fileCheck: fileCheck)
+        t.directory.engines = engines
     }
 ]

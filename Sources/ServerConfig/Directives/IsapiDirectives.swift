@@ -35,7 +35,9 @@ let isapiDirectives: [DirectiveSpec] = [
                 file: d.location.file, line: d.location.line, kind: .badArguments,
                 message: "ISAPIScriptMap: the engine \(engine) is not a regular file"))
         }
-        t.directory.scriptMaps[ext] = ScriptMap(engine: engine, fileCheck: fileCheck)
+        var engines = t.directory.engines ?? EngineMappings()
+        engines.scriptMaps[ext] = ScriptMap(engine: engine, fileCheck: fileCheck)
+        t.directory.engines = engines
     },
     DirectiveSpec("ISAPIReadAheadBuffer", module: "mod_isapi.c", contexts: .anywhere.union(.htaccess), override: .fileInfo,
                   arity: 1...1, syntax: "takes one argument, the request-body bytes read ahead into lpbData") { d, t in
