@@ -30,15 +30,6 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// Event-loop side: write a complete response the normal way.
     private let respondNormally: (Response) -> Void
 
-    /// How a response that the handler streamed ended.
-    enum Ending: Equatable {
-        /// Completely written; the connection goes on (`keepAlive`) or closes, as the head said.
-        case written(keepAlive: Bool)
-        /// Not completely written: a write failed, or the body did not match the
-        /// Content-Length the head announced. The connection must close.
-        case broken
-    }
-
     static let bodyHighWater = 256 * 1024
     static let outgoingHighWater = 1024 * 1024
 
@@ -50,15 +41,6 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
 
     private var connected = true
     /// Where the response head is.
-    private enum Head {
-        /// The handler has not sent one.
-        case none
-        /// Encoded (on the pool thread, with the keep-alive it announces) and held back
-        /// until the first body bytes or the end, as Apache holds it back.
-        case held(ByteBuffer, keepAlive: Bool)
-        /// Handed to the connection, or the response went the normal way (`respond`).
-        case gone
-    }
     private var head = Head.none
     private var reason: String?
     private var chunked = false
@@ -72,15 +54,6 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// Something (the head at least) has been handed to the connection.
     private var wroteToClient = false
     /// How the handler asked its response to end.
-    private enum RequestedEnd: Equatable {
-        case notYet
-        /// The body is complete (a chunked one gets its last chunk).
-        case complete
-        /// The handler failed after its head: the client must be able to tell that the
-        /// body is incomplete, so a chunked body gets no last chunk and the connection
-        /// closes after what was queued (Apache's chunk filter ends the same way).
-        case failed
-    }
     private var requestedEnd = RequestedEnd.notYet
     private var endRequested: Bool { requestedEnd != .notYet }
     private var ended = false
@@ -367,9 +340,6 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
 
     private static let lineEnd = ByteBuffer(string: "\r\n")
     private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
-
-    /// What the connection does when the handler has been silent past its deadline.
-    enum Expiry { case alreadyEnding, answerNow, closeNow }
 
     /// The handler took too long (on the event loop): from now on its writes fail and
     /// its reads see a vanished client. When nothing went out yet (a head still held
