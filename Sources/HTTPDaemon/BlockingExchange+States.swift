@@ -14,15 +14,11 @@ extension BlockingExchange {
         case gone
     }
 
-    /// How the handler asked its response to end.
+    /// How far the handler is in ending its response.
     enum RequestedEnd: Equatable {
         case notYet
-        /// The body is complete (a chunked one gets its last chunk).
+        /// The handler ended it (a chunked body gets its last chunk when the rest is out).
         case complete
-        /// The handler failed after its head: the client must be able to tell that the
-        /// body is incomplete, so a chunked body gets no last chunk and the connection
-        /// closes after what was queued (Apache's chunk filter ends the same way).
-        case failed
     }
 
     /// How a response that the handler streamed ended.

@@ -272,16 +272,6 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         condition.unlock()
     }
 
-    func abandon() {
-        condition.lock()
-        defer { condition.unlock() }
-        if ended || endRequested { return }
-        guard headSentLocked else { return }
-        keepAlive = false
-        requestedEnd = .failed
-        if !writeInFlight { scheduleDrain() }
-    }
-
     private var headSentLocked: Bool {
         if case .none = head { return false }
         return true
@@ -318,7 +308,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         let finishing = endRequested && !ended && connected
         if finishing {
             ended = true
-            if chunked && requestedEnd == .complete { parts.append(.byteBuffer(Self.lastChunk)) }
+            if chunked { parts.append(.byteBuffer(Self.lastChunk)) }
         }
         guard connected, !parts.isEmpty || finishing else {
             writeInFlight = false
@@ -328,8 +318,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         }
         // A body shorter or longer than the Content-Length announced breaks the framing:
         // the client cannot tell where the next response starts.
-        let ending: Ending = requestedEnd == .failed || announcedLength.map { $0 != bodyBytesSent } == true
-            ? .broken : .written(keepAlive: keepAlive)
+        let ending: Ending = announcedLength.map { $0 != bodyBytesSent } == true ? .broken : .written(keepAlive: keepAlive)
         wroteToClient = true
         condition.unlock()
         writeParts(parts, bodyBytes) { success in

@@ -52,13 +52,10 @@ public enum ExtensionRunner {
         let state = session.withState { $0 }
         if state.answered { return }
         if connection.headSent {
-            if failed {
-                // The body may be cut short: the client must be able to tell (Apache ends a
-                // failed response the same way), so the connection closes.
-                connection.abandon()
-            } else {
-                connection.finish(closeConnection: state.closeConnection)
-            }
+            // A failure after the head (PHP returns HSE_STATUS_ERROR after every `exit()`)
+            // ends the response as its framing says: the head offered keep-alive, and only
+            // HSE_REQ_CLOSE_CONNECTION withdraws that.
+            connection.finish(closeConnection: state.closeConnection)
         } else if failed || state.headRefused {
             connection.respond(status: 500)
         } else if let status = session.requestedStatus {

@@ -10,10 +10,6 @@ public protocol ISAPIConnection: AnyObject, Sendable {
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// Ends the response.
     func finish(closeConnection: Bool)
-    /// The extension failed after its head (HSE_STATUS_ERROR, PENDING without an end):
-    /// the response ends so that the client can tell it is incomplete, and the
-    /// connection closes.
-    func abandon()
     /// Nothing was sent: answer with the server's page (or ErrorDocument) for a status.
     func respond(status: Int)
     /// HSE_REQ_SEND_URL_REDIRECT_RESP: a 302 to `url`.

@@ -23,9 +23,6 @@ public protocol ResponseChannel: AnyObject, Sendable {
     func respond(_ response: Response) -> Bool
     /// Ends the response; `closeConnection` ends the connection after it.
     func finish(closeConnection: Bool)
-    /// The handler failed after its head: ends the response so that the client can tell
-    /// it is incomplete (a chunked body gets no last chunk), then the connection closes.
-    func abandon()
     /// Whether the head was sent (headers can no longer change).
     var headSent: Bool { get }
     /// False once the client has gone away.

@@ -29,7 +29,6 @@ final class ErrorStatusChannel: ResponseChannel, @unchecked Sendable {
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBody(bytes) }
     func respond(_ response: Response) -> Bool { base.respond(response) }
     func finish(closeConnection: Bool) { base.finish(closeConnection: closeConnection) }
-    func abandon() { base.abandon() }
     var headSent: Bool { base.headSent }
     var isConnected: Bool { base.isConnected }
     var keepsConnection: Bool { base.keepsConnection }

@@ -178,7 +178,6 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
 
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBody(bytes) }
     func finish(closeConnection: Bool) { channel.finish(closeConnection: closeConnection) }
-    func abandon() { channel.abandon() }
     func respond(status: Int) {
         let answer = pipeline.errorAnswerAfterHandler(status, context)
         deliver(answer.response, in: answer.context)

@@ -12,8 +12,6 @@ final class FakeConnection: ISAPIConnection, @unchecked Sendable {
     private(set) var sent: [UInt8] = []
     /// `finish(closeConnection:)`'s argument, once called.
     private(set) var finished: Bool?
-    /// Whether `abandon()` ended the response instead.
-    private(set) var abandoned = false
     private(set) var respondedStatus: Int?
     private(set) var redirectedTo: String?
     private(set) var internallyRedirectedTo: String?
@@ -50,7 +48,6 @@ final class FakeConnection: ISAPIConnection, @unchecked Sendable {
     }
 
     func finish(closeConnection: Bool) { lock.withLock { finished = closeConnection } }
-    func abandon() { lock.withLock { abandoned = true } }
     func respond(status: Int) { lock.withLock { respondedStatus = status } }
     func redirect(to url: String) { lock.withLock { redirectedTo = url } }
     func internalRedirect(to url: String) { lock.withLock { internallyRedirectedTo = url } }

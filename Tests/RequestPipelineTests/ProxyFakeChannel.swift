@@ -77,7 +77,6 @@ final class FakeChannel: ResponseChannel, @unchecked Sendable {
     }
 
     func finish(closeConnection: Bool) { lock.withLock { finishedClosing = closeConnection } }
-    func abandon() { lock.withLock { finishedClosing = true } }
     var headSent: Bool { lock.withLock { sentHead } }
     var isConnected: Bool { lock.withLock { connected } }
     var keepsConnection: Bool { true }
