@@ -26,12 +26,17 @@ extension HTTPConnectionHandler {
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 // An empty list still completes after everything written before it.
                 let last = parts.last ?? .byteBuffer(ByteBuffer())
+                var wireBytes = 0
+                for part in parts { wireBytes += part.readableBytes }
                 for part in parts.dropLast() { context.write(handler.wrapOutboundOut(part), promise: nil) }
                 context.writeAndFlush(handler.wrapOutboundOut(last), promise: promise)
                 promise.futureResult.whenComplete { result in
                     guard case .success = result else { return completion(false) }
-                    // What the access log's %b counts: body bytes the socket took.
-                    loopBound.value.0.exchange?.bytesSent += Int64(bodyBytes)
+                    // What the access log counts: body bytes (%b) and all bytes (%O) the socket took.
+                    if let exchange = loopBound.value.0.exchange {
+                        exchange.bytesSent += Int64(bodyBytes)
+                        exchange.wireBytesSent += Int64(wireBytes)
+                    }
                     completion(true)
                 }
             },

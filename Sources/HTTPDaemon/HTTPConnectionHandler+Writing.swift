@@ -57,11 +57,17 @@ extension HTTPConnectionHandler {
         for (index, part) in parts.enumerated().dropLast() {
             let promise = context.eventLoop.makePromise(of: Void.self)
             let count = Int64(index == 0 ? bodyInBuffer : part.readableBytes)
-            promise.futureResult.whenSuccess { loopBound.value.0.exchange?.bytesSent += count }
+            let wireCount = Int64(part.readableBytes)
+            promise.futureResult.whenSuccess {
+                guard let exchange = loopBound.value.0.exchange else { return }
+                exchange.bytesSent += count
+                exchange.wireBytesSent += wireCount
+            }
             context.write(wrapOutboundOut(part), promise: promise)
         }
         let last = parts[parts.count - 1]
         let lastCount = Int64(parts.count == 1 ? bodyInBuffer : last.readableBytes)
+        let lastWireCount = Int64(last.readableBytes)
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(wrapOutboundOut(last), promise: promise)
         let openedFile = fileToClose
@@ -71,6 +77,7 @@ extension HTTPConnectionHandler {
             switch result {
             case .success:
                 handler.exchange?.bytesSent += lastCount
+                handler.exchange?.wireBytesSent += lastWireCount
                 handler.writeCompleted(context: context)
             case .failure:
                 handler.close(context: context)
@@ -178,6 +185,7 @@ extension HTTPConnectionHandler {
         guard let targets = state.accessLogs[exchange.context.host.id], !targets.isEmpty else { return }
         let record = AccessLogRecordBuilder.record(
             exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
+            wireBytesSent: exchange.wireBytesSent,
             connection: connection, serverPort: local.1)
         for target in targets {
             if let condition = target.condition, (exchange.context.environment[condition.variable] != nil) == condition.negated {

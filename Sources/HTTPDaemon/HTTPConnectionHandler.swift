@@ -33,6 +33,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var bodyBytes: Int64 = 0
         /// Response body bytes the socket took so far (`%b`), counted from write promises.
         var bytesSent: Int64 = 0
+        /// Every byte of the response the socket took, head included (mod_logio's `%O`).
+        var wireBytesSent: Int64 = 0
         /// Set while a blocking handler (an extension) answers on the pool.
         var stream: BlockingExchange?
 

@@ -3,7 +3,7 @@ import Foundation
 /// Phase 8's data: what one finished request gives to every CustomLog.
 public enum AccessLogRecordBuilder {
     public static func record(
-        _ context: RequestContext, response: Response, bytesSent: Int64,
+        _ context: RequestContext, response: Response, bytesSent: Int64, wireBytesSent: Int64? = nil,
         connection: AccessLogRecord.ConnectionStatus, serverPort: Int
     ) -> AccessLogRecord {
         let request = context.request
@@ -22,7 +22,7 @@ public enum AccessLogRecordBuilder {
             urlPath: context.originalPath ?? context.path,
             query: (context.originalQuery ?? context.query).map { "?" + $0 } ?? "",
             originalStatus: response.status, finalStatus: response.status,
-            bodyBytesSent: bytesSent,
+            bodyBytesSent: bytesSent, bytesSent: wireBytesSent,
             durationMicroseconds: max(0, nowMicroseconds - started),
             serverName: context.host.serverName ?? request.connection.localAddress,
             requestServerName: context.headers["Host"].flatMap { hostWithoutPort($0) }

@@ -135,6 +135,17 @@ import Testing
         #expect(other.bodyText == "alpha document\n")
     }
 
+    /// mod_logio's `%O`: every byte the client received, head included; `%b` the body.
+    @Test func logIOCountsEveryByteSent() throws {
+        let daemon = try DaemonProcess.start(TestConfig.standard("CustomLog logs/io_log \"%r %b %O\""))
+        let client = try daemon.connect()
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        #expect(client.waitForClose(timeout: 5))
+        let received = client.buffer.count
+        #expect(eventually(timeout: 5) { daemon.root.read("logs/io_log").contains("\n") })
+        #expect(daemon.root.read("logs/io_log") == "GET /a.txt HTTP/1.1 15 \(received)\n")
+    }
+
     /// As Apache: a later version over HTTP/1 is answered as HTTP/1.1.
     @Test func http2RequestLineIsAnsweredAsHTTP11() throws {
         let daemon = try DaemonProcess.start(TestConfig.standard())
