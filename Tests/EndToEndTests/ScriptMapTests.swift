@@ -83,6 +83,20 @@ import Testing
         #expect(variables["PATH_TRANSLATED"] == daemon.root.path("htdocs/app/page.tpl"))
     }
 
+    /// `DirectoryIndex index.tpl`: a directory request is served by its mapped index script.
+    @Test func aDirectoryIndexScriptRunsThroughTheMap() throws {
+        let daemon = try Self.start({ root in
+            Self.scriptMapped(root) + "\n<Directory \"\(root.path("htdocs/app"))\">\nDirectoryIndex index.tpl\n</Directory>"
+        }, prepare: { root in
+            try root.write("htdocs/app/index.tpl", Self.page)
+        })
+        let response = try daemon.get("/app/")
+        #expect(response.status == 200, "\(response.bodyText)\n\(daemon.errorLog)")
+        let variables = Self.variables(response)
+        #expect(variables["SCRIPT_NAME"] == "/app/index.tpl")
+        #expect(variables["PATH_TRANSLATED"] == daemon.root.path("htdocs/app/index.tpl"))
+    }
+
     @Test func verifyAnswers404BeforeTheEngineRuns() throws {
         let daemon = try Self.start(Self.scriptMapped(_:))
         let response = try daemon.get("/app/missing.tpl")
