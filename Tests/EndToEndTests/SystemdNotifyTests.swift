@@ -48,6 +48,25 @@ import Glibc
         #expect(systemd.receive(timeout: 0.2) == nil)
     }
 
+    /// A reload that adds a Listen address starts a new serving child: READY=1 comes when
+    /// that child reports serving (the parent holds the new socket already, so a client
+    /// could connect earlier: this checks that the new child's report arrives, not timing).
+    @Test func aReloadThatChangesListenIsReadyWhenTheNewChildServes() throws {
+        let systemd = try FakeNotifySocket()
+        let daemon = try DaemonProcess.start(TestConfig.standard(), environment: ["NOTIFY_SOCKET": systemd.path])
+        #expect(systemd.receive(timeout: 10)?.fields["READY"] == "1")
+        let extra = try LifecycleTests.freePort()
+        try daemon.root.writeConfig(TestConfig.standard("Listen 127.0.0.1:\(extra)"))
+        daemon.sendSignal(SIGHUP)
+        #expect(systemd.receive(timeout: 10)?.fields["RELOADING"] == "1")
+        let ready = systemd.receive(timeout: 10)
+        #expect(ready?.fields["READY"] == "1", "error log: \(daemon.errorLog)")
+        #expect(ready?.fields["MAINPID"] == String(daemon.pid))
+        let client = try RawClient(port: extra)
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        #expect(client.readResponses(1).first?.status == 200, "the new address does not serve")
+    }
+
     /// Extensions run in the serving child: neither they nor the programs they start
     /// see NOTIFY_SOCKET (the environment the child was started with, in /proc).
     @Test func theServingChildDoesNotInheritNotifySocket() throws {
