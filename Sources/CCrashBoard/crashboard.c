@@ -21,6 +21,8 @@ struct slot {
 
 struct board {
     atomic_int serving;
+    /* Raised at each mark_serving (start, reload ended); kept across clear. */
+    atomic_uint serving_count;
     atomic_int next_slot;
     atomic_int fault_signal;
     atomic_int fault_slot;
@@ -114,8 +116,12 @@ void isapid_crashboard_leave(void) {
 }
 
 void isapid_crashboard_mark_serving(void) {
-    if (board != NULL) atomic_store(&board->serving, 1);
+    if (board == NULL) return;
+    atomic_store(&board->serving, 1);
+    atomic_fetch_add(&board->serving_count, 1);
 }
+
+unsigned isapid_crashboard_serving_count(void) { return board == NULL ? 0 : atomic_load(&board->serving_count); }
 
 int isapid_crashboard_was_serving(void) { return board != NULL && atomic_load(&board->serving); }
 
@@ -141,6 +147,8 @@ int isapid_crashboard_read_slot(int index, char *extension, size_t extension_siz
 
 void isapid_crashboard_clear(void) {
     if (board == NULL) return;
+    unsigned serving_count = atomic_load(&board->serving_count);
     memset(board, 0, sizeof *board);
     atomic_store(&board->fault_slot, -1);
+    atomic_store(&board->serving_count, serving_count);
 }

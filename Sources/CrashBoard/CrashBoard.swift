@@ -22,8 +22,13 @@ public enum CrashBoard {
         }
     }
 
-    /// Child: it has started serving; a crash from now on is not a start-up crash.
+    /// Child: it has started serving (a crash from now on is not a start-up crash), or
+    /// a reload ended, applied or refused. Either raises `servingCount`.
     public static func markServing() { isapid_crashboard_mark_serving() }
+
+    /// Parent: how many times a child marked serving (kept when the board is emptied);
+    /// a change tells the parent a configuration serves (systemd's READY=1).
+    public static var servingCount: UInt32 { UInt32(isapid_crashboard_serving_count()) }
 
     /// Marks the calling thread as inside `extensionPath` for `request` until `body`
     /// returns. Costs two short copies when attached, nothing otherwise.

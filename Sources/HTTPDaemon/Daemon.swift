@@ -24,6 +24,8 @@ public final class Daemon: Sendable {
     /// crash board, the parent-watch pipe.
     private let supervision: Supervision?
     private let inheritedListeners: NIOLockedValueBox<[ListenAddress: Int32]>
+    /// systemd's notifications: `-X` under systemd; a serving child never has `$NOTIFY_SOCKET`.
+    private let notifier = SystemdNotifier.fromEnvironment()
 
     /// Opens the logs of a loaded configuration; binds nothing yet.
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration,
@@ -96,6 +98,7 @@ public final class Daemon: Sendable {
         closeUnusedInheritedListeners()
         startSignalThread()
         CrashBoard.markServing()
+        notifier.ready()
         logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
         try stopped.futureResult.wait()
         if supervision == nil, let pidFile = configuration.pidFile { unlink(pidFile) }
@@ -248,6 +251,12 @@ public final class Daemon: Sendable {
     /// SIGHUP: load the configuration again; swap it in only when valid.
     public func reload() {
         logger.notice("SIGHUP received.  Attempting to restart", metadata: ["id": "IS00493"])
+        notifier.reloading()
+        // Applied or refused, a configuration serves: the parent (crash board) or systemd hears it.
+        defer {
+            CrashBoard.markServing()
+            notifier.ready()
+        }
         let configuration: ServerConfiguration
         do {
             configuration = try ConfigLoader.load(options)
@@ -298,6 +307,7 @@ public final class Daemon: Sendable {
     private func stop(because reason: String) {
         guard !context.isShuttingDown else { return }
         logger.notice("\(reason)", metadata: ["id": "IS00169"])
+        notifier.stopping()
         context.beginShutdown()
         let servers = listeners.withLockedValue { listeners in
             defer { listeners.removeAll() }

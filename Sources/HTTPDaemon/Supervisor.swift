@@ -33,6 +33,9 @@ public final class Supervisor {
     private var startupCrashes = 0
     private var restartAt: ContinuousClock.Instant?
     private var stopping = false
+    /// systemd's notifications (nothing unless `$NOTIFY_SOCKET` is set); only the parent speaks.
+    private let notifier = SystemdNotifier.fromEnvironment()
+    private var readiness = PendingReadiness()
 
     /// Start-up crashes in a row before restarts slow down to one per second.
     static let startupCrashLimit = 3
@@ -111,6 +114,7 @@ public final class Supervisor {
                 if let status = reapChildren() { return status }
             case SIGHUP: reload()
             case SIGTERM, SIGINT:
+                notifier.stopping()
                 stopping = true
                 for pid in [child].compactMap({ $0 }) + stoppingChildren { kill(pid, number) }
                 // Stop accepting now: the sockets close once the child has closed its copies.
@@ -119,6 +123,7 @@ public final class Supervisor {
             default: break
             }
             if stopping, child == nil, stoppingChildren.isEmpty { return 0 }
+            if !stopping { readiness.check(notifier) }
             if let restartAt, ContinuousClock.now >= restartAt, !stopping {
                 self.restartAt = nil
                 startReplacement()
@@ -204,6 +209,8 @@ public final class Supervisor {
     /// SIGHUP: the child reloads in place, unless the new configuration listens
     /// elsewhere: then a new child with the new listeners replaces it gracefully.
     private func reload() {
+        notifier.reloading()
+        readiness.awaitNextReport()  // READY=1 when the child has reloaded, or a new one serves
         logFiles.reopenAll()
         // fd 2 follows the (re)opened main error log, whether or not the reload goes through.
         defer { standardError.point(at: errorLog, logger: logger) }
@@ -234,6 +241,7 @@ public final class Supervisor {
             opened.values.forEach { _ = close($0) }
             logger.error("configuration reload failed: could not bind a new Listen address: \(error)",
                          metadata: ["id": "IS00072"])
+            readiness.report(notifier)  // the old child serves on
             return
         }
         let previous = listeners
@@ -245,6 +253,7 @@ public final class Supervisor {
                          metadata: ["id": "IS00059"])
             opened.values.forEach { _ = close($0) }
             listeners = previous
+            readiness.report(notifier)  // the old child serves on
             return
         }
         stoppingChildren.insert(pid)
@@ -259,6 +268,7 @@ public final class Supervisor {
         let inherited = Array(listeners.values) + [crashBoard, parentWatch.read]
         var environment = ProcessInfo.processInfo.environment
         environment[Supervision.environmentName] = supervision.environmentValue
+        environment[SystemdNotifier.environmentName] = nil  // only the parent notifies systemd
         return try ChildProcess.spawn(
             executable: "/proc/self/exe", arguments: CommandLine.arguments, environment: environment,
             inheriting: inherited, blockedSignals: Daemon.handledSignals)

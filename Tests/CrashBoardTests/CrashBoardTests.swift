@@ -34,4 +34,18 @@ import Testing
         #expect(call.extensionPath.count == 511)
         #expect(call.request.count == 1023)
     }
+
+    /// The parent tells systemd READY=1 when the count changes: each markServing raises it,
+    /// and emptying the board after a crash does not reset it.
+    @Test func servingCountRisesAndSurvivesEmptying() throws {
+        let descriptor = try CrashBoard.create()
+        defer { close(descriptor) }
+        let start = CrashBoard.servingCount
+        CrashBoard.markServing()
+        #expect(CrashBoard.servingCount == start &+ 1)
+        #expect(CrashBoard.takeReport().wasServing)
+        #expect(CrashBoard.servingCount == start &+ 1)
+        CrashBoard.markServing()
+        #expect(CrashBoard.servingCount == start &+ 2)
+    }
 }

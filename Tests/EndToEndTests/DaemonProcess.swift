@@ -200,11 +200,16 @@ final class DaemonProcess {
     private(set) var stdoutText = ""
 
     /// Starts the daemon on `root` (whose `conf/httpd.conf` is already written) and waits
-    /// up to `startTimeout` seconds for its first `listening on` line.
-    init(root: ServerRoot, extraArguments: [String] = [], startTimeout: Double = 10) throws {
+    /// up to `startTimeout` seconds for its first `listening on` line. `environment` adds
+    /// to (or replaces in) the test's own.
+    init(root: ServerRoot, extraArguments: [String] = [], environment: [String: String] = [:],
+         startTimeout: Double = 10) throws {
         self.root = root
         process.executableURL = E2EPaths.isapidBinary
         process.arguments = ["-f", "conf/httpd.conf", "-d", root.path] + extraArguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         process.standardOutput = stdoutPipe
         let stderrPath = root.path("logs/stderr")
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
@@ -250,11 +255,12 @@ final class DaemonProcess {
     }
 
     /// Convenience: a ServerRoot with the standard site and `config` written, and a daemon on it.
-    static func start(_ config: String, extraArguments: [String] = [], site: (ServerRoot) throws -> Void = TestConfig.writeSite) throws -> DaemonProcess {
+    static func start(_ config: String, extraArguments: [String] = [], environment: [String: String] = [:],
+                      site: (ServerRoot) throws -> Void = TestConfig.writeSite) throws -> DaemonProcess {
         let root = try ServerRoot()
         try site(root)
         try root.writeConfig(config)
-        return try DaemonProcess(root: root, extraArguments: extraArguments)
+        return try DaemonProcess(root: root, extraArguments: extraArguments, environment: environment)
     }
 
     deinit { stop() }

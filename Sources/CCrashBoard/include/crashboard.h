@@ -24,8 +24,13 @@ int isapid_crashboard_attach(int fd);
 void isapid_crashboard_enter(const char *extension, const char *request);
 void isapid_crashboard_leave(void);
 
-/* Child: it has started serving (a crash after this is not a start-up crash). */
+/* Child: it has started serving (a crash after this is not a start-up crash), or a
+   reload ended (applied or refused); each call raises the serving count. */
 void isapid_crashboard_mark_serving(void);
+
+/* Parent: how many times children marked serving; survives clear. The parent tells
+   systemd READY=1 when it changes. */
+unsigned isapid_crashboard_serving_count(void);
 
 /* Parent: whether the child that died had started serving. */
 int isapid_crashboard_was_serving(void);
