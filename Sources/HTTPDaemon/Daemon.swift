@@ -224,7 +224,7 @@ public final class Daemon: Sendable {
 
     /// The signals the daemon acts on. They are blocked in every thread (the mask is set
     /// before any thread is created, and threads inherit it) and taken by one thread with
-    /// `sigwait`, so none is lost to a thread that happens to receive it.
+    /// `sigwaitinfo`, so none is lost to a thread that happens to receive it.
     static var handledSignals: sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
@@ -264,14 +264,15 @@ public final class Daemon: Sendable {
         let thread = Thread { [self] in
             var set = Self.handledSignals
             while true {
-                var number: Int32 = 0
-                guard sigwait(&set, &number) == 0 else { continue }
-                switch number {
-                case SIGHUP: reload(.restart)
-                case SIGUSR1: reload(.gracefulRestart)
-                case SIGWINCH: stop(because: "caught SIGWINCH, shutting down gracefully", id: "IS00492")
-                case SIGTERM: stop(signal: "SIGTERM")
-                default: stop(signal: "SIGINT")
+                var info = siginfo_t()
+                let number = sigwaitinfo(&set, &info)
+                guard number > 0 else { continue }
+                switch ControlSignal(number: number, info: info) {
+                case .restart(let kind): reload(kind)
+                case .gracefulStop: stop(because: "caught SIGWINCH, shutting down gracefully", id: "IS00492")
+                case .stop(let name): stop(signal: name)
+                case .terminalResize: logger.info("\(ControlSignal.terminalResizeMessage)", metadata: ["id": "IS00495"])
+                case .ignored: break
                 }
             }
         }

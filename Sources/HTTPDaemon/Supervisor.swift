@@ -120,18 +120,20 @@ public final class Supervisor {
             }
             var info = siginfo_t()
             let number = sigtimedwait(&set, &info, &timeout)
-            switch number {
-            case SIGCHLD:
+            if number == SIGCHLD {
                 if let status = reapChildren() { return status }
-            case SIGHUP: reload(.restart)
-            case SIGUSR1: reload(.gracefulRestart)
-            case SIGTERM, SIGINT, SIGWINCH:
-                stopping = true
-                for pid in [child].compactMap({ $0 }) + stoppingChildren { kill(pid, number) }
-                // Stop accepting now: the sockets close once the child has closed its copies.
-                listeners.values.forEach { _ = close($0) }
-                listeners = [:]
-            default: break
+            } else {
+                switch ControlSignal(number: number, info: info) {
+                case .restart(let kind): reload(kind)
+                case .stop, .gracefulStop:
+                    stopping = true
+                    for pid in [child].compactMap({ $0 }) + stoppingChildren { kill(pid, number) }
+                    // Stop accepting now: the sockets close once the child has closed its copies.
+                    listeners.values.forEach { _ = close($0) }
+                    listeners = [:]
+                case .terminalResize: logger.info("\(ControlSignal.terminalResizeMessage)", metadata: ["id": "IS00495"])
+                case .ignored: break
+                }
             }
             if stopping, child == nil, stoppingChildren.isEmpty { return 0 }
             if let restartAt, ContinuousClock.now >= restartAt, !stopping {

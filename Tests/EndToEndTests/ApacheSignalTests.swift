@@ -99,6 +99,22 @@ import Glibc
         #expect(daemon.errorLog.contains("IS00492: caught SIGWINCH, shutting down gracefully"), "error log: \(daemon.errorLog)")
     }
 
+    /// Resizing the terminal isapid runs in sends SIGWINCH (from the kernel) to its
+    /// processes: that is not a graceful stop, as `kill -WINCH` is (Apache's would stop).
+    @Test(arguments: [false, true])
+    func aTerminalResizeDoesNotStopIt(singleProcess: Bool) throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try root.writeConfig(TestConfig.standard())
+        let script = E2EPaths.packageRoot.appendingPathComponent("Tests/Signals/terminal-resize.py")
+        let result = try runPython(script, [E2EPaths.isapidBinary.path, root.path] + (singleProcess ? ["-X"] : []),
+                                   timeout: 30)
+        #expect(result.stdout.contains("RESIZED-LOGGED"), "\(result.stdout) \(result.stderr) \(root.read("logs/error_log"))")
+        #expect(result.stdout.contains("SERVING"), "\(result.stdout) \(result.stderr)")
+        #expect(result.stdout.contains("EXIT 0"), "\(result.stdout) \(result.stderr)")
+        #expect(!root.read("logs/error_log").contains("caught SIGWINCH"))
+    }
+
     /// `kill -9` of the parent while an extension is inside a slow request: the child
     /// answers it, then stops within GracefulShutdownTimeout.
     @Test func theChildFinishesItsRequestAndStopsWhenTheParentIsKilled() throws {
