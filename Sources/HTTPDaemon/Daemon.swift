@@ -26,11 +26,17 @@ public final class Daemon: Sendable {
     private let inheritedListeners: NIOLockedValueBox<[ListenAddress: Int32]>
     /// systemd's notifications: `-X` under systemd; a serving child never has `$NOTIFY_SOCKET`.
     private let notifier = SystemdNotifier.fromEnvironment()
+    /// The `-X` process's PidFile (a supervised child's parent writes its own; nil in tests).
+    private let pidFile: PidFile?
+    /// When a graceful stop must be over: set when it begins (GracefulShutdownTimeout later).
+    private let stopDeadline = NIOLockedValueBox<NIODeadline?>(nil)
 
     /// Opens the logs of a loaded configuration; binds nothing yet.
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration,
-                handlers: [String: any RequestHandler] = [:], supervision: Supervision? = nil) throws {
+                handlers: [String: any RequestHandler] = [:], supervision: Supervision? = nil,
+                pidFile: PidFile? = nil) throws {
         self.options = options
+        self.pidFile = pidFile
         self.handlers = handlers
         self.supervision = supervision
         inheritedListeners = NIOLockedValueBox(supervision?.listeners ?? [:])
@@ -84,16 +90,14 @@ public final class Daemon: Sendable {
             try bindListeners(configuration.listeners)
         } catch {
             logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
-            standardError.pointBackAtTerminal()  // the command line says why, on the terminal
-            abandonStart()
-            try? group.syncShutdownGracefully()
-            try? threadPool.syncShutdownGracefully()
-            uniqueHandlers.forEach { $0.shutdown() }
+            abandonServing()
             throw DaemonError("could not bind to address: \(error)")
         }
-        // Under a supervising parent, the parent's pid is the server's.
-        if supervision == nil, let pidFile = configuration.pidFile {
-            try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        do {
+            try pidFile?.write(logger: logger)
+        } catch {
+            abandonServing()  // closes the listeners with the event loops
+            throw error
         }
         closeUnusedInheritedListeners()
         startSignalThread()
@@ -101,10 +105,38 @@ public final class Daemon: Sendable {
         notifier.ready()
         logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations", metadata: ["id": "IS00094"])
         try stopped.futureResult.wait()
-        if supervision == nil, let pidFile = configuration.pidFile { unlink(pidFile) }
-        logFiles.flushAll()
+        pidFile?.remove()
+        // The pool first: an extension call that ends now still finds its event loop.
+        let poolStopped = shutDownThreadPool()
         try group.syncShutdownGracefully()
-        try threadPool.syncShutdownGracefully()
+        if poolStopped {
+            uniqueHandlers.forEach { $0.shutdown() }
+        } else {
+            // Unloading an extension a thread is still inside would crash the process:
+            // the process exits with the call unfinished instead, as Apache's child would be killed.
+            logger.warning("extension calls still running after GracefulShutdownTimeout; exiting without waiting for them",
+                           metadata: ["id": "IS00171"])
+        }
+        logFiles.flushAll()
+    }
+
+    /// Waits for the pool's threads (extension calls) until the graceful stop's deadline,
+    /// and half a second at least; false when some are still busy then.
+    private func shutDownThreadPool() -> Bool {
+        let finished = DispatchSemaphore(value: 0)
+        threadPool.shutdownGracefully(queue: .global()) { _ in finished.signal() }
+        let deadline = max(stopDeadline.withLockedValue { $0 } ?? .now(), .now() + .milliseconds(500))
+        let wait = DispatchTime.now() + .nanoseconds(Int((deadline - .now()).nanoseconds))
+        return finished.wait(timeout: wait) == .success
+    }
+
+    /// A start-up that fails once the pool and the handlers have started: the command
+    /// line says why, on the terminal; everything started is stopped.
+    private func abandonServing() {
+        standardError.pointBackAtTerminal()
+        abandonStart()
+        try? group.syncShutdownGracefully()
+        try? threadPool.syncShutdownGracefully()
         uniqueHandlers.forEach { $0.shutdown() }
     }
 
@@ -195,11 +227,11 @@ public final class Daemon: Sendable {
 
     /// The signals the daemon acts on. They are blocked in every thread (the mask is set
     /// before any thread is created, and threads inherit it) and taken by one thread with
-    /// `sigwait`, so none is lost to a thread that happens to receive it.
+    /// `sigwaitinfo`, so none is lost to a thread that happens to receive it.
     static var handledSignals: sigset_t {
         var set = sigset_t()
         sigemptyset(&set)
-        for number in [SIGHUP, SIGTERM, SIGINT] { sigaddset(&set, number) }
+        for number in [SIGHUP, SIGUSR1, SIGTERM, SIGINT, SIGWINCH] { sigaddset(&set, number) }
         return set
     }
 
@@ -235,12 +267,15 @@ public final class Daemon: Sendable {
         let thread = Thread { [self] in
             var set = Self.handledSignals
             while true {
-                var number: Int32 = 0
-                guard sigwait(&set, &number) == 0 else { continue }
-                switch number {
-                case SIGHUP: reload()
-                case SIGTERM: stop(signal: "SIGTERM")
-                default: stop(signal: "SIGINT")
+                var info = siginfo_t()
+                let number = sigwaitinfo(&set, &info)
+                guard number > 0 else { continue }
+                switch ControlSignal(number: number, info: info) {
+                case .restart(let kind): reload(kind)
+                case .gracefulStop: stop(because: "caught SIGWINCH, shutting down gracefully", id: "IS00492")
+                case .stop(let name): stop(signal: name)
+                case .terminalResize: logger.info("\(ControlSignal.terminalResizeMessage)", metadata: ["id": "IS00495"])
+                case .ignored: break
                 }
             }
         }
@@ -248,15 +283,22 @@ public final class Daemon: Sendable {
         thread.start()
     }
 
-    /// SIGHUP: load the configuration again; swap it in only when valid.
-    public func reload() {
-        logger.notice("SIGHUP received.  Attempting to restart", metadata: ["id": "IS00493"])
+    /// SIGHUP or SIGUSR1 (both restart in place, as gracefully: see `RestartKind`):
+    /// reopen the log files (logrotate renamed them), load the configuration again, and
+    /// swap it in only when valid. Requests in flight finish on the configuration they began with.
+    public func reload(_ kind: RestartKind = .restart) {
+        logger.notice("\(kind.logMessage)", metadata: ["id": kind.logID])
         notifier.reloading()
         // Applied or refused, a configuration serves: the parent (crash board) or systemd hears it.
         defer {
             CrashBoard.markServing()
             notifier.ready()
         }
+        // First, and whether or not the configuration loads: a rotated log must not keep
+        // growing under its old name because the new configuration has a typo.
+        logFiles.reopenAll()
+        // fd 2 follows the reopened main error log (rotation), and the new one below.
+        standardError.point(at: context.currentState.errorLog, logger: logger)
         let configuration: ServerConfiguration
         do {
             configuration = try ConfigLoader.load(options)
@@ -265,9 +307,6 @@ public final class Daemon: Sendable {
                          metadata: ["id": "IS00526"])
             return
         }
-        logFiles.reopenAll()
-        // fd 2 follows the reopened main error log (rotation), and the new one below.
-        standardError.point(at: context.currentState.errorLog, logger: logger)
         let state: ServingState
         do {
             state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
@@ -304,9 +343,9 @@ public final class Daemon: Sendable {
         stop(because: "caught \(signal), shutting down")
     }
 
-    private func stop(because reason: String) {
+    private func stop(because reason: String, id: String = "IS00169") {
         guard !context.isShuttingDown else { return }
-        logger.notice("\(reason)", metadata: ["id": "IS00169"])
+        logger.notice("\(reason)", metadata: ["id": .string(id)])
         notifier.stopping()
         context.beginShutdown()
         let servers = listeners.withLockedValue { listeners in
@@ -320,6 +359,7 @@ public final class Daemon: Sendable {
         }
         let loop = group.next()
         let deadline = NIODeadline.now() + .milliseconds(Int64(context.currentState.configuration.gracefulShutdownTimeoutSeconds * 1000))
+        stopDeadline.withLockedValue { $0 = deadline }
         EventLoopFuture.andAllComplete(closed, on: loop).whenComplete { [self] _ in
             waitForConnections(until: deadline, on: loop)
         }

@@ -10,12 +10,18 @@ import ServerConfig
 /// child at once. Connections that arrive meanwhile wait in the listeners' backlog, so
 /// only the requests inside the dead child are lost.
 ///
-/// SIGHUP is passed to the child, which reloads in place; when the reload changes the
+/// SIGHUP and SIGUSR1 (Apache's restart and graceful restart) reopen the parent's log
+/// and are passed to the child, which reloads in place; when the reload changes the
 /// Listen addresses, the parent opens the new ones, starts a child with them and stops
-/// the old one gracefully. SIGTERM and SIGINT stop the child gracefully, then the parent.
+/// the old one gracefully. SIGTERM, SIGINT and SIGWINCH (Apache's graceful stop) stop the
+/// child gracefully, then the parent. Should the parent die any other way (SIGKILL, a
+/// crash), the child sees the parent-watch pipe close and stops gracefully on its own.
+/// The parent writes the PidFile once the child is started and removes it on a clean exit.
 /// `isapid -X` serves in one process, without a parent.
 public final class Supervisor {
     private let options: ConfigLoadOptions
+    /// The PidFile of the start-up configuration (as Apache, a restart does not move it).
+    private let pidFile: PidFile
     private var configuration: ServerConfiguration
     private let logFiles = LogFiles()
     private var logger: Logger
@@ -43,6 +49,7 @@ public final class Supervisor {
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration) throws {
         self.options = options
         self.configuration = configuration
+        pidFile = PidFile(path: configuration.pidFile)
         errorLog = try logFiles.writer(for: configuration.errorLog)
         logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
         crashBoard = try CrashBoard.create()
@@ -66,8 +73,8 @@ public final class Supervisor {
         pthread_sigmask(SIG_BLOCK, &set, nil)
     }
 
-    /// Opens the listeners, starts the child and supervises it until SIGTERM/SIGINT;
-    /// returns the exit status.
+    /// Opens the listeners, starts the child and supervises it until SIGTERM, SIGINT or
+    /// SIGWINCH; returns the exit status.
     public func run() throws -> Int32 {
         guard !configuration.listeners.isEmpty else {
             logger.critical("no listening sockets available, shutting down", metadata: ["id": "IS00015"])
@@ -84,15 +91,22 @@ public final class Supervisor {
             listeners.values.forEach { _ = close($0) }
             throw DaemonError("could not bind to address: \(error)")
         }
-        if let pidFile = configuration.pidFile {
-            try? "\(getpid())\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
-        }
         child = try spawnChild()
+        do {
+            try pidFile.write(logger: logger)
+        } catch {
+            if let child { kill(child, SIGTERM) }
+            stopping = true
+            _ = superviseUntilStopped()
+            listeners.values.forEach { _ = close($0) }
+            logFiles.flushAll()
+            throw error
+        }
         // Started: the parent's own stderr goes to the error log from now on. The first
         // child got the terminal and points its own fd 2 once its start-up is past failing.
         standardError.point(at: errorLog, logger: logger)
         let status = superviseUntilStopped()
-        if let pidFile = configuration.pidFile { unlink(pidFile) }
+        pidFile.remove()
         listeners.values.forEach { _ = close($0) }
         logFiles.flushAll()
         return status
@@ -109,18 +123,21 @@ public final class Supervisor {
             }
             var info = siginfo_t()
             let number = sigtimedwait(&set, &info, &timeout)
-            switch number {
-            case SIGCHLD:
+            if number == SIGCHLD {
                 if let status = reapChildren() { return status }
-            case SIGHUP: reload()
-            case SIGTERM, SIGINT:
-                notifier.stopping()
-                stopping = true
-                for pid in [child].compactMap({ $0 }) + stoppingChildren { kill(pid, number) }
-                // Stop accepting now: the sockets close once the child has closed its copies.
-                listeners.values.forEach { _ = close($0) }
-                listeners = [:]
-            default: break
+            } else {
+                switch ControlSignal(number: number, info: info) {
+                case .restart(let kind): reload(kind)
+                case .stop, .gracefulStop:
+                    notifier.stopping()
+                    stopping = true
+                    for pid in [child].compactMap({ $0 }) + stoppingChildren { kill(pid, number) }
+                    // Stop accepting now: the sockets close once the child has closed its copies.
+                    listeners.values.forEach { _ = close($0) }
+                    listeners = [:]
+                case .terminalResize: logger.info("\(ControlSignal.terminalResizeMessage)", metadata: ["id": "IS00495"])
+                case .ignored: break
+                }
             }
             if stopping, child == nil, stoppingChildren.isEmpty { return 0 }
             if !stopping { readiness.check(notifier) }
@@ -206,9 +223,10 @@ public final class Supervisor {
         }
     }
 
-    /// SIGHUP: the child reloads in place, unless the new configuration listens
-    /// elsewhere: then a new child with the new listeners replaces it gracefully.
-    private func reload() {
+    /// SIGHUP or SIGUSR1: the parent reopens its error log and the child, sent the same
+    /// signal, reloads in place, unless the new configuration listens elsewhere: then a
+    /// new child with the new listeners replaces it gracefully.
+    private func reload(_ kind: RestartKind) {
         notifier.reloading()
         readiness.awaitNextReport()  // READY=1 when the child has reloaded, or a new one serves
         logFiles.reopenAll()
@@ -219,7 +237,7 @@ public final class Supervisor {
         do {
             fresh = try ConfigLoader.load(options)
         } catch {
-            kill(pid, SIGHUP)  // the child keeps its configuration and logs why
+            kill(pid, kind.signal)  // the child keeps its configuration and logs why
             return
         }
         if let writer = try? logFiles.writer(for: fresh.errorLog) {
@@ -229,7 +247,7 @@ public final class Supervisor {
         configuration = fresh
         let wanted = Set(fresh.listeners)
         guard wanted != Set(listeners.keys) else {
-            kill(pid, SIGHUP)
+            kill(pid, kind.signal)
             return
         }
         var opened: [ListenAddress: Int32] = [:]

@@ -30,7 +30,9 @@ public struct ServerConfiguration: Sendable {
     /// accepted (Apache's default, 511).
     public var listenBacklog: Int = 511
     public var gracefulShutdownTimeoutSeconds: Double = 10
-    public var pidFile: String?
+    /// `PidFile`: where the supervising parent (or the `-X` process) records its pid;
+    /// absolute, `ServerRoot/logs/isapid.pid` by default (Apache's is `logs/httpd.pid`).
+    public var pidFile: String
 
     /// `ErrorLog`: an absolute path, or nil for standard error.
     public var errorLog: String?
@@ -62,6 +64,7 @@ public struct ServerConfiguration: Sendable {
     public init(serverRoot: String, configFile: String) {
         self.serverRoot = serverRoot
         self.rewriteIniFile = serverRoot + "/conf/httpd.ini"
+        self.pidFile = serverRoot + "/logs/isapid.pid"
         self.configFile = configFile
     }
 

@@ -25,9 +25,10 @@ struct ServeCommand: ParsableCommand {
         abstract: "Serve (the default): isapid -f conf/httpd.conf.",
         discussion: """
             isapid runs in the foreground as a supervising parent and one serving process, which \
-            the parent restarts at once when an extension crashes it. SIGHUP reloads the \
-            configuration (an invalid one is logged and the running one kept); SIGTERM or SIGINT \
-            stop gracefully.
+            the parent restarts at once when an extension crashes it. SIGHUP or SIGUSR1 (graceful \
+            restart) reload the configuration and reopen the log files (an invalid configuration \
+            is logged and the running one kept); SIGTERM, SIGINT or SIGWINCH (graceful stop) \
+            stop gracefully. The PidFile (default logs/isapid.pid) names the process to signal.
             """)
 
     @Option(name: .customShort("f"), help: ArgumentHelp("The configuration file (relative to ServerRoot).", valueName: "file"))
@@ -82,6 +83,14 @@ struct ServeCommand: ParsableCommand {
             print("Syntax OK")
             return
         }
+        // The process an administrator signals writes the PidFile; a serving child does not.
+        let pidFile = supervision == nil ? PidFile(path: configuration.pidFile) : nil
+        do {
+            try pidFile?.refuseIfRunning()
+        } catch {
+            ISAPIDCommand.printError(error.description)
+            throw ExitCode(1)
+        }
         if supervising {
             let status: Int32
             do {
@@ -98,7 +107,7 @@ struct ServeCommand: ParsableCommand {
             let daemon = try Daemon(
                 options: options, configuration: configuration,
                 handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler()],
-                supervision: supervision)
+                supervision: supervision, pidFile: pidFile)
             try daemon.run()
         } catch {
             ISAPIDCommand.printError("isapid: \(error)")

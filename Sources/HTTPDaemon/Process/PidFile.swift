@@ -1,0 +1,79 @@
+import Foundation
+import Logging
+
+/// Apache's `PidFile`: the file that names the process an administrator signals (the
+/// supervising parent, or the `-X` process). Checked before start-up (a running isapid
+/// named there refuses the start), written once the server serves, removed on a clean
+/// exit. `isapid -t` never touches it.
+public struct PidFile: Sendable {
+    public let path: String
+
+    public init(path: String) {
+        self.path = path
+    }
+
+    /// What the file says about its process.
+    enum Holder: Equatable {
+        /// No file, or one without a pid.
+        case none
+        /// The pid of a process that is gone (an unclean shutdown left the file).
+        case stale(pid_t)
+        /// A running isapid other than this process.
+        case running(pid_t)
+    }
+
+    var holder: Holder {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
+        else { return .none }
+        if pid == getpid() { return .none }
+        return Self.isRunningIsapid(pid) ? .running(pid) : .stale(pid)
+    }
+
+    /// Refuses the start when the file names a running isapid, as apachectl's
+    /// "httpd (pid N) already running".
+    public func refuseIfRunning() throws(DaemonError) {
+        if case .running(let pid) = holder {
+            throw DaemonError("isapid (pid \(pid)) already running (PidFile \(path)); not starting")
+        }
+    }
+
+    /// Writes this process's pid and a newline; a stale file is overwritten with a notice.
+    func write(logger: Logger) throws(DaemonError) {
+        switch holder {
+        case .stale(let pid):
+            logger.notice("pid file \(path) overwritten (pid \(pid) is gone) -- Unclean shutdown of previous isapid run?",
+                          metadata: ["id": "IS00098"])
+        case .running(let pid):
+            throw DaemonError("isapid (pid \(pid)) already running (PidFile \(path)); not starting")
+        case .none: break
+        }
+        do {
+            try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            logger.critical("could not create \(path): \(error.localizedDescription)", metadata: ["id": "IS00099"])
+            throw DaemonError("could not create PidFile \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Removes the file on a clean exit, if it still names this process.
+    func remove() {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) == getpid()
+        else { return }
+        unlink(path)
+    }
+
+    /// Whether `pid` is a live (not zombie) process running an isapid executable. A pid
+    /// reused by another program after a reboot is not an isapid, and does not block a start.
+    static func isRunningIsapid(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")"),
+              stat.index(close, offsetBy: 2) < stat.endIndex
+        else { return false }
+        let state = stat[stat.index(close, offsetBy: 2)]
+        let name = stat[stat.index(after: open)..<close]
+        return state != "Z" && name.hasPrefix("isapid")
+    }
+}
