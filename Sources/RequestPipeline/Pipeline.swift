@@ -118,6 +118,7 @@ public final class Pipeline: Sendable {
             let existing = response.headers["Vary"].map { [$0] } ?? []
             response.headers.set("Vary", (existing + context.varyHeaders).joined(separator: ","))
         }
+        if let rules = context.directoryConfig.headers { applyHeaderRules(rules, &response, context) }
         return (context, response)
     }
 
@@ -194,6 +195,7 @@ public final class Pipeline: Sendable {
         if case let result = mapToStorage(&context), !result.isNext { return result }
         if case let result = checkAccess(&context), !result.isNext { return result }
         if case let result = rewriteInDirectory(&context), !result.isNext { return result }
+        if context.directoryConfig.headers != nil { applyRequestHeaderRules(&context) }
         if context.proxyTarget != nil { return runProxy(&context) }
         return runHandler(&context)
     }
