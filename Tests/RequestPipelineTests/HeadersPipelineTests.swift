@@ -174,6 +174,26 @@ struct HeadersPipelineTests {
         #expect(answer.headers["Strict-Transport-Security"] == nil)
     }
 
+    @Test("RequestHeader runs after the rewrite rules: their conditions see the header as sent, the access log sees it changed")
+    func requestHeaderPhase() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        let pipeline = try Self.pipeline(tree, """
+            RewriteEngine on
+            RewriteCond %{HTTP:X-From-Proxy} =1
+            RewriteRule ^ - [E=sawit:1]
+            RequestHeader set X-From-Proxy 1
+            Header set X-Saw-It yes env=sawit
+            """)
+        let (context, response) = pipeline.run("/a.txt")
+        #expect(context.headers["X-From-Proxy"] == "1")
+        #expect(response.headers["X-Saw-It"] == nil)
+        let record = AccessLogRecordBuilder.record(context, response: response, bytesSent: 1, connection: .close, serverPort: 80)
+        #expect(record.requestHeaders.contains { $0.0 == "X-From-Proxy" && $0.1 == "1" })
+        // Sent by the client, the rewrite condition sees it.
+        #expect(pipeline.run("/a.txt", headers: [("X-From-Proxy", "1")]).1.headers["X-Saw-It"] == "yes")
+    }
+
     @Test("no Header line: nothing is wrapped or changed")
     func nothingConfigured() throws {
         let tree = PipelineTree()
