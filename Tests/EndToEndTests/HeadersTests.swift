@@ -43,4 +43,19 @@ import Testing
         #expect(httpBlock.contains("HTTP_X_FROM_PROXY:1\r\n"), "\(httpBlock.debugDescription)")
         #expect(!httpBlock.contains("spoofed"), "\(httpBlock.debugDescription)")
     }
+
+    @Test func configTestRejectsExprWithFileAndLine() throws {
+        let root = try ServerRoot()
+        try root.writeConfig(TestConfig.standard("""
+            Header always set X-Frame-Options DENY
+            Header set X-Path "%{REQUEST_URI}e" "expr=%{REQUEST_URI} =~ m#^/app#"
+            """))
+        let lines = try String(contentsOfFile: root.path + "/conf/httpd.conf", encoding: .utf8).components(separatedBy: "\n")
+        let line = try #require(lines.firstIndex { $0.contains("expr=") }) + 1
+        let result = try runIsapid(["-t", "-f", "conf/httpd.conf", "-d", root.path])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("httpd.conf:\(line):"), "stderr: \(result.stderr)")
+        #expect(result.stderr.contains("expr= is not supported"), "stderr: \(result.stderr)")
+        #expect(!result.stdout.contains("Syntax OK"))
+    }
 }
