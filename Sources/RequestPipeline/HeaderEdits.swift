@@ -83,10 +83,13 @@ struct HeaderEditor: Sendable {
             fields.removeAll { HeaderFields.same($0.name, name) }
         case .edit(let edit):
             guard first != nil else { return }
+            // As Apache does, the edited fields move to the end, in their order.
             let replacement = format(edit.replacement)
-            for index in fields.indices where HeaderFields.same(fields[index].name, name) {
-                fields[index].value = Self.substitute(edit, replacement, in: Array(fields[index].value.utf8))
+            let edited = fields.filter { HeaderFields.same($0.name, name) }.map {
+                (name: $0.name, value: Self.substitute(edit, replacement, in: Array($0.value.utf8)))
             }
+            fields.removeAll { HeaderFields.same($0.name, name) }
+            fields += edited
         case .echo(let regex):
             for field in requestHeaders where regex.pattern.matches(field.name) {
                 fields.append(field)

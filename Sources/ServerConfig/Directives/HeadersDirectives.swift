@@ -42,7 +42,8 @@ private enum HeaderTable {
 /// into a rule, with mod_headers' messages for what is wrong.
 private enum HeaderLine {
     static func compile(_ d: Directive, _ words: [String], forResponse: Bool) throws(ConfigError) -> HeaderRule {
-        guard (2...4).contains(words.count) else { throw d.invalid("\(d.name) takes only 2, 3, or 4 arguments") }
+        guard words.count <= 4 else { throw d.invalid("\(d.name) has too many arguments") }
+        guard words.count >= 2 else { throw d.invalid("Header requires three arguments") }
         let actionWord = words[0].lowercased()
         var header = words[1]
         var value: String? = words.count > 2 ? words[2] : nil
