@@ -194,6 +194,36 @@ struct HeadersPipelineTests {
         #expect(pipeline.run("/a.txt", headers: [("X-From-Proxy", "1")]).1.headers["X-Saw-It"] == "yes")
     }
 
+    @Test("a proxied request carries the RequestHeader lines upstream and its answer gets the Header lines")
+    func proxied() throws {
+        let upstream = TestUpstream { peer, _ in
+            peer.serve { _ in httpResponse("200 OK", "hello", headers: ["X-Powered-By: upstream"]) }
+        }
+        defer { upstream.stop() }
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        let proxy = ProxyRequestHandler(proxy: ReverseProxy(connectTimeoutSeconds: 5, ioTimeoutSeconds: 5, maxIdlePerUpstream: 1))
+        defer { proxy.shutdown() }
+        let pipeline = try Self.pipeline(tree, """
+            RewriteEngine on
+            RewriteRule ^/front(.*)$ \(upstream.url)/app$1 [P]
+            RequestHeader set X-From-Proxy 1
+            Header unset X-Powered-By
+            Header always set X-Frame-Options DENY
+            """, handlers: [ProxyRequestHandler.name: proxy])
+        let (context, response) = pipeline.run("/front/x")
+        guard case .handOff(let handler) = response.body else { Issue.record("not handed off"); return }
+        let channel = FakeChannel()
+        handler.run(context, channel: channel, pipeline: pipeline)
+        #expect(channel.status == 200)
+        #expect(channel.text == "hello")
+        #expect(channel.headers["X-Powered-By"] == nil)
+        #expect(channel.headers["X-Frame-Options"] == "DENY")
+        let request = try #require(upstream.requests.first)
+        #expect(request.target == "/app/x")
+        #expect(request.headers["X-From-Proxy"] == "1")
+    }
+
     @Test("no Header line: nothing is wrapped or changed")
     func nothingConfigured() throws {
         let tree = PipelineTree()
