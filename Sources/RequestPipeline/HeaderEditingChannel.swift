@@ -22,7 +22,14 @@ extension Pipeline {
         guard let rules = context.directoryConfig.headers, !rules.request.isEmpty,
               !context.requestHeadersEdited else { return }
         context.requestHeadersEdited = true
-        context.headers = HeaderEditor(rules: rules, context: context).editRequest(context.headers)
+        context.headers = HeaderEditor(rules: rules, context: context).editRequest(context.headers, early: false)
+    }
+
+    /// `RequestHeader ... early` lines, where Apache's post_read_request runs them: once
+    /// the virtual host is chosen, before any rewrite rule sees the request.
+    func applyEarlyRequestHeaderRules(_ context: inout RequestContext) {
+        guard let rules = context.directoryConfig.headers, rules.hasEarlyRequestLines else { return }
+        context.headers = HeaderEditor(rules: rules, context: context).editRequest(context.headers, early: true)
     }
 }
 

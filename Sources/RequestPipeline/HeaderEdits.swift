@@ -46,17 +46,18 @@ struct HeaderEditor: Sendable {
         response.headers = edit(response.headers, serverGenerated: response.isServerGenerated || response.status == 304)
     }
 
-    /// The request headers after the `RequestHeader` lines.
-    func editRequest(_ headers: HeaderFields) -> HeaderFields {
+    /// The request headers after the `RequestHeader` lines of one pass: the `early` ones,
+    /// or the others (the fixups).
+    func editRequest(_ headers: HeaderFields, early: Bool) -> HeaderFields {
         var fields = headers.entries
-        for rule in rules.request { apply(rule, to: &fields) }
+        for rule in rules.request where (rule.condition == .early) == early { apply(rule, to: &fields) }
         return HeaderFields(fields)
     }
 
     /// One line, as mod_headers' `do_headers_fixup` runs it.
     func apply(_ rule: HeaderRule, to fields: inout [(name: String, value: String)]) {
         switch rule.condition {
-        case .none: break
+        case .none, .early: break
         case .environmentSet(let name): guard environment[name] != nil else { return }
         case .environmentUnset(let name): guard environment[name] == nil else { return }
         }

@@ -104,6 +104,7 @@ public final class Pipeline: Sendable {
         case .respond(let answer): response = answer
         default:
             selectVirtualHost(&context)
+            if context.directoryConfig.headers != nil { applyEarlyRequestHeaderRules(&context) }
             if case .respond(let answer) = rewriteURL(&context) {
                 response = answer
             } else {

@@ -12,6 +12,9 @@ public struct HeaderRules: Sendable, Equatable {
     public var onSuccess: [HeaderRule] = []
     /// `RequestHeader ...`: the request headers, before the handler runs (fixups).
     public var request: [HeaderRule] = []
+    /// Whether any `RequestHeader` line is `early`, so that requests skip the early pass
+    /// unless one is.
+    public var hasEarlyRequestLines = false
 
     public init() {}
 
@@ -22,6 +25,7 @@ public struct HeaderRules: Sendable, Equatable {
         result.always += always
         result.onSuccess += onSuccess
         result.request += request
+        result.hasEarlyRequestLines = result.hasEarlyRequestLines || hasEarlyRequestLines
         return result
     }
 }
@@ -88,11 +92,15 @@ public struct HeaderRegex: Sendable, Equatable {
 }
 
 /// The trailing `env=VAR` / `env=!VAR` of a line: whether the request's environment
-/// (SetEnvIf, mod_rewrite's [E=]) has the variable.
+/// (mod_rewrite's [E=]) has the variable; or `early`.
 public enum HeaderCondition: Sendable, Equatable {
     case none
     case environmentSet(String)
     case environmentUnset(String)
+    /// `RequestHeader ... early`: right after the request is read and its virtual host
+    /// chosen (Apache's post_read_request), before any rewrite rule; server config and
+    /// virtual host only.
+    case early
 }
 
 /// A header value with mod_headers' format specifiers, parsed once.

@@ -224,6 +224,28 @@ struct HeadersPipelineTests {
         #expect(request.headers["X-From-Proxy"] == "1")
     }
 
+    @Test("RequestHeader early runs before the rewrite rules, which then see the change")
+    func earlyRequestHeader() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        let pipeline = try Self.pipeline(tree, """
+            RequestHeader unset Proxy early
+            RequestHeader set X-Early 1 early
+            RewriteEngine on
+            RewriteCond %{HTTP:Proxy} !^$
+            RewriteRule ^ - [E=proxyseen:1]
+            RewriteCond %{HTTP:X-Early} =1
+            RewriteRule ^ - [E=earlyseen:1]
+            Header set X-Proxy-Seen yes env=proxyseen
+            Header set X-Early-Seen yes env=earlyseen
+            """)
+        let (context, response) = pipeline.run("/a.txt", headers: [("Proxy", "http://evil.example/")])
+        #expect(context.headers["Proxy"] == nil)
+        #expect(context.headers["X-Early"] == "1")
+        #expect(response.headers["X-Proxy-Seen"] == nil)
+        #expect(response.headers["X-Early-Seen"] == "yes")
+    }
+
     @Test("no Header line: nothing is wrapped or changed")
     func nothingConfigured() throws {
         let tree = PipelineTree()

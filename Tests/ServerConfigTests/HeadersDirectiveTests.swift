@@ -48,7 +48,7 @@ import Testing
         ("Header frob X y\n", "Header: first argument must be 'add', 'set', 'setifempty', 'append', 'merge', 'unset', 'echo', 'edit', or 'edit*'."),
         ("Header edit X ^a\n", "Header: Header edit requires a match and a substitution"),
         ("Header unset X y z\n", "Header: header unset takes two arguments"),
-        ("Header set X y early\n", "Header: early is not supported"),
+        ("Header set X y early\n", "Header: early is supported on RequestHeader only"),
         ("Header set X y expr=%{REQUEST_URI}\n", "Header: expr= is not supported"),
         ("Header set X expr=%{REQUEST_URI}\n", "Header: expr= is not supported"),
         ("Header set X y env=\n", "Header: error: missing environment variable name. envclause should be in the form env=envar "),
@@ -116,6 +116,18 @@ import Testing
         let refused = try HtaccessSite(tree, "<Directory ROOT/htdocs>\nAllowOverride AuthConfig\n</Directory>\n")
         let failure = try #require(refused.failure("htdocs/app/x.html"))
         #expect(failure.contains(".htaccess:1: Header not allowed here"), "\(failure)")
+    }
+
+    @Test func earlyRequestLinesAreForTheServerAndVirtualHostsOnly() throws {
+        let tree = TemporaryTree()
+        let config = try tree.load("RequestHeader unset Proxy early\nRequestHeader set X-A 1\n")
+        let rules = try #require(config.mainHost.defaults.headers)
+        #expect(rules.hasEarlyRequestLines)
+        #expect(rules.request.map(\.condition) == [.early, .none])
+
+        let error = try #require(tree.error("<Directory \"\(tree.root)/htdocs\">\nRequestHeader unset Proxy early\n</Directory>\n"))
+        #expect(error.line == 2)
+        #expect(error.message == "RequestHeader: early is only allowed in server config and <VirtualHost>")
     }
 
     @Test func noLineMeansNoRules() throws {

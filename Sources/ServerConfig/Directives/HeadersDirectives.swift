@@ -27,6 +27,13 @@ let headersDirectives: [DirectiveSpec] = [
                   syntax: "takes an action, a header, and a value, a replacement or a condition as the action needs") { d, t in
         let rule = try HeaderLine.compile(d, d.arguments, forResponse: false)
         var rules = t.directory.headers ?? HeaderRules()
+        if rule.condition == .early {
+            // Apache runs early lines with the virtual host's configuration only.
+            guard t.context.isDisjoint(with: [.directory, .files, .location, .htaccess]) else {
+                throw d.invalid("early is only allowed in server config and <VirtualHost>")
+            }
+            rules.hasEarlyRequestLines = true
+        }
         rules.request.append(rule)
         t.directory.headers = rules
     },
@@ -94,11 +101,12 @@ private enum HeaderLine {
             throw d.invalid("first argument must be 'add', 'set', 'setifempty', 'append', 'merge', 'unset', 'echo', 'edit', or 'edit*'.")
         }
         if let colon = header.firstIndex(of: ":") { header = String(header[..<colon]) }
-        return HeaderRule(name: header, action: action, condition: try condition(d, clause), location: d.location)
+        return HeaderRule(name: header, action: action, condition: try condition(d, clause, forResponse: forResponse), location: d.location)
     }
 
-    /// The trailing `env=[!]VAR`; `early` and `expr=` are errors (not supported yet).
-    private static func condition(_ d: Directive, _ clause: String?) throws(ConfigError) -> HeaderCondition {
+    /// The trailing `env=[!]VAR`, or `early` on RequestHeader; `expr=` and a Header
+    /// `early` are errors (not supported).
+    private static func condition(_ d: Directive, _ clause: String?, forResponse: Bool) throws(ConfigError) -> HeaderCondition {
         guard let clause else { return .none }
         let lower = clause.lowercased()
         if lower.hasPrefix("env=") {
@@ -111,7 +119,10 @@ private enum HeaderLine {
             return .environmentSet(String(name))
         }
         if lower.hasPrefix("expr=") { throw d.invalid("expr= is not supported") }
-        if lower == "early" { throw d.invalid("early is not supported") }
+        if lower == "early" {
+            guard !forResponse else { throw d.invalid("early is supported on RequestHeader only") }
+            return .early
+        }
         throw d.invalid("Unknown parameter: \(clause)")
     }
 
