@@ -104,6 +104,7 @@ public final class Pipeline: Sendable {
         case .respond(let answer): response = answer
         default:
             selectVirtualHost(&context)
+            if context.directoryConfig.headers != nil { applyEarlyRequestHeaderRules(&context) }
             if case .respond(let answer) = rewriteURL(&context) {
                 response = answer
             } else {
@@ -118,6 +119,7 @@ public final class Pipeline: Sendable {
             let existing = response.headers["Vary"].map { [$0] } ?? []
             response.headers.set("Vary", (existing + context.varyHeaders).joined(separator: ","))
         }
+        if let rules = context.directoryConfig.headers { applyHeaderRules(rules, &response, context) }
         return (context, response)
     }
 
@@ -194,6 +196,7 @@ public final class Pipeline: Sendable {
         if case let result = mapToStorage(&context), !result.isNext { return result }
         if case let result = checkAccess(&context), !result.isNext { return result }
         if case let result = rewriteInDirectory(&context), !result.isNext { return result }
+        if context.directoryConfig.headers != nil { applyRequestHeaderRules(&context) }
         if context.proxyTarget != nil { return runProxy(&context) }
         return runHandler(&context)
     }

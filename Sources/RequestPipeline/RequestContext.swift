@@ -51,6 +51,8 @@ public struct RequestContext: Sendable {
     public var extraResponseHeaders = HeaderFields()
     /// Request headers mod_rewrite conditions decided on: Vary of a successful answer.
     public var varyHeaders: [String] = []
+    /// mod_headers' `RequestHeader` lines ran (once per request, internal redirects included).
+    var requestHeadersEdited = false
     /// Internal redirects so far (ErrorDocument, DirectoryIndex, and later rewrites).
     public var redirectCount = 0
 

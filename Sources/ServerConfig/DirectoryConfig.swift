@@ -30,6 +30,9 @@ public struct DirectoryConfig: Sendable, Equatable {
     /// mod_rewrite's per-directory rules; nil in a section without any Rewrite
     /// directive, which leaves the parent's in force (prefix included), as in Apache.
     public var rewrite: RewriteConfig?
+    /// mod_headers' `Header` and `RequestHeader` lines; nil where none is written (nearly
+    /// everywhere), so that a request costs nothing for them.
+    public var headers: HeaderRules?
 
     public init() {}
 
@@ -52,6 +55,7 @@ public struct DirectoryConfig: Sendable, Equatable {
         if let redirects { result.redirects = (parent.redirects ?? []) + redirects }
         result.isapi = isapi.merged(over: parent.isapi)
         if let rewrite { result.rewrite = rewrite.merged(over: parent.rewrite) }
+        if let headers { result.headers = headers.merged(over: parent.headers) }
         return result
     }
 

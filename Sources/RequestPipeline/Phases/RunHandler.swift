@@ -22,6 +22,7 @@ extension Pipeline {
     /// The handler a RewriteProxy or [P] rule chose: no file mapping, no `<Directory>` checks.
     func runProxy(_ context: inout RequestContext) -> PhaseResult {
         context.handler = ProxyRequestHandler.name
+        if context.directoryConfig.headers != nil { applyRequestHeaderRules(&context) }
         guard let handler = handlers[ProxyRequestHandler.name] else {
             logger.error("a rewrite rule proxies to \(context.proxyTarget?.url ?? "") but no proxy handler is installed",
                          metadata: context.logMetadata(id: "IS00301"))
