@@ -204,7 +204,7 @@ public final class Daemon: Sendable {
             // the last ones wait, their first request already sent, while the loop serves
             // all the others again and again (seconds at a thousand clients).
             .serverChannelOption(.maxMessagesPerRead, value: 64)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP: at SOL_SOCKET, 1 is SO_DEBUG (root only)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let state = context.currentState

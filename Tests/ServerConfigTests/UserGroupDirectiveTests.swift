@@ -12,7 +12,7 @@ import Testing
         #expect(configuration.user?.uid == getpwnam("nobody")?.pointee.pw_uid)
         #expect(configuration.user?.primaryGroup == getpwnam("nobody")?.pointee.pw_gid)
         #expect(configuration.group == RunAsGroup(name: "nogroup", gid: getgrnam("nogroup")!.pointee.gr_gid))
-        #expect(configuration.warnings.isEmpty)
+        #expect(!configuration.warnings.contains { $0.message.contains("User") })
     }
 
     @Test func numericIdsNeedNoDatabaseEntry() throws {
@@ -49,10 +49,10 @@ import Testing
     @Test func rootIsAWarning() throws {
         let configuration = try TemporaryTree().load("User root\n")
         #expect(configuration.user?.uid == 0)
-        #expect(configuration.warnings.map(\.message) == [
+        #expect(configuration.warnings.map(\.message).filter { $0.hasPrefix("User") } == [
             "User root is root: extensions would run as root; name an unprivileged user",
         ])
-        #expect(configuration.warnings.first?.line == 1)
+        #expect(configuration.warnings.first { $0.message.hasPrefix("User") }?.line == 1)
     }
 
     @Test func theyBelongToTheServerConfigOnly() throws {
