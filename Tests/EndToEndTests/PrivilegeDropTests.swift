@@ -78,7 +78,14 @@ import Glibc
         #expect(chmod(secret, 0o600) == 0)
         try FileManager.default.createDirectory(atPath: root.path("htdocs/scripts"), withIntermediateDirectories: true)
         try ISAPITests.compileExtension(Self.whoami, to: root.path("htdocs/scripts/whoami.dll"))
+        // A .htaccess only root can read: read as User, it cannot be checked (403, as Apache).
+        try root.write("htdocs/private/.htaccess", "Require all granted\n")
+        try root.write("htdocs/private/p.txt", "private\n")
+        #expect(chmod(root.path("htdocs/private/.htaccess"), 0o600) == 0)
         try root.writeConfig(ISAPITests.config(root, extra: """
+            <Directory "htdocs/private">
+                AllowOverride All
+            </Directory>
             User nobody
             Group nogroup
             ISAPICacheFile htdocs/scripts/whoami.dll
@@ -93,6 +100,8 @@ import Glibc
         #expect(answer.bodyText == expected)
         #expect(try daemon.get("/secret.txt").status == 403)
         #expect(try daemon.get("/a.txt").status == 200)
+        #expect(try daemon.get("/private/p.txt").status == 403)
+        #expect(eventually(timeout: 3) { daemon.errorLog.contains("IS00529") }, "error_log: \(daemon.errorLog)")
         #expect(eventually(timeout: 3) { daemon.accessLog.contains("GET /secret.txt") }, "access_log: \(daemon.accessLog)")
         #expect(eventually(timeout: 3) { daemon.errorLog.contains("IS00562") }, "error_log: \(daemon.errorLog)")
         #expect(daemon.errorLog.contains("serving as uid \(nobody) (nobody), gid \(nogroup)"))
@@ -130,6 +139,27 @@ import Glibc
         #expect(eventually(timeout: 5, interval: 0.05) { daemon.errorLog.contains("IS00526") }, "error_log: \(daemon.errorLog)")
         #expect(try daemon.get("/a.txt").status == 200)
         #expect(daemon.isRunning)
+    }
+
+    /// Started as nobody (setpriv), `-X` ignores User/Group with a notice and goes on:
+    /// here to a bind that fails (the port is a running isapid's), so that it exits.
+    @Test(.enabled(if: runningAsRoot, notRootReason))
+    func startedAsAnotherUserIgnoresUserAndGroupWithANotice() throws {
+        let holder = try DaemonProcess.start(TestConfig.standard())
+        defer { holder.stop() }
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try root.writeConfig(TestConfig.standard("User root\nGroup root", listen: false) + "Listen 127.0.0.1:\(holder.port)\n")
+        #expect(chown(root.path, 65534, 65534) == 0 && chown(root.path("logs"), 65534, 65534) == 0)
+        let result = try runCommand(URL(fileURLWithPath: "/usr/bin/setpriv"), [
+            "--reuid=65534", "--regid=65534", "--clear-groups",
+            E2EPaths.isapidBinary.path, "-X", "-f", "conf/httpd.conf", "-d", root.path,
+        ], timeout: 10)
+        #expect(result.status != 0)
+        let errorLog = root.read("logs/error_log")
+        #expect(errorLog.contains("IS00561: not started as root: User and Group are ignored"), "error_log: \(errorLog)")
+        #expect(!errorLog.contains("IS00562"), "error_log: \(errorLog)")
+        #expect(errorLog.contains("IS00072"), "error_log: \(errorLog) stderr: \(result.stderr)")
     }
 
     /// `-t` says a root User is a bad idea (and is still Syntax OK, as Apache).
