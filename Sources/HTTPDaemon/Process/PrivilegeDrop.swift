@@ -42,14 +42,10 @@ enum PrivilegeDrop {
         return .switchTo(Identity(user: user, gid: gid))
     }
 
-    /// The log files a configuration writes (created when missing), as the parent and the
-    /// serving process hand them to User/Group.
+    /// The log files the serving process opens for a configuration (as `ServingState`: the
+    /// main ErrorLog and every host's CustomLogs), which it must be able to reopen as User.
     static func logPaths(of configuration: ServerConfiguration) -> [String] {
-        var paths: Set<String> = []
-        for host in configuration.allHosts {
-            paths.formUnion(host.customLogs.map(\.path))
-            if let errorLog = host.errorLog { paths.insert(errorLog) }
-        }
+        var paths = Set(configuration.allHosts.flatMap { $0.customLogs.map(\.path) })
         if let errorLog = configuration.errorLog { paths.insert(errorLog) }
         return paths.sorted()
     }
