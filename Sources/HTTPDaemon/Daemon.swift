@@ -81,6 +81,13 @@ public final class Daemon: Sendable {
             }
             watchParent(supervision.parentWatch)
         }
+        do {
+            try dropPrivileges(configuration)
+        } catch {
+            logger.critical("\(error)", metadata: ["id": "IS00564"])
+            abandonStart()
+            throw error
+        }
         // From here on, what extensions write to stderr goes to the error log (before
         // notifyHandlers: an ISAPICacheFile extension's start-up messages as well).
         standardError.point(at: context.currentState.errorLog, logger: logger)
@@ -118,6 +125,26 @@ public final class Daemon: Sendable {
                            metadata: ["id": "IS00171"])
         }
         logFiles.flushAll()
+    }
+
+    /// `User`/`Group` (see `PrivilegeDrop`), before any extension is loaded or connection
+    /// accepted. `-X` first opens its listening sockets and writes its PidFile, as root.
+    private func dropPrivileges(_ configuration: ServerConfiguration) throws {
+        switch try PrivilegeDrop.plan(for: configuration) {
+        case .keepIdentity: return
+        case .notRoot: logger.info("not started as root: User and Group are ignored", metadata: ["id": "IS00561"])
+        case .switchTo(let identity):
+            if supervision == nil {
+                for address in configuration.listeners where inheritedListeners.withLockedValue({ $0[address] }) == nil {
+                    let socket = try ListenerSocket.open(address, backlog: configuration.listenBacklog)
+                    inheritedListeners.withLockedValue { $0[address] = socket }
+                }
+                try pidFile?.write(logger: logger)
+            }
+            PrivilegeDrop.handOverLogFiles(of: configuration, to: identity, logger: logger)
+            try PrivilegeDrop.switchIdentity(to: identity)
+            logger.notice("serving as \(identity.description)", metadata: ["id": "IS00562"])
+        }
     }
 
     /// Waits for the pool's threads (extension calls) until the graceful stop's deadline,
@@ -177,7 +204,7 @@ public final class Daemon: Sendable {
             // the last ones wait, their first request already sent, while the loop serves
             // all the others again and again (seconds at a thousand clients).
             .serverChannelOption(.maxMessagesPerRead, value: 64)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP: at SOL_SOCKET, 1 is SO_DEBUG (root only)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let state = context.currentState

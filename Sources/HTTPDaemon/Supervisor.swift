@@ -237,9 +237,11 @@ public final class Supervisor {
         do {
             fresh = try ConfigLoader.load(options)
         } catch {
+            handOverLogFiles(of: configuration)
             kill(pid, kind.signal)  // the child keeps its configuration and logs why
             return
         }
+        handOverLogFiles(of: fresh)
         if let writer = try? logFiles.writer(for: fresh.errorLog) {
             errorLog = writer
             logger = Logger.errorLog("core", writer: writer, levels: fresh.logLevel)
@@ -277,6 +279,14 @@ public final class Supervisor {
         stoppingChildren.insert(pid)
         kill(pid, SIGTERM)
         for (address, descriptor) in previous where !wanted.contains(address) { close(descriptor) }
+    }
+
+    /// A serving child that dropped to User reopens its logs (rotation) as User: they must
+    /// be the User's, and exist (see `PrivilegeDrop`).
+    private func handOverLogFiles(of configuration: ServerConfiguration) {
+        if case .switchTo(let identity)? = try? PrivilegeDrop.plan(for: configuration) {
+            PrivilegeDrop.handOverLogFiles(of: configuration, to: identity, logger: logger)
+        }
     }
 
     /// Starts this executable again as the serving child, with the same arguments and

@@ -33,6 +33,10 @@ public struct ServerConfiguration: Sendable {
     /// `PidFile`: where the supervising parent (or the `-X` process) records its pid;
     /// absolute, `ServerRoot/logs/isapid.pid` by default (Apache's is `logs/httpd.pid`).
     public var pidFile: String
+    /// mod_unixd's `User` and `Group`: who the serving process runs as when isapid is
+    /// started as root (nil: it keeps the identity it was started with).
+    public var user: RunAsUser?
+    public var group: RunAsGroup?
 
     /// `ErrorLog`: an absolute path, or nil for standard error.
     public var errorLog: String?

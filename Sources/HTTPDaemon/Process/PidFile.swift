@@ -22,11 +22,16 @@ public struct PidFile: Sendable {
         case running(pid_t)
     }
 
-    var holder: Holder {
+    /// The pid the file names, if any.
+    private var recordedPid: pid_t? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               let pid = pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0
-        else { return .none }
-        if pid == getpid() { return .none }
+        else { return nil }
+        return pid
+    }
+
+    var holder: Holder {
+        guard let pid = recordedPid, pid != getpid() else { return .none }
         return Self.isRunningIsapid(pid) ? .running(pid) : .stale(pid)
     }
 
@@ -40,6 +45,8 @@ public struct PidFile: Sendable {
 
     /// Writes this process's pid and a newline; a stale file is overwritten with a notice.
     func write(logger: Logger) throws(DaemonError) {
+        // `-X` with User writes it before the privilege drop, and cannot write it again after.
+        if recordedPid == getpid() { return }
         switch holder {
         case .stale(let pid):
             logger.notice("pid file \(path) overwritten (pid \(pid) is gone) -- Unclean shutdown of previous isapid run?",
@@ -58,9 +65,7 @@ public struct PidFile: Sendable {
 
     /// Removes the file on a clean exit, if it still names this process.
     func remove() {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              pid_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) == getpid()
-        else { return }
+        guard recordedPid == getpid() else { return }
         unlink(path)
     }
 

@@ -159,6 +159,26 @@ let coreDirectives: [DirectiveSpec] = [
                   syntax: "takes one argument, a file in which the server records its process ID") { d, t in
         t.server.pidFile = t.resolvePath(d.arguments[0])
     },
+    DirectiveSpec("User", module: "mod_unixd.c", contexts: .server, arity: 1...1,
+                  syntax: "takes one argument, the effective user id for the serving process (a name or #uid)") { d, t in
+        switch RunAsUser.resolve(d.arguments[0]) {
+        case .failure(let error): throw d.invalid(error.description)
+        case .success(let user):
+            t.server.user = user
+            if user.uid == 0 {
+                t.server.warnings.append(ConfigError(
+                    file: d.location.file, line: d.location.line, kind: .badArguments,
+                    message: "User \(user.name) is root: extensions would run as root; name an unprivileged user"))
+            }
+        }
+    },
+    DirectiveSpec("Group", module: "mod_unixd.c", contexts: .server, arity: 1...1,
+                  syntax: "takes one argument, the effective group id for the serving process (a name or #gid)") { d, t in
+        switch RunAsGroup.resolve(d.arguments[0]) {
+        case .failure(let error): throw d.invalid(error.description)
+        case .success(let group): t.server.group = group
+        }
+    },
     DirectiveSpec("HostnameLookups", module: "core.c", contexts: .serverConfig, arity: 1...1,
                   syntax: "takes Off (isapid never resolves client addresses to names)") { d, _ in
         guard d.arguments[0].lowercased() == "off" else {
