@@ -40,11 +40,19 @@ import Testing
             return response
         }
 
+        /// Whether `pid` runs (a zombie does not: where pid 1 does not reap, an exited daemon stays one).
+        static func isAlive(_ pid: pid_t) -> Bool {
+            guard kill(pid, 0) == 0, let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")")
+            else { return false }
+            return !stat[close...].hasPrefix(") Z")
+        }
+
         /// The test's safety net: SIGTERM to the PidFile's pid, SIGKILL after 5 s.
         func killDaemon() {
-            guard let pid, pid > 0, kill(pid, 0) == 0 else { return }
+            guard let pid, pid > 0, Self.isAlive(pid) else { return }
             kill(pid, SIGTERM)
-            if !eventually(timeout: 5, { kill(pid, 0) != 0 }) { kill(pid, SIGKILL) }
+            if !eventually(timeout: 5, { !Self.isAlive(pid) }) { kill(pid, SIGKILL) }
         }
     }
 
@@ -56,7 +64,7 @@ import Testing
         // Returns once serving: no waiting here.
         #expect(try site.get("/a.txt").status == 200)
         let pid = try #require(site.pid, "no PidFile")
-        #expect(kill(pid, 0) == 0)
+        #expect(Site.isAlive(pid))
 
         let again = try site.isapid(["-k", "start"])
         #expect(again.status == 0)
@@ -72,7 +80,7 @@ import Testing
         let stopped = try site.isapid(["-k", "stop"])
         #expect(stopped.status == 0, "stderr: \(stopped.stderr)")
         // stop returns once the process is gone.
-        #expect(kill(pid, 0) != 0)
+        #expect(!Site.isAlive(pid))
         #expect(!FileManager.default.fileExists(atPath: site.pidFile))
         #expect(!RawClient.canConnect(port: site.port))
 
@@ -92,7 +100,7 @@ import Testing
 
         let stopped = try site.isapid(["-k", "graceful-stop"])
         #expect(stopped.status == 0, "stderr: \(stopped.stderr)")
-        #expect(kill(pid, 0) != 0)
+        #expect(!Site.isAlive(pid))
         #expect(!FileManager.default.fileExists(atPath: site.pidFile))
 
         // A PidFile left by a process that is gone.

@@ -33,7 +33,9 @@ public struct Daemonizer {
         }
         guard bound == 0 else { return fail("bind \(name): \(String(cString: strerror(errno)))") }
         var errorPipe: [Int32] = [0, 0]
-        guard pipe2(&errorPipe, O_CLOEXEC) == 0 else { return fail("pipe: \(String(cString: strerror(errno)))") }
+        guard pipe(&errorPipe) == 0 else { return fail("pipe: \(String(cString: strerror(errno)))") }
+        // The read end stays here; the write end becomes the daemon's fd 2 (dup2 clears the flag).
+        errorPipe.forEach { _ = fcntl($0, F_SETFD, FD_CLOEXEC) }
         defer { close(errorPipe[0]) }
         // Non-blocking: the serving child may hold the write end a little after its parent failed.
         _ = fcntl(errorPipe[0], F_SETFL, O_NONBLOCK)
@@ -43,7 +45,7 @@ public struct Daemonizer {
         let pid = spawn(stderr: errorPipe[1], notifySocket: name)
         close(errorPipe[1])
         guard let pid else { return fail("could not start \(Self.executable): \(String(cString: strerror(errno)))") }
-        return await(pid, notify: notify, stderr: errorPipe[0])
+        return awaitServing(pid, notify: notify, stderr: errorPipe[0])
     }
 
     static var executable: String {
@@ -58,6 +60,14 @@ public struct Daemonizer {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Nothing else of the starter's: a descriptor its own parent watches for end of file
+        // (as Foundation's Process does) must not stay open in the daemon.
+        // (posix_spawn_file_actions_addclosefrom_np is not imported into Swift; glibc ignores
+        // a close of a descriptor that is gone by then, such as the directory listing's.)
+        let open = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        for fd in open.compactMap({ Int32($0) }) where fd > 2 {
+            posix_spawn_file_actions_addclose(&actions, fd)
+        }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -85,7 +95,7 @@ public struct Daemonizer {
     }
 
     /// Forwards the daemon's stderr until `READY=1` arrives (0) or the daemon exits (its status).
-    private func await(_ pid: pid_t, notify: Int32, stderr: Int32) -> Int32 {
+    private func awaitServing(_ pid: pid_t, notify: Int32, stderr: Int32) -> Int32 {
         let deadline = ContinuousClock.now + startTimeout
         var stderrOpen = true
         var buffer = [UInt8](repeating: 0, count: 4096)
