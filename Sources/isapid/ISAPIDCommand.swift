@@ -28,7 +28,9 @@ struct ServeCommand: ParsableCommand {
             the parent restarts at once when an extension crashes it. SIGHUP or SIGUSR1 (graceful \
             restart) reload the configuration and reopen the log files (an invalid configuration \
             is logged and the running one kept); SIGTERM, SIGINT or SIGWINCH (graceful stop) \
-            stop gracefully. The PidFile (default logs/isapid.pid) names the process to signal.
+            stop gracefully. The PidFile (default logs/isapid.pid) names the process to signal; \
+            isapid -k start|stop|restart|graceful|graceful-stop (with the same -f, -d, -C, -c, -D) \
+            acts through it as apachectl does, -k start running isapid as a daemon.
             """)
 
     @Option(name: .customShort("f"), help: ArgumentHelp("The configuration file (relative to ServerRoot).", valueName: "file"))

@@ -150,12 +150,14 @@ import Testing
             <VirtualHost *:8080>
                 ServerName b.example
             </VirtualHost>
+            <VirtualHost 127.0.0.1:9000>
+                ServerName c.example
+            </VirtualHost>
             """)
         let result = try site.isapid(["-S"])
         #expect(result.status == 0, "stderr: \(result.stderr)")
         let conf = site.root.path("conf/httpd.conf")
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        // TestConfig.standard puts 15 lines before the extra ones, then Listen.
         let first = try #require(site.root.read("conf/httpd.conf").split(separator: "\n", omittingEmptySubsequences: false)
             .firstIndex { $0.hasPrefix("<VirtualHost") }) + 1
         #expect(lines.starts(with: [
@@ -165,6 +167,7 @@ import Testing
             "         port 8080 namevhost a.example (\(conf):\(first))",
             "                 alias www.a.example",
             "         port 8080 namevhost b.example (\(conf):\(first + 4))",
+            "127.0.0.1:9000         c.example (\(conf):\(first + 7))",
             "ServerRoot: \"\(site.root.path)\"",
         ]), "\(result.stdout)")
         #expect(lines.contains("Main DocumentRoot: \"\(site.root.path("htdocs"))\""), "\(result.stdout)")
