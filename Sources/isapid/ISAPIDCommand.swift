@@ -28,7 +28,9 @@ struct ServeCommand: ParsableCommand {
             the parent restarts at once when an extension crashes it. SIGHUP or SIGUSR1 (graceful \
             restart) reload the configuration and reopen the log files (an invalid configuration \
             is logged and the running one kept); SIGTERM, SIGINT or SIGWINCH (graceful stop) \
-            stop gracefully. The PidFile (default logs/isapid.pid) names the process to signal.
+            stop gracefully. The PidFile (default logs/isapid.pid) names the process to signal; \
+            isapid -k start|stop|restart|graceful|graceful-stop (with the same -f, -d, -C, -c, -D) \
+            acts through it as apachectl does, -k start running isapid as a daemon.
             """)
 
     @Option(name: .customShort("f"), help: ArgumentHelp("The configuration file (relative to ServerRoot).", valueName: "file"))
@@ -55,6 +57,17 @@ struct ServeCommand: ParsableCommand {
     @Flag(name: .customShort("X"), help: "Serve in one process, without the supervising parent (for debugging).")
     var singleProcess = false
 
+    @Option(name: .customShort("k"), help: ArgumentHelp(
+        "Act on the isapid the PidFile names, as httpd -k: start (as a daemon), stop, restart, graceful, graceful-stop.",
+        valueName: "action"))
+    var control: ControlAction?
+
+    @Flag(name: .customShort("S"), help: "Show the virtual-host settings as parsed (httpd -S) and exit.")
+    var dumpVirtualHosts = false
+
+    @Flag(name: .customShort("M"), help: "Show the modules isapid implements (httpd -M) and exit.")
+    var dumpModules = false
+
     func run() throws {
         // Before anything can start a thread: every thread must inherit the blocked signals,
         // and the environment may only change while this is the only thread.
@@ -63,6 +76,10 @@ struct ServeCommand: ParsableCommand {
         if supervising { Supervisor.blockSignals() } else { Daemon.blockHandledSignals() }
         if showVersion {
             print("Server version: isapid/\(ServerSoftware.version) (Linux)")
+            return
+        }
+        if dumpModules {
+            print(ConfigDump.modules(), terminator: "")
             return
         }
         let options = ConfigLoadOptions(
@@ -75,12 +92,21 @@ struct ServeCommand: ParsableCommand {
             ISAPIDCommand.printError(error.description)
             throw ExitCode(1)
         }
-        // A serving child's parent has printed them already.
-        if supervision == nil {
+        if dumpVirtualHosts {
+            print(ConfigDump.virtualHosts(configuration), terminator: "")
+            return
+        }
+        // A serving child's parent has printed them already; a daemon -k start starts forwards them.
+        if supervision == nil && !startsDaemon(configuration) {
             for warning in configuration.warnings { ISAPIDCommand.printError("warning: \(warning.description)") }
         }
         if configTest {
             print("Syntax OK")
+            return
+        }
+        if let control, !configTest {
+            let status = runControl(control, options: options, configuration: configuration)
+            if status != 0 { throw ExitCode(status) }
             return
         }
         // The process an administrator signals writes the PidFile; a serving child does not.
