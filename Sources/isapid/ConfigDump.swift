@@ -46,6 +46,9 @@ enum ConfigDump {
         for (name, value) in configuration.defines.sorted(by: { $0.key < $1.key }) {
             text += "Define: \(name)" + (value.isEmpty ? "" : "=\(value)") + "\n"
         }
+        // As Apache prints them after the defines, when the configuration names them.
+        if let user = configuration.user { text += "User: name=\"\(user.name)\" id=\(user.uid)\n" }
+        if let group = configuration.group { text += "Group: name=\"\(group.name)\" id=\(group.gid)\n" }
         return text
     }
 

@@ -143,6 +143,8 @@ import Testing
 
     @Test func dashSShowsTheVirtualHostsInApachesLayout() throws {
         let site = try Site("""
+            User nobody
+            Group nogroup
             <VirtualHost *:8080>
                 ServerName a.example
                 ServerAlias www.a.example
@@ -173,6 +175,10 @@ import Testing
         #expect(lines.contains("Main DocumentRoot: \"\(site.root.path("htdocs"))\""), "\(result.stdout)")
         #expect(lines.contains("Main ErrorLog: \"\(site.root.path("logs/error_log"))\""), "\(result.stdout)")
         #expect(lines.contains("PidFile: \"\(site.pidFile)\""), "\(result.stdout)")
+        let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+        let nogroup = try #require(getgrnam("nogroup")).pointee.gr_gid
+        #expect(lines.contains("User: name=\"nobody\" id=\(nobody)"), "\(result.stdout)")
+        #expect(lines.contains("Group: name=\"nogroup\" id=\(nogroup)"), "\(result.stdout)")
         #expect(!FileManager.default.fileExists(atPath: site.pidFile))
     }
 
