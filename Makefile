@@ -6,6 +6,9 @@
 #   make configtest check conf/httpd.conf (isapid -t)
 #   make bench      the benchmarks against Apache and nginx (bench/run.py; QUICK=1 for
 #                   a short run), writes bench/RESULTS.md
+#   make install    build, then install into $(DESTDIR) with FHS paths (PREFIX=/usr)
+#   make deb        dist/isapid_<version>_<arch>.deb (Swift's stdlib linked statically)
+#   make deb-test   build the .deb, install it here, serve, purge (dist/test-deb.sh; root)
 
 SWIFT ?= swift
 
@@ -21,7 +24,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ISAPID := .build/release/isapid
 
 .DEFAULT_GOAL := build
-.PHONY: deps test-deps build run test configtest clean bench
+.PHONY: deps test-deps build run test configtest clean bench install install-files install-check deb deb-test
 
 # Installs the packages of $(1) that are not installed yet; apt-get update runs
 # once, and only when something is missing.
@@ -85,3 +88,90 @@ bench:
 
 clean:
 	rm -rf .build logs/*
+	rm -rf .build-deb dist/staging dist/*.deb
+
+
+# ---------------------------------------------------------------------------
+# Installation (FHS paths) and the Debian package.
+#
+# make install [DESTDIR=/some/staging] [PREFIX=/usr]
+#   $(PREFIX)/sbin/isapid                 the daemon
+#   $(PREFIX)/lib/isapid/extensions/      the sample extensions, <name>.dll
+#   $(PREFIX)/include/isapid/             the extension SDK headers
+#   $(PREFIX)/share/doc/isapid/           README, extensions/README.md, docs/*.md
+#   /etc/isapid/                          httpd.conf, ports.conf, mime.types, httpd.ini, conf.d/
+#   /var/www/isapid/                      the welcome page, templates/hello.tpl
+#   /var/log/isapid/                      the logs
+#   /lib/systemd/system/isapid.service, /etc/logrotate.d/isapid
+# The files come from $(BUILDDIR) (the binary, lib<name>.so) and dist/conf (the
+# production configuration). install-files installs without building (make deb uses it
+# with its own static build); install-check runs isapid -t on what was installed.
+
+PREFIX   ?= /usr
+DESTDIR  ?=
+BUILDDIR ?= .build/release
+INSTALL  ?= install
+
+# The SDK headers extensions include: all of Sources/CISAPI/include except the host's own.
+SDK_HEADERS := $(filter-out %/isapi_host_support.h,$(wildcard Sources/CISAPI/include/*.h))
+
+# The version is defined once, in ServerSoftware (what isapid -v prints).
+VERSION := $(shell awk '/static let (major|minor|patch) =/ { v = v sep $$NF; sep = "." } END { print v }' \
+             Sources/RequestPipeline/ServerSoftware.swift)
+DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
+DEB      := dist/isapid_$(VERSION)_$(DEB_ARCH).deb
+DEB_ROOT := dist/staging/isapid
+
+install: build install-files install-check
+
+install-files:
+	$(INSTALL) -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/isapid/extensions \
+	  $(DESTDIR)$(PREFIX)/include/isapid $(DESTDIR)$(PREFIX)/share/doc/isapid/extensions \
+	  $(DESTDIR)/etc/isapid/conf.d $(DESTDIR)/etc/logrotate.d $(DESTDIR)/lib/systemd/system \
+	  $(DESTDIR)/var/www/isapid/templates $(DESTDIR)/var/log/isapid
+	$(INSTALL) -m 755 $(BUILDDIR)/isapid $(DESTDIR)$(PREFIX)/sbin/isapid
+	@for dir in extensions/*/; do \
+	  name=$$(basename "$$dir"); \
+	  echo "$(INSTALL) -m 644 $(BUILDDIR)/lib$$name.so $(DESTDIR)$(PREFIX)/lib/isapid/extensions/$$name.dll"; \
+	  $(INSTALL) -m 644 $(BUILDDIR)/lib$$name.so $(DESTDIR)$(PREFIX)/lib/isapid/extensions/$$name.dll || exit 1; \
+	done
+	$(INSTALL) -m 644 $(SDK_HEADERS) $(DESTDIR)$(PREFIX)/include/isapid/
+	sed 's#/usr/lib/isapid/#$(PREFIX)/lib/isapid/#g' dist/conf/httpd.conf > $(DESTDIR)/etc/isapid/httpd.conf
+	chmod 644 $(DESTDIR)/etc/isapid/httpd.conf
+	$(INSTALL) -m 644 dist/conf/ports.conf conf/mime.types conf/httpd.ini $(DESTDIR)/etc/isapid/
+	$(INSTALL) -m 644 htdocs/index.html $(DESTDIR)/var/www/isapid/
+	$(INSTALL) -m 644 htdocs/templates/hello.tpl $(DESTDIR)/var/www/isapid/templates/
+	$(INSTALL) -m 644 README.md $(DESTDIR)$(PREFIX)/share/doc/isapid/
+	$(INSTALL) -m 644 extensions/README.md $(DESTDIR)$(PREFIX)/share/doc/isapid/extensions/
+	$(INSTALL) -m 644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/isapid/
+	sed 's#/usr/sbin/isapid#$(PREFIX)/sbin/isapid#; s#/usr/share/doc/isapid#$(PREFIX)/share/doc/isapid#' \
+	  dist/systemd/isapid.service > $(DESTDIR)/lib/systemd/system/isapid.service
+	chmod 644 $(DESTDIR)/lib/systemd/system/isapid.service
+	$(INSTALL) -m 644 dist/logrotate/isapid $(DESTDIR)/etc/logrotate.d/isapid
+
+# isapid -t on the installed configuration. Under a DESTDIR the absolute paths in
+# httpd.conf are rewritten into the staging (in a copy, beside it), and User/Group
+# become numeric ids while the www-isapid account does not exist yet (the package's
+# postinst creates it; an unknown name is a configuration error, as in Apache).
+install-check:
+	@conf=$(DESTDIR)/etc/isapid/.install-check.conf; \
+	sed -E 's#(^|[ "])(/etc/isapid|/var/www/isapid|$(PREFIX)/lib/isapid|/var/log/isapid|/run/isapid)#\1$(DESTDIR)\2#g' \
+	  $(DESTDIR)/etc/isapid/httpd.conf > "$$conf"; \
+	id -u www-isapid >/dev/null 2>&1 || sed -i -E 's/^User www-isapid$$/User #65534/; s/^Group www-isapid$$/Group #65534/' "$$conf"; \
+	echo "$(DESTDIR)$(PREFIX)/sbin/isapid -t -f $(DESTDIR)/etc/isapid/httpd.conf (paths under DESTDIR)"; \
+	$(DESTDIR)$(PREFIX)/sbin/isapid -t -f "$$conf"; status=$$?; rm -f "$$conf"; exit $$status
+
+# The package: a release build with Swift's standard library and Foundation linked
+# statically (the Swift runtime is not in Debian), in its own scratch path so that it
+# does not disturb make build's dynamic one; staged with install-files, then DEBIAN/.
+deb:
+	$(call install-missing,$(DEPS))
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-deb
+	rm -rf $(DEB_ROOT)
+	$(MAKE) install-files install-check DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr BUILDDIR=.build-deb/release
+	dist/debian/make-control $(DEB_ROOT) $(VERSION) $(DEB_ARCH)
+	dpkg-deb --build --root-owner-group $(DEB_ROOT) $(DEB)
+	dpkg-deb --info $(DEB)
+
+deb-test: deb
+	dist/test-deb.sh $(DEB)
