@@ -110,6 +110,8 @@ clean:
 PREFIX   ?= /usr
 DESTDIR  ?=
 BUILDDIR ?= .build/release
+# Where install-files takes the extensions' lib<name>.so from (make deb: its own cc build).
+EXT_BUILDDIR ?= $(BUILDDIR)
 INSTALL  ?= install
 
 # The SDK headers extensions include: all of Sources/CISAPI/include except the host's own.
@@ -132,8 +134,8 @@ install-files:
 	$(INSTALL) -m 755 $(BUILDDIR)/isapid $(DESTDIR)$(PREFIX)/sbin/isapid
 	@for dir in extensions/*/; do \
 	  name=$$(basename "$$dir"); \
-	  echo "$(INSTALL) -m 644 $(BUILDDIR)/lib$$name.so $(DESTDIR)$(PREFIX)/lib/isapid/extensions/$$name.dll"; \
-	  $(INSTALL) -m 644 $(BUILDDIR)/lib$$name.so $(DESTDIR)$(PREFIX)/lib/isapid/extensions/$$name.dll || exit 1; \
+	  echo "$(INSTALL) -m 644 $(EXT_BUILDDIR)/lib$$name.so $(DESTDIR)$(PREFIX)/lib/isapid/extensions/$$name.dll"; \
+	  $(INSTALL) -m 644 $(EXT_BUILDDIR)/lib$$name.so $(DESTDIR)$(PREFIX)/lib/isapid/extensions/$$name.dll || exit 1; \
 	done
 	$(INSTALL) -m 644 $(SDK_HEADERS) $(DESTDIR)$(PREFIX)/include/isapid/
 	sed 's#/usr/lib/isapid/#$(PREFIX)/lib/isapid/#g' dist/conf/httpd.conf > $(DESTDIR)/etc/isapid/httpd.conf
@@ -164,11 +166,22 @@ install-check:
 # The package: a release build with Swift's standard library and Foundation linked
 # statically (the Swift runtime is not in Debian), in its own scratch path so that it
 # does not disturb make build's dynamic one; staged with install-files, then DEBIAN/.
+# The sample extensions are compiled with cc as extensions/README.md says to: SwiftPM
+# links its C library products against libswiftCore.so (which the package lacks).
 deb:
 	$(call install-missing,$(DEPS))
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-deb
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-deb --product isapid
+	mkdir -p .build-deb/extensions
+	@for dir in extensions/*/; do \
+	  name=$$(basename "$$dir"); \
+	  echo "cc -O2 -shared -fPIC -I Sources/CISAPI/include $$dir$$name.c -o .build-deb/extensions/lib$$name.so"; \
+	  cc -O2 -shared -fPIC -Wl,-z,relro,-z,now -I Sources/CISAPI/include $$dir$$name.c -o .build-deb/extensions/lib$$name.so || exit 1; \
+	done
 	rm -rf $(DEB_ROOT)
-	$(MAKE) install-files install-check DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr BUILDDIR=.build-deb/release
+	$(MAKE) install-files install-check DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr \
+	  BUILDDIR=.build-deb/release EXT_BUILDDIR=.build-deb/extensions
+	strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+	  $(DEB_ROOT)/usr/sbin/isapid $(DEB_ROOT)/usr/lib/isapid/extensions/*.dll
 	dist/debian/make-control $(DEB_ROOT) $(VERSION) $(DEB_ARCH)
 	dpkg-deb --build --root-owner-group $(DEB_ROOT) $(DEB)
 	dpkg-deb --info $(DEB)
