@@ -2,7 +2,7 @@
 # dist/test-deb.sh [PACKAGE.deb]: installs isapid's Debian package on this machine,
 # checks and serves the installed configuration, and purges it again.
 #   1. dpkg -i (apt-get -f install when a dependency is missing)
-#   2. isapid -t -f /etc/isapid/httpd.conf says Syntax OK
+#   2. postinst again (idempotent); isapid -t -f /etc/isapid/httpd.conf says Syntax OK
 #   3. ports.conf (the only Listen of the shipped configuration, port 80) is replaced
 #      by a free loopback port; isapid -k start (no systemd runs here)
 #   4. the welcome page, /scripts/hello.dll and the script-mapped /templates/hello.tpl
@@ -60,6 +60,11 @@ if ! dpkg -i "$deb"; then
 	DEBIAN_FRONTEND=noninteractive apt-get -f install -y --no-install-recommends
 fi
 dpkg-query -W -f='${Status}\n' isapid | grep -q 'install ok installed' || fail "isapid not installed"
+
+step "postinst configure a second time (must be idempotent)"
+/var/lib/dpkg/info/isapid.postinst configure 0.1.0 >/dev/null || fail "postinst configure failed when run again"
+[ "$(stat -c %U /var/log/isapid)" = www-isapid ] || fail "/var/log/isapid is not owned by www-isapid"
+[ -f /var/www/isapid/index.html ] || fail "no /var/www/isapid/index.html (postinst copies it)"
 
 step "isapid -t -f /etc/isapid/httpd.conf"
 out=$(/usr/sbin/isapid -t -f /etc/isapid/httpd.conf 2>&1) || fail "isapid -t: $out"
