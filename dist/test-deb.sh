@@ -62,7 +62,8 @@ fi
 dpkg-query -W -f='${Status}\n' isapid | grep -q 'install ok installed' || fail "isapid not installed"
 
 step "postinst configure a second time (must be idempotent)"
-/var/lib/dpkg/info/isapid.postinst configure 0.1.0 >/dev/null || fail "postinst configure failed when run again"
+DPKG_MAINTSCRIPT_PACKAGE=isapid DPKG_MAINTSCRIPT_NAME=postinst \
+	/var/lib/dpkg/info/isapid.postinst configure "$(dpkg-query -W -f='${Version}' isapid)" >/dev/null || fail "postinst configure failed when run again"
 [ "$(stat -c %U /var/log/isapid)" = www-isapid ] || fail "/var/log/isapid is not owned by www-isapid"
 [ -f /var/www/isapid/index.html ] || fail "no /var/www/isapid/index.html (postinst copies it)"
 
