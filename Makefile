@@ -124,7 +124,8 @@ DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB      := dist/isapid_$(VERSION)_$(DEB_ARCH).deb
 DEB_ROOT := dist/staging/isapid
 
-install: build install-files install-check
+install: build
+	$(MAKE) install-files install-check
 
 install-files:
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/isapid/extensions \
