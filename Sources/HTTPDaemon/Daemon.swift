@@ -10,26 +10,26 @@ import ServerConfig
 
 /// The running server: listeners, event loops, signals, reload and graceful stop.
 public final class Daemon: Sendable {
-    private let options: ConfigLoadOptions
-    private let logFiles = LogFiles()
+    let options: ConfigLoadOptions
+    let logFiles = LogFiles()
     /// fd 2 onto the ErrorLog once start-up is past its terminal-worthy failures.
-    private let standardError = StandardErrorRedirect()
-    private let group: MultiThreadedEventLoopGroup
-    private let context: DaemonContext
-    private let listeners = NIOLockedValueBox<[ListenAddress: Channel]>([:])
-    private let stopped: EventLoopPromise<Void>
-    private let handlers: [String: any RequestHandler]
+    let standardError = StandardErrorRedirect()
+    let group: MultiThreadedEventLoopGroup
+    let context: DaemonContext
+    let listeners = NIOLockedValueBox<[ListenAddress: Channel]>([:])
+    let stopped: EventLoopPromise<Void>
+    let handlers: [String: any RequestHandler]
     private let threadPool: NIOThreadPool
     /// Set when a supervising parent started this process: listeners to take over, the
     /// crash board, the parent-watch pipe.
     private let supervision: Supervision?
     private let inheritedListeners: NIOLockedValueBox<[ListenAddress: Int32]>
     /// systemd's notifications: `-X` under systemd; a serving child never has `$NOTIFY_SOCKET`.
-    private let notifier = SystemdNotifier.fromEnvironment()
+    let notifier = SystemdNotifier.fromEnvironment()
     /// The `-X` process's PidFile (a supervised child's parent writes its own; nil in tests).
     private let pidFile: PidFile?
     /// When a graceful stop must be over: set when it begins (GracefulShutdownTimeout later).
-    private let stopDeadline = NIOLockedValueBox<NIODeadline?>(nil)
+    let stopDeadline = NIOLockedValueBox<NIODeadline?>(nil)
 
     /// Opens the logs of a loaded configuration; binds nothing yet.
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration,
@@ -49,7 +49,7 @@ public final class Daemon: Sendable {
         stopped = group.next().makePromise(of: Void.self)
     }
 
-    private var logger: Logger { context.currentState.logger }
+    var logger: Logger { context.currentState.logger }
 
     /// What start-up would find wrong beyond the configuration's own syntax (log
     /// formats), without opening anything: for `isapid -t`.
@@ -179,7 +179,7 @@ public final class Daemon: Sendable {
         listeners.withLockedValue { $0.values.compactMap(\.localAddress) }
     }
 
-    private func bindListeners(_ addresses: [ListenAddress]) throws {
+    func bindListeners(_ addresses: [ListenAddress]) throws {
         for address in addresses {
             // A socket the supervising parent holds is taken over (once); others are opened here.
             let inherited = inheritedListeners.withLockedValue { $0.removeValue(forKey: address) }
@@ -224,7 +224,7 @@ public final class Daemon: Sendable {
     }
 
     /// Tells the handlers a configuration is about to serve, with its error log.
-    private func notifyHandlers(_ state: ServingState) {
+    func notifyHandlers(_ state: ServingState) {
         let configuration = state.configuration
         let errorLog = state.errorLog
         for handler in uniqueHandlers {
@@ -308,105 +308,6 @@ public final class Daemon: Sendable {
         }
         thread.name = "isapid-signals"
         thread.start()
-    }
-
-    /// SIGHUP or SIGUSR1 (both restart in place, as gracefully: see `RestartKind`):
-    /// reopen the log files (logrotate renamed them), load the configuration again, and
-    /// swap it in only when valid. Requests in flight finish on the configuration they began with.
-    public func reload(_ kind: RestartKind = .restart) {
-        logger.notice("\(kind.logMessage)", metadata: ["id": kind.logID])
-        notifier.reloading()
-        // Applied or refused, a configuration serves: the parent (crash board) or systemd hears it.
-        defer {
-            CrashBoard.markServing()
-            notifier.ready()
-        }
-        // First, and whether or not the configuration loads: a rotated log must not keep
-        // growing under its old name because the new configuration has a typo.
-        logFiles.reopenAll()
-        // fd 2 follows the reopened main error log (rotation), and the new one below.
-        standardError.point(at: context.currentState.errorLog, logger: logger)
-        let configuration: ServerConfiguration
-        do {
-            configuration = try ConfigLoader.load(options)
-        } catch {
-            logger.error("configuration reload failed, still serving the previous configuration: \(error.description)",
-                         metadata: ["id": "IS00526"])
-            return
-        }
-        let state: ServingState
-        do {
-            state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
-        } catch {
-            logger.error("configuration reload failed, still serving the previous configuration: \(error)",
-                         metadata: ["id": "IS00526"])
-            return
-        }
-        let old = Set(listeners.withLockedValue { Array($0.keys) })
-        let wanted = Set(configuration.listeners)
-        do {
-            try bindListeners(configuration.listeners.filter { !old.contains($0) })
-        } catch {
-            logger.error("configuration reload failed: could not bind a new Listen address: \(error)",
-                         metadata: ["id": "IS00072"])
-            return
-        }
-        for address in old.subtracting(wanted) {
-            listeners.withLockedValue { $0.removeValue(forKey: address) }?.close(promise: nil)
-        }
-        standardError.point(at: state.errorLog, logger: state.logger)  // ErrorLog may have changed
-        notifyHandlers(state)
-        context.swap(state)
-        state.logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations",
-                            metadata: ["id": "IS00094"])
-        for warning in configuration.warnings {
-            state.logger.warning("\(warning.description)", metadata: ["id": "IS00111"])
-        }
-    }
-
-    /// SIGTERM/SIGINT: stop accepting, let requests in flight finish within
-    /// GracefulShutdownTimeout, then close what is left.
-    public func stop(signal: String = "stop") {
-        stop(because: "caught \(signal), shutting down")
-    }
-
-    private func stop(because reason: String, id: String = "IS00169") {
-        guard !context.isShuttingDown else { return }
-        logger.notice("\(reason)", metadata: ["id": .string(id)])
-        notifier.stopping()
-        context.beginShutdown()
-        let servers = listeners.withLockedValue { listeners in
-            defer { listeners.removeAll() }
-            return Array(listeners.values)
-        }
-        let closed = servers.map { $0.close() }
-        let connections = context.openConnections
-        for channel in connections {
-            channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
-        }
-        let loop = group.next()
-        let deadline = NIODeadline.now() + .milliseconds(Int64(context.currentState.configuration.gracefulShutdownTimeoutSeconds * 1000))
-        stopDeadline.withLockedValue { $0 = deadline }
-        EventLoopFuture.andAllComplete(closed, on: loop).whenComplete { [self] _ in
-            waitForConnections(until: deadline, on: loop)
-        }
-    }
-
-    private func waitForConnections(until deadline: NIODeadline, on loop: EventLoop) {
-        let open = context.openConnections
-        if open.isEmpty {
-            stopped.succeed(())
-            return
-        }
-        if NIODeadline.now() >= deadline {
-            logger.warning("\(open.count) connections still open after GracefulShutdownTimeout; closing them",
-                           metadata: ["id": "IS00170"])
-            EventLoopFuture.andAllComplete(open.map { $0.close() }, on: loop).whenComplete { [stopped] _ in
-                stopped.succeed(())
-            }
-            return
-        }
-        loop.scheduleTask(in: .milliseconds(50)) { [self] in waitForConnections(until: deadline, on: loop) }
     }
 }
 
