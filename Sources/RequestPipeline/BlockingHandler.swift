@@ -33,3 +33,26 @@ public protocol ResponseChannel: AnyObject, Sendable {
     /// text is also appended to the query string the log shows (`%q`).
     func annotateLog(note name: String, value: String, appendToQuery: Bool)
 }
+
+/// A response channel that wraps another and changes only part of what passes through
+/// (the head's status, its headers): everything it does not implement itself goes to
+/// `base` unchanged.
+protocol ForwardingResponseChannel: ResponseChannel {
+    var base: any ResponseChannel { get }
+}
+
+extension ForwardingResponseChannel {
+    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int? { base.readBody(into: buffer) }
+    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
+        base.sendHead(status: status, reason: reason, headers: headers)
+    }
+    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBody(bytes) }
+    func respond(_ response: Response) -> Bool { base.respond(response) }
+    func finish(closeConnection: Bool) { base.finish(closeConnection: closeConnection) }
+    var headSent: Bool { base.headSent }
+    var isConnected: Bool { base.isConnected }
+    var keepsConnection: Bool { base.keepsConnection }
+    func annotateLog(note name: String, value: String, appendToQuery: Bool) {
+        base.annotateLog(note: name, value: value, appendToQuery: appendToQuery)
+    }
+}

@@ -10,7 +10,7 @@ struct ErrorStatusHandler: BlockingHandler {
 }
 
 /// A response channel whose plain 200 becomes the error status an ErrorDocument serves.
-final class ErrorStatusChannel: ResponseChannel, @unchecked Sendable {
+final class ErrorStatusChannel: ForwardingResponseChannel, @unchecked Sendable {
     // Immutable; the base channel is thread-safe.
     let base: any ResponseChannel
     let status: Int
@@ -23,17 +23,6 @@ final class ErrorStatusChannel: ResponseChannel, @unchecked Sendable {
     func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
         status == 200 ? base.sendHead(status: self.status, reason: nil, headers: headers)
             : base.sendHead(status: status, reason: reason, headers: headers)
-    }
-
-    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int? { base.readBody(into: buffer) }
-    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBody(bytes) }
-    func respond(_ response: Response) -> Bool { base.respond(response) }
-    func finish(closeConnection: Bool) { base.finish(closeConnection: closeConnection) }
-    var headSent: Bool { base.headSent }
-    var isConnected: Bool { base.isConnected }
-    var keepsConnection: Bool { base.keepsConnection }
-    func annotateLog(note name: String, value: String, appendToQuery: Bool) {
-        base.annotateLog(note: name, value: value, appendToQuery: appendToQuery)
     }
 }
 

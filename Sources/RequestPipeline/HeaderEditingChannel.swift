@@ -46,7 +46,7 @@ struct HeaderEditingHandler: BlockingHandler {
 /// A response channel that edits the head it passes on: an extension's or upstream's
 /// own head as a handler's answer (`always` and `onsuccess`), a complete answer by its
 /// origin (a server-generated error gets the `always` lines only).
-final class HeaderEditingChannel: ResponseChannel, @unchecked Sendable {
+final class HeaderEditingChannel: ForwardingResponseChannel, @unchecked Sendable {
     // Immutable; the base channel is thread-safe.
     let base: any ResponseChannel
     let editor: HeaderEditor
@@ -64,15 +64,5 @@ final class HeaderEditingChannel: ResponseChannel, @unchecked Sendable {
         var response = response
         editor.edit(&response)
         return base.respond(response)
-    }
-
-    func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int? { base.readBody(into: buffer) }
-    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBody(bytes) }
-    func finish(closeConnection: Bool) { base.finish(closeConnection: closeConnection) }
-    var headSent: Bool { base.headSent }
-    var isConnected: Bool { base.isConnected }
-    var keepsConnection: Bool { base.keepsConnection }
-    func annotateLog(note name: String, value: String, appendToQuery: Bool) {
-        base.annotateLog(note: name, value: value, appendToQuery: appendToQuery)
     }
 }
