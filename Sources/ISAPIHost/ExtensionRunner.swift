@@ -61,9 +61,7 @@ public enum ExtensionRunner {
         } else if let status = session.requestedStatus {
             connection.respond(status: status)
         } else {
-            var headers = [(name: "Content-Length", value: "0")]
-            if state.closeConnection { headers.append((name: "Connection", value: "close")) }
-            _ = connection.sendHead(status: 200, reason: nil, headers: headers)
+            _ = session.sendHead(ResponseHead(status: 200, reason: nil, headers: [("Content-Length", "0")]))
             connection.finish(closeConnection: state.closeConnection)
         }
     }

@@ -62,7 +62,9 @@ extension ExtensionSession {
         }
     }
 
-    private func sendHead(_ head: ResponseHead) -> Bool {
+    /// Sends the extension's head (or the host's in its place); after
+    /// HSE_REQ_CLOSE_CONNECTION it announces the close.
+    func sendHead(_ head: ResponseHead) -> Bool {
         ecb.pointee.dwHttpStatusCode = DWORD(head.status)
         var headers = head.headers
         // HSE_REQ_CLOSE_CONNECTION came first: the head announces the close.
