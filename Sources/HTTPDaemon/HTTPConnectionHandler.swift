@@ -206,14 +206,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         for (name, value) in head.headers { headers.add(name, value) }
         let contentLength = head.headers.first(name: "content-length").flatMap { Int64($0) }
         let chunked = head.headers.contains(name: "transfer-encoding")
-        var now = timeval()
-        gettimeofday(&now, nil)
         let request = IncomingRequest(
             method: head.method.rawValue, target: head.uri, versionMajor: head.version.major,
             versionMinor: head.version.minor, headers: headers,
             connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1, localAddress: local.0,
                                        localPort: local.1, keepAliveCount: requestsServed),
-            receivedAtMicroseconds: Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_usec),
+            receivedAtMicroseconds: WallClock.microseconds(),
             contentLength: contentLength, isChunked: chunked)
 
         var (requestContext, response) = state.pipeline.process(request)

@@ -7,9 +7,7 @@ public enum AccessLogRecordBuilder {
         connection: AccessLogRecord.ConnectionStatus, serverPort: Int
     ) -> AccessLogRecord {
         let request = context.request
-        var now = timeval()
-        gettimeofday(&now, nil)
-        let nowMicroseconds = Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_usec)
+        let nowMicroseconds = WallClock.microseconds()
         let started = request.receivedAtMicroseconds
         let startSeconds = started / 1_000_000
         return AccessLogRecord(

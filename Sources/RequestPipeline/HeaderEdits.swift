@@ -106,18 +106,12 @@ struct HeaderEditor: Sendable {
             switch part {
             case .literal(let literal): text += literal
             case .requestTime: text += "t=\(receivedAt)"
-            case .duration: text += "D=\(Self.nowMicroseconds() - receivedAt)"
+            case .duration: text += "D=\(WallClock.microseconds() - receivedAt)"
             case .environment(let name): text += environment[name] ?? "(null)"
             case .ssl: text += "(null)"
             }
         }
         return text
-    }
-
-    private static func nowMicroseconds() -> Int64 {
-        var now = timeval()
-        gettimeofday(&now, nil)
-        return Int64(now.tv_sec) * 1_000_000 + Int64(now.tv_usec)
     }
 
     /// The comma-separated tokens of a value as `merge` compares them: leading spaces
