@@ -523,7 +523,8 @@ enum HTTPResponseParser {
         return nil
     }
 
-    private static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+    /// Where `needle` first occurs in `bytes` from `start`.
+    static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
         guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
         var index = start
         while index <= bytes.count - needle.count {

@@ -101,71 +101,10 @@ import Musl
 
     // MARK: - Responses (Content-Length, chunked, or to the close)
 
-    /// Parses every complete response in `bytes`, decoding chunked bodies.
+    /// Parses every complete final response in `bytes` (interim 1xx ones left out),
+    /// decoding chunked bodies.
     static func parseResponses(_ bytes: [UInt8], closed: Bool) -> [HTTPResponse] {
-        var responses: [HTTPResponse] = []
-        var offset = 0
-        while let headEnd = find([13, 10, 13, 10], in: bytes, from: offset) {
-            var lines = String(decoding: bytes[offset..<headEnd], as: UTF8.self).components(separatedBy: "\r\n")
-            let statusLine = lines.removeFirst()
-            let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-            guard parts.count >= 2, let status = Int(parts[1]) else { break }
-            var headers: [(name: String, value: String)] = []
-            for line in lines {
-                guard let colon = line.firstIndex(of: ":") else { continue }
-                headers.append((String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
-            }
-            var response = HTTPResponse(version: String(parts[0]), status: status,
-                                        reason: parts.count > 2 ? String(parts[2]) : "", headers: headers, body: [])
-            var position = headEnd + 4
-            if (100..<200).contains(status) { offset = position; continue }
-            if status == 204 || status == 304 {
-                // no body
-            } else if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
-                var body: [UInt8] = []
-                var complete = false
-                while let lineEnd = find([13, 10], in: bytes, from: position) {
-                    let sizeText = String(decoding: bytes[position..<lineEnd], as: UTF8.self)
-                    guard let size = Int(sizeText.split(separator: ";").first.map(String.init) ?? "", radix: 16) else {
-                        return responses
-                    }
-                    let dataStart = lineEnd + 2
-                    if size == 0 {
-                        // Trailers (none expected) then the final CRLF.
-                        guard let end = find([13, 10], in: bytes, from: dataStart) else { break }
-                        position = end + 2
-                        complete = true
-                        break
-                    }
-                    guard bytes.count >= dataStart + size + 2 else { break }
-                    body += bytes[dataStart..<dataStart + size]
-                    position = dataStart + size + 2
-                }
-                guard complete else { return responses }
-                response.body = body
-            } else if let length = response.header("Content-Length").flatMap(Int.init) {
-                guard bytes.count - position >= length else { return responses }
-                response.body = Array(bytes[position..<position + length])
-                position += length
-            } else {
-                guard closed else { return responses }
-                response.body = Array(bytes[position...])
-                position = bytes.count
-            }
-            responses.append(response)
-            offset = position
-        }
-        return responses
-    }
-
-    static func find(_ needle: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
-        guard bytes.count >= needle.count, start <= bytes.count - needle.count else { return nil }
-        var index = start
-        while index <= bytes.count - needle.count {
-            if bytes[index] == needle[0] && Array(bytes[index..<index + needle.count]) == needle { return index }
-            index += 1
-        }
-        return nil
+        HTTPResponseParser.parse(bytes, closed: closed).responses.filter { !(100..<200).contains($0.status) }
     }
 
     /// Reads until `count` responses are complete in the client's buffer (never consumed:
@@ -756,7 +695,7 @@ import Musl
         let client = try daemon.connect()
         try client.send("GET /scripts/probe.dll?disconnect=\(result) HTTP/1.1\r\nHost: localhost\r\n\r\n")
         // Take the head, then leave without reading the rest (unread data: the close resets).
-        try #require(client.read(timeout: 10) { Self.find([13, 10, 13, 10], in: $0, from: 0) != nil },
+        try #require(client.read(timeout: 10) { HTTPResponseParser.find([13, 10, 13, 10], in: $0, from: 0) != nil },
                      "no head; received \(client.bufferText.debugDescription)")
         client.close()
         let recorded = eventually(timeout: 15) { FileManager.default.fileExists(atPath: result) }
