@@ -1,3 +1,5 @@
+import ServerConfig
+
 /// An absolute-form request-target's authority (`http://host[:port]/path`), checked on
 /// bytes (it is read only for targets that do not start with `/`). The host must be an
 /// RFC 3986 host: a reg-name, a dotted IPv4 address or a bracketed IPv6/IPvFuture
@@ -110,7 +112,8 @@ enum AbsoluteFormTarget {
 
     // MARK: IP literals
 
-    /// The inside of `[...]`: an IPv6 address (RFC 3986 §3.2.2) or `v<hex>.<chars>`.
+    /// The inside of `[...]`: an IPv6 address (RFC 3986 §3.2.2, checked by the C library's
+    /// `inet_pton`, as `Require ip` reads addresses) or `v<hex>.<chars>`.
     static func isIPLiteral(_ literal: UnsafeRawBufferPointer) -> Bool {
         let count = literal.count
         guard count > 0 else { return false }
@@ -121,59 +124,7 @@ enum AbsoluteFormTarget {
             return literal[(index + 1)...].allSatisfy { Byte.isHostChar($0) && $0 != UInt8(ascii: "%") && $0 != UInt8(ascii: "[")
                 && $0 != UInt8(ascii: "]") }
         }
-        var index = 0
-        var groups = 0
-        var elided = false
-        if count >= 2 && literal[0] == Byte.colon && literal[1] == Byte.colon {
-            elided = true
-            index = 2
-            if index == count { return true }
-        }
-        while true {
-            let groupStart = index
-            while index < count && index - groupStart < 5 && Byte.hexValue(literal[index]) != nil { index += 1 }
-            if index < count && literal[index] == UInt8(ascii: ".") {
-                // An IPv4 address as the last 32 bits.
-                guard isIPv4(UnsafeRawBufferPointer(rebasing: literal[groupStart..<count])) else { return false }
-                groups += 2
-                break
-            }
-            guard (1...4).contains(index - groupStart) else { return false }
-            groups += 1
-            if index == count { break }
-            guard literal[index] == Byte.colon else { return false }
-            index += 1
-            if index < count && literal[index] == Byte.colon {
-                guard !elided else { return false }
-                elided = true
-                index += 1
-                if index == count { break }
-            } else if index == count {
-                return false
-            }
-        }
-        return elided ? groups <= 7 : groups == 8
-    }
-
-    /// `d.d.d.d`, each 0 to 255.
-    static func isIPv4(_ text: UnsafeRawBufferPointer) -> Bool {
-        var parts = 0
-        var value = 0
-        var digits = 0
-        for index in 0...text.count {
-            if index == text.count || text[index] == UInt8(ascii: ".") {
-                guard digits > 0 else { return false }
-                parts += 1
-                value = 0
-                digits = 0
-                continue
-            }
-            guard Byte.isDigit(text[index]), digits < 3 else { return false }
-            value = value * 10 + Int(text[index] &- Byte.zero)
-            digits += 1
-            guard value <= 255 else { return false }
-        }
-        return parts == 4
+        return IPAddress.isIPv6(String(decoding: literal, as: UTF8.self))
     }
 
     @inline(__always)

@@ -53,6 +53,13 @@ public struct IPAddress: Sendable, Equatable, Hashable {
             return nil
         }
     }
+
+    /// Whether `text` is an IPv6 address in RFC 4291's text forms (an IPv4 tail included),
+    /// as inside the brackets of a URI's IP-literal.
+    public static func isIPv6(_ text: String) -> Bool {
+        var v6 = in6_addr()
+        return inet_pton(AF_INET6, text, &v6) == 1
+    }
 }
 
 /// A network for `Require ip`: `10.1.2.3`, `10.1` (partial), `10.0.0.0/8`,
