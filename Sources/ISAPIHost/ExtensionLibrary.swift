@@ -41,8 +41,11 @@ public final class ExtensionLibrary: @unchecked Sendable {
     public let extensionDescription: String
     /// The same, as the bytes it wrote (up to its NUL), for the log (`LogText`).
     public let extensionDescriptionBytes: [UInt8]
-    /// Whether DllMain is exported (and called), hidden, or absent.
-    public let dllMainPresence: DllMainPresence
+    /// Whether DllMain is exported (and called), hidden, or absent. Without an exported
+    /// one, this reads the file's symbol table: ask once per file, not per load.
+    public var dllMainPresence: DllMainPresence {
+        dllMain != nil ? .exported : Self.unexportedDllMain(in: path)
+    }
 
     /// Where a library's `DllMain` stands. Windows calls it inside LoadLibrary; here the
     /// host calls it when `dlsym` finds it, so one that is defined but not exported (a
@@ -62,15 +65,13 @@ public final class ExtensionLibrary: @unchecked Sendable {
                  getExtensionVersion: PFN_GETEXTENSIONVERSION,
                  httpExtensionProc: PFN_HTTPEXTENSIONPROC,
                  terminateExtension: PFN_TERMINATEEXTENSION?,
-                 dllMain: PFN_DLLMAIN?, dllMainPresence: DllMainPresence,
-                 extensionVersion: DWORD, extensionDescription: [UInt8]) {
+                 dllMain: PFN_DLLMAIN?, extensionVersion: DWORD, extensionDescription: [UInt8]) {
         self.path = path
         self.handle = handle
         self.getExtensionVersion = getExtensionVersion
         self.httpExtensionProc = httpExtensionProc
         self.terminateExtension = terminateExtension
         self.dllMain = dllMain
-        self.dllMainPresence = dllMainPresence
         self.extensionVersion = extensionVersion
         self.extensionDescription = String(decoding: extensionDescription, as: UTF8.self)
         self.extensionDescriptionBytes = extensionDescription
@@ -100,7 +101,6 @@ public final class ExtensionLibrary: @unchecked Sendable {
         let proc = unsafeBitCast(procSymbol, to: PFN_HTTPEXTENSIONPROC.self)
         let terminate = symbol("TerminateExtension").map { unsafeBitCast($0, to: PFN_TERMINATEEXTENSION.self) }
         let dllMain = symbol("DllMain").map { unsafeBitCast($0, to: PFN_DLLMAIN.self) }
-        let dllMainPresence = dllMain != nil ? DllMainPresence.exported : unexportedDllMain(in: path)
 
         // Windows runs DllMain(ATTACH) inside LoadLibrary; dlopen does not, so we do.
         if let dllMain, dllMain(handle, DWORD(DLL_PROCESS_ATTACH), nil) == 0 {
@@ -127,7 +127,6 @@ public final class ExtensionLibrary: @unchecked Sendable {
 
         return ExtensionLibrary(path: path, handle: handle, getExtensionVersion: getVersion,
                                 httpExtensionProc: proc, terminateExtension: terminate, dllMain: dllMain,
-                                dllMainPresence: dllMainPresence,
                                 extensionVersion: info.dwExtensionVersion, extensionDescription: description)
     }
 

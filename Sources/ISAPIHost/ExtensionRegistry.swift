@@ -44,6 +44,9 @@ public final class ExtensionRegistry: Sendable {
         var entries: [String: Entry] = [:]
         var cached: Set<String> = []
         var shuttingDown = false
+        /// Paths whose symbol table was checked for a hidden DllMain (once per file: an
+        /// extension loaded per request would otherwise read it at every load).
+        var inspectedPaths: Set<String> = []
         /// The error log of the configuration in force (a reload may change its file or level).
         var logger: Logger
     }
@@ -240,7 +243,8 @@ public final class ExtensionRegistry: Sendable {
         let description = LogText.quoted(library.extensionDescriptionBytes)
         logger.info("loaded \(library.path): \(description) version \(library.versionText), exports \(exports)",
                     metadata: LogText.metadata(id: "IS02040"))
-        if library.dllMainPresence == .hidden {
+        let firstLoad = lock.withLock { $0.inspectedPaths.insert(library.path).inserted }
+        if firstLoad && library.dllMainPresence == .hidden {
             logger.warning("\(Self.hiddenDllMainWarning(library.path))", metadata: ["id": "IS02041"])
         }
     }
