@@ -40,13 +40,19 @@ public struct ConnectionInfo: Sendable {
     public var localPort: Int
     /// How many requests this connection carried before this one (Apache's %k).
     public var keepAliveCount: Int
+    /// What the TLS handshake negotiated; nil on a plain-HTTP connection.
+    public var tls: TLSSessionInfo?
 
     public init(remoteAddress: String = "127.0.0.1", remotePort: Int = 0, localAddress: String = "127.0.0.1",
-                localPort: Int = 80, keepAliveCount: Int = 0) {
+                localPort: Int = 80, keepAliveCount: Int = 0, tls: TLSSessionInfo? = nil) {
         self.remoteAddress = remoteAddress
         self.remotePort = remotePort
         self.localAddress = localAddress
         self.localPort = localPort
         self.keepAliveCount = keepAliveCount
+        self.tls = tls
     }
+
+    /// "https" on a TLS connection, else "http" (REQUEST_SCHEME, redirects' scheme).
+    public var scheme: String { tls == nil ? "http" : "https" }
 }
