@@ -101,6 +101,51 @@ struct SDKLayoutTests {
         #expect(MemoryLayout<T>.offset(of: \.dwFlags) == 68)
     }
 
+    @Test("CERT_CONTEXT and CERT_CONTEXT_EX (HSE_REQ_GET_CERT_INFO_EX) have the Win64 layout")
+    func certificateContext() {
+        typealias C = CERT_CONTEXT
+        #expect(MemoryLayout<C>.size == 40)
+        #expect(MemoryLayout<C>.offset(of: \.dwCertEncodingType) == 0)
+        #expect(MemoryLayout<C>.offset(of: \.pbCertEncoded) == 8)
+        #expect(MemoryLayout<C>.offset(of: \.cbCertEncoded) == 16)
+        #expect(MemoryLayout<C>.offset(of: \.pCertInfo) == 24)
+        #expect(MemoryLayout<C>.offset(of: \.hCertStore) == 32)
+        typealias X = CERT_CONTEXT_EX
+        #expect(MemoryLayout<X>.size == 48)
+        #expect(MemoryLayout<X>.offset(of: \.CertContext) == 0)
+        #expect(MemoryLayout<X>.offset(of: \.cbAllocated) == 40)
+        #expect(MemoryLayout<X>.offset(of: \.dwCertificateFlags) == 44)
+        #expect(X509_ASN_ENCODING == 0x1)
+        #expect(PKCS_7_ASN_ENCODING == 0x10000)
+    }
+
+    @Test("A wincrypt.h included first keeps its own CERT_CONTEXT (no redefinition)")
+    func wincryptGuard() throws {
+        let include = repositoryRoot().appendingPathComponent("Sources/CISAPI/include").path
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("cisapi-wincrypt-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let source = tmp.appendingPathComponent("guard.c")
+        try """
+            #include <stdint.h>
+            /* What a wincrypt.h-like header defines, in its own words. */
+            #define __WINCRYPT_H__
+            typedef struct _CERT_CONTEXT {
+                uint32_t dwCertEncodingType; unsigned char *pbCertEncoded; uint32_t cbCertEncoded;
+                void *pCertInfo; void *hCertStore;
+            } CERT_CONTEXT, *PCERT_CONTEXT;
+            #define X509_ASN_ENCODING 0x00000001
+            #include "httpext.h"
+            int size_is_48[sizeof(CERT_CONTEXT_EX) == 48 ? 1 : -1];
+            #ifdef ISAPI_WINCRYPT_TYPES
+            # error "httpext.h defined CERT_CONTEXT again"
+            #endif
+            """.write(to: source, atomically: true, encoding: .utf8)
+        let (status, log) = try run(["cc", "-std=c11", "-Wall", "-Wextra", "-Werror", "-c", "-I", include, source.path,
+                                     "-o", tmp.appendingPathComponent("guard.o").path])
+        #expect(status == 0, "\(log)")
+    }
+
     @Test("Later structures listed in §1.3 have the Win64 layout")
     func laterStructures() {
         #expect(MemoryLayout<HSE_UNICODE_URL_MAPEX_INFO>.size == 532)

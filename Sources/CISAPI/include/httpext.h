@@ -603,6 +603,42 @@ typedef struct _HSE_TF_INFO {
     DWORD   dwFlags;                     /* 68 */
 } HSE_TF_INFO, *LPHSE_TF_INFO;
 
+/* HSE_REQ_GET_CERT_INFO_EX: wincrypt.h's CERT_CONTEXT (Microsoft's field names,
+ * order and types), defined here unless a wincrypt.h (or the including code,
+ * with ISAPI_NO_WINCRYPT_TYPES) has defined it. pCertInfo and hCertStore are
+ * always NULL from isapid: the certificate is in pbCertEncoded (DER). */
+#ifndef X509_ASN_ENCODING
+# define X509_ASN_ENCODING   0x00000001
+#endif
+#ifndef PKCS_7_ASN_ENCODING
+# define PKCS_7_ASN_ENCODING 0x00010000
+#endif
+
+#if !defined(ISAPI_NO_WIN32_TYPES) && !defined(ISAPI_NO_WINCRYPT_TYPES) && \
+    !defined(__WINCRYPT_H__) && !defined(_WINCRYPT_H_) && !defined(_WINCRYPT_H)
+#define ISAPI_WINCRYPT_TYPES 1
+typedef void *HCERTSTORE;
+typedef struct _CERT_INFO CERT_INFO, *PCERT_INFO;   /* opaque here */
+
+/* 40 bytes on LP64 (as on Win64). */
+typedef struct _CERT_CONTEXT {
+    DWORD      dwCertEncodingType;       /*  0: X509_ASN_ENCODING | PKCS_7_ASN_ENCODING */
+    BYTE      *pbCertEncoded;            /*  8 */
+    DWORD      cbCertEncoded;            /* 16 (+4 pad) */
+    PCERT_INFO pCertInfo;                /* 24 */
+    HCERTSTORE hCertStore;               /* 32 */
+} CERT_CONTEXT, *PCERT_CONTEXT;
+typedef const CERT_CONTEXT *PCCERT_CONTEXT;
+#endif
+
+/* HSE_REQ_GET_CERT_INFO_EX. 48 bytes on LP64. The caller allocates
+ * CertContext.pbCertEncoded and says how big it is in cbAllocated. */
+typedef struct _CERT_CONTEXT_EX {
+    CERT_CONTEXT CertContext;            /*  0 */
+    DWORD        cbAllocated;            /* 40 */
+    DWORD        dwCertificateFlags;     /* 44: CERT_FLAGS (bit 0 present, bit 1 untrusted issuer) */
+} CERT_CONTEXT_EX, *PCERT_CONTEXT_EX;
+
 /* HSE_REQ_SEND_RESPONSE_HEADER_EX. 32 bytes on LP64. */
 typedef struct _HSE_SEND_HEADER_EX_INFO {
     LPCSTR  pszStatus;                   /*  0 */
