@@ -15,6 +15,9 @@ public struct ISAPIRequest: Sendable {
     /// IIS's own variables (LOCAL_ADDR, HTTP_VERSION, INSTANCE_ID, ...): answered by
     /// name, but not part of ALL_HTTP, which lists request headers only.
     public var serverOnlyVariables: [(name: String, value: String)] = []
+    /// The certificate the client presented on a TLS connection, for
+    /// HSE_REQ_GET_CERT_INFO_EX; nil on plain HTTP or without one.
+    public var clientCertificate: ISAPIClientCertificate?
 
     public init(method: String, queryString: String, pathInfo: String, pathTranslated: String, contentType: String,
                 contentLength: Int64?, isChunked: Bool, variables: [(name: String, value: String)],
@@ -28,6 +31,19 @@ public struct ISAPIRequest: Sendable {
         self.isChunked = isChunked
         self.variables = variables
         self.rawHeaders = rawHeaders
+    }
+}
+
+/// A client certificate as HSE_REQ_GET_CERT_INFO_EX hands it over.
+public struct ISAPIClientCertificate: Sendable, Equatable {
+    /// The certificate's DER encoding (`CertContext.pbCertEncoded`).
+    public var derEncoded: [UInt8]
+    /// IIS's CERT_FLAGS (`dwCertificateFlags`): bit 0 present, bit 1 issuer not trusted.
+    public var flags: UInt32
+
+    public init(derEncoded: [UInt8], flags: UInt32) {
+        self.derEncoded = derEncoded
+        self.flags = flags
     }
 }
 

@@ -126,6 +126,9 @@ extension ExtensionSession {
         case SupportRequest.transmitFile:
             return transmitFile(buffer)
 
+        case SupportRequest.getCertInfoEx:
+            return certificateInfo(buffer)
+
         case SupportRequest.asyncReadClient:
             guard settings.fakeAsync else { return unsupported(code) }
             guard let buffer, let size else { return invalid }

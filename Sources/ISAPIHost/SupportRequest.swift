@@ -12,6 +12,7 @@ enum SupportRequest {
     static let isKeepConn: UInt32 = 1008
     static let asyncReadClient: UInt32 = 1010
     static let mapURLToPathEx: UInt32 = 1012
+    static let getCertInfoEx: UInt32 = 1015
     static let sendResponseHeaderEx: UInt32 = 1016
     static let closeConnection: UInt32 = 1017
     static let isConnected: UInt32 = 1018
