@@ -3,7 +3,7 @@ import PackageDescription
 
 let sampleExtensions = [
     "hello", "echo", "servervars", "headers", "redirect", "logparam", "mapurl", "unsupported", "async", "skeleton",
-    "template",
+    "template", "certinfo",
 ]
 
 // The modules on the request path skip the run-time exclusivity checks in release builds

@@ -144,6 +144,22 @@ import Glibc
         #expect(text.hasSuffix("\nALL_RAW:\nHost: localhost\r\nX-Long: \(String(repeating: "v", count: 300))\r\n"), "\(text)")
     }
 
+    @Test func certinfo() throws {
+        var request = ISAPIRequest.make()
+        request.serverOnlyVariables = [("HTTPS", "on"), ("CERT_FLAGS", "3"), ("CERT_SUBJECT", "C=US, CN=alice")]
+        request.clientCertificate = ISAPIClientCertificate(derEncoded: [0x30, 0x82, 0x01, 0x0A] + [UInt8](repeating: 7, count: 262),
+                                                           flags: 3)
+        guard let outcome = try Self.runNeedingLastError("certinfo", request) else { return }
+        let lines = outcome.connection.sentText.components(separatedBy: "\n")
+        #expect(lines.contains("HTTPS=on"), "\(lines)")
+        #expect(lines.contains("CERT_SUBJECT=C=US, CN=alice"), "\(lines)")
+        #expect(lines.contains("SSL_PROTOCOL=<error 1413>"), "not a standard name: unset fails \(lines)")
+        #expect(lines.contains("GET_CERT_INFO_EX=266 bytes, flags 3, first bytes 30 82 01 0a 07 07 07 07"), "\(lines)")
+
+        guard let plain = try Self.runNeedingLastError("certinfo", .make()) else { return }
+        #expect(plain.connection.sentText.contains("GET_CERT_INFO_EX=<error 232>\n"), "\(plain.connection.sentText)")
+    }
+
     @Test(arguments: [("status=404", 404, "Not Found"), ("", 200, "OK"), ("status=503", 503, "Service Unavailable")])
     func headers(_ query: String, _ status: Int, _ reason: String) throws {
         let connection = try Self.run("headers", .make(query: query)).connection
