@@ -25,6 +25,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        // Already built for swift-certificates; RequestPipeline hashes a client certificate
+        // for IIS's CERT_COOKIE with it.
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
     ],
     targets: [
         // The only C boundary to PCRE2 (libpcre2-8, from Debian's libpcre2-dev).
@@ -64,6 +67,7 @@ let package = Package(
                 "ISAPIHost",
                 "CrashBoard",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: requestPathSettings
         ),
