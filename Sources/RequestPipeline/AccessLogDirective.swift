@@ -83,6 +83,10 @@ extension AccessLogFormat.Directive {
             if let value { out.appendDecimal(value) } else { out.appendDash() }
         case .timeToFirstByte:
             if let value = r.timeToFirstByteMicroseconds { out.appendDecimal(value) } else { out.appendDash() }
+        case .sslVariable(let name):
+            out.appendEscapedOrDash(TLSSessionInfo.variable(name, of: r.tls).flatMap { $0.isEmpty ? nil : $0 })
+        case .sslConnectionVariable(let name):
+            out.appendEscapedOrDash(r.tls?.sslVariable(name).flatMap { $0.isEmpty ? nil : $0 })
         case .absent: out.appendDash()
         }
     }

@@ -4,8 +4,9 @@
 /// Supported directives: `%%` `%a` `%{c}a` `%A` `%b` `%B` `%{Name}C` `%D` `%{VAR}e` `%f` `%h`
 /// `%H` `%{Name}i` `%I` `%k` `%l` `%L` `%m` `%{Name}n` `%{Name}o` `%O` `%p`
 /// `%{canonical|local|remote}p` `%P` `%{pid|tid|hextid}P` `%q` `%r` `%R` `%s` `%<s` `%>s` `%S`
-/// `%t` `%{format}t` `%T` `%{s|ms|us}T` `%u` `%U` `%v` `%V` `%X` `%^FB`, plus `%^ti` `%^to`
-/// `%{..}c` `%{..}x`, which print `-` (no trailers, no TLS variables). Directives may carry
+/// `%t` `%{format}t` `%T` `%{s|ms|us}T` `%u` `%U` `%v` `%V` `%X` `%^FB`, mod_ssl's `%{VAR}x`
+/// (HTTPS, SSL_PROTOCOL, SSL_CIPHER, SSL_CLIENT_S_DN, …) and `%{version|cipher|subjectdn|issuerdn}c`,
+/// plus `%^ti` `%^to`, which print `-` (no trailers). Directives may carry
 /// status conditions (`%400,501{User-agent}i`, `%!200,304{Referer}i`): when the condition does
 /// not hold for the final status they print `-`.
 ///
@@ -113,7 +114,11 @@ extension AccessLogFormat {
         case handler
         case ioBytes(Bytes)
         case timeToFirstByte
-        /// Directives that always have no value here (`%^ti`, `%^to`, `%{..}c`, `%{..}x`).
+        /// `%{VAR}x`: mod_ssl's variable (HTTPS is "off" on plain HTTP).
+        case sslVariable(String)
+        /// `%{version}c` and friends: mod_ssl's variable, "-" on plain HTTP.
+        case sslConnectionVariable(String)
+        /// Directives that always have no value here (`%^ti`, `%^to`, unknown `%{..}c`).
         case absent
     }
 }

@@ -166,8 +166,21 @@ extension AccessLogFormat {
             case UInt8(ascii: "I"): return .ioBytes(.received)
             case UInt8(ascii: "O"): return .ioBytes(.sent)
             case UInt8(ascii: "S"): return .ioBytes(.combined)
-            case UInt8(ascii: "c"), UInt8(ascii: "x"): return .absent  // mod_ssl variables; no TLS here
+            // mod_ssl's: %{VAR}x any of its variables, %{version|cipher|…}c its old names.
+            case UInt8(ascii: "x"): return .sslVariable(String(decoding: argument, as: UTF8.self))
+            case UInt8(ascii: "c"): return sslCompatDirective(lowercased(argument))
             default: return nil
+            }
+        }
+
+        /// mod_ssl's `ssl_var_log_handler_c`: the SSLLog-era names, printed only on TLS.
+        static func sslCompatDirective(_ name: String) -> Directive {
+            switch name {
+            case "version": return .sslConnectionVariable("SSL_PROTOCOL")
+            case "cipher": return .sslConnectionVariable("SSL_CIPHER")
+            case "subjectdn", "clientcert": return .sslConnectionVariable("SSL_CLIENT_S_DN")
+            case "issuerdn", "cacert": return .sslConnectionVariable("SSL_CLIENT_I_DN")
+            default: return .absent  // errcode is always "-"; errstr isapid does not keep
             }
         }
 

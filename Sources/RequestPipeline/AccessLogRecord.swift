@@ -88,6 +88,8 @@ public struct AccessLogRecord: Sendable {
     public var notes: [String: String]
     /// `%{VAR}e`: the request's environment variables (SetEnvIf and friends).
     public var environment: [String: String]
+    /// `%{VAR}x`, `%{version}c`: what the TLS handshake negotiated; nil on plain HTTP.
+    public var tls: TLSSessionInfo?
 
     /// A record; every field defaults to an empty/absent value so callers and tests set only
     /// what they know.
@@ -105,7 +107,7 @@ public struct AccessLogRecord: Sendable {
         pid: Int32 = 0, threadID: UInt64 = 0, connectionStatus: ConnectionStatus = .close,
         filename: String? = nil, handler: String? = nil, keepAliveCount: Int = 0, logID: String? = nil,
         requestHeaders: [(String, String)] = [], responseHeaders: [(String, String)] = [],
-        notes: [String: String] = [:], environment: [String: String] = [:]
+        notes: [String: String] = [:], environment: [String: String] = [:], tls: TLSSessionInfo? = nil
     ) {
         self.remoteIP = remoteIP
         self.remotePort = remotePort
@@ -143,6 +145,7 @@ public struct AccessLogRecord: Sendable {
         self.responseHeaders = responseHeaders
         self.notes = notes
         self.environment = environment
+        self.tls = tls
     }
 
     /// The request start in microseconds since the epoch (Apache's `r->request_time`).

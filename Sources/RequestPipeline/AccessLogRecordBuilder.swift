@@ -31,7 +31,7 @@ public enum AccessLogRecordBuilder {
             keepAliveCount: request.connection.keepAliveCount,
             requestHeaders: context.headers.entries.map { ($0.name, $0.value) },
             responseHeaders: response.headers.entries.map { ($0.name, $0.value) },
-            notes: context.notes, environment: context.environment)
+            notes: context.notes, environment: context.environmentWithTLS, tls: request.connection.tls)
     }
 
     private static func hostWithoutPort(_ header: String) -> String? {

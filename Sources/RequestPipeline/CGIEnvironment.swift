@@ -80,12 +80,14 @@ public struct CGIEnvironment: Sendable {
         set("REMOTE_ADDR", request.connection.remoteAddress)
         let documentRoot = context.host.documentRoot ?? ""
         set("DOCUMENT_ROOT", documentRoot)
-        set("REQUEST_SCHEME", "http")
+        set("REQUEST_SCHEME", request.connection.scheme)
         set("CONTEXT_PREFIX", "")
         set("CONTEXT_DOCUMENT_ROOT", documentRoot)
         set("SERVER_ADMIN", context.host.serverAdmin ?? "[no address given]")
         if let filePath = context.filePath { set("SCRIPT_FILENAME", filePath) }
         set("REMOTE_PORT", String(request.connection.remotePort))
+        // mod_ssl's fixup: HTTPS=on on TLS, the SSL_* variables as SSLOptions asks.
+        for (name, value) in context.tlsEnvironment { set(name, value) }
         for (name, value) in context.environment.sorted(by: { $0.key < $1.key }) { set(name, value) }
         set("GATEWAY_INTERFACE", "CGI/1.1")
         set("SERVER_PROTOCOL", request.protocolName)

@@ -23,12 +23,15 @@ struct HeaderEditor: Sendable {
     let receivedAt: Int64
     /// The request headers, for `Header echo`.
     let requestHeaders: HeaderFields
+    /// The connection's TLS session, for `%{VAR}s`; nil on plain HTTP.
+    let tls: TLSSessionInfo?
 
     init(rules: HeaderRules, context: RequestContext) {
         self.rules = rules
-        self.environment = context.environment
+        self.environment = context.environmentWithTLS
         self.receivedAt = context.request.receivedAtMicroseconds
         self.requestHeaders = context.headers
+        self.tls = context.request.connection.tls
     }
 
     /// The response's headers after the `Header` lines that apply to it.
@@ -108,7 +111,9 @@ struct HeaderEditor: Sendable {
             case .requestTime: text += "t=\(receivedAt)"
             case .duration: text += "D=\(WallClock.microseconds() - receivedAt)"
             case .environment(let name): text += environment[name] ?? "(null)"
-            case .ssl: text += "(null)"
+            case .ssl(let name):
+                // mod_headers: the mod_ssl variable, "(null)" when unset or empty.
+                text += TLSSessionInfo.variable(name, of: tls).flatMap { $0.isEmpty ? nil : $0 } ?? "(null)"
             }
         }
         return text

@@ -148,11 +148,15 @@ struct ISAPIExtensionRun: BlockingHandler {
             isChunked: context.request.isChunked, variables: environment.variables,
             rawHeaders: context.headers.entries)
         request.serverOnlyVariables = [
-            ("URL", url), ("SERVER_PORT_SECURE", "0"), ("HTTPS", "off"),
+            ("URL", url),
             ("LOCAL_ADDR", connection.localAddress), ("REMOTE_HOST", connection.remoteAddress),
             ("HTTP_VERSION", context.request.protocolName), ("INSTANCE_ID", "1"),
             ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT"), ("APPL_PHYSICAL_PATH", (context.host.documentRoot ?? "") + "/"),
-        ]
+        ] + TLSSessionInfo.iisVariables(of: connection.tls)
+        if let tls = connection.tls, let certificate = tls.clientCertificate {
+            request.clientCertificate = ISAPIClientCertificate(derEncoded: certificate.derEncoded,
+                                                               flags: tls.certificateFlags)
+        }
         return request
     }
 }

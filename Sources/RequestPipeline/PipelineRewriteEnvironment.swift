@@ -55,11 +55,17 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
         case "API_VERSION": return "20120211:0"
         case "THE_REQUEST": return request.requestLine
         case "REQUEST_URI": return context.pointee.path
-        case "REQUEST_SCHEME": return "http"
-        case "HTTPS", "IPV6": return "off"
+        case "REQUEST_SCHEME": return connection.scheme
+        case "HTTPS": return connection.tls == nil ? "off" : "on"
+        case "IPV6": return "off"
         case "IS_SUBREQ": return "false"
         default: return ""
         }
+    }
+
+    /// `%{SSL:VAR}`: mod_ssl's variable, whatever SSLOptions says; nil on plain HTTP.
+    func sslVariable(_ name: String) -> String? {
+        TLSSessionInfo.variable(name, of: context.pointee.request.connection.tls)
     }
 
     func header(_ name: String) -> String? {
@@ -102,17 +108,20 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
     /// The port self-referential URLs carry: the Host header's, the default port when the
     /// Host header has none, the connection's when there is no Host header.
     var serverPort: Int {
-        guard let host = context.pointee.headers["Host"] else { return context.pointee.request.connection.localPort }
+        let connection = context.pointee.request.connection
+        guard let host = context.pointee.headers["Host"] else { return connection.localPort }
         if let colon = host.lastIndex(of: ":"), !host.hasSuffix("]"), let port = Int(host[host.index(after: colon)...]) {
             return port
         }
-        return 80
+        return connection.defaultPort
     }
 
+    /// https on a TLS connection, where 443 is the port left out.
     var serverURLPrefix: String {
+        let connection = context.pointee.request.connection
         let port = serverPort
         let name = serverName.contains(":") && !serverName.hasPrefix("[") ? "[\(serverName)]" : serverName
-        return "http://" + name + (port == 80 ? "" : ":\(port)")
+        return connection.scheme + "://" + name + (port == connection.defaultPort ? "" : ":\(port)")
     }
 
     /// Apache's `ap_matches_request_vhost`: a virtual host's own name (or alias) on the

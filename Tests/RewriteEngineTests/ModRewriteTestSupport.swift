@@ -9,6 +9,8 @@ struct TestEnvironment: RewriteEnvironment {
     var directories: Set<String> = []
     var serverName = "localhost"
     var serverPort = 80
+    /// mod_ssl's variables for `%{SSL:…}` (empty: a plain-HTTP connection).
+    var ssl: [String: String] = [:]
 
     func variable(_ name: String) -> String {
         if let value = variables[name] { return value }
@@ -21,6 +23,8 @@ struct TestEnvironment: RewriteEnvironment {
     }
 
     func environmentVariable(_ name: String) -> String? { variables["ENV:" + name] }
+
+    func sslVariable(_ name: String) -> String? { ssl[name] }
 
     func fileTest(_ test: Character, _ path: String) -> Bool {
         switch test {

@@ -118,13 +118,15 @@ extension Pipeline {
 
     /// An absolute URL on this server, as Apache's `ap_construct_url` builds it from the
     /// Host the client used (UseCanonicalName Off), else ServerName.
+    /// On a TLS connection the URL is https, and 443 is the port left out.
     func selfURL(_ pathAndQuery: String, _ context: RequestContext) -> String {
+        let connection = context.request.connection
         let host = context.headers["Host"].flatMap { $0.isEmpty ? nil : $0 }
             ?? context.host.serverName.map { name in
-                context.request.connection.localPort == 80 ? name : "\(name):\(context.request.connection.localPort)"
+                connection.localPort == connection.defaultPort ? name : "\(name):\(connection.localPort)"
             }
-            ?? "\(context.request.connection.localAddress):\(context.request.connection.localPort)"
-        return "http://\(host)\(pathAndQuery)"
+            ?? "\(connection.localAddress):\(connection.localPort)"
+        return "\(connection.scheme)://\(host)\(pathAndQuery)"
     }
 
     /// mod_alias escapes a RedirectMatch result, whose captures come from the decoded

@@ -114,7 +114,7 @@ extension Pipeline {
     /// A redirect or proxy target of an httpd.ini rule made absolute with the request's
     /// scheme, Host (lower-cased) and port.
     static func completeTarget(_ target: String, _ context: RequestContext) -> String {
-        completeRedirectTarget(target, scheme: "http", hostHeader: context.headers["Host"],
+        completeRedirectTarget(target, scheme: context.request.connection.scheme, hostHeader: context.headers["Host"],
                                serverName: context.host.serverName ?? context.request.connection.localAddress,
                                port: context.request.connection.localPort)
     }
@@ -176,8 +176,7 @@ struct PipelineRewriteRequest: RewritableRequest {
     /// The IIS server variables rules use most; `HTTP_NAME` reads the request header.
     func serverVariable(_ name: String) -> String? {
         switch name {
-        case "HTTPS": return "off"
-        case "SERVER_PORT_SECURE": return "0"
+        case "HTTPS", "SERVER_PORT_SECURE": return TLSSessionInfo.iisVariable(name, of: connection.tls)
         case "SERVER_PORT": return String(connection.localPort)
         case "SERVER_NAME":
             return headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))
@@ -201,7 +200,8 @@ struct PipelineRewriteRequest: RewritableRequest {
             if name.hasPrefix("HTTP_") {
                 return headers[name.dropFirst(5).replacingOccurrences(of: "_", with: "-")]
             }
-            return nil
+            // HTTPS_KEYSIZE, CERT_SUBJECT, … of the secure channel ("" on plain HTTP).
+            return TLSSessionInfo.iisVariable(name, of: connection.tls)
         }
     }
 }

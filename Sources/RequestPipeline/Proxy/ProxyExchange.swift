@@ -145,7 +145,7 @@ final class ProxyExchange {
             connection.close()
             return fail(.malformed("a bad Content-Length", upstream: connection.upstream))
         }
-        let origin = "http://" + clientAuthority
+        let origin = context.request.connection.scheme + "://" + clientAuthority
         let headers = head.clientHeaders(framing: framing) { url.clientFacing($0, clientOrigin: origin) }
         guard channel.sendHead(status: head.status, reason: head.reason, headers: headers) else {
             connection.close()
@@ -192,7 +192,7 @@ final class ProxyExchange {
         let local = context.request.connection
         let address = local.localAddress.contains(":") ? "[\(local.localAddress)]" : local.localAddress
         let name = context.host.serverName ?? address
-        return local.localPort == 80 ? name : "\(name):\(local.localPort)"
+        return local.localPort == local.defaultPort ? name : "\(name):\(local.localPort)"
     }
 
     /// Logs the failure and answers with its status (or the ErrorDocument for it); after

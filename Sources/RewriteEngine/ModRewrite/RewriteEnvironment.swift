@@ -8,6 +8,9 @@ public protocol RewriteEnvironment {
     func variable(_ name: String) -> String
     /// A request header (`%{HTTP:Name}`).
     func header(_ name: String) -> String?
+    /// `%{SSL:VAR}`: mod_ssl's variable (SSL_PROTOCOL, SSL_CLIENT_S_DN_CN, HTTPS, …) on
+    /// this connection, nil when it has none (plain HTTP, no client certificate).
+    func sslVariable(_ name: String) -> String?
     /// A variable of the request's environment (`%{ENV:name}`).
     func environmentVariable(_ name: String) -> String?
     /// `-d -f -s -l -L -h -x -F -U` on a path (or, for `-U`, a URL).
@@ -19,6 +22,11 @@ public protocol RewriteEnvironment {
     /// Whether `http://host:port/` names this server (Apache's `ap_matches_request_vhost`),
     /// so that a substitution to it is reduced to a local path.
     func isThisServer(host: String, port: Int) -> Bool
+}
+
+extension RewriteEnvironment {
+    /// No TLS: every `%{SSL:…}` is empty.
+    public func sslVariable(_ name: String) -> String? { nil }
 }
 
 /// How a rule list ended for a request.

@@ -26,6 +26,7 @@ extension RewriteEvaluator {
             case "ENV":
                 if let set = state.environment[argument] { return set ?? "" }
                 return environment.environmentVariable(argument) ?? ""
+            case "SSL": return environment.sslVariable(argument) ?? ""
             case "LA-U", "LA-F": return variableValue(argument, state: state, environment: environment, headersRead: headersRead)
             default: return ""
             }
