@@ -235,7 +235,7 @@ import Glibc
         let connection = outcome.connection
         #expect(connection.head?.status == 200)
         let rows = connection.sentText.components(separatedBy: "\n").dropFirst().filter { !$0.isEmpty }
-        #expect(rows.count == 11, "\(connection.sentText)")
+        #expect(rows.count == 10, "\(connection.sentText)")
         for row in rows {
             #expect(row.contains(" FALSE ") && row.hasSuffix(" 87 (ERROR_INVALID_PARAMETER)"), "row \(row)")
         }

@@ -130,6 +130,19 @@ import ServerConfig
         #expect(pipeline.process(TLSSample.request("/whoami")).1.status == 404)
     }
 
+    @Test func headerValuesReadTLSVariables() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/index.html", "hi")
+        let pipeline = try tree.pipeline("""
+            DocumentRoot \(tree.htdocs)
+            Header always set X-TLS "%{SSL_PROTOCOL}s %{SSL_CLIENT_S_DN_CN}s %{HTTPS}e"
+            """)
+        let tls = TLSSample.session(client: TLSSample.client)
+        #expect(pipeline.process(TLSSample.request("/index.html", tls: tls)).1.headers["X-TLS"] == "TLSv1.3 Alice, Smith on")
+        #expect(pipeline.process(TestRequest.make("/index.html")).1.headers["X-TLS"] == "(null) (null) (null)")
+    }
+
     @Test func accessLogReadsTLSVariables() throws {
         var (context, _) = try Self.captured(TLSSample.request("/app.dll", tls: TLSSample.session(client: TLSSample.client)))
         context.tlsVariableOptions = .stdEnvVars

@@ -46,7 +46,6 @@ static const struct {
     { HSE_REQ_REFRESH_ISAPI_ACL,       "HSE_REQ_REFRESH_ISAPI_ACL",       0 },
     { HSE_REQ_GET_IMPERSONATION_TOKEN, "HSE_REQ_GET_IMPERSONATION_TOKEN", 0 },
     { HSE_REQ_ABORTIVE_CLOSE,          "HSE_REQ_ABORTIVE_CLOSE",          0 },
-    { HSE_REQ_GET_CERT_INFO_EX,        "HSE_REQ_GET_CERT_INFO_EX",        0 },
     { HSE_REQ_EXTENSION_TRIGGER,       "HSE_REQ_EXTENSION_TRIGGER",       0 },
     { HSE_REQ_EXEC_URL,                "HSE_REQ_EXEC_URL",                1 },
     { HSE_REQ_SEND_CUSTOM_ERROR,       "HSE_REQ_SEND_CUSTOM_ERROR",       1 },
@@ -85,7 +84,7 @@ DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *pECB)
     for (size_t i = 0; i < sizeof kCodes / sizeof kCodes[0]; i++) {
         /* Zeroed, generously sized scratch space: a host that did implement
          * the call would have somewhere harmless to write (8-byte aligned,
-         * big enough for a CERT_CONTEXT_EX, a HANDLE or a BOOL). Zeroed
+         * big enough for a HANDLE, a BOOL or an IIS 6 structure). Zeroed
          * struct pointers mean "nothing" to the IIS 6 calls. */
         union {
             BYTE bytes[512];
