@@ -35,8 +35,3 @@ extension RequestContext {
         return merged
     }
 }
-
-extension ConnectionInfo {
-    /// The port a URL of this scheme leaves out: 443 on TLS, else 80.
-    public var defaultPort: Int { tls == nil ? 80 : 443 }
-}
