@@ -1,3 +1,4 @@
+import Logging
 import NIOCore
 import RequestPipeline
 
@@ -20,6 +21,15 @@ struct NegotiatedHello: Equatable, Sendable {
 /// fails the connection: bytes it cannot read make it give up (`negotiated` stays nil,
 /// `abandonment` says why) and NIOSSL reports the real error. Only ByteBuffers flow at this
 /// place in the pipeline (NIOSSL writes no file regions).
+///
+/// Use: add it first, then any SNI handler, then NIOSSL's handler, and read `negotiated`
+/// on the channel's event loop when NIOSSL fires `TLSUserEvent.handshakeCompleted`: by
+/// then the server has written its ServerHello and what follows it, so the facts are
+/// there (the loopback tests check exactly this).
+///
+///     let observer = TLSHelloObserver()
+///     try channel.pipeline.syncOperations.addHandler(observer)
+///     try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
 final class TLSHelloObserver: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -27,6 +37,7 @@ final class TLSHelloObserver: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundOut = ByteBuffer
 
     private var observation = HelloObservation()
+    private let logger: Logger?
 
     /// What the hellos settled, once the server has said enough; nil before that, and
     /// forever when the bytes could not be read.
@@ -34,11 +45,15 @@ final class TLSHelloObserver: ChannelDuplexHandler, RemovableChannelHandler {
     /// Why the observer gave up, nil if it has not.
     var abandonment: String? { observation.abandonment }
 
-    init() {}
+    /// - Parameter logger: where giving up is noted (IS02160, debug level), if anywhere.
+    init(logger: Logger? = nil) {
+        self.logger = logger
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if observation.isWatching {
             observation.clientSent(unwrapInboundIn(data))
+            noteIfAbandoned()
         }
         context.fireChannelRead(data)
     }
@@ -46,8 +61,17 @@ final class TLSHelloObserver: ChannelDuplexHandler, RemovableChannelHandler {
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         if observation.isWatching {
             observation.serverSent(unwrapOutboundIn(data))
+            noteIfAbandoned()
         }
         context.write(data, promise: promise)
+    }
+
+    /// Runs only while watching, so it notes the moment of giving up once.
+    private func noteIfAbandoned() {
+        if let reason = observation.abandonment {
+            logger?.debug(
+                "TLS hello not understood, protocol and cipher left unknown: \(reason)", metadata: ["id": "IS02160"])
+        }
     }
 }
 

@@ -67,6 +67,17 @@ import Testing
         #expect(summary.subjectIIS == "C=DE, S=Bayern, O=\"Café \"\"Ü\"\"\", CN=\"#x;y<z>+w/v\"")
     }
 
+    @Test func controlCharactersAndSpacesAtTheEnds() throws {
+        let directory = try OpenSSLTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let made = try OpenSSLTool.makeCertificate(
+            in: directory, name: "ctl", key: "ec", subject: "/CN=a\u{1}b\u{7F}c /O= lead/OU=a=b")
+        let summary = try summary(made.certificateDER)
+        #expect(summary.subjectDN == (try openSSLFacts(made.certificateDER))["subject"])
+        #expect(summary.subjectDN == "OU=a=b,O=\\ lead,CN=a\\01b\\7Fc\\ ")
+        #expect(summary.subjectIIS == "CN=\"a\u{1}b\u{7F}c \", O=\" lead\", OU=\"a=b\"")
+    }
+
     @Test func bytesThatAreNotACertificateThrow() {
         #expect(throws: (any Error).self) { try CertificateSummary(derEncoded: [0x30, 0x03, 0x02, 0x01, 0x01]) }
         #expect(throws: (any Error).self) { try CertificateSummary(derEncoded: []) }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import HTTPDaemon
+import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
@@ -49,6 +50,42 @@ import Testing
         try channel.writeOutbound(answer)
         #expect(try channel.readOutbound(as: ByteBuffer.self) == answer)
         #expect(observer.negotiated == nil && observer.abandonment != nil)
+    }
+
+    @Test func givingUpIsLoggedOnceWithItsID() throws {
+        let collector = LineCollector()
+        let channel = EmbeddedChannel(handler: TLSHelloObserver(logger: collector.logger))
+        defer { _ = try? channel.finish() }
+        for _ in 0..<3 {
+            try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n"))
+            _ = try channel.readInbound(as: ByteBuffer.self)
+        }
+        #expect(collector.lines == ["IS02160 TLS hello not understood, protocol and cipher left unknown: record of content type 71"])
+    }
+}
+
+/// Keeps each line logged, prefixed with its id.
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var kept: [String] = []
+    var lines: [String] { lock.withLock { kept } }
+
+    var logger: Logger {
+        Logger(label: "tls-test") { _ in Handler(collector: self) }
+    }
+
+    struct Handler: LogHandler {
+        let collector: LineCollector
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            let id = event.metadata?["id"].map { "\($0) " } ?? ""
+            collector.lock.withLock { collector.kept.append(id + "\(event.message)") }
+        }
     }
 }
 
