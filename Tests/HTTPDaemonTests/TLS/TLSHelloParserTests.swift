@@ -195,3 +195,70 @@ import Testing
         #expect(observation.abandonment != nil)
     }
 }
+
+/// Mutated and cut-up hellos: whatever the bytes, the observation never traps, and what it
+/// settles on names a real suite and version (a seeded generator keeps failures repeatable).
+@Suite struct TLSHelloMutationTests {
+    typealias B = TLSBytes
+
+    struct SplitMix64: RandomNumberGenerator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    private func mutate(_ bytes: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
+        var bytes = bytes
+        for _ in 0..<Int.random(in: 1...3, using: &random) {
+            guard !bytes.isEmpty else { break }
+            let index = Int.random(in: 0..<bytes.count, using: &random)
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0: bytes[index] = UInt8.random(in: 0...255, using: &random)
+            case 1: bytes.remove(at: index)
+            case 2: bytes.insert(UInt8.random(in: 0...255, using: &random), at: index)
+            default: bytes = Array(bytes[..<index])
+            }
+        }
+        return bytes
+    }
+
+    /// Feeds the bytes in pieces cut at random places.
+    private func feed(_ bytes: [UInt8], _ random: inout SplitMix64, _ sink: (ByteBuffer) -> Void) {
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + Int.random(in: 1...64, using: &random))
+            sink(B.buffer(Array(bytes[start..<end])))
+            start = end
+        }
+    }
+
+    @Test func mutatedFlightsNeverTrapAndSettleOnlyOnRealSuites() {
+        let client = B.record(22, B.handshake(1, B.clientHello(sessionID: [1, 2, 3], offeringPSK: true)))
+        let flights = [
+            B.record(22, B.handshake(2, B.serverHello(cipher: 0x1301, extensions: [B.pskAccepted, B.tls13]))) + B.record(20, [1]),
+            B.record(22, B.handshake(2, B.serverHello(sessionID: [1, 2, 3], cipher: 0xC02F)) + B.handshake(11, [0, 0, 0])),
+            B.record(22, B.handshake(2, B.serverHello(cipher: 0xCCA8, extensions: nil)) + B.handshake(14, [])),
+        ]
+        var random = SplitMix64(state: 0x15A9_1D00)
+        var settled = 0
+        for round in 0..<3000 {
+            var observation = HelloObservation()
+            let flight = flights[round % flights.count]
+            let mutateClient = round % 3 == 0
+            feed(mutateClient ? mutate(client, &random) : client, &random) { observation.clientSent($0) }
+            feed(mutateClient ? flight : mutate(flight, &random), &random) { observation.serverSent($0) }
+            if let negotiated = observation.negotiated {
+                settled += 1
+                #expect(CipherSuite.withID(negotiated.cipherSuite.id) == negotiated.cipherSuite)
+                #expect(["SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"].contains(negotiated.protocolVersion))
+            }
+        }
+        // Some mutations leave the hellos intact (a cut after them, a byte in a Certificate).
+        #expect(settled > 0)
+    }
+}
