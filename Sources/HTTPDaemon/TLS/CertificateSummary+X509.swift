@@ -63,8 +63,9 @@ extension CertificateSummary {
             + "\(two(parts.hour)):\(two(parts.minute)):\(two(parts.second)) \(parts.year ?? 0) GMT"
     }
 
-    /// Bits of the public key as OpenSSL's `EVP_PKEY_get_bits` counts them: the RSA
-    /// modulus's, the curve's for EC (P-256 → 256), 253 for Ed25519.
+    /// Bits of the public key as OpenSSL 3's `EVP_PKEY_get_bits` counts them (what
+    /// `openssl s_client` prints as "Server public key is N bit"): the RSA modulus's, the
+    /// curve's for EC (P-256 → 256), 256 for Ed25519 (OpenSSL 1.1 said 253).
     static func publicKeyBits(subjectPublicKeyInfo: ASN1Node) throws -> Int {
         // SubjectPublicKeyInfo ::= SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
         let (algorithm, key) = try twoChildren(subjectPublicKeyInfo)
@@ -92,7 +93,7 @@ extension CertificateSummary {
             case let curve: throw ASN1Error.invalidASN1Object(reason: "unknown curve \(curve)")
             }
         case "1.3.101.112":  // Ed25519
-            return 253
+            return 256
         case let other:
             throw ASN1Error.invalidASN1Object(reason: "unknown public key algorithm \(other)")
         }

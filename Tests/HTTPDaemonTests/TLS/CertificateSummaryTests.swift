@@ -78,6 +78,16 @@ import Testing
         #expect(summary.subjectIIS == "CN=\"a\u{1}b\u{7F}c \", O=\" lead\", OU=\"a=b\"")
     }
 
+    @Test func ed25519KeysCountAsOpenSSLCountsThem() throws {
+        let directory = try OpenSSLTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let made = try OpenSSLTool.makeCertificate(in: directory, name: "ed", key: "ed25519", subject: "/CN=ed.test")
+        let summary = try summary(made.certificateDER)
+        // `openssl s_client` against such a certificate: "Server public key is 256 bit".
+        #expect(summary.publicKeyBits == 256)
+        #expect(summary.subjectDN == "CN=ed.test" && summary.subjectIIS == "CN=ed.test")
+    }
+
     @Test func bytesThatAreNotACertificateThrow() {
         #expect(throws: (any Error).self) { try CertificateSummary(derEncoded: [0x30, 0x03, 0x02, 0x01, 0x01]) }
         #expect(throws: (any Error).self) { try CertificateSummary(derEncoded: []) }
