@@ -9,8 +9,9 @@ extension CertificateSummary {
     /// swift-certificates parses and checks the certificate and gives its validity; the
     /// names, the serial number and the public key are read from the encoded certificate
     /// itself, so that the names keep their encoded order and string types and the serial
-    /// its sign (swift-certificates gives its magnitude), on which the printing depends. Throws for bytes that are not a certificate, and for a certificate
-    /// swift-certificates cannot read (its public key is not RSA, P-256/384/521 or Ed25519).
+    /// its sign (swift-certificates gives its magnitude), on which the printing depends.
+    /// Throws for bytes that are not a certificate, and for a certificate swift-certificates
+    /// cannot read (its public key is not RSA, P-256/384/521 or Ed25519).
     public init(derEncoded: [UInt8]) throws {
         let certificate = try Certificate(derEncoded: derEncoded)
         let parts = try TBSCertificateParts(tbsCertificate: certificate.tbsCertificateBytes)
@@ -80,7 +81,9 @@ extension CertificateSummary {
             // RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }
             let bits = try ASN1BitString(derEncoded: key)
             let (modulus, _) = try twoChildren(try DER.parse(bits.bytes))
-            guard case .primitive(let bytes) = modulus.content else { throw ASN1Error.unexpectedFieldType(modulus.identifier) }
+            guard case .primitive(let bytes) = modulus.content else {
+                throw ASN1Error.unexpectedFieldType(modulus.identifier)
+            }
             let significant = bytes.drop { $0 == 0 }
             guard let top = significant.first else { return 0 }
             return (significant.count - 1) * 8 + (8 - top.leadingZeroBitCount)
@@ -100,7 +103,9 @@ extension CertificateSummary {
     }
 
     private static func twoChildren(_ node: ASN1Node) throws -> (ASN1Node, ASN1Node) {
-        guard case .constructed(let children) = node.content else { throw ASN1Error.unexpectedFieldType(node.identifier) }
+        guard case .constructed(let children) = node.content else {
+            throw ASN1Error.unexpectedFieldType(node.identifier)
+        }
         var iterator = children.makeIterator()
         guard let first = iterator.next(), let second = iterator.next() else {
             throw ASN1Error.invalidASN1Object(reason: "fewer than two fields")
@@ -121,10 +126,18 @@ private struct TBSCertificateParts {
         // TBSCertificate ::= SEQUENCE { version [0] EXPLICIT DEFAULT v1, serialNumber,
         //   signature, issuer, validity, subject, subjectPublicKeyInfo, ... }
         let root = try DER.parse(tbsCertificate)
-        guard case .constructed(let children) = root.content else { throw ASN1Error.unexpectedFieldType(root.identifier) }
-        let fields = Array(children).filter { !($0.identifier.tagClass == .contextSpecific && $0.identifier.tagNumber == 0) }
-        guard fields.count >= 6 else { throw ASN1Error.invalidASN1Object(reason: "a TBSCertificate of \(fields.count) fields") }
-        guard case .primitive(let serial) = fields[0].content else { throw ASN1Error.unexpectedFieldType(fields[0].identifier) }
+        guard case .constructed(let children) = root.content else {
+            throw ASN1Error.unexpectedFieldType(root.identifier)
+        }
+        let fields = Array(children).filter {
+            !($0.identifier.tagClass == .contextSpecific && $0.identifier.tagNumber == 0)
+        }
+        guard fields.count >= 6 else {
+            throw ASN1Error.invalidASN1Object(reason: "a TBSCertificate of \(fields.count) fields")
+        }
+        guard case .primitive(let serial) = fields[0].content else {
+            throw ASN1Error.unexpectedFieldType(fields[0].identifier)
+        }
         serialNumber = serial
         issuer = fields[2]
         subject = fields[4]

@@ -17,11 +17,17 @@ struct DistinguishedNameText {
     /// Reads a Name from its DER node, keeping the encoded order (DER sorts a multi-valued
     /// RDN's SET; OpenSSL and CryptoAPI print it in that order).
     init(name: ASN1Node) throws {
-        guard case .constructed(let rdnNodes) = name.content else { throw ASN1Error.unexpectedFieldType(name.identifier) }
+        guard case .constructed(let rdnNodes) = name.content else {
+            throw ASN1Error.unexpectedFieldType(name.identifier)
+        }
         rdns = try rdnNodes.map { rdn in
-            guard case .constructed(let pairs) = rdn.content else { throw ASN1Error.unexpectedFieldType(rdn.identifier) }
+            guard case .constructed(let pairs) = rdn.content else {
+                throw ASN1Error.unexpectedFieldType(rdn.identifier)
+            }
             return try pairs.map { pair in
-                guard case .constructed(let fields) = pair.content else { throw ASN1Error.unexpectedFieldType(pair.identifier) }
+                guard case .constructed(let fields) = pair.content else {
+                    throw ASN1Error.unexpectedFieldType(pair.identifier)
+                }
                 var iterator = fields.makeIterator()
                 guard let type = iterator.next(), let value = iterator.next(), iterator.next() == nil else {
                     throw ASN1Error.invalidASN1Object(reason: "an attribute is not a type and a value")
@@ -106,7 +112,9 @@ struct DistinguishedNameText {
             rdn.map { attribute in
                 let oid = attribute.type.description
                 let key = Self.cryptoAPIKeyNames[oid] ?? "OID." + oid
-                guard let scalars = Self.scalars(attribute.value) else { return key + "=" + Self.hexDump(attribute.value) }
+                guard let scalars = Self.scalars(attribute.value) else {
+                    return key + "=" + Self.hexDump(attribute.value)
+                }
                 return key + "=" + Self.cryptoAPIQuoted(String(String.UnicodeScalarView(scalars)))
             }.joined(separator: " + ")
         }.joined(separator: ", ")

@@ -112,7 +112,9 @@ struct TLSHandshakeStream {
         recordPhase = length == 0 ? .header : .body(contentType: contentType, remaining: length)
     }
 
-    private mutating func readHandshake(_ fragment: ByteBufferView.SubSequence, into items: inout [Item]) throws(Malformed) {
+    private mutating func readHandshake(_ fragment: ByteBufferView.SubSequence, into items: inout [Item])
+        throws(Malformed)
+    {
         var index = fragment.startIndex
         while index < fragment.endIndex {
             switch messagePhase {

@@ -120,7 +120,9 @@ private struct HelloReader {
     mutating func extensions() throws(TLSHandshakeStream.Malformed) -> [(type: UInt16, data: ArraySlice<UInt8>)] {
         guard index < body.count else { return [] }
         let length = Int(try uint16())
-        guard body.count - index == length else { throw malformed("extensions of \(length) bytes, \(body.count - index) present") }
+        guard body.count - index == length else {
+            throw malformed("extensions of \(length) bytes, \(body.count - index) present")
+        }
         var found: [(type: UInt16, data: ArraySlice<UInt8>)] = []
         while index < body.count {
             let type = try uint16()

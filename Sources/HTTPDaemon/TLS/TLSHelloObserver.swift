@@ -151,7 +151,11 @@ struct HelloObservation {
             let hello = try ServerHelloFacts(body: body)
             if hello.isHelloRetryRequest {
                 // RFC 8446 §4.1.4: a second HelloRetryRequest ends the handshake.
-                state = afterRetry ? .abandoned(reason: "a second HelloRetryRequest") : .awaitingServerHello(client, afterRetry: true)
+                if afterRetry {
+                    state = .abandoned(reason: "a second HelloRetryRequest")
+                } else {
+                    state = .awaitingServerHello(client, afterRetry: true)
+                }
             } else {
                 state = settle(client: client, server: hello)
             }

@@ -103,7 +103,9 @@ import Testing
 
     @Test func timesPrintAsASN1TimePrint() {
         // 2026-12-06 05:19:24 UTC and 2027-01-15 23:05:09 UTC.
-        #expect(CertificateSummary.openSSLTime(Date(timeIntervalSince1970: 1_796_534_364)) == "Dec  6 05:19:24 2026 GMT")
-        #expect(CertificateSummary.openSSLTime(Date(timeIntervalSince1970: 1_800_054_309)) == "Jan 15 23:05:09 2027 GMT")
+        #expect(
+            CertificateSummary.openSSLTime(Date(timeIntervalSince1970: 1_796_534_364)) == "Dec  6 05:19:24 2026 GMT")
+        #expect(
+            CertificateSummary.openSSLTime(Date(timeIntervalSince1970: 1_800_054_309)) == "Jan 15 23:05:09 2027 GMT")
     }
 }

@@ -14,7 +14,8 @@ enum OpenSSLTool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = arguments
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-openssl-\(UUID().uuidString)")
+        let output = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "isapid-openssl-\(UUID().uuidString)")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: output) }
         let handle = try FileHandle(forWritingTo: output)
@@ -34,7 +35,9 @@ enum OpenSSLTool {
         try handle.close()
         let text = String(decoding: try Data(contentsOf: output), as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw Failed(description: "openssl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
+            throw Failed(
+                description:
+                    "openssl \(arguments.joined(separator: " ")) failed (\(process.terminationStatus)): \(text)")
         }
         return text
     }
@@ -54,7 +57,9 @@ enum OpenSSLTool {
         let keyPath = directory.appendingPathComponent("\(name).key.pem").path
         let pemPath = directory.appendingPathComponent("\(name).pem").path
         let derPath = directory.appendingPathComponent("\(name).der").path
-        var arguments = ["req", "-x509", "-nodes", "-utf8", "-days", "\(days)", "-subj", subject, "-set_serial", serial]
+        var arguments = [
+            "req", "-x509", "-nodes", "-utf8", "-days", "\(days)", "-subj", subject, "-set_serial", serial,
+        ]
         if key == "ec" {
             arguments += ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"]
         } else {

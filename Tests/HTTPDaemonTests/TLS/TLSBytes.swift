@@ -4,7 +4,8 @@ import NIOCore
 /// RFC 5246 §7.4.1 lay them out, for the parser's tests.
 enum TLSBytes {
     static func record(_ contentType: UInt8, _ body: [UInt8], version: UInt16 = 0x0303) -> [UInt8] {
-        [contentType, UInt8(version >> 8), UInt8(version & 0xFF), UInt8(body.count >> 8), UInt8(body.count & 0xFF)] + body
+        [contentType, UInt8(version >> 8), UInt8(version & 0xFF), UInt8(body.count >> 8), UInt8(body.count & 0xFF)]
+            + body
     }
 
     static func handshake(_ type: UInt8, _ body: [UInt8]) -> [UInt8] {
@@ -32,7 +33,8 @@ enum TLSBytes {
             // identities <7..>: one identity (2-byte length, 4 bytes, 4-byte age); binders: one of 32 bytes.
             let identity = u16(4) + [1, 2, 3, 4] + [0, 0, 0, 0]
             let binders = [32] + [UInt8](repeating: 0xAB, count: 32)
-            extensions.append(tlsExtension(41, u16(UInt16(identity.count)) + identity + u16(UInt16(binders.count)) + binders))
+            extensions.append(
+                tlsExtension(41, u16(UInt16(identity.count)) + identity + u16(UInt16(binders.count)) + binders))
         }
         return u16(0x0303) + [UInt8](repeating: 0x11, count: 32) + [UInt8(sessionID.count)] + sessionID
             + u16(4) + u16(0x1301) + u16(0xC02F) + [1, 0] + extensionsBlock(extensions)

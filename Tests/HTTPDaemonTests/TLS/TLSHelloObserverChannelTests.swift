@@ -23,13 +23,15 @@ import Testing
         }
         #expect(observer.negotiated == nil)
 
-        let serverFlight = B.record(22, B.handshake(2, B.serverHello(cipher: 0x1302, extensions: [B.tls13, B.pskAccepted])))
+        let serverFlight =
+            B.record(22, B.handshake(2, B.serverHello(cipher: 0x1302, extensions: [B.tls13, B.pskAccepted])))
             + B.record(20, [1]) + B.record(23, [UInt8](repeating: 0x33, count: 64))
         try channel.writeOutbound(B.buffer(serverFlight))
         #expect(try channel.readOutbound(as: ByteBuffer.self) == B.buffer(serverFlight))
         #expect(
             observer.negotiated
-                == NegotiatedHello(protocolVersion: "TLSv1.3", cipherSuite: CipherSuite.withID(0x1302)!, sessionReuse: .resumed))
+                == NegotiatedHello(
+                    protocolVersion: "TLSv1.3", cipherSuite: CipherSuite.withID(0x1302)!, sessionReuse: .resumed))
 
         // Later traffic still passes through untouched.
         let later = B.record(23, [UInt8](repeating: 0x44, count: 100))
@@ -60,7 +62,10 @@ import Testing
             try channel.writeInbound(ByteBuffer(string: "GET / HTTP/1.1\r\n"))
             _ = try channel.readInbound(as: ByteBuffer.self)
         }
-        #expect(collector.lines == ["IS02160 TLS hello not understood, protocol and cipher left unknown: record of content type 71"])
+        #expect(
+            collector.lines == [
+                "IS02160 TLS hello not understood, protocol and cipher left unknown: record of content type 71"
+            ])
     }
 }
 

@@ -32,9 +32,13 @@ import Testing
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
             if case TLSUserEvent.handshakeCompleted = event {
                 let version = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).tlsVersion
-                results.append(Observed(negotiated: observer.negotiated, abandonment: observer.abandonment, nioSSLVersion: version))
+                results.append(
+                    Observed(negotiated: observer.negotiated, abandonment: observer.abandonment, nioSSLVersion: version)
+                )
                 let channel = context.channel
-                context.writeAndFlush(NIOAny(ByteBuffer(string: "hello\n"))).whenComplete { _ in channel.close(promise: nil) }
+                context.writeAndFlush(NIOAny(ByteBuffer(string: "hello\n"))).whenComplete { _ in
+                    channel.close(promise: nil)
+                }
             }
             context.fireUserInboundEventTriggered(event)
         }
@@ -57,7 +61,8 @@ import Testing
 
         init(maximumVersion: TLSVersion? = nil) throws {
             directory = try OpenSSLTool.temporaryDirectory()
-            let made = try OpenSSLTool.makeCertificate(in: directory, name: "server", key: "rsa:2048", subject: "/CN=localhost")
+            let made = try OpenSSLTool.makeCertificate(
+                in: directory, name: "server", key: "rsa:2048", subject: "/CN=localhost")
             var configuration = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(made.certificatePEM).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: made.keyPEM, format: .pem)))
@@ -95,7 +100,8 @@ import Testing
         let channel = try ClientBootstrap(group: server.group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: nil))
                 }
             }
             .connect(host: "127.0.0.1", port: server.port).wait()
@@ -117,7 +123,9 @@ import Testing
     }
 
     /// `openssl s_client` against the server; returns its "New, TLSv1.3, Cipher is …" line.
-    private func sClient(_ server: Server, _ versionFlag: String, session: (flag: String, path: String)) throws -> String {
+    private func sClient(_ server: Server, _ versionFlag: String, session: (flag: String, path: String)) throws
+        -> String
+    {
         let output = try OpenSSLTool.run(
             [
                 "s_client", "-connect", "127.0.0.1:\(server.port)", versionFlag, session.flag, session.path, "-ign_eof",
@@ -142,7 +150,8 @@ import Testing
         for (observed, line) in zip(results, [first, second]) {
             let negotiated = try #require(observed.negotiated, "gave up: \(observed.abandonment ?? "-")")
             // "Reused, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384"
-            #expect(line.hasSuffix(", \(negotiated.protocolVersion), Cipher is \(negotiated.cipherSuite.name)"), "\(line)")
+            #expect(
+                line.hasSuffix(", \(negotiated.protocolVersion), Cipher is \(negotiated.cipherSuite.name)"), "\(line)")
             #expect(observed.nioSSLVersion == (versionFlag == "-tls1_3" ? .tlsv13 : .tlsv12))
         }
         #expect(results.map { $0.negotiated?.sessionReuse } == [.initial, .resumed])

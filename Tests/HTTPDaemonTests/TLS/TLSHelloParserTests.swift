@@ -46,7 +46,9 @@ import Testing
 
     @Test func plainHTTPIsNotARecord() {
         var stream = TLSHandshakeStream(keeping: [1])
-        #expect(throws: TLSHandshakeStream.Malformed.self) { try stream.read(B.buffer(Array("GET / HTTP/1.1\r\n".utf8))) }
+        #expect(throws: TLSHandshakeStream.Malformed.self) {
+            try stream.read(B.buffer(Array("GET / HTTP/1.1\r\n".utf8)))
+        }
     }
 
     @Test func anOversizedRecordOrKeptMessageIsMalformed() {
@@ -99,10 +101,18 @@ import Testing
         let observation = observe(
             client: B.clientHello(sessionID: [UInt8](repeating: 9, count: 32)),
             server: [
-                B.record(22, B.handshake(2, B.serverHello(sessionID: [UInt8](repeating: 9, count: 32), cipher: 0x1302, extensions: [B.tls13])))
+                B.record(
+                    22,
+                    B.handshake(
+                        2,
+                        B.serverHello(
+                            sessionID: [UInt8](repeating: 9, count: 32), cipher: 0x1302, extensions: [B.tls13])))
                     + B.record(20, [1]) + B.record(23, [UInt8](repeating: 0xEE, count: 40))
             ])
-        #expect(observation.negotiated == NegotiatedHello(protocolVersion: "TLSv1.3", cipherSuite: CipherSuite.withID(0x1302)!, sessionReuse: .initial))
+        #expect(
+            observation.negotiated
+                == NegotiatedHello(
+                    protocolVersion: "TLSv1.3", cipherSuite: CipherSuite.withID(0x1302)!, sessionReuse: .initial))
         #expect(!observation.isWatching)
     }
 
@@ -123,25 +133,37 @@ import Testing
     }
 
     @Test func aHelloRetryRequestIsNotTheServerHello() {
-        let retry = B.serverHello(random: ServerHelloFacts.helloRetryRequestRandom, cipher: 0x1301, extensions: [B.tls13])
-        var observation = observe(client: B.clientHello(), server: [B.record(22, B.handshake(2, retry)) + B.record(20, [1])])
+        let retry = B.serverHello(
+            random: ServerHelloFacts.helloRetryRequestRandom, cipher: 0x1301, extensions: [B.tls13])
+        var observation = observe(
+            client: B.clientHello(), server: [B.record(22, B.handshake(2, retry)) + B.record(20, [1])])
         #expect(observation.isWatching)
-        observation.serverSent(B.buffer(B.record(22, B.handshake(2, B.serverHello(cipher: 0x1303, extensions: [B.tls13])))))
-        #expect(observation.negotiated == NegotiatedHello(protocolVersion: "TLSv1.3", cipherSuite: CipherSuite.withID(0x1303)!, sessionReuse: .initial))
+        observation.serverSent(
+            B.buffer(B.record(22, B.handshake(2, B.serverHello(cipher: 0x1303, extensions: [B.tls13])))))
+        #expect(
+            observation.negotiated
+                == NegotiatedHello(
+                    protocolVersion: "TLSv1.3", cipherSuite: CipherSuite.withID(0x1303)!, sessionReuse: .initial))
     }
 
     @Test func tls12FullHandshakeIsTheCertificateAfterTheServerHello() {
         let observation = observe(
             client: B.clientHello(sessionID: [1, 2, 3, 4]),
             server: [
-                B.record(22, B.handshake(2, B.serverHello(sessionID: [5, 6, 7, 8], cipher: 0xC02F)) + B.handshake(11, [0, 0, 0]))
+                B.record(
+                    22,
+                    B.handshake(2, B.serverHello(sessionID: [5, 6, 7, 8], cipher: 0xC02F)) + B.handshake(11, [0, 0, 0]))
             ])
-        #expect(observation.negotiated == NegotiatedHello(protocolVersion: "TLSv1.2", cipherSuite: CipherSuite.withID(0xC02F)!, sessionReuse: .initial))
+        #expect(
+            observation.negotiated
+                == NegotiatedHello(
+                    protocolVersion: "TLSv1.2", cipherSuite: CipherSuite.withID(0xC02F)!, sessionReuse: .initial))
     }
 
     @Test func tls12WaitsForTheMessageAfterTheServerHello() {
         var observation = observe(
-            client: B.clientHello(), server: [B.record(22, B.handshake(2, B.serverHello(cipher: 0xC030, extensions: nil)))])
+            client: B.clientHello(),
+            server: [B.record(22, B.handshake(2, B.serverHello(cipher: 0xC030, extensions: nil)))])
         #expect(observation.isWatching && observation.negotiated == nil)
         observation.serverSent(B.buffer(B.record(22, B.handshake(12, [1, 2, 3]))))
         #expect(observation.negotiated?.sessionReuse == .initial)
@@ -168,11 +190,15 @@ import Testing
     }
 
     @Test func anUnknownCipherSuiteOrVersionIsGivenUpOn() {
-        let cipher = observe(client: B.clientHello(), server: [B.record(22, B.handshake(2, B.serverHello(cipher: 0x0005)))])
+        let cipher = observe(
+            client: B.clientHello(), server: [B.record(22, B.handshake(2, B.serverHello(cipher: 0x0005)))])
         #expect(cipher.negotiated == nil && cipher.abandonment?.contains("cipher suite 0x5") == true)
         let version = observe(
             client: B.clientHello(),
-            server: [B.record(22, B.handshake(2, B.serverHello(cipher: 0x1301, extensions: [B.tlsExtension(43, [0x7F, 0x1C])])))])
+            server: [
+                B.record(
+                    22, B.handshake(2, B.serverHello(cipher: 0x1301, extensions: [B.tlsExtension(43, [0x7F, 0x1C])])))
+            ])
         #expect(version.negotiated == nil && version.abandonment != nil)
     }
 
@@ -240,8 +266,10 @@ import Testing
     @Test func mutatedFlightsNeverTrapAndSettleOnlyOnRealSuites() {
         let client = B.record(22, B.handshake(1, B.clientHello(sessionID: [1, 2, 3], offeringPSK: true)))
         let flights = [
-            B.record(22, B.handshake(2, B.serverHello(cipher: 0x1301, extensions: [B.pskAccepted, B.tls13]))) + B.record(20, [1]),
-            B.record(22, B.handshake(2, B.serverHello(sessionID: [1, 2, 3], cipher: 0xC02F)) + B.handshake(11, [0, 0, 0])),
+            B.record(22, B.handshake(2, B.serverHello(cipher: 0x1301, extensions: [B.pskAccepted, B.tls13])))
+                + B.record(20, [1]),
+            B.record(
+                22, B.handshake(2, B.serverHello(sessionID: [1, 2, 3], cipher: 0xC02F)) + B.handshake(11, [0, 0, 0])),
             B.record(22, B.handshake(2, B.serverHello(cipher: 0xCCA8, extensions: nil)) + B.handshake(14, [])),
         ]
         var random = SplitMix64(state: 0x15A9_1D00)
