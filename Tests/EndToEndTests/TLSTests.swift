@@ -129,6 +129,13 @@ import Glibc
         let certificates = try TestCertificates.get()
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
+        try root.writeConfig(Self.config(certificates, hostExtra: "SSLCipherSuite ECDHE+AESGCM:!aNULL"))
+        let good = try runIsapid(["-t", "-f", "conf/httpd.conf", "-d", root.path])
+        #expect(good.status == 0 && good.stdout.contains("Syntax OK"), "\(good.stderr)")
+        let dump = try runIsapid(["-S", "-f", "conf/httpd.conf", "-d", root.path])
+        #expect(dump.stdout.contains("*:*                    is a NameVirtualHost"), "\(dump.stdout)")
+        #expect(dump.stdout.contains("Listen: 127.0.0.1:0 https"), "\(dump.stdout)")
+
         try root.writeConfig(Self.config(certificates, hostExtra: "SSLCipherSuite NOSUCHCIPHER"))
         let cipher = try runIsapid(["-t", "-f", "conf/httpd.conf", "-d", root.path])
         #expect(cipher.status != 0)
