@@ -47,7 +47,7 @@ import Glibc
     }
 
     @Test func sniChoosesTheVirtualHostAndItsCertificate() throws {
-        let (daemon, certificates) = try Self.start()
+        let (daemon, certificates) = try Self.start("LogLevel debug")
         let a = try Self.curlHTTPS(daemon, certificates, name: "a.test")
         #expect(a.status == 0, "\(a.stderr)")
         #expect(a.stdout == TestConfig.indexBody)
@@ -63,6 +63,15 @@ import Glibc
         #expect(sclient.stderr.contains("CN = b.test") || sclient.stdout.contains("CN = b.test"),
                 "\(sclient.stdout)\n\(sclient.stderr)")
         #expect(eventually(timeout: 5) { daemon.root.read("logs/access_log").contains("\"GET / HTTP/1.1\" 200") })
+        // What the connection learnt (TLSSessionInfo): protocol and cipher off the hellos, SNI.
+        #expect(eventually(timeout: 5) {
+            daemon.root.read("logs/error_log").contains("TLS handshake done: TLSv1.3 TLS_AES_256_GCM_SHA384 Initial for a.test")
+        }, "\(daemon.root.read("logs/error_log"))")
+        let tls12 = try Self.curlHTTPS(daemon, certificates, name: "b.test", extra: ["--tls-max", "1.2"])
+        #expect(tls12.status == 0, "\(tls12.stderr)")
+        #expect(eventually(timeout: 5) {
+            daemon.root.read("logs/error_log").contains("TLS handshake done: TLSv1.2 ECDHE-RSA-AES")
+        }, "\(daemon.root.read("logs/error_log"))")
     }
 
     @Test func anUnknownNameGetsTheAddressesDefaultHost() throws {

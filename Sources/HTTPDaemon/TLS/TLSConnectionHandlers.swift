@@ -63,11 +63,13 @@ final class TLSSessionRecorder: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundOut = ByteBuffer
 
     private let choice: TLSConnectionChoice
+    private let hello: TLSHelloObserver
     private let logger: Logger
     private var handshakeDone = false
 
-    init(choice: TLSConnectionChoice, logger: Logger) {
+    init(choice: TLSConnectionChoice, hello: TLSHelloObserver, logger: Logger) {
         self.choice = choice
+        self.hello = hello
         self.logger = logger
     }
 
@@ -76,10 +78,11 @@ final class TLSSessionRecorder: ChannelInboundHandler, RemovableChannelHandler {
            let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) {
             handshakeDone = true
             let session = TLSSessionInfo.make(handler: handler, host: host, serverName: choice.serverName,
-                                              cipher: nil, sessionReuse: .initial)
+                                              hello: hello.negotiated)
             context.fireUserInboundEventTriggered(TLSEstablished(
                 session: session, serverNameHostID: choice.serverName == nil ? nil : host.hostID))
-            logger.debug("TLS handshake done: \(session.protocolVersion) for \(choice.serverName ?? "(no SNI)")",
+            let facts = "\(session.protocolVersion) \(session.cipherName) \(session.sessionReuse.rawValue)"
+            logger.debug("TLS handshake done: \(facts) for \(choice.serverName ?? "(no SNI)")",
                          metadata: ["client": "\(client(context))", "id": "IS02103"])
         }
         context.fireUserInboundEventTriggered(event)
@@ -102,16 +105,19 @@ final class TLSSessionRecorder: ChannelInboundHandler, RemovableChannelHandler {
 
 extension TLSContexts {
     static let detectorName = "tls-plaintext-detector"
+    static let helloName = "tls-hello"
     static let sniName = "tls-sni"
     static let recorderName = "tls-session"
 
     /// The TLS handlers at the head of a connection to a TLS listener: plain-HTTP
-    /// detection, SNI (which picks the virtual host and adds its NIOSSLServerHandler),
-    /// and the recorder of what the handshake negotiated.
+    /// detection, the hello observer (protocol, cipher, resumption off the wire), SNI
+    /// (which picks the virtual host and adds its NIOSSLServerHandler), and the recorder
+    /// of what the handshake negotiated.
     func addHandlers(to channel: Channel, configuration: ServerConfiguration, logger: Logger) throws {
         let pipeline = channel.pipeline.syncOperations
         let choice = TLSConnectionChoice()
-        let recorder = TLSSessionRecorder(choice: choice, logger: logger)
+        let hello = TLSHelloObserver(logger: logger)
+        let recorder = TLSSessionRecorder(choice: choice, hello: hello, logger: logger)
         let contexts = self
         let sni = ByteToMessageHandler(SNIHandler { result in
             var name: String?
@@ -127,8 +133,10 @@ extension TLSContexts {
                 try channel.pipeline.syncOperations.addHandler(host.makeServerHandler(), position: .before(recorder))
             }
         })
-        try pipeline.addHandler(TLSPlainTextDetector(logger: logger, tlsHandlerNames: [Self.sniName, Self.recorderName]),
-                                name: Self.detectorName)
+        try pipeline.addHandler(
+            TLSPlainTextDetector(logger: logger, tlsHandlerNames: [Self.helloName, Self.sniName, Self.recorderName]),
+            name: Self.detectorName)
+        try pipeline.addHandler(hello, name: Self.helloName)
         try pipeline.addHandler(sni, name: Self.sniName)
         try pipeline.addHandler(recorder, name: Self.recorderName)
     }

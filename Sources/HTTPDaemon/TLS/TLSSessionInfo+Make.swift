@@ -5,11 +5,11 @@ import ServerConfig
 /// The glue between swift-nio-ssl's view of a finished handshake and the plain
 /// `TLSSessionInfo` the pipeline carries.
 extension TLSSessionInfo {
-    /// What the handshake on this connection negotiated. The protocol comes from the
-    /// TLS handler; the cipher suite from the ServerHello when a hello observer saw it.
+    /// What the handshake on this connection negotiated: protocol, cipher suite and
+    /// resumption from the hellos `TLSHelloObserver` read (NIOSSL does not expose them;
+    /// the protocol falls back to NIOSSL's view), certificates from NIOSSL.
     static func make(handler: NIOSSLHandler, host: TLSHostContext, serverName: String?,
-                     cipher: (name: String, keyBits: Int, algorithmKeyBits: Int)?,
-                     sessionReuse: SessionReuse) -> TLSSessionInfo {
+                     hello: NegotiatedHello?) -> TLSSessionInfo {
         let clientCertificate = (try? handler.peerCertificate?.toDERBytes()).flatMap { $0 }.map(summary(ofDER:))
         let verification: ClientVerification
         switch (clientCertificate, host.verifyClient) {
@@ -18,10 +18,11 @@ extension TLSSessionInfo {
         case (_, .optional), (_, .require): verification = .success
         }
         return TLSSessionInfo(
-            protocolVersion: handler.tlsVersion.map(Self.name(of:)) ?? "",
-            cipherName: cipher?.name ?? "", cipherKeyBits: cipher?.keyBits ?? 0,
-            cipherAlgorithmKeyBits: cipher?.algorithmKeyBits ?? 0,
-            serverName: serverName, sessionReuse: sessionReuse, serverCertificate: host.serverCertificate,
+            protocolVersion: hello?.protocolVersion ?? handler.tlsVersion.map(Self.name(of:)) ?? "",
+            cipherName: hello?.cipherSuite.name ?? "", cipherKeyBits: hello?.cipherSuite.keyBits ?? 0,
+            cipherAlgorithmKeyBits: hello?.cipherSuite.algorithmKeyBits ?? 0,
+            serverName: serverName, sessionReuse: hello?.sessionReuse ?? .initial,
+            serverCertificate: host.serverCertificate,
             clientCertificate: clientCertificate, clientVerification: verification)
     }
 
@@ -35,10 +36,11 @@ extension TLSSessionInfo {
         }
     }
 
-    /// A certificate's summary from its DER bytes (the names and dates are filled in by
-    /// `CertificateSummary(derEncoded:)` where it is available; the bytes always are).
+    /// A certificate's summary from its DER bytes; one swift-certificates cannot read
+    /// (BoringSSL accepted it) keeps its bytes with empty names.
     static func summary(ofDER der: [UInt8]) -> CertificateSummary {
-        CertificateSummary(subjectDN: "", issuerDN: "", subjectIIS: "", issuerIIS: "", serialNumberHex: "",
-                           publicKeyBits: 0, notBefore: "", notAfter: "", derEncoded: der)
+        (try? CertificateSummary(derEncoded: der))
+            ?? CertificateSummary(subjectDN: "", issuerDN: "", subjectIIS: "", issuerIIS: "", serialNumberHex: "",
+                                  publicKeyBits: 0, notBefore: "", notAfter: "", derEncoded: der)
     }
 }
