@@ -65,7 +65,7 @@ import Glibc
         #expect(eventually(timeout: 5) { daemon.root.read("logs/access_log").contains("\"GET / HTTP/1.1\" 200") })
         // What the connection learnt (TLSSessionInfo): protocol and cipher off the hellos, SNI.
         #expect(eventually(timeout: 5) {
-            daemon.root.read("logs/error_log").contains("TLS handshake done: TLSv1.3 TLS_AES_256_GCM_SHA384 Initial for a.test")
+            daemon.root.read("logs/error_log").contains("TLS handshake done: TLSv1.3 TLS_AES_256_GCM_SHA384 Initial, client certificate NONE for a.test")
         }, "\(daemon.root.read("logs/error_log"))")
         let tls12 = try Self.curlHTTPS(daemon, certificates, name: "b.test", extra: ["--tls-max", "1.2"])
         #expect(tls12.status == 0, "\(tls12.stderr)")
@@ -132,6 +132,44 @@ import Glibc
                                               "--key", certificates.key("client")])
         #expect(with.status == 0, "\(with.stderr)")
         #expect(with.stdout == TestConfig.indexBody)
+    }
+
+    @Test func optionalClientCertificates() throws {
+        let certificates = try TestCertificates.get()
+        let (daemon, _) = try Self.start("""
+            LogLevel debug
+            SSLVerifyClient optional
+            SSLCACertificateFile "\(certificates.caCertificate)"
+            """, hostExtra: "")
+        let clientCertificate = ["--cert", certificates.certificate("client"), "--key", certificates.key("client")]
+        #expect(try Self.curlHTTPS(daemon, certificates, name: "a.test").stdout == TestConfig.indexBody)
+        #expect(try Self.curlHTTPS(daemon, certificates, name: "a.test", extra: clientCertificate).status == 0)
+        #expect(eventually(timeout: 5) { daemon.root.read("logs/error_log").contains("client certificate SUCCESS for a.test") })
+
+        // optional_no_ca takes a certificate no CA here signed (a self-signed one).
+        try certificates.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
+                                  "-keyout", "stranger.key", "-out", "stranger.pem"])
+        let stranger = ["--cert", certificates.path("stranger.pem"), "--key", certificates.path("stranger.key")]
+        #expect(try Self.curlHTTPS(daemon, certificates, name: "a.test", extra: stranger).status != 0,
+                "optional verifies a certificate that is sent")
+        let (generous, _) = try Self.start("LogLevel debug\nSSLVerifyClient optional_no_ca")
+        #expect(try Self.curlHTTPS(generous, certificates, name: "b.test", extra: stranger).stdout == TestConfig.indexBody)
+        #expect(eventually(timeout: 5) {
+            generous.root.read("logs/error_log").contains("client certificate GENEROUS for b.test")
+        }, "\(generous.root.read("logs/error_log"))")
+    }
+
+    @Test func sessionsAreResumed() throws {
+        let (daemon, certificates) = try Self.start("LogLevel debug")
+        let session = certificates.path("session-\(daemon.port).pem")
+        let common = ["s_client", "-connect", "127.0.0.1:\(daemon.port)", "-servername", "a.test", "-tls1_2",
+                      "-CAfile", certificates.caCertificate]
+        let first = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), common + ["-sess_out", session], timeout: 20)
+        #expect(first.stdout.contains("New, TLSv1.2"), "\(first.stdout)")
+        let second = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), common + ["-sess_in", session], timeout: 20)
+        #expect(second.stdout.contains("Reused, TLSv1.2"), "\(second.stdout)")
+        #expect(eventually(timeout: 5) { daemon.root.read("logs/error_log").contains("Resumed, client certificate NONE") },
+                "\(daemon.root.read("logs/error_log"))")
     }
 
     @Test func configTestReportsBadTLSFilesWithFileAndLine() throws {

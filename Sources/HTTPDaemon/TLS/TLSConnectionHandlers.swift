@@ -81,7 +81,8 @@ final class TLSSessionRecorder: ChannelInboundHandler, RemovableChannelHandler {
                                               hello: hello.negotiated)
             context.fireUserInboundEventTriggered(TLSEstablished(
                 session: session, serverNameHostID: choice.serverName == nil ? nil : host.hostID))
-            let facts = "\(session.protocolVersion) \(session.cipherName) \(session.sessionReuse.rawValue)"
+            let facts = "\(session.protocolVersion) \(session.cipherName) \(session.sessionReuse.rawValue), "
+                + "client certificate \(session.clientVerification.variableValue)"
             logger.debug("TLS handshake done: \(facts) for \(choice.serverName ?? "(no SNI)")",
                          metadata: ["client": "\(client(context))", "id": "IS02103"])
         }
