@@ -159,6 +159,15 @@ import Glibc
         }, "\(generous.root.read("logs/error_log"))")
     }
 
+    @Test func strictSNIRefusesClientsWithoutSNI() throws {
+        let (daemon, certificates) = try Self.start("SSLStrictSNIVHostCheck on")
+        // An IP address in the URL: curl sends no SNI.
+        let noSNI = try curl(["--insecure", "-v", "https://127.0.0.1:\(daemon.port)/"])
+        #expect(noSNI.stderr.contains("< HTTP/1.1 403 Forbidden"), "\(noSNI.stderr)")
+        #expect(eventually(timeout: 5) { daemon.root.read("logs/error_log").contains("IS02106") })
+        #expect(try Self.curlHTTPS(daemon, certificates, name: "a.test").stdout == TestConfig.indexBody)
+    }
+
     @Test func sessionsAreResumed() throws {
         let (daemon, certificates) = try Self.start("LogLevel debug")
         let session = certificates.path("session-\(daemon.port).pem")
