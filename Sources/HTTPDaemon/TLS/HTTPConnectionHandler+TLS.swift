@@ -36,6 +36,7 @@ extension HTTPConnectionHandler {
     /// AH02032), 400 when SNI was sent but no Host (AH02031), and 403 without SNI under
     /// `SSLStrictSNIVHostCheck on` (AH02033).
     func tlsRefusal(_ request: IncomingRequest) -> (context: RequestContext, response: Response)? {
+        if case .plain = tls { return nil }  // the plain-HTTP path pays one branch
         let configuration = state.configuration
         let connection = request.connection
         let hostHeader = request.headers["Host"]
