@@ -16,7 +16,8 @@ enum SSLValidation {
         }
         for address in server.listeners where server.isTLS(address) {
             for host in hosts(answeringOn: address, in: server) where !host.ssl.isEnabled {
-                let place = host.location ?? server.listenLocations[address]
+                let place =
+                    host.location ?? server.listenLocations[address]
                     ?? SourceLocation(file: server.configFile, line: 0)
                 let name = host.id == 0 ? "the main server" : "<VirtualHost> \(host.serverName ?? "")"
                 throw ConfigError(
@@ -36,7 +37,8 @@ enum SSLValidation {
         let matching = server.virtualHosts.filter { host in
             host.addresses.contains { hostAddress in
                 let portMatches = hostAddress.port == nil || hostAddress.port == address.port
-                let ipMatches = hostAddress.isWildcard || address.host == nil
+                let ipMatches =
+                    hostAddress.isWildcard || address.host == nil
                     || IPAddress(hostAddress.host).map { $0 == IPAddress(address.host ?? "") } == true
                 return portMatches && ipMatches
             }
@@ -47,15 +49,18 @@ enum SSLValidation {
     private static func check(_ ssl: SSLSettings, server: ServerConfiguration) throws(ConfigError) {
         let engine = ssl.engine?.location ?? SourceLocation(file: server.configFile, line: 0)
         guard ssl.certificateFile != nil else {
-            throw ConfigError(file: engine.file, line: engine.line, kind: .badArguments,
-                              message: "SSLEngine on: no SSLCertificateFile for this host (the server certificate "
-                                + "is required)")
+            throw ConfigError(
+                file: engine.file, line: engine.line, kind: .badArguments,
+                message: "SSLEngine on: no SSLCertificateFile for this host (the server certificate "
+                    + "is required)")
         }
         if let verify = ssl.verifyClient, verify.value == .require || verify.value == .optional,
-           ssl.caCertificateFile == nil {
-            throw ConfigError(file: verify.location.file, line: verify.location.line, kind: .badArguments,
-                              message: "SSLVerifyClient \(verify.value.rawValue): no SSLCACertificateFile to verify "
-                                + "client certificates against")
+            ssl.caCertificateFile == nil
+        {
+            throw ConfigError(
+                file: verify.location.file, line: verify.location.line, kind: .badArguments,
+                message: "SSLVerifyClient \(verify.value.rawValue): no SSLCACertificateFile to verify "
+                    + "client certificates against")
         }
     }
 }

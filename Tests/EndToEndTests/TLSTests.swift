@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// HTTPS end to end: SNI choosing between two virtual hosts (and their certificates),
@@ -12,7 +12,8 @@ import Glibc
     /// Two name-based TLS virtual hosts on one `Listen 127.0.0.1:0 https`; `extra` goes
     /// into the main server (and so to both hosts).
     static func config(_ certificates: TestCertificates, extra: String = "", hostExtra: String = "") -> String {
-        TestConfig.standard("""
+        TestConfig.standard(
+            """
             \(extra)
             <VirtualHost *>
                 ServerName a.test
@@ -29,7 +30,8 @@ import Glibc
                 SSLCertificateKeyFile "\(certificates.key("b.test"))"
                 \(hostExtra)
             </VirtualHost>
-            """, listen: false).replacingOccurrences(of: "# no Listen here", with: "Listen 127.0.0.1:0 https")
+            """, listen: false
+        ).replacingOccurrences(of: "# no Listen here", with: "Listen 127.0.0.1:0 https")
     }
 
     static func start(_ extra: String = "", hostExtra: String = "") throws -> (DaemonProcess, TestCertificates) {
@@ -40,10 +42,15 @@ import Glibc
         return (daemon, certificates)
     }
 
-    static func curlHTTPS(_ daemon: DaemonProcess, _ certificates: TestCertificates, name: String,
-                          path: String = "/", extra: [String] = []) throws -> CommandResult {
-        try curl(["--cacert", certificates.caCertificate, "--resolve", "\(name):\(daemon.port):127.0.0.1",
-                  "-v", "https://\(name):\(daemon.port)\(path)"] + extra)
+    static func curlHTTPS(
+        _ daemon: DaemonProcess, _ certificates: TestCertificates, name: String,
+        path: String = "/", extra: [String] = []
+    ) throws -> CommandResult {
+        try curl(
+            [
+                "--cacert", certificates.caCertificate, "--resolve", "\(name):\(daemon.port):127.0.0.1",
+                "-v", "https://\(name):\(daemon.port)\(path)",
+            ] + extra)
     }
 
     @Test func sniChoosesTheVirtualHostAndItsCertificate() throws {
@@ -56,22 +63,29 @@ import Glibc
         #expect(b.status == 0, "\(b.stderr)")
         #expect(b.stderr.contains("subject: O=isapid tests; CN=b.test"), "\(b.stderr)")
         // openssl names the certificate SNI chose, too.
-        let sclient = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"),
-                                     ["s_client", "-connect", "127.0.0.1:\(daemon.port)", "-servername", "b.test",
-                                      "-CAfile", certificates.caCertificate, "-verify_return_error", "-brief"],
-                                     timeout: 20)
-        #expect(sclient.stderr.contains("CN = b.test") || sclient.stdout.contains("CN = b.test"),
-                "\(sclient.stdout)\n\(sclient.stderr)")
+        let sclient = try runCommand(
+            URL(fileURLWithPath: "/usr/bin/openssl"),
+            [
+                "s_client", "-connect", "127.0.0.1:\(daemon.port)", "-servername", "b.test",
+                "-CAfile", certificates.caCertificate, "-verify_return_error", "-brief",
+            ],
+            timeout: 20)
+        #expect(
+            sclient.stderr.contains("CN = b.test") || sclient.stdout.contains("CN = b.test"),
+            "\(sclient.stdout)\n\(sclient.stderr)")
         #expect(eventually(timeout: 5) { daemon.root.read("logs/access_log").contains("\"GET / HTTP/1.1\" 200") })
         // What the connection learnt (TLSSessionInfo): protocol and cipher off the hellos, SNI.
-        #expect(eventually(timeout: 5) {
-            daemon.root.read("logs/error_log").contains("TLS handshake done: TLSv1.3 TLS_AES_256_GCM_SHA384 Initial, client certificate NONE for a.test")
-        }, "\(daemon.root.read("logs/error_log"))")
+        #expect(
+            eventually(timeout: 5) {
+                daemon.root.read("logs/error_log").contains(
+                    "TLS handshake done: TLSv1.3 TLS_AES_256_GCM_SHA384 Initial, client certificate NONE for a.test")
+            }, "\(daemon.root.read("logs/error_log"))")
         let tls12 = try Self.curlHTTPS(daemon, certificates, name: "b.test", extra: ["--tls-max", "1.2"])
         #expect(tls12.status == 0, "\(tls12.stderr)")
-        #expect(eventually(timeout: 5) {
-            daemon.root.read("logs/error_log").contains("TLS handshake done: TLSv1.2 ECDHE-RSA-AES")
-        }, "\(daemon.root.read("logs/error_log"))")
+        #expect(
+            eventually(timeout: 5) {
+                daemon.root.read("logs/error_log").contains("TLS handshake done: TLSv1.2 ECDHE-RSA-AES")
+            }, "\(daemon.root.read("logs/error_log"))")
     }
 
     @Test func anUnknownNameGetsTheAddressesDefaultHost() throws {
@@ -86,12 +100,15 @@ import Glibc
         let response = try daemon.request("GET /a.txt HTTP/1.1\r\nHost: a.test\r\n\r\n")
         #expect(response.status == 400)
         #expect(response.header("Connection") == "close")
-        #expect(response.bodyText.contains("Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />\n"
-                                           + " Instead use the HTTPS scheme to access this URL, please.<br />"))
+        #expect(
+            response.bodyText.contains(
+                "Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />\n"
+                    + " Instead use the HTTPS scheme to access this URL, please.<br />"))
         #expect(eventually(timeout: 5) { daemon.root.read("logs/access_log").contains("\"GET /a.txt HTTP/1.1\" 400 ") })
-        #expect(eventually(timeout: 5) {
-            daemon.root.read("logs/error_log").contains("HTTP spoken on HTTPS port; trying to send HTML error page")
-        })
+        #expect(
+            eventually(timeout: 5) {
+                daemon.root.read("logs/error_log").contains("HTTP spoken on HTTPS port; trying to send HTML error page")
+            })
         // The daemon serves on.
         let (a, certificates) = (daemon, try TestCertificates.get())
         #expect(try Self.curlHTTPS(a, certificates, name: "a.test").status == 0)
@@ -120,23 +137,28 @@ import Glibc
 
     @Test func requiredClientCertificates() throws {
         let certificates = try TestCertificates.get()
-        let (daemon, _) = try Self.start("""
+        let (daemon, _) = try Self.start(
+            """
             LogLevel info
             SSLVerifyClient require
             SSLCACertificateFile "\(certificates.caCertificate)"
             """)
         let without = try Self.curlHTTPS(daemon, certificates, name: "a.test")
         #expect(without.status != 0 && !without.stdout.contains("isapid e2e index"), "served without a certificate")
-        let with = try Self.curlHTTPS(daemon, certificates, name: "a.test",
-                                      extra: ["--cert", certificates.certificate("client"),
-                                              "--key", certificates.key("client")])
+        let with = try Self.curlHTTPS(
+            daemon, certificates, name: "a.test",
+            extra: [
+                "--cert", certificates.certificate("client"),
+                "--key", certificates.key("client"),
+            ])
         #expect(with.status == 0, "\(with.stderr)")
         #expect(with.stdout == TestConfig.indexBody)
     }
 
     @Test func optionalClientCertificates() throws {
         let certificates = try TestCertificates.get()
-        let (daemon, _) = try Self.start("""
+        let (daemon, _) = try Self.start(
+            """
             LogLevel debug
             SSLVerifyClient optional
             SSLCACertificateFile "\(certificates.caCertificate)"
@@ -144,19 +166,27 @@ import Glibc
         let clientCertificate = ["--cert", certificates.certificate("client"), "--key", certificates.key("client")]
         #expect(try Self.curlHTTPS(daemon, certificates, name: "a.test").stdout == TestConfig.indexBody)
         #expect(try Self.curlHTTPS(daemon, certificates, name: "a.test", extra: clientCertificate).status == 0)
-        #expect(eventually(timeout: 5) { daemon.root.read("logs/error_log").contains("client certificate SUCCESS for a.test") })
+        #expect(
+            eventually(timeout: 5) {
+                daemon.root.read("logs/error_log").contains("client certificate SUCCESS for a.test")
+            })
 
         // optional_no_ca takes a certificate no CA here signed (a self-signed one).
-        try certificates.openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
-                                  "-keyout", "stranger.key", "-out", "stranger.pem"])
+        try certificates.openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=stranger",
+            "-keyout", "stranger.key", "-out", "stranger.pem",
+        ])
         let stranger = ["--cert", certificates.path("stranger.pem"), "--key", certificates.path("stranger.key")]
-        #expect(try Self.curlHTTPS(daemon, certificates, name: "a.test", extra: stranger).status != 0,
-                "optional verifies a certificate that is sent")
+        #expect(
+            try Self.curlHTTPS(daemon, certificates, name: "a.test", extra: stranger).status != 0,
+            "optional verifies a certificate that is sent")
         let (generous, _) = try Self.start("LogLevel debug\nSSLVerifyClient optional_no_ca")
-        #expect(try Self.curlHTTPS(generous, certificates, name: "b.test", extra: stranger).stdout == TestConfig.indexBody)
-        #expect(eventually(timeout: 5) {
-            generous.root.read("logs/error_log").contains("client certificate GENEROUS for b.test")
-        }, "\(generous.root.read("logs/error_log"))")
+        #expect(
+            try Self.curlHTTPS(generous, certificates, name: "b.test", extra: stranger).stdout == TestConfig.indexBody)
+        #expect(
+            eventually(timeout: 5) {
+                generous.root.read("logs/error_log").contains("client certificate GENEROUS for b.test")
+            }, "\(generous.root.read("logs/error_log"))")
     }
 
     @Test func strictSNIRefusesClientsWithoutSNI() throws {
@@ -171,14 +201,19 @@ import Glibc
     @Test func sessionsAreResumed() throws {
         let (daemon, certificates) = try Self.start("LogLevel debug")
         let session = certificates.path("session-\(daemon.port).pem")
-        let common = ["s_client", "-connect", "127.0.0.1:\(daemon.port)", "-servername", "a.test", "-tls1_2",
-                      "-CAfile", certificates.caCertificate]
-        let first = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), common + ["-sess_out", session], timeout: 20)
+        let common = [
+            "s_client", "-connect", "127.0.0.1:\(daemon.port)", "-servername", "a.test", "-tls1_2",
+            "-CAfile", certificates.caCertificate,
+        ]
+        let first = try runCommand(
+            URL(fileURLWithPath: "/usr/bin/openssl"), common + ["-sess_out", session], timeout: 20)
         #expect(first.stdout.contains("New, TLSv1.2"), "\(first.stdout)")
-        let second = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), common + ["-sess_in", session], timeout: 20)
+        let second = try runCommand(
+            URL(fileURLWithPath: "/usr/bin/openssl"), common + ["-sess_in", session], timeout: 20)
         #expect(second.stdout.contains("Reused, TLSv1.2"), "\(second.stdout)")
-        #expect(eventually(timeout: 5) { daemon.root.read("logs/error_log").contains("Resumed, client certificate NONE") },
-                "\(daemon.root.read("logs/error_log"))")
+        #expect(
+            eventually(timeout: 5) { daemon.root.read("logs/error_log").contains("Resumed, client certificate NONE") },
+            "\(daemon.root.read("logs/error_log"))")
     }
 
     @Test func configTestReportsBadTLSFilesWithFileAndLine() throws {
@@ -197,8 +232,9 @@ import Glibc
         #expect(cipher.status != 0)
         let configLines = root.read("conf/httpd.conf").split(separator: "\n", omittingEmptySubsequences: false)
         let cipherLine = (configLines.firstIndex { $0.contains("NOSUCHCIPHER") } ?? -1) + 1
-        #expect(cipher.stderr.contains("conf/httpd.conf:\(cipherLine): SSLCipherSuite: BoringSSL accepts no cipher suite"),
-                "\(cipher.stderr)")
+        #expect(
+            cipher.stderr.contains("conf/httpd.conf:\(cipherLine): SSLCipherSuite: BoringSSL accepts no cipher suite"),
+            "\(cipher.stderr)")
 
         // A key that does not belong to the certificate, then a missing one.
         let mismatched = Self.config(certificates).replacingOccurrences(
@@ -209,13 +245,17 @@ import Glibc
         #expect(mismatch.status != 0)
         #expect(mismatch.stderr.contains("does not match the certificate"), "\(mismatch.stderr)")
 
-        try root.writeConfig(Self.config(certificates).replacingOccurrences(
-            of: certificates.key("b.test"), with: root.path("conf/missing.key")))
+        try root.writeConfig(
+            Self.config(certificates).replacingOccurrences(
+                of: certificates.key("b.test"), with: root.path("conf/missing.key")))
         let missing = try runIsapid(["-t", "-f", "conf/httpd.conf", "-d", root.path])
-        let missingLine = (root.read("conf/httpd.conf").split(separator: "\n", omittingEmptySubsequences: false)
-            .firstIndex { $0.contains("missing.key") } ?? -1) + 1
+        let missingLine =
+            (root.read("conf/httpd.conf").split(separator: "\n", omittingEmptySubsequences: false)
+                .firstIndex { $0.contains("missing.key") } ?? -1) + 1
         #expect(missing.status != 0)
-        #expect(missing.stderr.contains("conf/httpd.conf:\(missingLine): SSLCertificateKeyFile: file '"), "\(missing.stderr)")
+        #expect(
+            missing.stderr.contains("conf/httpd.conf:\(missingLine): SSLCertificateKeyFile: file '"),
+            "\(missing.stderr)")
         #expect(missing.stderr.contains("does not exist or is empty"))
     }
 
@@ -234,24 +274,30 @@ import Glibc
         try TestConfig.writeSite(root)
         let fm = FileManager.default
         func install(_ name: String) throws {
-            for (source, target) in [(certificates.certificate(name), "conf/server.pem"), (certificates.key(name), "conf/server.key")] {
+            for (source, target) in [
+                (certificates.certificate(name), "conf/server.pem"), (certificates.key(name), "conf/server.key"),
+            ] {
                 try? fm.removeItem(atPath: root.path(target))
                 try fm.copyItem(atPath: source, toPath: root.path(target))
             }
             #expect(chmod(root.path("conf/server.key"), 0o600) == 0)
         }
         try install("a.test")
-        try root.writeConfig(TestConfig.standard("""
-            \(dropToNobody ? "User nobody\nGroup nogroup" : "")
-            SSLEngine on
-            SSLCertificateFile conf/server.pem
-            SSLCertificateKeyFile conf/server.key
-            """, listen: false).replacingOccurrences(of: "# no Listen here", with: "Listen 127.0.0.1:0 https"))
+        try root.writeConfig(
+            TestConfig.standard(
+                """
+                \(dropToNobody ? "User nobody\nGroup nogroup" : "")
+                SSLEngine on
+                SSLCertificateFile conf/server.pem
+                SSLCertificateKeyFile conf/server.key
+                """, listen: false
+            ).replacingOccurrences(of: "# no Listen here", with: "Listen 127.0.0.1:0 https"))
         let daemon = try DaemonProcess(root: root)
         defer { daemon.stop() }
         func servedSubject() throws -> String {
             let result = try curl(["--insecure", "-v", "-o", "/dev/null", "https://127.0.0.1:\(daemon.port)/"])
-            return result.stderr.split(separator: "\n").first { $0.contains("subject:") }.map(String.init) ?? result.stderr
+            return result.stderr.split(separator: "\n").first { $0.contains("subject:") }.map(String.init)
+                ?? result.stderr
         }
         #expect(try servedSubject().contains("CN=a.test"))
         if dropToNobody {
@@ -260,10 +306,11 @@ import Glibc
         try install("b.test")
         daemon.sendSignal(SIGUSR1)
         var subject = ""
-        #expect(eventually(timeout: 10, interval: 0.1) {
-            subject = (try? servedSubject()) ?? ""
-            return subject.contains("CN=b.test")
-        }, "still \(subject); error_log: \(root.read("logs/error_log"))")
+        #expect(
+            eventually(timeout: 10, interval: 0.1) {
+                subject = (try? servedSubject()) ?? ""
+                return subject.contains("CN=b.test")
+            }, "still \(subject); error_log: \(root.read("logs/error_log"))")
         #expect(root.read("logs/error_log").contains("IS02107") == dropToNobody)
     }
 }

@@ -15,12 +15,15 @@ final class TestCertificates: Sendable {
     private init() throws {
         directory = NSTemporaryDirectory() + "isapid-certs-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/O=isapid tests/CN=isapid test CA",
-                     "-keyout", "ca.key", "-out", "ca.pem",
-                     "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/O=isapid tests/CN=isapid test CA",
+            "-keyout", "ca.key", "-out", "ca.pem",
+            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+        ])
         for name in ["a.test", "b.test"] {
-            try issue(name, subject: "/O=isapid tests/CN=\(name)",
-                      extensions: "subjectAltName=DNS:\(name)\nextendedKeyUsage=serverAuth\n")
+            try issue(
+                name, subject: "/O=isapid tests/CN=\(name)",
+                extensions: "subjectAltName=DNS:\(name)\nextendedKeyUsage=serverAuth\n")
         }
         try issue("client", subject: "/O=isapid tests/CN=test client", extensions: "extendedKeyUsage=clientAuth\n")
     }
@@ -28,9 +31,13 @@ final class TestCertificates: Sendable {
     /// `<name>.key` and `<name>.pem`, signed by the CA.
     private func issue(_ name: String, subject: String, extensions: String) throws {
         try extensions.write(toFile: path("\(name).ext"), atomically: true, encoding: .utf8)
-        try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", "\(name).key", "-out", "\(name).csr"])
-        try openssl(["x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-                     "-days", "2", "-extfile", "\(name).ext", "-out", "\(name).pem"])
+        try openssl([
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", subject, "-keyout", "\(name).key", "-out", "\(name).csr",
+        ])
+        try openssl([
+            "x509", "-req", "-in", "\(name).csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+            "-days", "2", "-extfile", "\(name).ext", "-out", "\(name).pem",
+        ])
     }
 
     func path(_ file: String) -> String { directory + "/" + file }
@@ -41,8 +48,9 @@ final class TestCertificates: Sendable {
 
     /// Runs `openssl` in the directory; its output is kept for the error.
     func openssl(_ arguments: [String]) throws {
-        let result = try runCommand(URL(fileURLWithPath: "/usr/bin/openssl"), arguments, timeout: 30,
-                                    currentDirectory: URL(fileURLWithPath: directory))
+        let result = try runCommand(
+            URL(fileURLWithPath: "/usr/bin/openssl"), arguments, timeout: 30,
+            currentDirectory: URL(fileURLWithPath: directory))
         guard result.exitedNormally && result.status == 0 else {
             throw E2EError("openssl \(arguments.joined(separator: " ")) failed: \(result.stderr)")
         }

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import ServerConfig
 import Testing
+
 @testable import HTTPDaemon
 
 /// The TLS listener's first handlers on an EmbeddedChannel: plain HTTP is told from a TLS
@@ -15,8 +16,10 @@ import Testing
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
-                             "-keyout", directory + "/server.key", "-out", directory + "/server.pem"]
+        process.arguments = [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=localhost",
+            "-keyout", directory + "/server.key", "-out", directory + "/server.pem",
+        ]
         process.standardError = FileHandle.nullDevice
         try process.run()
         process.waitUntilExit()
@@ -37,12 +40,14 @@ import Testing
         let response = try harness.readResponse()
         #expect(response.statusLine == "HTTP/1.1 400 Bad Request")
         #expect(response.header("Connection") == "close")
-        #expect((response.bodyText ?? "").contains("""
-            <p>Your browser sent a request that this server could not understand.<br />
-            Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />
-             Instead use the HTTPS scheme to access this URL, please.<br />
-            </p>
-            """))
+        #expect(
+            (response.bodyText ?? "").contains(
+                """
+                <p>Your browser sent a request that this server could not understand.<br />
+                Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />
+                 Instead use the HTTPS scheme to access this URL, please.<br />
+                </p>
+                """))
         #expect(!harness.isOpen)
         #expect(harness.accessLog().contains("\"GET /small.txt HTTP/1.1\" 400 "))
         #expect(harness.errorLog().contains("IS02101"))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ServerConfig
 
 /// mod_ssl's directives: what they store, how virtual hosts inherit them, which listeners
@@ -14,7 +15,8 @@ import Testing
 
     @Test func virtualHostsTakeTheMainServersSettingsAndKeepTheirOwnCertificates() throws {
         let tree = tree()
-        let config = try tree.load("""
+        let config = try tree.load(
+            """
             Listen 127.0.0.1:8443 https
             SSLEngine on
             SSLCertificateFile conf/a.pem
@@ -37,7 +39,8 @@ import Testing
             """)
         let address = ListenAddress(host: "127.0.0.1", port: 8443)
         #expect(config.isTLS(address))
-        let a = config.virtualHosts[0].ssl, b = config.virtualHosts[1].ssl
+        let a = config.virtualHosts[0].ssl
+        let b = config.virtualHosts[1].ssl
         #expect(a.isEnabled && b.isEnabled)
         #expect(a.certificateFile?.value == tree.root + "/conf/a.pem")
         #expect(a.certificateKeyFile?.value == tree.root + "/conf/a.key")
@@ -54,7 +57,8 @@ import Testing
     }
 
     @Test func listenProtocols() throws {
-        let config = try tree().load("""
+        let config = try tree().load(
+            """
             Listen 80
             Listen 443
             Listen 127.0.0.1:8080 http
@@ -79,7 +83,8 @@ import Testing
     }
 
     @Test func anSSLVirtualHostMakesItsListenerSpeakTLSAsApacheDoes() throws {
-        let config = try tree().load("""
+        let config = try tree().load(
+            """
             Listen 8443
             <VirtualHost *:8443>
                 SSLEngine on
@@ -106,7 +111,8 @@ import Testing
     @Test func sslOptionsMergePerDirectory() throws {
         let tree = tree()
         tree.mkdir("htdocs/app")
-        let config = try tree.load("""
+        let config = try tree.load(
+            """
             SSLOptions +StdEnvVars +FakeBasicAuth
             <Directory "htdocs/app">
                 SSLOptions +ExportCertData -StdEnvVars
@@ -121,7 +127,8 @@ import Testing
     }
 
     @Test func sessionCacheIsAcceptedAndSaysWhatBoringSSLDoes() throws {
-        let config = try tree().load("""
+        let config = try tree().load(
+            """
             SSLSessionCache shmcb:logs/ssl_scache(512000)
             SSLSessionCacheTimeout 300
             """)
@@ -133,39 +140,61 @@ import Testing
         #expect(none.warnings.contains { $0.line == 1 && $0.message.contains("cannot turn session resumption off") })
     }
 
-    @Test(arguments: [
-        ("SSLEngine optional\n", 1, "SSLEngine: 'optional' (an upgrade to TLS inside HTTP, RFC 2817) is not supported"),
-        ("SSLEngine maybe\n", 1, "SSLEngine: Argument must be On, Off, or Optional"),
-        ("SSLCertificateFile conf/missing.pem\n", 1, "does not exist or is empty"),
-        ("SSLCertificateFile conf/a.pem\nSSLCertificateFile conf/b.pem\n", 2,
-         "SSLCertificateFile: a second certificate for the same host (another key type) is not supported"),
-        ("SSLProtocol +TLSv1.1\n", 1, "SSLProtocol: +TLSv1.1 cannot be served: swift-nio-ssl (BoringSSL) serves TLSv1.2 and TLSv1.3 only"),
-        ("SSLProtocol TLSv1\n", 1, "SSLProtocol: TLSv1 cannot be served"),
-        ("SSLProtocol -all\n", 1, "SSLProtocol: no protocol left to serve (TLSv1.2, TLSv1.3)"),
-        ("SSLProtocol +TLSv9\n", 1, "SSLProtocol: Illegal protocol '+TLSv9'"),
-        ("SSLProtocol SSLv2\n", 1, "SSLProtocol: SSLv2 no longer supported"),
-        ("SSLCipherSuite TLSv1.3 TLS_AES_256_GCM_SHA384\n", 1,
-         "SSLCipherSuite: TLSv1.3 cipher suites are not configurable in BoringSSL"),
-        ("SSLCipherSuite SSLv9 HIGH\n", 1, "SSLCipherSuite: protocol 'SSLv9' is not known (SSL or TLSv1.3)"),
-        ("SSLHonorCipherOrder on\n", 1, "SSLHonorCipherOrder: On is not supported"),
-        ("SSLVerifyClient sometimes\n", 1, "SSLVerifyClient: Invalid argument 'sometimes'"),
-        ("<Directory htdocs>\nSSLVerifyClient require\n</Directory>\n", 2,
-         "SSLVerifyClient: per-directory client authentication needs a TLS renegotiation"),
-        ("SSLVerifyDepth 10\n", 1, "SSLVerifyDepth: 10 cannot be enforced"),
-        ("SSLVerifyDepth x\n", 1, "SSLVerifyDepth: 'x' is not a number"),
-        ("SSLOptions +Frob\n", 1, "SSLOptions: Illegal option 'Frob'"),
-        ("SSLSessionCache nowhere\n", 1, "SSLSessionCache: 'nowhere' is not none, nonenotnull"),
-        ("<VirtualHost *:80>\nSSLSessionCache none\n</VirtualHost>\n", 2, "SSLSessionCache not allowed here"),
-        ("Listen 80 spdy\n", 1, "Listen: protocol 'spdy' is not supported (isapid speaks http and https)"),
-        ("Listen 443\n<VirtualHost *:443>\nServerName a\n</VirtualHost>\n", 2,
-         "<VirtualHost> a answers on the TLS listener 0.0.0.0:443 but has no SSLEngine on"),
-        ("Listen 8443 https\n", 1, "the main server answers on the TLS listener 0.0.0.0:8443 but has no SSLEngine on"),
-        ("Listen 8443 https\nSSLEngine on\n", 2, "SSLEngine on: no SSLCertificateFile for this host"),
-        ("SSLEngine on\nSSLCertificateFile conf/a.pem\nSSLVerifyClient require\n", 3,
-         "SSLVerifyClient require: no SSLCACertificateFile to verify client certificates against"),
-        ("SSLEngine on\nSSLCertificateFile conf/a.pem\nSSLVerifyClient optional\n", 3,
-         "SSLVerifyClient optional: no SSLCACertificateFile"),
-    ] as [(String, Int, String)])
+    @Test(
+        arguments: [
+            (
+                "SSLEngine optional\n", 1,
+                "SSLEngine: 'optional' (an upgrade to TLS inside HTTP, RFC 2817) is not supported"
+            ),
+            ("SSLEngine maybe\n", 1, "SSLEngine: Argument must be On, Off, or Optional"),
+            ("SSLCertificateFile conf/missing.pem\n", 1, "does not exist or is empty"),
+            (
+                "SSLCertificateFile conf/a.pem\nSSLCertificateFile conf/b.pem\n", 2,
+                "SSLCertificateFile: a second certificate for the same host (another key type) is not supported"
+            ),
+            (
+                "SSLProtocol +TLSv1.1\n", 1,
+                "SSLProtocol: +TLSv1.1 cannot be served: swift-nio-ssl (BoringSSL) serves TLSv1.2 and TLSv1.3 only"
+            ),
+            ("SSLProtocol TLSv1\n", 1, "SSLProtocol: TLSv1 cannot be served"),
+            ("SSLProtocol -all\n", 1, "SSLProtocol: no protocol left to serve (TLSv1.2, TLSv1.3)"),
+            ("SSLProtocol +TLSv9\n", 1, "SSLProtocol: Illegal protocol '+TLSv9'"),
+            ("SSLProtocol SSLv2\n", 1, "SSLProtocol: SSLv2 no longer supported"),
+            (
+                "SSLCipherSuite TLSv1.3 TLS_AES_256_GCM_SHA384\n", 1,
+                "SSLCipherSuite: TLSv1.3 cipher suites are not configurable in BoringSSL"
+            ),
+            ("SSLCipherSuite SSLv9 HIGH\n", 1, "SSLCipherSuite: protocol 'SSLv9' is not known (SSL or TLSv1.3)"),
+            ("SSLHonorCipherOrder on\n", 1, "SSLHonorCipherOrder: On is not supported"),
+            ("SSLVerifyClient sometimes\n", 1, "SSLVerifyClient: Invalid argument 'sometimes'"),
+            (
+                "<Directory htdocs>\nSSLVerifyClient require\n</Directory>\n", 2,
+                "SSLVerifyClient: per-directory client authentication needs a TLS renegotiation"
+            ),
+            ("SSLVerifyDepth 10\n", 1, "SSLVerifyDepth: 10 cannot be enforced"),
+            ("SSLVerifyDepth x\n", 1, "SSLVerifyDepth: 'x' is not a number"),
+            ("SSLOptions +Frob\n", 1, "SSLOptions: Illegal option 'Frob'"),
+            ("SSLSessionCache nowhere\n", 1, "SSLSessionCache: 'nowhere' is not none, nonenotnull"),
+            ("<VirtualHost *:80>\nSSLSessionCache none\n</VirtualHost>\n", 2, "SSLSessionCache not allowed here"),
+            ("Listen 80 spdy\n", 1, "Listen: protocol 'spdy' is not supported (isapid speaks http and https)"),
+            (
+                "Listen 443\n<VirtualHost *:443>\nServerName a\n</VirtualHost>\n", 2,
+                "<VirtualHost> a answers on the TLS listener 0.0.0.0:443 but has no SSLEngine on"
+            ),
+            (
+                "Listen 8443 https\n", 1,
+                "the main server answers on the TLS listener 0.0.0.0:8443 but has no SSLEngine on"
+            ),
+            ("Listen 8443 https\nSSLEngine on\n", 2, "SSLEngine on: no SSLCertificateFile for this host"),
+            (
+                "SSLEngine on\nSSLCertificateFile conf/a.pem\nSSLVerifyClient require\n", 3,
+                "SSLVerifyClient require: no SSLCACertificateFile to verify client certificates against"
+            ),
+            (
+                "SSLEngine on\nSSLCertificateFile conf/a.pem\nSSLVerifyClient optional\n", 3,
+                "SSLVerifyClient optional: no SSLCACertificateFile"
+            ),
+        ] as [(String, Int, String)])
     func errorsNameTheFileAndLine(text: String, line: Int, message: String) throws {
         let tree = tree()
         let error = try #require(tree.error(text))

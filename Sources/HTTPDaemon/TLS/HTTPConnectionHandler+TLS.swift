@@ -53,21 +53,26 @@ extension HTTPConnectionHandler {
         case .established(let session, let serverNameHostID):
             if let serverNameHostID, let serverName = session.serverName {
                 if hostHeader == nil {
-                    state.logger.error("Hostname \(serverName) provided via SNI, but no hostname provided in HTTP request",
-                                       metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS02104"])
+                    state.logger.error(
+                        "Hostname \(serverName) provided via SNI, but no hostname provided in HTTP request",
+                        metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS02104"])
                     status = 400
                     page = TLSErrorPages.badRequest
                 } else if selected.id != serverNameHostID {
-                    state.logger.error("\("Hostname \(serverName) provided via SNI and hostname \(hostHeader ?? "") provided via HTTP have no compatible SSL setup")",
-                                       metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS02105"])
+                    let message = "Hostname \(serverName) provided via SNI and hostname \(hostHeader ?? "") "
+                        + "provided via HTTP have no compatible SSL setup"
+                    state.logger.error(
+                        "\(message)",
+                        metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS02105"])
                     status = 421
                     page = TLSErrorPages.misdirected
                 } else {
                     return nil
                 }
             } else if selected.ssl.effectiveStrictSNIVHostCheck {
-                state.logger.error("No hostname was provided via SNI for a name based virtual host",
-                                   metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS02106"])
+                state.logger.error(
+                    "No hostname was provided via SNI for a name based virtual host",
+                    metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS02106"])
                 status = 403
                 page = TLSErrorPages.forbidden
             } else {
@@ -83,28 +88,37 @@ extension HTTPConnectionHandler {
 
 /// Apache's pages for mod_ssl's refusals, byte for byte.
 enum TLSErrorPages {
-    static let plainHTTPOnTLSPort = page(400, "Bad Request", """
+    static let plainHTTPOnTLSPort = page(
+        400, "Bad Request",
+        """
         <p>Your browser sent a request that this server could not understand.<br />
         Reason: You're speaking plain HTTP to an SSL-enabled server port.<br />
          Instead use the HTTPS scheme to access this URL, please.<br />
         </p>
         """)
-    static let badRequest = page(400, "Bad Request", """
+    static let badRequest = page(
+        400, "Bad Request",
+        """
         <p>Your browser sent a request that this server could not understand.<br />
         </p>
         """)
-    static let misdirected = page(421, "Misdirected Request", """
+    static let misdirected = page(
+        421, "Misdirected Request",
+        """
         <p>The client needs a new connection for this
         request as the requested host name does not match
         the Server Name Indication (SNI) in use for this
         connection.</p>
         """)
-    static let forbidden = page(403, "Forbidden", """
+    static let forbidden = page(
+        403, "Forbidden",
+        """
         <p>You don't have permission to access this resource.</p>
         """)
 
     private static func page(_ status: Int, _ reason: String, _ body: String) -> [UInt8] {
-        Array("""
+        Array(
+            """
             <!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
             <html><head>
             <title>\(status) \(reason)</title>

@@ -43,10 +43,13 @@ final class TLSPlainTextDetector: ChannelInboundHandler, RemovableChannelHandler
         let pipeline = context.pipeline.syncOperations
         if first != 0x16 {
             let client = context.channel.remoteAddress.map { "\($0.ipAddress ?? "-"):\($0.port ?? 0)" } ?? "-"
-            logger.info("SSL handshake failed: HTTP spoken on HTTPS port; trying to send HTML error page",
-                        metadata: ["client": "\(client)", "id": "IS02101"])
+            logger.info(
+                "SSL handshake failed: HTTP spoken on HTTPS port; trying to send HTML error page",
+                metadata: ["client": "\(client)", "id": "IS02101"])
             for name in tlsHandlerNames {
-                if let handler = try? pipeline.context(name: name) { pipeline.removeHandler(context: handler, promise: nil) }
+                if let handler = try? pipeline.context(name: name) {
+                    pipeline.removeHandler(context: handler, promise: nil)
+                }
             }
             context.fireUserInboundEventTriggered(PlainHTTPOnTLSPort())
         }
@@ -75,24 +78,30 @@ final class TLSSessionRecorder: ChannelInboundHandler, RemovableChannelHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let event = event as? TLSUserEvent, case .handshakeCompleted = event, let host = choice.host,
-           let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self) {
+            let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
+        {
             handshakeDone = true
-            let session = TLSSessionInfo.make(handler: handler, host: host, serverName: choice.serverName,
-                                              hello: hello.negotiated)
-            context.fireUserInboundEventTriggered(TLSEstablished(
-                session: session, serverNameHostID: choice.serverName == nil ? nil : host.hostID))
-            let facts = "\(session.protocolVersion) \(session.cipherName) \(session.sessionReuse.rawValue), "
+            let session = TLSSessionInfo.make(
+                handler: handler, host: host, serverName: choice.serverName,
+                hello: hello.negotiated)
+            context.fireUserInboundEventTriggered(
+                TLSEstablished(
+                    session: session, serverNameHostID: choice.serverName == nil ? nil : host.hostID))
+            let facts =
+                "\(session.protocolVersion) \(session.cipherName) \(session.sessionReuse.rawValue), "
                 + "client certificate \(session.clientVerification.variableValue)"
-            logger.debug("TLS handshake done: \(facts) for \(choice.serverName ?? "(no SNI)")",
-                         metadata: ["client": "\(client(context))", "id": "IS02103"])
+            logger.debug(
+                "TLS handshake done: \(facts) for \(choice.serverName ?? "(no SNI)")",
+                metadata: ["client": "\(client(context))", "id": "IS02103"])
         }
         context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if !handshakeDone {
-            logger.info("SSL handshake failed with \(client(context)) (SNI \(choice.serverName ?? "none")): \(error)",
-                        metadata: ["client": "\(client(context))", "id": "IS02102"])
+            logger.info(
+                "SSL handshake failed with \(client(context)) (SNI \(choice.serverName ?? "none")): \(error)",
+                metadata: ["client": "\(client(context))", "id": "IS02102"])
             context.close(promise: nil)
             return
         }
@@ -120,20 +129,25 @@ extension TLSContexts {
         let hello = TLSHelloObserver(logger: logger)
         let recorder = TLSSessionRecorder(choice: choice, hello: hello, logger: logger)
         let contexts = self
-        let sni = ByteToMessageHandler(SNIHandler { result in
-            var name: String?
-            if case .hostname(let hostname) = result { name = hostname }
-            choice.serverName = name
-            guard let (_, host) = contexts.host(forServerName: name, localAddress: channel.localAddress,
-                                                in: configuration) else {
-                channel.close(promise: nil)  // cannot happen once the configuration validated
-                return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
-            }
-            choice.host = host
-            return channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(host.makeServerHandler(), position: .before(recorder))
-            }
-        })
+        let sni = ByteToMessageHandler(
+            SNIHandler { result in
+                var name: String?
+                if case .hostname(let hostname) = result { name = hostname }
+                choice.serverName = name
+                guard
+                    let (_, host) = contexts.host(
+                        forServerName: name, localAddress: channel.localAddress,
+                        in: configuration)
+                else {
+                    channel.close(promise: nil)  // cannot happen once the configuration validated
+                    return channel.eventLoop.makeFailedFuture(ChannelError.inappropriateOperationForState)
+                }
+                choice.host = host
+                return channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        host.makeServerHandler(), position: .before(recorder))
+                }
+            })
         try pipeline.addHandler(
             TLSPlainTextDetector(logger: logger, tlsHandlerNames: [Self.helloName, Self.sniName, Self.recorderName]),
             name: Self.detectorName)

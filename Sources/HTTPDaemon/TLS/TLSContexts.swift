@@ -54,8 +54,10 @@ struct TLSContexts: Sendable {
 
     /// The host SNI names (or the address's default host without SNI, as Apache does)
     /// and its context; nil when that host has no TLS.
-    func host(forServerName name: String?, localAddress: SocketAddress?,
-              in configuration: ServerConfiguration) -> (host: VirtualHost, context: TLSHostContext)? {
+    func host(
+        forServerName name: String?, localAddress: SocketAddress?,
+        in configuration: ServerConfiguration
+    ) -> (host: VirtualHost, context: TLSHostContext)? {
         let host = configuration.virtualHost(
             localAddress: localAddress?.ipAddress ?? "", localPort: localAddress?.port ?? 0, hostHeader: name)
         return byHost[host.id].map { (host, $0) }
@@ -75,19 +77,22 @@ enum TLSContextBuilder {
         do {
             chain = try NIOSSLCertificate.fromPEMFile(certificateFile.value)
         } catch {
-            throw Self.error(at: certificateFile.location,
-                             "SSLCertificateFile: cannot read a PEM certificate from '\(certificateFile.value)' (\(error))")
+            throw Self.error(
+                at: certificateFile.location,
+                "SSLCertificateFile: cannot read a PEM certificate from '\(certificateFile.value)' (\(error))")
         }
         guard let leaf = chain.first else {
-            throw error(at: certificateFile.location, "SSLCertificateFile: no certificate in '\(certificateFile.value)'")
+            throw error(
+                at: certificateFile.location, "SSLCertificateFile: no certificate in '\(certificateFile.value)'")
         }
         chain = [leaf]  // the rest of that file and SSLCertificateChainFile follow as intermediates
         if let chainFile = ssl.certificateChainFile {
             do {
                 chain += try NIOSSLCertificate.fromPEMFile(chainFile.value)
             } catch {
-                throw Self.error(at: chainFile.location,
-                                 "SSLCertificateChainFile: cannot read PEM certificates from '\(chainFile.value)' (\(error))")
+                throw Self.error(
+                    at: chainFile.location,
+                    "SSLCertificateChainFile: cannot read PEM certificates from '\(chainFile.value)' (\(error))")
             }
         } else if let rest = try? NIOSSLCertificate.fromPEMFile(certificateFile.value).dropFirst() {
             chain += rest
@@ -96,9 +101,10 @@ enum TLSContextBuilder {
         do {
             key = try NIOSSLPrivateKey(file: keyFile.value, format: .pem)
         } catch {
-            throw Self.error(at: keyFile.location,
-                             "\(ssl.certificateKeyFile == nil ? "SSLCertificateFile" : "SSLCertificateKeyFile"): "
-                                + "cannot read a PEM private key from '\(keyFile.value)' (\(error))")
+            throw Self.error(
+                at: keyFile.location,
+                "\(ssl.certificateKeyFile == nil ? "SSLCertificateFile" : "SSLCertificateKeyFile"): "
+                    + "cannot read a PEM private key from '\(keyFile.value)' (\(error))")
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
@@ -108,8 +114,9 @@ enum TLSContextBuilder {
         if let cipherSuite = ssl.cipherSuite {
             // swift-nio-ssl traps on a string BoringSSL refuses: BoringSSL is asked first.
             guard isapid_tls_cipher_list_is_valid(cipherSuite.value) == 1 else {
-                throw error(at: cipherSuite.location,
-                            "SSLCipherSuite: BoringSSL accepts no cipher suite from '\(cipherSuite.value)'")
+                throw error(
+                    at: cipherSuite.location,
+                    "SSLCipherSuite: BoringSSL accepts no cipher suite from '\(cipherSuite.value)'")
             }
             configuration.cipherSuites = cipherSuite.value
         }
@@ -123,8 +130,9 @@ enum TLSContextBuilder {
             do {
                 configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile.value))
             } catch {
-                throw Self.error(at: caFile.location,
-                                 "SSLCACertificateFile: cannot read PEM certificates from '\(caFile.value)' (\(error))")
+                throw Self.error(
+                    at: caFile.location,
+                    "SSLCACertificateFile: cannot read PEM certificates from '\(caFile.value)' (\(error))")
             }
             configuration.sendCANameList = true
         } else {
@@ -134,14 +142,16 @@ enum TLSContextBuilder {
         do {
             context = try NIOSSLContext(configuration: configuration)
         } catch NIOSSLError.failedToLoadPrivateKey {
-            throw error(at: keyFile.location,
-                        "the private key in '\(keyFile.value)' does not match the certificate in '\(certificateFile.value)'")
+            throw error(
+                at: keyFile.location,
+                "the private key in '\(keyFile.value)' does not match the certificate in '\(certificateFile.value)'")
         } catch {
             throw Self.error(at: certificateFile.location, "cannot set up TLS for this host: \(error)")
         }
         let der = (try? leaf.toDERBytes()) ?? []
-        return TLSHostContext(hostID: host.id, sslContext: context, verifyClient: ssl.effectiveVerifyClient,
-                              serverCertificate: TLSSessionInfo.summary(ofDER: der))
+        return TLSHostContext(
+            hostID: host.id, sslContext: context, verifyClient: ssl.effectiveVerifyClient,
+            serverCertificate: TLSSessionInfo.summary(ofDER: der))
     }
 
     private static func error(at location: SourceLocation, _ message: String) -> ConfigError {

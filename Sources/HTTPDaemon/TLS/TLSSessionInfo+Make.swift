@@ -8,8 +8,10 @@ extension TLSSessionInfo {
     /// What the handshake on this connection negotiated: protocol, cipher suite and
     /// resumption from the hellos `TLSHelloObserver` read (NIOSSL does not expose them;
     /// the protocol falls back to NIOSSL's view), certificates from NIOSSL.
-    static func make(handler: NIOSSLHandler, host: TLSHostContext, serverName: String?,
-                     hello: NegotiatedHello?) -> TLSSessionInfo {
+    static func make(
+        handler: NIOSSLHandler, host: TLSHostContext, serverName: String?,
+        hello: NegotiatedHello?
+    ) -> TLSSessionInfo {
         let clientCertificate = (try? handler.peerCertificate?.toDERBytes()).flatMap { $0 }.map(summary(ofDER:))
         let verification: ClientVerification
         switch (clientCertificate, host.verifyClient) {
@@ -40,7 +42,8 @@ extension TLSSessionInfo {
     /// (BoringSSL accepted it) keeps its bytes with empty names.
     static func summary(ofDER der: [UInt8]) -> CertificateSummary {
         (try? CertificateSummary(derEncoded: der))
-            ?? CertificateSummary(subjectDN: "", issuerDN: "", subjectIIS: "", issuerIIS: "", serialNumberHex: "",
-                                  publicKeyBits: 0, notBefore: "", notAfter: "", derEncoded: der)
+            ?? CertificateSummary(
+                subjectDN: "", issuerDN: "", subjectIIS: "", issuerIIS: "", serialNumberHex: "",
+                publicKeyBits: 0, notBefore: "", notAfter: "", derEncoded: der)
     }
 }

@@ -5,8 +5,10 @@ import Foundation
 /// themselves are read, and the cipher string checked, by HTTPDaemon's TLS contexts
 /// (`isapid -t` builds them).
 let sslDirectives: [DirectiveSpec] = [
-    DirectiveSpec("SSLEngine", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
-                  syntax: "takes one argument, On, Off or Optional") { d, t in
+    DirectiveSpec(
+        "SSLEngine", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
+        syntax: "takes one argument, On, Off or Optional"
+    ) { d, t in
         switch d.arguments[0].lowercased() {
         case "on": t.host.ssl.engine = Located(true, at: d.location)
         case "off": t.host.ssl.engine = Located(false, at: d.location)
@@ -22,13 +24,18 @@ let sslDirectives: [DirectiveSpec] = [
     },
     sslFileDirective("SSLCertificateKeyFile", \.certificateKeyFile, what: "the server's private key (PEM)"),
     sslFileDirective("SSLCertificateChainFile", \.certificateChainFile, what: "the intermediate CA certificates (PEM)"),
-    sslFileDirective("SSLCACertificateFile", \.caCertificateFile, what: "the CA certificates for client authentication (PEM)"),
-    DirectiveSpec("SSLProtocol", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...Int.max,
-                  syntax: "takes [+-]all, [+-]TLSv1.2, [+-]TLSv1.3 (and -SSLv3, -TLSv1, -TLSv1.1)") { d, t in
+    sslFileDirective(
+        "SSLCACertificateFile", \.caCertificateFile, what: "the CA certificates for client authentication (PEM)"),
+    DirectiveSpec(
+        "SSLProtocol", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...Int.max,
+        syntax: "takes [+-]all, [+-]TLSv1.2, [+-]TLSv1.3 (and -SSLv3, -TLSv1, -TLSv1.1)"
+    ) { d, t in
         t.host.ssl.protocols = Located(try SSLProtocolParser.parse(d), at: d.location)
     },
-    DirectiveSpec("SSLCipherSuite", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...2,
-                  syntax: "takes [protocol] cipher-spec, where protocol is SSL or TLSv1.3") { d, t in
+    DirectiveSpec(
+        "SSLCipherSuite", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...2,
+        syntax: "takes [protocol] cipher-spec, where protocol is SSL or TLSv1.3"
+    ) { d, t in
         let protocolName = d.arguments.count == 2 ? d.arguments[0] : "SSL"
         let spec = d.arguments[d.arguments.count - 1]
         switch protocolName.lowercased() {
@@ -38,49 +45,63 @@ let sslDirectives: [DirectiveSpec] = [
         case "tlsv1.3":
             let asked = Set(spec.split(whereSeparator: { ":, ".contains($0) }).map(String.init))
             guard asked == SSLProtocolParser.tls13CipherSuites else {
-                throw d.invalid("TLSv1.3 cipher suites are not configurable in BoringSSL (swift-nio-ssl): it always "
-                    + "offers \(SSLProtocolParser.tls13CipherSuites.sorted().joined(separator: ":")); remove this line")
+                throw d.invalid(
+                    "TLSv1.3 cipher suites are not configurable in BoringSSL (swift-nio-ssl): it always "
+                        + "offers \(SSLProtocolParser.tls13CipherSuites.sorted().joined(separator: ":")); remove this line"
+                )
             }
         default:
             throw d.invalid("protocol '\(protocolName)' is not known (SSL or TLSv1.3)")
         }
     },
-    DirectiveSpec("SSLHonorCipherOrder", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
-                  syntax: "takes one argument, On or Off") { d, t in
+    DirectiveSpec(
+        "SSLHonorCipherOrder", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
+        syntax: "takes one argument, On or Off"
+    ) { d, t in
         let on = try d.flag()
         if on {
-            throw d.invalid("On is not supported: swift-nio-ssl (BoringSSL) always chooses the cipher by the "
-                + "client's order of preference (Off)")
+            throw d.invalid(
+                "On is not supported: swift-nio-ssl (BoringSSL) always chooses the cipher by the "
+                    + "client's order of preference (Off)")
         }
         t.host.ssl.honorCipherOrder = Located(on, at: d.location)
     },
-    DirectiveSpec("SSLVerifyClient", module: "mod_ssl.c", contexts: .anywhere.union(.htaccess), override: .authConfig,
-                  arity: 1...1, syntax: "takes one argument, none, optional, require or optional_no_ca") { d, t in
+    DirectiveSpec(
+        "SSLVerifyClient", module: "mod_ssl.c", contexts: .anywhere.union(.htaccess), override: .authConfig,
+        arity: 1...1, syntax: "takes one argument, none, optional, require or optional_no_ca"
+    ) { d, t in
         guard let mode = SSLVerifyClient(rawValue: d.arguments[0].lowercased()) else {
             throw d.invalid("Invalid argument '\(d.arguments[0])'")
         }
         guard t.context == .server || t.context == .virtualHost else {
-            throw d.invalid("per-directory client authentication needs a TLS renegotiation (or TLS 1.3 "
-                + "post-handshake authentication), which isapid does not support; set it for the <VirtualHost>")
+            throw d.invalid(
+                "per-directory client authentication needs a TLS renegotiation (or TLS 1.3 "
+                    + "post-handshake authentication), which isapid does not support; set it for the <VirtualHost>")
         }
         t.host.ssl.verifyClient = Located(mode, at: d.location)
     },
-    DirectiveSpec("SSLVerifyDepth", module: "mod_ssl.c", contexts: .anywhere.union(.htaccess), override: .authConfig,
-                  arity: 1...1, syntax: "takes one argument, the maximum number of intermediate CA certificates") { d, t in
+    DirectiveSpec(
+        "SSLVerifyDepth", module: "mod_ssl.c", contexts: .anywhere.union(.htaccess), override: .authConfig,
+        arity: 1...1, syntax: "takes one argument, the maximum number of intermediate CA certificates"
+    ) { d, t in
         let depth = try d.integer(in: 0...Int(Int32.max))
         guard t.context == .server || t.context == .virtualHost else {
             throw d.invalid("per-directory client authentication is not supported; set it for the <VirtualHost>")
         }
         guard depth >= SSLProtocolParser.boringSSLVerifyDepth else {
-            throw d.invalid("\(depth) cannot be enforced: swift-nio-ssl verifies client chains with BoringSSL's "
-                + "limit of \(SSLProtocolParser.boringSSLVerifyDepth) intermediate certificates; write "
-                + "\(SSLProtocolParser.boringSSLVerifyDepth) or more, or leave it out")
+            throw d.invalid(
+                "\(depth) cannot be enforced: swift-nio-ssl verifies client chains with BoringSSL's "
+                    + "limit of \(SSLProtocolParser.boringSSLVerifyDepth) intermediate certificates; write "
+                    + "\(SSLProtocolParser.boringSSLVerifyDepth) or more, or leave it out")
         }
         t.host.ssl.verifyDepth = Located(depth, at: d.location)
     },
-    DirectiveSpec("SSLOptions", module: "mod_ssl.c", contexts: .anywhere.union(.htaccess), override: .options,
-                  arity: 1...Int.max, syntax: "takes one or more of [+-]StdEnvVars, ExportCertData, FakeBasicAuth, "
-                    + "StrictRequire, OptRenegotiate, LegacyDNStringFormat") { d, t in
+    DirectiveSpec(
+        "SSLOptions", module: "mod_ssl.c", contexts: .anywhere.union(.htaccess), override: .options,
+        arity: 1...Int.max,
+        syntax: "takes one or more of [+-]StdEnvVars, ExportCertData, FakeBasicAuth, "
+            + "StrictRequire, OptRenegotiate, LegacyDNStringFormat"
+    ) { d, t in
         var setting = t.directory.sslOptions ?? SSLOptionsSetting()
         for word in d.arguments {
             let sign = word.first == "+" || word.first == "-" ? word.first : nil
@@ -89,16 +110,22 @@ let sslDirectives: [DirectiveSpec] = [
                 throw d.invalid("Illegal option '\(name)'")
             }
             switch sign {
-            case "+": setting.added.insert(option); setting.removed.remove(option)
-            case "-": setting.removed.insert(option); setting.added.remove(option)
+            case "+":
+                setting.added.insert(option)
+                setting.removed.remove(option)
+            case "-":
+                setting.removed.insert(option)
+                setting.added.remove(option)
             default:
                 setting = SSLOptionsSetting(absolute: (setting.absolute ?? []).union([option]))
             }
         }
         t.directory.sslOptions = setting
     },
-    DirectiveSpec("SSLSessionCache", module: "mod_ssl.c", contexts: .server, arity: 1...1,
-                  syntax: "takes one argument, none, nonenotnull, or type:arguments (shmcb:/path(size), …)") { d, t in
+    DirectiveSpec(
+        "SSLSessionCache", module: "mod_ssl.c", contexts: .server, arity: 1...1,
+        syntax: "takes one argument, none, nonenotnull, or type:arguments (shmcb:/path(size), …)"
+    ) { d, t in
         let value = d.arguments[0]
         let cache: SSLSessionCacheSetting
         switch value.lowercased() {
@@ -114,22 +141,28 @@ let sslDirectives: [DirectiveSpec] = [
         t.server.sslSessionCache = cache
         // BoringSSL's per-context cache and TLS 1.3 tickets stay on whatever is written.
         if cache == .none || cache == .noneNotNull {
-            t.server.warnings.append(ConfigError(
-                file: d.location.file, line: d.location.line, kind: .badArguments,
-                message: "SSLSessionCache \(value): swift-nio-ssl cannot turn session resumption off; each TLS "
-                    + "context keeps BoringSSL's in-memory session cache and TLS 1.3 tickets"))
+            t.server.warnings.append(
+                ConfigError(
+                    file: d.location.file, line: d.location.line, kind: .badArguments,
+                    message: "SSLSessionCache \(value): swift-nio-ssl cannot turn session resumption off; each TLS "
+                        + "context keeps BoringSSL's in-memory session cache and TLS 1.3 tickets"))
         }
     },
-    DirectiveSpec("SSLSessionCacheTimeout", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
-                  syntax: "takes one argument, the lifetime of cached sessions in seconds") { d, t in
+    DirectiveSpec(
+        "SSLSessionCacheTimeout", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
+        syntax: "takes one argument, the lifetime of cached sessions in seconds"
+    ) { d, t in
         t.server.sslSessionCacheTimeout = try d.integer(in: 0...Int(Int32.max))
-        t.server.warnings.append(ConfigError(
-            file: d.location.file, line: d.location.line, kind: .badArguments,
-            message: "SSLSessionCacheTimeout: swift-nio-ssl cannot set it; BoringSSL's own lifetimes apply "
-                + "(2 hours for TLS 1.2 sessions, 2 days for TLS 1.3 tickets)"))
+        t.server.warnings.append(
+            ConfigError(
+                file: d.location.file, line: d.location.line, kind: .badArguments,
+                message: "SSLSessionCacheTimeout: swift-nio-ssl cannot set it; BoringSSL's own lifetimes apply "
+                    + "(2 hours for TLS 1.2 sessions, 2 days for TLS 1.3 tickets)"))
     },
-    DirectiveSpec("SSLStrictSNIVHostCheck", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
-                  syntax: "takes one argument, On or Off") { d, t in
+    DirectiveSpec(
+        "SSLStrictSNIVHostCheck", module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
+        syntax: "takes one argument, On or Off"
+    ) { d, t in
         t.host.ssl.strictSNIVHostCheck = try d.flag()
     },
 ]
@@ -140,8 +173,10 @@ private func sslFileDirective(
     _ name: String, _ field: WritableKeyPath<SSLSettings, Located<String>?> & Sendable, what: String,
     check: @escaping @Sendable (Directive, DirectiveTarget) throws -> Void = { _, _ in }
 ) -> DirectiveSpec {
-    DirectiveSpec(name, module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
-                  syntax: "takes one argument, the file of \(what)") { d, t in
+    DirectiveSpec(
+        name, module: "mod_ssl.c", contexts: .serverConfig, arity: 1...1,
+        syntax: "takes one argument, the file of \(what)"
+    ) { d, t in
         try check(d, t)
         let path = t.resolvePath(d.arguments[0])
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
@@ -154,8 +189,10 @@ private func sslFileDirective(
 /// facts of BoringSSL the TLS directives are checked against.
 enum SSLProtocolParser {
     /// What BoringSSL offers for TLS 1.3, always (no API sets it).
-    static let tls13CipherSuites: Set<String> = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
-                                                  "TLS_CHACHA20_POLY1305_SHA256"]
+    static let tls13CipherSuites: Set<String> = [
+        "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256",
+    ]
     /// BoringSSL's default maximum chain depth (X509_VERIFY_PARAM's 100).
     static let boringSSLVerifyDepth = 100
 
@@ -173,7 +210,8 @@ enum SSLProtocolParser {
                 these = [version]
             } else if unservable.contains(name) {
                 guard sign == "-" else {
-                    throw d.invalid("\(word) cannot be served: swift-nio-ssl (BoringSSL) serves TLSv1.2 and TLSv1.3 only")
+                    throw d.invalid(
+                        "\(word) cannot be served: swift-nio-ssl (BoringSSL) serves TLSv1.2 and TLSv1.3 only")
                 }
                 these = []
             } else if name == "sslv2" {
