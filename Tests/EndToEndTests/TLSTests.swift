@@ -223,6 +223,18 @@ import Testing
         try root.writeConfig(Self.config(certificates, hostExtra: "SSLCipherSuite ECDHE+AESGCM:!aNULL"))
         let good = try runIsapid(["-t", "-f", "conf/httpd.conf", "-d", root.path])
         #expect(good.status == 0 && good.stdout.contains("Syntax OK"), "\(good.stderr)")
+        // Without SSLCertificateKeyFile the key is read from SSLCertificateFile (after the certificate).
+        let combined = try String(contentsOfFile: certificates.certificate("b.test"), encoding: .utf8)
+            + String(contentsOfFile: certificates.key("b.test"), encoding: .utf8)
+        try root.write("conf/b-combined.pem", combined)
+        try root.writeConfig(
+            Self.config(certificates)
+                .replacingOccurrences(of: "SSLCertificateKeyFile \"\(certificates.key("b.test"))\"", with: "")
+                .replacingOccurrences(of: certificates.certificate("b.test"), with: root.path("conf/b-combined.pem")))
+        #expect(root.read("conf/httpd.conf").contains("b-combined.pem"))
+        #expect(!root.read("conf/httpd.conf").contains("b.test.key"))
+        let combinedTest = try runIsapid(["-t", "-f", "conf/httpd.conf", "-d", root.path])
+        #expect(combinedTest.status == 0 && combinedTest.stdout.contains("Syntax OK"), "\(combinedTest.stderr)")
         let dump = try runIsapid(["-S", "-f", "conf/httpd.conf", "-d", root.path])
         #expect(dump.stdout.contains("*:*                    is a NameVirtualHost"), "\(dump.stdout)")
         #expect(dump.stdout.contains("Listen: 127.0.0.1:0 https"), "\(dump.stdout)")
