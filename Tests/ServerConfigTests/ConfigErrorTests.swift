@@ -50,7 +50,7 @@ import Testing
         ("AliasMatch ^/(x /y\n", "AliasMatch: Regular expression could not be compiled: "),
         ("DocumentRoot /definitely/not/here\n", "DocumentRoot: DocumentRoot '/definitely/not/here' is not a directory, or is not readable"),
         ("Redirect 301 /old\n", "Redirect: URL to redirect to is missing"),
-        ("LoadModule ssl_module modules/mod_ssl.so\n", "LoadModule: Cannot load modules/mod_ssl.so: ssl_module is not built into isapid"),
+        ("LoadModule lua_module modules/mod_lua.so\n", "LoadModule: Cannot load modules/mod_lua.so: lua_module is not built into isapid"),
     ])
     func badArguments(_ text: String, _ messagePrefix: String) throws {
         let tree = TemporaryTree()

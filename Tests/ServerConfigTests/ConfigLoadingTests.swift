@@ -78,18 +78,22 @@ import Testing
             <IfModule mod_alias.c>
             ServerName has-alias
             </IfModule>
-            <IfModule mod_ssl.c>
-            SSLEngine on
+            <IfModule mod_lua.c>
+            LuaRoot /nowhere
             </IfModule>
-            <IfModule !ssl_module>
-            ServerAdmin no-ssl@example.com
+            <IfModule !lua_module>
+            ServerAdmin no-lua@example.com
+            </IfModule>
+            <IfModule ssl_module>
+            SSLProtocol -all +TLSv1.3
             </IfModule>
             <IfModule dir_module>
             DirectoryIndex start.html
             </IfModule>
             """)
         #expect(config.mainHost.serverName == "has-alias")
-        #expect(config.mainHost.serverAdmin == "no-ssl@example.com")
+        #expect(config.mainHost.serverAdmin == "no-lua@example.com")
+        #expect(config.mainHost.ssl.effectiveProtocols == [.tlsv13])
         #expect(config.mainHost.defaults.directoryIndex == ["start.html"])
     }
 
