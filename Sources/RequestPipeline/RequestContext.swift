@@ -55,10 +55,6 @@ public struct RequestContext: Sendable {
     var requestHeadersEdited = false
     /// Internal redirects so far (ErrorDocument, DirectoryIndex, and later rewrites).
     public var redirectCount = 0
-    /// mod_ssl's `SSLOptions` in force for this request (`+StdEnvVars`, `+ExportCertData`):
-    /// which TLS variables the environment carries. Empty until the configuration says
-    /// otherwise (ServerConfig's SSLOptions, set where the per-directory config is).
-    public var tlsVariableOptions: TLSVariableOptions = []
 
     public init(request: IncomingRequest, host: VirtualHost) {
         self.request = request

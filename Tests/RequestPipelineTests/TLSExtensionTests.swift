@@ -45,7 +45,7 @@ import Glibc
             Issue.record("no extension run: \(response.status)")
             return ""
         }
-        if options == "StdEnvVars" { context.tlsVariableOptions = .stdEnvVars }
+        if options == "StdEnvVars" { context.directoryConfig.sslOptions = SSLOptionsSetting(added: [.stdEnvVars]) }
         let channel = FakeChannel()
         handler.run(context, channel: channel, pipeline: pipeline)
         #expect(channel.status == 200)

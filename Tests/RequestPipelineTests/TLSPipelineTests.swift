@@ -33,13 +33,13 @@ import ServerConfig
         #expect(env["HTTPS"] == "on", "mod_ssl sets HTTPS whatever SSLOptions says")
         #expect(env["SSL_PROTOCOL"] == nil, "SSL_* only under SSLOptions +StdEnvVars")
         #expect(env["SERVER_PORT"] == "443")
-        context.tlsVariableOptions = .stdEnvVars
+        context.directoryConfig.sslOptions = SSLOptionsSetting(added: [.stdEnvVars])
         env = CGIEnvironment(context, configuration: pipeline.configuration)
         #expect(env["SSL_PROTOCOL"] == "TLSv1.3")
         #expect(env["SSL_CLIENT_S_DN_CN"] == "Alice, Smith")
         #expect(env["SSL_CLIENT_VERIFY"] == "SUCCESS")
         #expect(env["SSL_CLIENT_CERT"] == nil)
-        context.tlsVariableOptions = [.stdEnvVars, .exportCertData]
+        context.directoryConfig.sslOptions = SSLOptionsSetting(added: [.stdEnvVars, .exportCertData])
         env = CGIEnvironment(context, configuration: pipeline.configuration)
         #expect(env["SSL_CLIENT_CERT"]?.hasPrefix("-----BEGIN CERTIFICATE-----") == true)
         // ALL_HTTP is built from HTTP_* only: the TLS variables never appear there.
@@ -67,7 +67,7 @@ import ServerConfig
         #expect(value("SSL_PROTOCOL") == nil)
         #expect(request.clientCertificate?.derEncoded == [1, 2, 3])
         #expect(request.clientCertificate?.flags == 1)
-        context.tlsVariableOptions = .stdEnvVars
+        context.directoryConfig.sslOptions = SSLOptionsSetting(added: [.stdEnvVars])
         request = ISAPIExtensionRun.request(context, configuration: pipeline.configuration)
         #expect(value("SSL_CIPHER") == "TLS_AES_256_GCM_SHA384")
 
@@ -145,7 +145,7 @@ import ServerConfig
 
     @Test func accessLogReadsTLSVariables() throws {
         var (context, _) = try Self.captured(TLSSample.request("/app.dll", tls: TLSSample.session(client: TLSSample.client)))
-        context.tlsVariableOptions = .stdEnvVars
+        context.directoryConfig.sslOptions = SSLOptionsSetting(added: [.stdEnvVars])
         let record = AccessLogRecordBuilder.record(context, response: Response(status: 200), bytesSent: 0,
                                                    connection: .close, serverPort: 443)
         let format = try AccessLogFormat(
