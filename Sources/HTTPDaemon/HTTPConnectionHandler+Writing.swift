@@ -52,8 +52,13 @@ extension HTTPConnectionHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         // %b counts the body bytes the socket took: each part adds its own when written
         // (a large file goes in slices, so an aborted download shows how far it got).
-        let parts = [IOData.byteBuffer(buffer)] + Self.slices(fileParts)
         let bodyInBuffer = buffer.readableBytes - headLength
+        if tls.session != nil && !fileParts.isEmpty {
+            let parts = [IOData.byteBuffer(buffer)] + Self.slices(fileParts, size: Self.encryptedSliceSize)
+            writeEncrypted(parts[...], bodyInBuffer: bodyInBuffer, file: fileToClose, context: context)
+            return
+        }
+        let parts = [IOData.byteBuffer(buffer)] + Self.slices(fileParts, size: Self.sliceSize)
         for (index, part) in parts.enumerated().dropLast() {
             let promise = context.eventLoop.makePromise(of: Void.self)
             let count = Int64(index == 0 ? bodyInBuffer : part.readableBytes)
@@ -85,20 +90,21 @@ extension HTTPConnectionHandler {
         }
     }
 
-    /// File regions above `sliceSize` cut into slices of that size.
+    /// File regions sent with sendfile go in slices of this size.
     static let sliceSize = 1 << 20
 
-    static func slices(_ parts: [IOData]) -> [IOData] {
-        guard parts.contains(where: { $0.readableBytes > sliceSize }) else { return parts }
+    /// File regions above `size` cut into slices of that size.
+    static func slices(_ parts: [IOData], size: Int) -> [IOData] {
+        guard parts.contains(where: { $0.readableBytes > size }) else { return parts }
         var sliced: [IOData] = []
         for part in parts {
-            guard case .fileRegion(let region) = part, region.readableBytes > sliceSize else {
+            guard case .fileRegion(let region) = part, region.readableBytes > size else {
                 sliced.append(part)
                 continue
             }
             var start = region.readerIndex
             while start < region.endIndex {
-                let end = min(start + sliceSize, region.endIndex)
+                let end = min(start + size, region.endIndex)
                 sliced.append(.fileRegion(FileRegion(fileHandle: region.fileHandle, readerIndex: start, endIndex: end)))
                 start = end
             }

@@ -88,6 +88,28 @@ import Testing
             }, "\(daemon.root.read("logs/error_log"))")
     }
 
+    /// Files above the in-memory limit leave through NIOSSL as read slices (it cannot
+    /// sendfile): every byte arrives, %b counts them, and a range works the same way.
+    @Test func largeFilesAreSentEncrypted() throws {
+        let (daemon, certificates) = try Self.start()
+        // 3 MiB + 7 of a pattern no slice boundary can hide.
+        let line = (0..<64).map { String(format: "%02x", $0) }.joined() + "\n"  // 129 bytes
+        var contents = String(repeating: line, count: (3 << 20) / line.utf8.count + 1)
+        contents += "tail!!\n"
+        try daemon.root.write("htdocs/large.txt", contents)
+        let full = try Self.curlHTTPS(daemon, certificates, name: "a.test", path: "/large.txt")
+        #expect(full.status == 0, "\(full.stderr)")
+        #expect(full.stdout.utf8.count == contents.utf8.count)
+        #expect(full.stdout == contents)
+        let range = try Self.curlHTTPS(
+            daemon, certificates, name: "a.test", path: "/large.txt", extra: ["-r", "300000-2000000"])
+        #expect(range.stdout == String(contents.utf8.dropFirst(300_000).prefix(1_700_001))!)
+        #expect(
+            eventually(timeout: 5) {
+                daemon.root.read("logs/access_log").contains("\"GET /large.txt HTTP/1.1\" 200 \(contents.utf8.count)")
+            }, "\(daemon.root.read("logs/access_log"))")
+    }
+
     @Test func anUnknownNameGetsTheAddressesDefaultHost() throws {
         let (daemon, certificates) = try Self.start()
         let other = try Self.curlHTTPS(daemon, certificates, name: "c.test", extra: ["--insecure"])

@@ -135,8 +135,8 @@ private func get(_ path: String, _ extra: String = "") -> String {
             .byteBuffer(ByteBuffer(string: "x")),
             .fileRegion(FileRegion(fileHandle: handle, readerIndex: 10, endIndex: 10 + 2 * size + 5)),
         ]
-        let sliced = HTTPConnectionHandler.slices(parts)
+        let sliced = HTTPConnectionHandler.slices(parts, size: HTTPConnectionHandler.sliceSize)
         #expect(sliced.map(\.readableBytes) == [1, size, size, 5])
-        #expect(HTTPConnectionHandler.slices([.byteBuffer(ByteBuffer(string: "y"))]).count == 1)
+        #expect(HTTPConnectionHandler.slices([.byteBuffer(ByteBuffer(string: "y"))], size: HTTPConnectionHandler.sliceSize).count == 1)
     }
 }
