@@ -9,6 +9,7 @@ import Testing
         ISAPITests.config(root, extra: """
             LogFormat "%v %a %{c}a \\"%{X-Forwarded-For}i\\" %r" remoteip
             CustomLog "logs/remoteip_log" remoteip
+            LogLevel remoteip:trace1
             RemoteIPHeader X-Forwarded-For
             <VirtualHost *>
                 ServerName trusting.test
@@ -47,6 +48,14 @@ import Testing
             daemon.root.read("logs/remoteip_log").split(separator: "\n").map(String.init) == expected
         }
         #expect(logged, "\(daemon.root.read("logs/remoteip_log"))")
+        // The error log names the client, with port 0 (unknown behind the proxy), as Apache's.
+        let traced = eventually(timeout: 5) {
+            daemon.errorLog.split(separator: "\n").contains {
+                $0.contains("[client 203.0.113.5:0]") && $0.contains("IS02150")
+                    && $0.contains("Using 203.0.113.5 as client's IP by proxies 127.0.0.1")
+            }
+        }
+        #expect(traced, "\(daemon.errorLog)")
     }
 }
 

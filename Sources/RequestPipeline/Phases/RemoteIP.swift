@@ -42,7 +42,8 @@ extension Pipeline {
         }
         context.request.connection.peerAddress = connection.remoteAddress
         context.request.connection.remoteAddress = client
-        remoteIPLogger.debug(proxies.isEmpty
+        // Apache logs this at trace1.
+        remoteIPLogger.trace(proxies.isEmpty
                                 ? "Using \(client) as client's IP by internal proxies"
                                 : "Using \(client) as client's IP by proxies \(proxies)",
                              metadata: context.logMetadata(id: "IS02150"))
