@@ -4,6 +4,8 @@ extension AccessLogFormat.Directive {
         case .literal(let bytes): out.append(bytes)
         case .remoteHost: out.appendEscaped(r.remoteIP)
         case .remoteAddress: out.append(r.remoteIP)
+        case .peerHost: out.appendEscaped(r.peerIP ?? r.remoteIP)
+        case .peerAddress: out.append(r.peerIP ?? r.remoteIP)
         case .localAddress: out.append(r.localIP)
         case .remoteLogname: out.appendEscapedOrDash(r.remoteLogname)
         case .remoteUser:

@@ -93,6 +93,8 @@ extension AccessLogFormat {
     enum Directive: Sendable {
         case literal([UInt8])
         case remoteHost, remoteAddress, localAddress, remoteLogname, remoteUser
+        /// `%{c}h`, `%{c}a`: the connection's peer, not the client mod_remoteip found.
+        case peerHost, peerAddress
         case time(TimeSpec)
         case filename
         case bodyBytesCLF, bodyBytes

@@ -115,8 +115,8 @@ extension AccessLogFormat {
 
         static func directive(_ letter: UInt8, argument: [UInt8], wantOriginal: Bool?) -> Directive? {
             switch letter {
-            case UInt8(ascii: "h"): return .remoteHost
-            case UInt8(ascii: "a"): return .remoteAddress
+            case UInt8(ascii: "h"): return argument.elementsEqual("c".utf8) ? .peerHost : .remoteHost
+            case UInt8(ascii: "a"): return argument.elementsEqual("c".utf8) ? .peerAddress : .remoteAddress
             case UInt8(ascii: "A"): return .localAddress
             case UInt8(ascii: "l"): return .remoteLogname
             case UInt8(ascii: "u"): return .remoteUser

@@ -18,6 +18,9 @@ public struct AccessLogRecord: Sendable {
     public var remoteIP: String
     /// `%{remote}p`: the client's port.
     public var remotePort: Int
+    /// `%{c}a`, `%{c}h`: the connection's peer when mod_remoteip replaced the client
+    /// address (``remoteIP``); nil when the peer is the client.
+    public var peerIP: String?
     /// `%A`: the local IP address the request arrived on.
     public var localIP: String
     /// `%{local}p`: the local port the request arrived on.

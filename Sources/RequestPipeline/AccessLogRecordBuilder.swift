@@ -10,8 +10,8 @@ public enum AccessLogRecordBuilder {
         let nowMicroseconds = WallClock.microseconds()
         let started = request.receivedAtMicroseconds
         let startSeconds = started / 1_000_000
-        return AccessLogRecord(
-            remoteIP: request.connection.remoteAddress, remotePort: request.connection.remotePort,
+        var record = AccessLogRecord(
+            remoteIP: request.connection.remoteAddress, remotePort: request.connection.userAgentPort,
             localIP: request.connection.localAddress, localPort: request.connection.localPort,
             requestTimeSeconds: startSeconds, requestTimeMicroseconds: started % 1_000_000,
             utcOffsetSeconds: ErrorLogLine.localUTCOffset(atSeconds: startSeconds),
@@ -32,6 +32,8 @@ public enum AccessLogRecordBuilder {
             requestHeaders: context.headers.entries.map { ($0.name, $0.value) },
             responseHeaders: response.headers.entries.map { ($0.name, $0.value) },
             notes: context.notes, environment: context.environmentWithTLS, tls: request.connection.tls)
+        record.peerIP = request.connection.peerAddress
+        return record
     }
 
     private static func hostWithoutPort(_ header: String) -> String? {

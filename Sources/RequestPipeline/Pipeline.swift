@@ -36,7 +36,7 @@ extension RequestHandler {
 /// |---|---|---|
 /// | 0 | decode | HTTPDaemon |
 /// | 1 | normalizeURI | Phases/NormalizeURI.swift |
-/// | 2 | selectVirtualHost | Phases/SelectVirtualHost.swift |
+/// | 2 | selectVirtualHost | Phases/SelectVirtualHost.swift, then Phases/RemoteIP.swift (mod_remoteip) |
 /// | 3 | rewriteURL | Phases/RewriteURL.swift (httpd.ini rules, RewriteEngine) |
 /// | 4 | mapToStorage | Phases/MapToStorage.swift |
 /// | 5 | checkAccess | Phases/CheckAccess.swift |
@@ -53,6 +53,8 @@ public final class Pipeline: Sendable {
     public let authzLogger: Logger
     /// The rewrite engine's error log (`LogLevel rewrite:...`).
     public let rewriteLogger: Logger
+    /// mod_remoteip's error log (`LogLevel remoteip:...`).
+    public let remoteIPLogger: Logger
     /// The httpd.ini files (global and per site), re-read when they change.
     let iniFiles: IniFileCache
     /// The httpd.ini paths each virtual host (by id) consults, global first.
@@ -78,6 +80,7 @@ public final class Pipeline: Sendable {
         self.authzLogger = moduleLogger?("authz_core") ?? logger
         let rewriteLogger = moduleLogger?("rewrite") ?? logger
         self.rewriteLogger = rewriteLogger
+        self.remoteIPLogger = moduleLogger?("remoteip") ?? logger
         self.accessFiles = HtaccessCache(configuration: configuration)
         self.iniFilePathsByHost = Self.iniFilePaths(configuration)
         self.iniFiles = IniFileCache(
@@ -105,6 +108,7 @@ public final class Pipeline: Sendable {
         default:
             selectVirtualHost(&context)
             if context.directoryConfig.headers != nil { applyEarlyRequestHeaderRules(&context) }
+            if context.host.remoteIP.header != nil { applyRemoteIP(&context) }
             if case .respond(let answer) = rewriteURL(&context) {
                 response = answer
             } else {
@@ -259,6 +263,6 @@ extension RequestContext {
 
     /// The same for a connection alone (where holding on to the whole context would cost).
     static func logMetadata(_ connection: ConnectionInfo, id: String) -> Logger.Metadata {
-        ["client": "\(connection.remoteAddress):\(connection.remotePort)", "id": "\(id)"]
+        ["client": "\(connection.remoteAddress):\(connection.userAgentPort)", "id": "\(id)"]
     }
 }

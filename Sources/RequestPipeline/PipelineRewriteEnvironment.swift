@@ -39,8 +39,11 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
         case "HTTP_HOST": return context.pointee.headers["Host"] ?? ""
         case "HTTP_PROXY_CONNECTION": return context.pointee.headers["Proxy-Connection"] ?? ""
         case "HTTP_ACCEPT": return context.pointee.headers["Accept"] ?? ""
-        case "REMOTE_ADDR", "REMOTE_HOST", "CONN_REMOTE_ADDR": return connection.remoteAddress
-        case "REMOTE_PORT": return String(connection.remotePort)
+        // As Apache: REMOTE_ADDR is the client (after mod_remoteip), REMOTE_HOST and
+        // CONN_REMOTE_ADDR the connection's peer, REMOTE_PORT the client's port.
+        case "REMOTE_ADDR": return connection.remoteAddress
+        case "REMOTE_HOST", "CONN_REMOTE_ADDR": return connection.connectionAddress
+        case "REMOTE_PORT": return String(connection.userAgentPort)
         case "REMOTE_USER", "REMOTE_IDENT", "AUTH_TYPE", "SCRIPT_USER", "SCRIPT_GROUP": return ""
         case "REQUEST_METHOD": return context.pointee.method
         case "PATH_INFO": return context.pointee.pathInfo

@@ -42,6 +42,10 @@ public struct ConnectionInfo: Sendable {
     public var keepAliveCount: Int
     /// What the TLS handshake negotiated; nil on a plain-HTTP connection.
     public var tls: TLSSessionInfo?
+    /// mod_remoteip: the peer that opened the connection (Apache's `c->client_ip`) once
+    /// `remoteAddress` holds the client a trusted proxy reported; nil when the peer is the
+    /// client. See `Phases/RemoteIP.swift`.
+    public var peerAddress: String?
 
     public init(remoteAddress: String = "127.0.0.1", remotePort: Int = 0, localAddress: String = "127.0.0.1",
                 localPort: Int = 80, keepAliveCount: Int = 0, tls: TLSSessionInfo? = nil) {

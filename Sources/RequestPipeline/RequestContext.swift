@@ -3,7 +3,8 @@ import ServerConfig
 /// Everything the phases know about one request as it moves through the pipeline.
 /// Phases read and fill it in; nothing here touches a socket.
 public struct RequestContext: Sendable {
-    public let request: IncomingRequest
+    /// The request as it arrived; only mod_remoteip (phase 2) changes its client address.
+    public internal(set) var request: IncomingRequest
     /// The decoded, normalized URL path now being served (changes on internal redirects).
     public var path: String = "/"
     /// The raw query string now being served, without `?`.

@@ -185,6 +185,7 @@ struct ConfigCompiler {
         merged.errorLog = host.errorLog ?? main.errorLog
         if host.customLogs.isEmpty { merged.customLogs = main.customLogs }
         merged.ssl = host.ssl.merged(over: main.ssl)
+        merged.remoteIP = host.remoteIP.merged(over: main.remoteIP)
         return merged
     }
 

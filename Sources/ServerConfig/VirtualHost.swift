@@ -26,6 +26,8 @@ public struct VirtualHost: Sendable {
     public var customLogs: [CustomLogSpec] = []
     /// mod_ssl's settings (SSLEngine, certificates, …), merged with the main server's.
     public var ssl = SSLSettings()
+    /// mod_remoteip (`RemoteIPHeader` and friends), merged with the main server's.
+    public var remoteIP = RemoteIPConfig()
     public var location: SourceLocation?
     /// 0 for the main server, then 1, 2, ... in configuration order: keys per-host state
     /// such as open log files.

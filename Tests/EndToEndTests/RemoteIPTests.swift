@@ -1,0 +1,211 @@
+import Foundation
+import Testing
+
+/// mod_remoteip end to end: curl from 127.0.0.1 with `X-Forwarded-For`, to a virtual host
+/// that trusts 127.0.0.1 and to one that does not. The extension's REMOTE_ADDR and the
+/// access log show the client behind the trusted proxy; the other host ignores the header.
+@Suite struct RemoteIPTests {
+    static func config(_ root: ServerRoot) -> String {
+        ISAPITests.config(root, extra: """
+            LogFormat "%v %a %{c}a \\"%{X-Forwarded-For}i\\" %r" remoteip
+            CustomLog "logs/remoteip_log" remoteip
+            LogLevel remoteip:trace1
+            RemoteIPHeader X-Forwarded-For
+            <VirtualHost *>
+                ServerName trusting.test
+                RemoteIPTrustedProxy 127.0.0.1
+            </VirtualHost>
+            <VirtualHost *>
+                ServerName other.test
+                RemoteIPTrustedProxy 192.0.2.1
+            </VirtualHost>
+            """)
+    }
+
+    static func curl(_ daemon: DaemonProcess, host: String, forwardedFor: String) throws -> String {
+        let result = try runCommand(URL(fileURLWithPath: "/usr/bin/curl"), [
+            "-sS", "--max-time", "10", "-H", "Host: \(host)", "-H", "X-Forwarded-For: \(forwardedFor)",
+            "http://127.0.0.1:\(daemon.port)/scripts/servervars.dll",
+        ], timeout: 20)
+        #expect(result.status == 0, "curl: \(result.stderr)")
+        return result.stdout
+    }
+
+    @Test func aTrustedProxysClientReachesTheExtensionAndTheLog() throws {
+        let daemon = try ISAPITests.start(["servervars"], config: Self.config)
+        defer { daemon.stop() }
+
+        let trusted = try Self.curl(daemon, host: "trusting.test", forwardedFor: "203.0.113.5")
+        #expect(trusted.components(separatedBy: "\n").contains("REMOTE_ADDR=203.0.113.5"), "\(trusted)")
+        let ignored = try Self.curl(daemon, host: "other.test", forwardedFor: "203.0.113.5")
+        #expect(ignored.components(separatedBy: "\n").contains("REMOTE_ADDR=127.0.0.1"), "\(ignored)")
+
+        let expected = [
+            #"trusting.test 203.0.113.5 127.0.0.1 "-" GET /scripts/servervars.dll HTTP/1.1"#,
+            #"other.test 127.0.0.1 127.0.0.1 "203.0.113.5" GET /scripts/servervars.dll HTTP/1.1"#,
+        ]
+        let logged = eventually(timeout: 5) {
+            daemon.root.read("logs/remoteip_log").split(separator: "\n").map(String.init) == expected
+        }
+        #expect(logged, "\(daemon.root.read("logs/remoteip_log"))")
+        // The error log names the client, with port 0 (unknown behind the proxy), as Apache's.
+        let traced = eventually(timeout: 5) {
+            daemon.errorLog.split(separator: "\n").contains {
+                $0.contains("[client 203.0.113.5:0]") && $0.contains("IS02150")
+                    && $0.contains("Using 203.0.113.5 as client's IP by proxies 127.0.0.1")
+            }
+        }
+        #expect(traced, "\(daemon.errorLog)")
+    }
+}
+
+/// The same requests to Apache 2.4 (Debian's apache2 with mod_remoteip) and to isapid,
+/// with the same mod_remoteip settings: their access logs must agree, field by field, on
+/// the client, the peer, the header left and the proxies recorded.
+@Suite struct RemoteIPApacheOracleTests {
+    static let apacheBinary = "/usr/sbin/apache2"
+    static let apacheModules = "/usr/lib/apache2/modules"
+    static var apacheInstalled: Bool {
+        FileManager.default.isExecutableFile(atPath: apacheBinary)
+            && FileManager.default.fileExists(atPath: apacheModules + "/mod_remoteip.so")
+    }
+
+    /// The mod_remoteip part both servers read; `address` is the `<VirtualHost>` address.
+    static func remoteIPConfig(address: String) -> String {
+        """
+        RemoteIPHeader X-Forwarded-For
+        RemoteIPProxiesHeader X-Forwarded-By
+        LogFormat "%q|%v|%a|%{c}a|%h|%{c}h|%{X-Forwarded-For}i|%{X-Forwarded-By}i|%{remoteip-proxy-ip-list}n" rip
+        CustomLog "logs/rip_log" rip
+        <VirtualHost \(address)>
+            ServerName trusting.test
+            RemoteIPTrustedProxy 127.0.0.1 198.51.100.7
+            RemoteIPInternalProxy 203.0.113.0/24
+        </VirtualHost>
+        <VirtualHost \(address)>
+            ServerName internal.test
+            RemoteIPInternalProxy 127.0.0.1 10.0.0.0/8
+            RemoteIPTrustedProxy 192.0.2.50
+        </VirtualHost>
+        <VirtualHost \(address)>
+            ServerName open.test
+        </VirtualHost>
+        """
+    }
+
+    /// (Host, extra header lines) of each request, all from 127.0.0.1.
+    static let cases: [(String, [String])] = [
+        ("trusting.test", ["X-Forwarded-For: 192.0.2.33"]),
+        ("trusting.test", ["X-Forwarded-For: 192.0.2.33, 198.51.100.7"]),
+        ("trusting.test", ["X-Forwarded-For: 192.0.2.33, 198.51.100.99, 198.51.100.7"]),
+        ("trusting.test", ["X-Forwarded-For: 10.0.0.1"]),
+        ("trusting.test", ["X-Forwarded-For: 192.168.7.7, 203.0.113.9"]),
+        ("trusting.test", ["X-Forwarded-For: garbage , 198.51.100.7"]),
+        ("trusting.test", ["X-Forwarded-For: 192.0.2.1,,198.51.100.7"]),
+        ("trusting.test", ["X-Forwarded-For: ,  198.51.100.7"]),
+        ("trusting.test", ["X-Forwarded-For: 2001:DB8::1"]),
+        ("trusting.test", ["X-Forwarded-For: fe80::1"]),
+        ("trusting.test", ["X-Forwarded-For: 192.0.2.1:5678"]),
+        ("trusting.test", ["X-Forwarded-For: [2001:db8::1]"]),
+        ("trusting.test", []),
+        ("trusting.test", ["X-Forwarded-For: 192.0.2.33", "X-Forwarded-For: 198.51.100.7"]),
+        ("trusting.test", ["X-Forwarded-For: 192.0.2.33", "X-Forwarded-By: spoofed"]),
+        ("internal.test", ["X-Forwarded-For: 10.0.0.1"]),
+        ("internal.test", ["X-Forwarded-For: 192.168.1.1, 10.0.0.5"]),
+        ("internal.test", ["X-Forwarded-For: 192.168.1.1, 192.0.2.50"]),
+        ("internal.test", ["X-Forwarded-For: 198.51.100.1, 192.0.2.50"]),
+        ("internal.test", ["X-Forwarded-By: spoofed"]),
+        ("open.test", ["X-Forwarded-For: 192.0.2.33, 198.51.100.7"]),
+        ("open.test", ["X-Forwarded-For: 127.0.0.5"]),
+    ]
+
+    /// Sends every case on its own connection (`/index.html?N` for case N) and returns the
+    /// log lines, in case order, once all are written.
+    static func replay(port: Int, log: () -> String) throws -> [String] {
+        for (index, (host, headers)) in cases.enumerated() {
+            let client = try RawClient(port: port)
+            let extra = headers.map { $0 + "\r\n" }.joined()
+            try client.send("GET /index.html?\(index) HTTP/1.1\r\nHost: \(host)\r\n\(extra)Connection: close\r\n\r\n")
+            #expect(client.readResponses(1, timeout: 10).first?.status == 200, "\(host) \(headers)")
+        }
+        _ = eventually(timeout: 10) { log().split(separator: "\n").count >= cases.count }
+        // A server writes a line after its response, so lines may be out of order: sort by case.
+        return log().split(separator: "\n").map(String.init)
+            .sorted { Int($0.dropFirst().prefix { $0 != "|" }) ?? -1 < Int($1.dropFirst().prefix { $0 != "|" }) ?? -1 }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard bound else { throw E2EError("no free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test(.enabled(if: apacheInstalled, "needs Debian's apache2 (with mod_remoteip): apt-get install apache2"))
+    func isapidLogsWhatApacheLogs() throws {
+        // Apache, on a port of its own, run as www-data from a readable tree.
+        let apacheRoot = try ServerRoot()
+        try apacheRoot.write("htdocs/index.html", "index\n")
+        try FileManager.default.createDirectory(atPath: apacheRoot.path("run"), withIntermediateDirectories: true)
+        for directory in ["", "htdocs", "conf", "run"] { chmod(apacheRoot.path(directory), 0o755) }
+        chmod(apacheRoot.path("logs"), 0o777)
+        let port = try Self.freePort()
+        let modules = ["mpm_event", "authz_core", "remoteip"]
+            .map { "LoadModule \($0)_module \(Self.apacheModules)/mod_\($0).so" }.joined(separator: "\n")
+        try apacheRoot.writeConfig("""
+            ServerRoot "\(apacheRoot.path)"
+            DefaultRuntimeDir "\(apacheRoot.path)/run"
+            PidFile "\(apacheRoot.path)/run/httpd.pid"
+            \(modules)
+            \(geteuid() == 0 ? "User www-data\nGroup www-data" : "")
+            Listen 127.0.0.1:\(port)
+            ServerName localhost
+            DocumentRoot "\(apacheRoot.path)/htdocs"
+            ErrorLog "\(apacheRoot.path)/logs/error_log"
+            <Directory "\(apacheRoot.path)/htdocs">
+                Require all granted
+            </Directory>
+            \(Self.remoteIPConfig(address: "*:\(port)"))
+            """)
+        // The test process blocks SIGTERM in the threads that spawn children, and a child
+        // inherits the mask: Apache is started through python3 with an empty mask, or it
+        // would never see the SIGTERM that stops it.
+        let apache = Process()
+        apache.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        apache.arguments = ["python3", "-c",
+                            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+                            Self.apacheBinary, "-d", apacheRoot.path, "-f", apacheRoot.path("conf/httpd.conf"), "-DFOREGROUND"]
+        apache.standardInput = FileHandle.nullDevice
+        apache.standardOutput = FileHandle.nullDevice
+        apache.standardError = FileHandle.nullDevice
+        try apache.run()
+        defer {
+            kill(apache.processIdentifier, SIGTERM)
+            if !eventually(timeout: 10, { !apache.isRunning }) { kill(apache.processIdentifier, SIGKILL) }
+            apache.waitUntilExit()
+        }
+        #expect(eventually(timeout: 15) { RawClient.canConnect(port: port) }, "\(apacheRoot.read("logs/error_log"))")
+        let apacheLines = try Self.replay(port: port) { apacheRoot.read("logs/rip_log") }
+
+        let daemon = try DaemonProcess.start(TestConfig.standard(Self.remoteIPConfig(address: "*"))) { root in
+            try root.write("htdocs/index.html", "index\n")
+        }
+        defer { daemon.stop() }
+        let isapidLines = try Self.replay(port: daemon.port) { daemon.root.read("logs/rip_log") }
+
+        #expect(apacheLines.count == Self.cases.count)
+        for (index, (apacheLine, isapidLine)) in zip(apacheLines, isapidLines).enumerated() {
+            #expect(isapidLine == apacheLine, "case \(index): \(Self.cases[index])")
+        }
+        #expect(isapidLines.count == apacheLines.count)
+    }
+}
