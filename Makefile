@@ -16,7 +16,7 @@ SWIFT ?= swift
 DEPS      := libpcre2-dev libffi-dev
 TEST_DEPS := curl python3 groff-base
 # What make bench runs next to isapid, measures with, and draws with.
-BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc
+BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc openssl
 
 # apt-get needs root: use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -78,7 +78,7 @@ configtest: build
 	$(ISAPID) -t -f conf/httpd.conf -d "$(CURDIR)"
 
 # Builds isapid into its own scratch path (.build-bench), starts every server from a
-# throw-away configuration, runs the scenarios S1-S7, and writes
+# throw-away configuration, runs the scenarios S1-S8, and writes
 # bench/results/<date>-<time>.json, bench/RESULTS.md and the charts. Needs root
 # (Apache and nginx drop to www-data). QUICK=1: one short run per case (about 2 minutes
 # once isapid is built, on an otherwise idle machine; the release build adds 2 to 3).

@@ -50,9 +50,17 @@ NGINX = "/usr/sbin/nginx"
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
 HELLO_BODY = "Hello from an ISAPI extension on isapid\n"  # extensions/hello/hello.c
+# S8 (TLS): one certificate for every server, made at bench time; TLS 1.3 only, and the
+# cipher OpenSSL's clients (wrk, s_client) offer first, which the servers that let it be
+# configured are limited to (BoringSSL, under isapid, has no TLS 1.3 cipher setting).
+TLS_KEY = "RSA 2048"
+TLS_CERT_COMMAND = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth"]
+TLS_CIPHER = "TLS_AES_256_GCM_SHA384"
 PROFILE_BEGIN = "<!-- profile-notes -->"
 PROFILE_END = "<!-- /profile-notes -->"
-SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]
+SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"]
 
 # The rule generation, helpers and the S3 server set-ups are rewrite-rules.py's.
 sys.dont_write_bytecode = True  # no bench/__pycache__
@@ -123,6 +131,7 @@ class Target:
     def __init__(self, name, root, command):
         self.name, self.root, self.command = name, root, command
         self.port = None
+        self.scheme = "http"  # "https" for S8's targets, reached as localhost (the certificate's name)
         self.process = None
         self.error_log = os.path.join(root, "error_log")
 
@@ -135,7 +144,8 @@ class Target:
         return self
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        host = "localhost" if self.scheme == "https" else "127.0.0.1"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def pids(self):
         return descendants(self.process.pid)
@@ -189,7 +199,35 @@ AddHandler isapi-handler .dll
     return target
 
 
-def apache_target(ctx, name, extra=""):
+def isapid_tls_target(ctx, name, tickets):
+    """isapid with a mod_ssl-style virtual host on a second, https, port (S8): the same
+    certificate, TLS 1.3 only; tickets off with mod_ssl's `SSLSessionTickets off`."""
+    port = rr.free_port()
+    no_tickets = "" if tickets else "    SSLSessionTickets off\n"
+    extra = f"""Listen 127.0.0.1:{port} https
+<VirtualHost 127.0.0.1:{port}>
+    ServerName localhost
+    SSLEngine on
+    SSLCertificateFile "{ctx.tls_cert}"
+    SSLCertificateKeyFile "{ctx.tls_key}"
+    SSLProtocol -all +TLSv1.3
+{no_tickets}</VirtualHost>
+"""
+    target = isapid_target(ctx, name, extra)
+    target.port, target.scheme = port, "https"
+    return target
+
+
+def isapid_config_error(target):
+    """None when `isapid -t` accepts the target's configuration, else what it said (an
+    isapid built without TLS, or without a directive S8 uses)."""
+    result = subprocess.run([target.command[0], "-t", "-d", target.root, "-f", "conf/httpd.conf"],
+                            capture_output=True, text=True, timeout=60)
+    return None if result.returncode == 0 else (result.stderr.strip() or result.stdout.strip())[-400:]
+
+
+def apache_target(ctx, name, extra="", tls=None):
+    """tls: None for plain HTTP, else {"tickets": bool}: mod_ssl on the one port (S8)."""
     root = make_root(ctx.workdir, name)
     for sub in ("run", "logs"):
         os.makedirs(os.path.join(root, sub))
@@ -201,15 +239,42 @@ ScriptSock "{root}/run/cgisock"
     Require all granted
 </Directory>
 """
+    if tls:
+        no_tickets = "" if tls["tickets"] else "    SSLSessionTickets off\n"
+        # mod_ssl's defaults otherwise: no SSLSessionCache (Apache's default is none), tickets on.
+        extra += f"""<VirtualHost 127.0.0.1:{port}>
+    ServerName localhost
+    SSLEngine on
+    SSLCertificateFile "{ctx.tls_cert}"
+    SSLCertificateKeyFile "{ctx.tls_key}"
+    SSLProtocol -all +TLSv1.3
+    SSLCipherSuite TLSv1.3 {TLS_CIPHER}
+{no_tickets}</VirtualHost>
+"""
     config = rr.apache_config(root, port, ctx.docroot, f'"{REPO}/conf/mime.types"', f'"{root}/error_log"',
-                              ("alias", "cgid"), cgi + extra)
+                              ("alias", "cgid") + (("ssl",) if tls else ()), cgi + extra)
+    if tls:
+        config = config.replace(f"Listen 127.0.0.1:{port}\n", f"Listen 127.0.0.1:{port} https\n")
     rr.write(os.path.join(root, "httpd.conf"), config)
     target = Target(name, root, [APACHE, "-d", root, "-f", os.path.join(root, "httpd.conf"), "-DFOREGROUND"])
     target.port, target.config = port, config
+    target.scheme = "https" if tls else "http"
     return target
 
 
-def nginx_target(ctx, name, connections=4096):
+def nginx_tls(ctx, tickets):
+    """nginx's TLS lines for S8: TLS 1.3 with TLS_CIPHER; no session cache (nginx's
+    default, `ssl_session_cache none`); session tickets on (its default) or off."""
+    no_tickets = "" if tickets else "        ssl_session_tickets off;\n"
+    return f"""        ssl_certificate {ctx.tls_cert};
+        ssl_certificate_key {ctx.tls_key};
+        ssl_protocols TLSv1.3;
+        ssl_conf_command Ciphersuites {TLS_CIPHER};
+{no_tickets}"""
+
+
+def nginx_target(ctx, name, connections=4096, tls=None):
+    """tls: None for plain HTTP, else {"tickets": bool} (S8)."""
     root = make_root(ctx.workdir, name)
     os.makedirs(os.path.join(root, "tmp"))
     port = rr.free_port()
@@ -237,9 +302,9 @@ http {{
     keepalive_requests 1000000000;
 {temps}
     server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        listen 127.0.0.1:{port}{" ssl" if tls else ""} backlog=4096;
         server_name localhost;
-        root {ctx.docroot};
+{nginx_tls(ctx, tls["tickets"]) if tls else ""}        root {ctx.docroot};
         location = /hello {{
             default_type text/plain;
             return 200 "{HELLO_BODY.strip()}\\n";
@@ -251,6 +316,7 @@ http {{
     target = Target(name, root, [NGINX, "-p", root + "/", "-c", os.path.join(root, "nginx.conf"),
                                  "-e", os.path.join(root, "error_log")])
     target.port, target.config = port, config
+    target.scheme = "https" if tls else "http"
     return target
 
 
@@ -692,6 +758,141 @@ def scenario_s7(ctx):
     return {"servers": results}
 
 
+# ---------------------------------------------------------------- S8: TLS
+
+def https_get(ctx, port, path, timeout=30):
+    """GET over TLS to localhost:port, verifying the server against the bench certificate."""
+    import http.client
+    import ssl
+    context = ssl.create_default_context(cafile=ctx.tls_cert)
+    conn = http.client.HTTPSConnection("localhost", port, timeout=timeout, context=context)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def check_tls(ctx, target, path, expected_body):
+    status, body = https_get(ctx, target.port, path)
+    if status != 200 or body != expected_body.encode():
+        raise RuntimeError(f"{target.name}: GET https://localhost:{target.port}{path} gave {status} {body[:100]!r}; "
+                           f"see {target.error_log}:\n{rr.tail(target.error_log)}")
+
+
+def tls_facts(ctx, target):
+    """What the server negotiates with an OpenSSL 3 client offering what wrk offers: two
+    `openssl s_client -tls1_3` connections, the second offering the session (ticket) the
+    first got. The protocol and cipher, whether the certificate verified, whether the
+    server resumed the session."""
+    session = os.path.join(target.root, "s_client.session")
+    request = "GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    outputs = []
+    for extra in (["-sess_out", session], ["-sess_in", session]):
+        command = ["taskset", "-c", CLIENT_CPU, "openssl", "s_client", "-connect", f"127.0.0.1:{target.port}",
+                   "-servername", "localhost", "-CAfile", ctx.tls_cert, "-tls1_3", "-ign_eof"] + extra
+        result = subprocess.run(command, input=request, capture_output=True, text=True, timeout=30)
+        outputs.append(result.stdout)
+    first = re.search(r"^(New|Reused), (\S+), Cipher is (\S+)", outputs[0], re.M)
+    second = re.search(r"^(New|Reused), (\S+), Cipher is (\S+)", outputs[1], re.M)
+    return {"protocol": first.group(2) if first else None, "cipher": first.group(3) if first else None,
+            "verified": "Verify return code: 0 (ok)" in outputs[0],
+            "answered_200": "HTTP/1.1 200" in outputs[0],
+            "resumed": bool(second and second.group(1) == "Reused")}
+
+
+def wrk_session_reuse(ctx):
+    """Whether wrk resumes TLS sessions when it reconnects after `Connection: close` (it
+    keeps one OpenSSL SSL object per connection slot, and SSL_clear keeps its session):
+    a Python TLS 1.3 server that issues tickets counts the full and the resumed handshakes
+    of a 1 s `wrk -c4 -H 'Connection: close'` run."""
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(ctx.tls_cert, ctx.tls_key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    counts = {"full": 0, "resumed": 0}
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.settimeout(5)
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = tls.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    counts["resumed" if tls.session_reused else "full"] += 1
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            except OSError:
+                conn.close()
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    command = wrk_command(f"https://localhost:{port}/", 1, 4, close=True)
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    done.set()
+    server.join()
+    listener.close()
+    total = counts["full"] + counts["resumed"]
+    return dict(counts, command=shlex.join(command), wrk_requests=rr.parse_wrk(result, True)["requests"],
+                resumed_share=round(counts["resumed"] / total, 3) if total else None)
+
+
+def scenario_s8(ctx):
+    """S8: TLS 1.3 with one certificate: handshakes/s (Connection: close) and keep-alive req/s."""
+    makers = {"isapid": lambda tickets: isapid_tls_target(ctx, "isapid-tls" + ("" if tickets else "-notickets"), tickets),
+              "apache": lambda tickets: apache_target(ctx, "apache-tls" + ("" if tickets else "-notickets"),
+                                                      tls={"tickets": tickets}),
+              "nginx": lambda tickets: nginx_target(ctx, "nginx-tls" + ("" if tickets else "-notickets"),
+                                                    tls={"tickets": tickets})}
+    targets, skipped = [], {}
+    for server, make in makers.items():
+        for tickets in (True, False):
+            target = make(tickets)
+            target.server, target.tickets = server, tickets
+            error = isapid_config_error(target) if server == "isapid" else None
+            if error:
+                skipped[target.name] = f"isapid -t: {error}"
+                log(f"  S8 {target.name}: not measured, isapid -t says: {error}")
+                continue
+            targets.append(target)
+    reuse = wrk_session_reuse(ctx)
+    log(f"  S8 wrk -H 'Connection: close' against a server issuing tickets: {reuse['full']} full, "
+        f"{reuse['resumed']} resumed handshakes")
+    with Started(*targets):
+        facts = {}
+        for t in targets:
+            check_tls(ctx, t, "/index.html", INDEX_BODY)
+            facts[t.name] = tls_facts(ctx, t)
+            log(f"  S8 {t.name}: {facts[t.name]}")
+        cases = []
+        for t in targets:
+            if t.tickets:
+                cases.append({"label": f"{t.server} keep-alive", "name": t.server, "mode": "keep-alive",
+                              "target": t, "path": "/index.html"})
+                cases.append({"label": f"{t.server} close, tickets on (resumed)", "name": t.server,
+                              "mode": "close-tickets", "target": t, "path": "/index.html", "close": True})
+            else:
+                cases.append({"label": f"{t.server} close, tickets off (full handshake)", "name": t.server,
+                              "mode": "close-full", "target": t, "path": "/index.html", "close": True})
+        order = {"keep-alive": 0, "close-tickets": 1, "close-full": 2}
+        result = measure(ctx, sorted(cases, key=lambda c: order[c["mode"]]))
+        problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
+    return {"cases": result, "configs": {t.name: t.config for t in targets}, "tls": facts, "skipped": skipped,
+            "wrk_session_reuse": reuse, "certificate": {"key": TLS_KEY, "command": ctx.tls_command},
+            "cipher_configured": TLS_CIPHER, "error_log_lines": problems}
+
+
 # ---------------------------------------------------------------- the transfer client (_xfer)
 
 def read_response(sock, scratch):
@@ -823,7 +1024,7 @@ class Context:
 
 
 def prepare(ctx, args):
-    for tool in ("wrk", "taskset"):
+    for tool in ("wrk", "taskset", "openssl"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing (make bench installs it)")
     for path in (APACHE, NGINX):
@@ -867,6 +1068,12 @@ def prepare(ctx, args):
     ctx.epoll = os.path.join(ctx.workdir, "epoll-server")
     build([cc, "-O2", os.path.join(BENCH, "epoll-server.c"), "-o", ctx.epoll])
     build([cc, "-O2", os.path.join(BENCH, "hello-cgi.c"), "-o", os.path.join(ctx.cgidir, "hello.cgi")])
+    if "S8" in ctx.scenarios:
+        ctx.tls_cert = os.path.join(ctx.workdir, "tls-cert.pem")
+        ctx.tls_key = os.path.join(ctx.workdir, "tls-key.pem")
+        command = TLS_CERT_COMMAND + ["-keyout", ctx.tls_key, "-out", ctx.tls_cert]
+        ctx.tls_command = shlex.join(command).replace(ctx.workdir, "<work>")
+        subprocess.run(command, check=True, capture_output=True)
     if "S4" in ctx.scenarios:
         block = os.urandom(1 << 20)
         with open(os.path.join(ctx.docroot, "big.bin"), "wb") as f:
@@ -909,6 +1116,7 @@ def run(args):
                      "apache": version_of([APACHE, "-v"]).splitlines()[0],
                      "nginx": version_of([NGINX, "-v"]),
                      "wrk": version_of(["wrk", "-v"]).splitlines()[0],
+                     "openssl": version_of(["openssl", "version"]),
                      "cc": version_of([compiler(), "--version"]).splitlines()[0]},
         "settings": {"scenarios": ctx.scenarios, "runs": ctx.runs, "duration_s": ctx.duration, "warmup_s": ctx.warmup,
                      "connections": ctx.connections, "quiet_wait_s": ctx.quiet_wait, "rule_counts": ctx.rule_counts, "big_bytes": ctx.big_bytes,
@@ -925,12 +1133,13 @@ def run(args):
             "epoll": f"taskset -c {SERVER_CPU} <work>/epoll-server <port> <body>",
             "wrk": shlex.join(wrk_command("http://127.0.0.1:<port><path>", ctx.duration, ctx.connections)),
             "wrk_close": shlex.join(wrk_command("http://127.0.0.1:<port><path>", ctx.duration, ctx.connections, True)),
+            "wrk_tls": shlex.join(wrk_command("https://localhost:<port><path>", ctx.duration, ctx.connections)),
             "transfer": f"taskset -c {CLIENT_CPU} python3 bench/run.py _xfer get|upload|echo <port> <path> <bytes>",
         },
         "scenarios": {},
     }
     functions = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4,
-                 "S5": scenario_s5, "S6": scenario_s6, "S7": scenario_s7}
+                 "S5": scenario_s5, "S6": scenario_s6, "S7": scenario_s7, "S8": scenario_s8}
     try:
         for name in ctx.scenarios:
             log(f"{name}: {functions[name].__doc__.splitlines()[0]}")
@@ -1265,6 +1474,9 @@ def report(path=None):
         isapid = sc["S7"]["servers"].get("isapid", {})
         x = isapid.get("median_ms")
         targets.append(("S7", "isapid starts in < 200 ms", f"{num(x, 1)} ms", None if x is None else x < 200))
+    # S8
+    if "S8" in sc and "cases" in sc["S8"]:
+        report_s8(w, sc["S8"])
     errors = {k: v["error"] for k, v in sc.items() if "error" in v}
     if errors:
         w("## Scenarios that failed\n")
@@ -1305,6 +1517,42 @@ def report(path=None):
     log(f"wrote {os.path.relpath(RESULTS_MD, REPO)} from {rel}")
     for scenario, label, measured, ok in targets:
         print(f"{scenario}  {verdict(ok).strip('*'):<7} {label}: {measured}")
+
+
+def report_s8(w, s8):
+    cases = s8["cases"]
+    w(f"## S8: TLS 1.3 (HTTPS), one {s8['certificate']['key']} certificate\n")
+    w(case_table(cases) + "\n")
+    reuse = s8["wrk_session_reuse"]
+    w(f"- the certificate: self-signed, made for this run with `{s8['certificate']['command']}`; every server "
+      f"serves `/index.html` with it, TLS 1.3 only; nginx and Apache are limited to `{s8['cipher_configured']}` "
+      "(`ssl_conf_command Ciphersuites`, `SSLCipherSuite TLSv1.3`), isapid (BoringSSL) has no TLS 1.3 cipher "
+      "setting; what each negotiated is below")
+    w(f"- does wrk resume sessions? Against a server that issues session tickets, `wrk -c4 -H 'Connection: close'` "
+      f"made {reuse['full']} full and {reuse['resumed']} resumed handshakes: "
+      + ("**yes**, after its first handshake per connection slot it offers the ticket it got (it keeps one SSL "
+         "object per slot). So \"close, tickets on\" measures resumed handshakes (PSK with ECDHE, no certificate "
+         "signature) with each server's default tickets, and \"close, tickets off\" full handshakes (RSA "
+         "signature each time): the server refuses resumption (`ssl_session_tickets off`, `SSLSessionTickets off`; "
+         "no session cache, each server's default)"
+         if reuse["resumed"] else "no: every `Connection: close` request is a full handshake"))
+    w("- keep-alive: one handshake per connection, then requests over it\n")
+    w("| server | case | protocol | cipher | certificate verified | resumes a session (s_client -sess_in) |")
+    w("|---|---|---|---|---|---|")
+    for name, f in s8["tls"].items():
+        w(f"| {name} | {'tickets off' if 'notickets' in name else 'defaults'} | {f['protocol'] or '—'} | "
+          f"{f['cipher'] or '—'} | {'yes' if f['verified'] else '**no**'} | {'yes' if f['resumed'] else 'no'} |")
+    w("")
+    for name, reason in s8.get("skipped", {}).items():
+        w(f"- {name}: not measured: {reason}")
+    for mode, label in (("keep-alive", "keep-alive"), ("close-tickets", "close, tickets on"),
+                        ("close-full", "close, tickets off (full handshakes)")):
+        mine = find(cases, name="isapid", mode=mode)
+        for peer in ("apache", "nginx"):
+            _, _, text = compare(mine, find(cases, name=peer, mode=mode), None, 0)
+            if mine:
+                w(f"- {label}, isapid ÷ {peer}: {text.split('; judged')[0]} (no target)")
+    w("")
 
 
 def charts(data):
@@ -1373,7 +1621,7 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 short run per case (make bench QUICK=1)")
-    parser.add_argument("--scenarios", help="comma-separated subset of S1..S7 (default: all)")
+    parser.add_argument("--scenarios", help="comma-separated subset of S1..S8 (default: all)")
     parser.add_argument("--runs", type=int, help="wrk runs per case (default 3, quick 1)")
     parser.add_argument("--duration", type=int, help="seconds per wrk run (default 5, quick 1)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
