@@ -199,11 +199,10 @@ AddHandler isapi-handler .dll
     return target
 
 
-def isapid_tls_target(ctx, name, tickets):
+def isapid_tls_target(ctx, name):
     """isapid with a mod_ssl-style virtual host on a second, https, port (S8): the same
-    certificate, TLS 1.3 only; tickets off with mod_ssl's `SSLSessionTickets off`."""
+    certificate, TLS 1.3 only, sessions as swift-nio-ssl keeps them (tickets on)."""
     port = rr.free_port()
-    no_tickets = "" if tickets else "    SSLSessionTickets off\n"
     extra = f"""Listen 127.0.0.1:{port} https
 <VirtualHost 127.0.0.1:{port}>
     ServerName localhost
@@ -211,7 +210,7 @@ def isapid_tls_target(ctx, name, tickets):
     SSLCertificateFile "{ctx.tls_cert}"
     SSLCertificateKeyFile "{ctx.tls_key}"
     SSLProtocol -all +TLSv1.3
-{no_tickets}</VirtualHost>
+</VirtualHost>
 """
     target = isapid_target(ctx, name, extra)
     target.port, target.scheme = port, "https"
@@ -226,8 +225,9 @@ def isapid_config_error(target):
     return None if result.returncode == 0 else (result.stderr.strip() or result.stdout.strip())[-400:]
 
 
-def apache_target(ctx, name, extra="", tls=None):
-    """tls: None for plain HTTP, else {"tickets": bool}: mod_ssl on the one port (S8)."""
+def apache_target(ctx, name, extra="", tls=False):
+    """tls: mod_ssl on the one port (S8), with Apache's session defaults (tickets on, no
+    SSLSessionCache)."""
     root = make_root(ctx.workdir, name)
     for sub in ("run", "logs"):
         os.makedirs(os.path.join(root, sub))
@@ -240,7 +240,6 @@ ScriptSock "{root}/run/cgisock"
 </Directory>
 """
     if tls:
-        no_tickets = "" if tls["tickets"] else "    SSLSessionTickets off\n"
         # mod_ssl's defaults otherwise: no SSLSessionCache (Apache's default is none), tickets on.
         extra += f"""<VirtualHost 127.0.0.1:{port}>
     ServerName localhost
@@ -249,7 +248,7 @@ ScriptSock "{root}/run/cgisock"
     SSLCertificateKeyFile "{ctx.tls_key}"
     SSLProtocol -all +TLSv1.3
     SSLCipherSuite TLSv1.3 {TLS_CIPHER}
-{no_tickets}</VirtualHost>
+</VirtualHost>
 """
     config = rr.apache_config(root, port, ctx.docroot, f'"{REPO}/conf/mime.types"', f'"{root}/error_log"',
                               ("alias", "cgid") + (("ssl",) if tls else ()), cgi + extra)
@@ -262,19 +261,18 @@ ScriptSock "{root}/run/cgisock"
     return target
 
 
-def nginx_tls(ctx, tickets):
-    """nginx's TLS lines for S8: TLS 1.3 with TLS_CIPHER; no session cache (nginx's
-    default, `ssl_session_cache none`); session tickets on (its default) or off."""
-    no_tickets = "" if tickets else "        ssl_session_tickets off;\n"
+def nginx_tls(ctx):
+    """nginx's TLS lines for S8: TLS 1.3 with TLS_CIPHER; sessions as nginx's defaults
+    (`ssl_session_tickets on`, `ssl_session_cache none`)."""
     return f"""        ssl_certificate {ctx.tls_cert};
         ssl_certificate_key {ctx.tls_key};
         ssl_protocols TLSv1.3;
         ssl_conf_command Ciphersuites {TLS_CIPHER};
-{no_tickets}"""
+"""
 
 
-def nginx_target(ctx, name, connections=4096, tls=None):
-    """tls: None for plain HTTP, else {"tickets": bool} (S8)."""
+def nginx_target(ctx, name, connections=4096, tls=False):
+    """tls: HTTPS on the one port (S8)."""
     root = make_root(ctx.workdir, name)
     os.makedirs(os.path.join(root, "tmp"))
     port = rr.free_port()
@@ -304,7 +302,7 @@ http {{
     server {{
         listen 127.0.0.1:{port}{" ssl" if tls else ""} backlog=4096;
         server_name localhost;
-{nginx_tls(ctx, tls["tickets"]) if tls else ""}        root {ctx.docroot};
+{nginx_tls(ctx) if tls else ""}        root {ctx.docroot};
         location = /hello {{
             default_type text/plain;
             return 200 "{HELLO_BODY.strip()}\\n";
@@ -410,13 +408,20 @@ def measure(ctx, cases):
     """cases: dicts with label, target, path, close, connections. Warms each up, then
     ctx.runs rounds over all cases (alternating). Fills case["runs"] and ["summary"]."""
     for case in cases if ctx.warmup > 0 else []:
-        subprocess.run(wrk_command(case["target"].url(case["path"]), ctx.warmup, case.get("connections", ctx.connections),
-                                   case.get("close", False)), capture_output=True, timeout=ctx.warmup + 120)
+        if case.get("client") == "s_time":
+            command = s_time_group(ctx, case["target"].port, ctx.warmup, case["connections"], case["path"])
+        else:
+            command = wrk_command(case["target"].url(case["path"]), ctx.warmup, case.get("connections", ctx.connections),
+                                  case.get("close", False))
+        subprocess.run(command, capture_output=True, timeout=ctx.warmup + 120)
     for run in range(ctx.runs):
         for case in cases:
             waited = rr.wait_until_quiet(ctx.quiet_wait)[0] if ctx.quiet_wait > 0 else 0
-            result = run_wrk(case["target"], case["path"], ctx.duration, case.get("connections", ctx.connections),
-                             case.get("close", False))
+            if case.get("client") == "s_time":  # S8's full TLS handshakes
+                result = run_s_time(ctx, case["target"], ctx.duration, case["connections"], case["path"])
+            else:
+                result = run_wrk(case["target"], case["path"], ctx.duration, case.get("connections", ctx.connections),
+                                 case.get("close", False))
             result["waited_for_quiet_s"] = waited
             case.setdefault("runs", []).append(result)
             mark = "  ERROR: " + "; ".join(result["errors"]) if result["errors"] else ""
@@ -802,11 +807,11 @@ def tls_facts(ctx, target):
             "resumed": bool(second and second.group(1) == "Reused")}
 
 
-def wrk_session_reuse(ctx):
-    """Whether wrk resumes TLS sessions when it reconnects after `Connection: close` (it
-    keeps one OpenSSL SSL object per connection slot, and SSL_clear keeps its session):
-    a Python TLS 1.3 server that issues tickets counts the full and the resumed handshakes
-    of a 1 s `wrk -c4 -H 'Connection: close'` run."""
+def handshake_probe(ctx, make_command):
+    """Counts the full and the resumed handshakes a client makes: a Python TLS 1.3 server
+    that issues session tickets answers `make_command(url)` (run for about a second) with
+    `Connection: close`. wrk resumes (it keeps one OpenSSL SSL object per connection slot,
+    and SSL_clear keeps its session); `openssl s_time -new` should not."""
     import ssl
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
@@ -838,59 +843,95 @@ def wrk_session_reuse(ctx):
                 conn.close()
     server = threading.Thread(target=serve, daemon=True)
     server.start()
-    command = wrk_command(f"https://localhost:{port}/", 1, 4, close=True)
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    command = make_command(port)
+    subprocess.run(command, capture_output=True, text=True, timeout=60)
     done.set()
     server.join()
     listener.close()
     total = counts["full"] + counts["resumed"]
-    return dict(counts, command=shlex.join(command), wrk_requests=rr.parse_wrk(result, True)["requests"],
+    return dict(counts, command=shlex.join(command).replace(str(port), "<port>"),
                 resumed_share=round(counts["resumed"] / total, 3) if total else None)
+
+
+def s_time_command(ctx, port, seconds, path="/index.html"):
+    """One `openssl s_time -new` client: sequential full TLS 1.3 handshakes (a new session
+    each time, no ticket offered), each fetching `path` with HTTP/1.0 (the server closes)."""
+    return ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new", "-tls1_3", "-ciphersuites", TLS_CIPHER,
+            "-CAfile", ctx.tls_cert, "-time", str(seconds), "-www", path]
+
+
+def s_time_group(ctx, port, seconds, clients, path="/index.html"):
+    """`clients` s_time processes at once on CLIENT_CPU, as one shell command."""
+    one = shlex.join(s_time_command(ctx, port, seconds, path))
+    return ["taskset", "-c", CLIENT_CPU, "sh", "-c", f"for i in $(seq {clients}); do {one} & done; wait"]
+
+
+def run_s_time(ctx, target, seconds, clients, path):
+    """Full handshakes per second: the connections all s_time clients completed over the
+    wall time of the run, with the same server-side measurements as run_wrk."""
+    result, elapsed, cpu_used, client_used, foreign = rr.run_measured(
+        s_time_group(ctx, target.port, seconds, clients, path), target.pids(), seconds + 120, cpu_seconds)
+    done = [(int(n), int(b)) for n, b in
+            re.findall(r"^(\d+) connections in \d+ real seconds, (\d+) bytes read per connection", result.stdout, re.M)]
+    connections = sum(n for n, _ in done)
+    errors = []
+    if len(done) != clients:
+        errors.append(f"{clients - len(done)} of {clients} s_time clients failed: {result.stderr.strip()[-300:]}")
+    if any(b < len(INDEX_BODY) for n, b in done if n):
+        errors.append("an s_time client read less than the page per connection")
+    if not target.alive():
+        errors.append(f"server exited with {target.process.returncode}")
+    return {"requests_per_s": round(connections / elapsed, 2) if connections else None, "requests": connections,
+            "p99_ms": None, "errors": errors, "server_cpu_s": round(cpu_used, 3),
+            "cpu_us_per_request": round(1e6 * cpu_used / connections, 2) if connections else None,
+            "server_core_busy": round(cpu_used / elapsed, 3), "wrk_cpu_s": round(client_used, 2),
+            "other_cpus_busy": round(foreign, 2), "wrk_output": result.stdout[-2000:]}
+
+
+S8_S_TIME_CLIENTS = 16
 
 
 def scenario_s8(ctx):
     """S8: TLS 1.3 with one certificate: handshakes/s (Connection: close) and keep-alive req/s."""
-    makers = {"isapid": lambda tickets: isapid_tls_target(ctx, "isapid-tls" + ("" if tickets else "-notickets"), tickets),
-              "apache": lambda tickets: apache_target(ctx, "apache-tls" + ("" if tickets else "-notickets"),
-                                                      tls={"tickets": tickets}),
-              "nginx": lambda tickets: nginx_target(ctx, "nginx-tls" + ("" if tickets else "-notickets"),
-                                                    tls={"tickets": tickets})}
+    makers = {"isapid": lambda: isapid_tls_target(ctx, "isapid-tls"),
+              "apache": lambda: apache_target(ctx, "apache-tls", tls=True),
+              "nginx": lambda: nginx_target(ctx, "nginx-tls", tls=True)}
     targets, skipped = [], {}
     for server, make in makers.items():
-        for tickets in (True, False):
-            target = make(tickets)
-            target.server, target.tickets = server, tickets
-            error = isapid_config_error(target) if server == "isapid" else None
-            if error:
-                skipped[target.name] = f"isapid -t: {error}"
-                log(f"  S8 {target.name}: not measured, isapid -t says: {error}")
-                continue
-            targets.append(target)
-    reuse = wrk_session_reuse(ctx)
-    log(f"  S8 wrk -H 'Connection: close' against a server issuing tickets: {reuse['full']} full, "
-        f"{reuse['resumed']} resumed handshakes")
+        target = make()
+        target.server = server
+        error = isapid_config_error(target) if server == "isapid" else None
+        if error:
+            skipped[target.name] = f"isapid -t: {error}"
+            log(f"  S8 {target.name}: not measured, isapid -t says: {error}")
+            continue
+        targets.append(target)
+    probes = {"wrk": handshake_probe(ctx, lambda port: wrk_command(f"https://localhost:{port}/", 1, 4, close=True)),
+              "s_time": handshake_probe(ctx, lambda port: s_time_group(ctx, port, 1, 4))}
+    for client, probe in probes.items():
+        log(f"  S8 {client} against a server issuing tickets: {probe['full']} full, {probe['resumed']} resumed handshakes")
     with Started(*targets):
         facts = {}
         for t in targets:
             check_tls(ctx, t, "/index.html", INDEX_BODY)
-            facts[t.name] = tls_facts(ctx, t)
-            log(f"  S8 {t.name}: {facts[t.name]}")
+            facts[t.server] = tls_facts(ctx, t)
+            log(f"  S8 {t.server}: {facts[t.server]}")
         cases = []
-        for t in targets:
-            if t.tickets:
-                cases.append({"label": f"{t.server} keep-alive", "name": t.server, "mode": "keep-alive",
-                              "target": t, "path": "/index.html"})
-                cases.append({"label": f"{t.server} close, tickets on (resumed)", "name": t.server,
-                              "mode": "close-tickets", "target": t, "path": "/index.html", "close": True})
-            else:
-                cases.append({"label": f"{t.server} close, tickets off (full handshake)", "name": t.server,
-                              "mode": "close-full", "target": t, "path": "/index.html", "close": True})
-        order = {"keep-alive": 0, "close-tickets": 1, "close-full": 2}
-        result = measure(ctx, sorted(cases, key=lambda c: order[c["mode"]]))
+        for mode, label in (("keep-alive", "keep-alive"), ("close-resumed", "close, resumed handshakes (wrk)"),
+                            ("close-full", "close, full handshakes (s_time -new)")):
+            for t in targets:
+                cases.append({"label": f"{t.server} {label}", "name": t.server, "mode": mode, "target": t,
+                              "path": "/index.html", "close": mode != "keep-alive",
+                              "client": "s_time" if mode == "close-full" else "wrk",
+                              "connections": S8_S_TIME_CLIENTS if mode == "close-full" else ctx.connections})
+        result = measure(ctx, cases)
         problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
     return {"cases": result, "configs": {t.name: t.config for t in targets}, "tls": facts, "skipped": skipped,
-            "wrk_session_reuse": reuse, "certificate": {"key": TLS_KEY, "command": ctx.tls_command},
-            "cipher_configured": TLS_CIPHER, "error_log_lines": problems}
+            "session_probes": probes, "certificate": {"key": TLS_KEY, "command": ctx.tls_command},
+            "cipher_configured": TLS_CIPHER, "s_time_clients": S8_S_TIME_CLIENTS,
+            "s_time_command": shlex.join(s_time_group(ctx, 0, ctx.duration, S8_S_TIME_CLIENTS))
+            .replace("127.0.0.1:0", "127.0.0.1:<port>").replace(ctx.workdir, "<work>"),
+            "error_log_lines": problems}
 
 
 # ---------------------------------------------------------------- the transfer client (_xfer)
@@ -1523,30 +1564,32 @@ def report_s8(w, s8):
     cases = s8["cases"]
     w(f"## S8: TLS 1.3 (HTTPS), one {s8['certificate']['key']} certificate\n")
     w(case_table(cases) + "\n")
-    reuse = s8["wrk_session_reuse"]
+    probes = s8["session_probes"]
+    wrk, s_time = probes["wrk"], probes["s_time"]
     w(f"- the certificate: self-signed, made for this run with `{s8['certificate']['command']}`; every server "
       f"serves `/index.html` with it, TLS 1.3 only; nginx and Apache are limited to `{s8['cipher_configured']}` "
       "(`ssl_conf_command Ciphersuites`, `SSLCipherSuite TLSv1.3`), isapid (BoringSSL) has no TLS 1.3 cipher "
-      "setting; what each negotiated is below")
-    w(f"- does wrk resume sessions? Against a server that issues session tickets, `wrk -c4 -H 'Connection: close'` "
-      f"made {reuse['full']} full and {reuse['resumed']} resumed handshakes: "
-      + ("**yes**, after its first handshake per connection slot it offers the ticket it got (it keeps one SSL "
-         "object per slot). So \"close, tickets on\" measures resumed handshakes (PSK with ECDHE, no certificate "
-         "signature) with each server's default tickets, and \"close, tickets off\" full handshakes (RSA "
-         "signature each time): the server refuses resumption (`ssl_session_tickets off`, `SSLSessionTickets off`; "
-         "no session cache, each server's default)"
-         if reuse["resumed"] else "no: every `Connection: close` request is a full handshake"))
-    w("- keep-alive: one handshake per connection, then requests over it\n")
-    w("| server | case | protocol | cipher | certificate verified | resumes a session (s_client -sess_in) |")
-    w("|---|---|---|---|---|---|")
+      "setting; session tickets and caches are each server's default (all three issue tickets; no server-side "
+      "cache for nginx and Apache, BoringSSL's in-memory one for isapid); what each negotiated is below")
+    w("- keep-alive: `wrk -c32`, one handshake per connection, then requests over it")
+    w(f"- close, resumed: `wrk -H 'Connection: close'`. wrk resumes sessions: against a server issuing tickets it "
+      f"made {wrk['full']} full and {wrk['resumed']} resumed handshakes (it keeps one OpenSSL `SSL` object per "
+      "connection slot and `SSL_clear` keeps the session), so each request here is a resumed handshake (PSK with "
+      "ECDHE, no certificate signature)")
+    w(f"- close, full: {s8['s_time_clients']} `openssl s_time -new` clients at once (`{s8['s_time_command']}`), "
+      f"each a sequence of new TLS 1.3 sessions fetching the page with HTTP/1.0; against the same ticket-issuing "
+      f"server they made {s_time['full']} full and {s_time['resumed']} resumed handshakes. Handshakes/s is "
+      "their connections over the wall time of the run; there is no latency figure\n")
+    w("| server | protocol | cipher | certificate verified | resumes a session (s_client -sess_in) |")
+    w("|---|---|---|---|---|")
     for name, f in s8["tls"].items():
-        w(f"| {name} | {'tickets off' if 'notickets' in name else 'defaults'} | {f['protocol'] or '—'} | "
-          f"{f['cipher'] or '—'} | {'yes' if f['verified'] else '**no**'} | {'yes' if f['resumed'] else 'no'} |")
+        w(f"| {name} | {f['protocol'] or '—'} | {f['cipher'] or '—'} | {'yes' if f['verified'] else '**no**'} | "
+          f"{'yes' if f['resumed'] else 'no'} |")
     w("")
     for name, reason in s8.get("skipped", {}).items():
         w(f"- {name}: not measured: {reason}")
-    for mode, label in (("keep-alive", "keep-alive"), ("close-tickets", "close, tickets on"),
-                        ("close-full", "close, tickets off (full handshakes)")):
+    for mode, label in (("keep-alive", "keep-alive"), ("close-resumed", "close, resumed handshakes"),
+                        ("close-full", "close, full handshakes")):
         mine = find(cases, name="isapid", mode=mode)
         for peer in ("apache", "nginx"):
             _, _, text = compare(mine, find(cases, name=peer, mode=mode), None, 0)
