@@ -39,6 +39,9 @@ let package = Package(
         // call each thread is in, so the supervising parent can name the one that crashed.
         .target(name: "CCrashBoard", path: "Sources/CCrashBoard"),
         .target(name: "CrashBoard", dependencies: ["CCrashBoard"]),
+        // Asks swift-nio-ssl's BoringSSL whether it accepts an SSLCipherSuite string
+        // (swift-nio-ssl traps on one it refuses); used by HTTPDaemon/TLS only.
+        .target(name: "CTLSCipherCheck", path: "Sources/CTLSCipherCheck"),
         // The ISAPI SDK: httpext.h/httpfilt.h (what extensions compile against)
         // and GetLastError/SetLastError.
         .target(name: "CISAPI", path: "Sources/CISAPI"),
@@ -73,6 +76,7 @@ let package = Package(
                 "RequestPipeline",
                 "ServerConfig",
                 "CrashBoard",
+                "CTLSCipherCheck",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

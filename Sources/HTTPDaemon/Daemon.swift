@@ -57,6 +57,8 @@ public final class Daemon: Sendable {
         for host in configuration.allHosts {
             for spec in host.customLogs { _ = try ServingState.compile(spec) }
         }
+        // The certificates, keys and cipher strings, as serving would read them.
+        _ = try TLSContexts(configuration: configuration)
     }
 
     /// Binds the listeners, serves until SIGTERM/SIGINT, and returns after a graceful stop.
@@ -183,19 +185,20 @@ public final class Daemon: Sendable {
         for address in addresses {
             // A socket the supervising parent holds is taken over (once); others are opened here.
             let inherited = inheritedListeners.withLockedValue { $0.removeValue(forKey: address) }
-            let channel = try inherited.map { try makeBootstrap().withBoundSocket($0).wait() }
-                ?? makeBootstrap().bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
+            let channel = try inherited.map { try makeBootstrap(for: address).withBoundSocket($0).wait() }
+                ?? makeBootstrap(for: address).bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
             // NIO listens again on a socket it takes over, with its default backlog of 128:
             // set ListenBacklog once more (listen on a listening socket only resizes it).
             if let inherited { _ = listen(inherited, Int32(clamping: context.currentState.configuration.listenBacklog)) }
             listeners.withLockedValue { $0[address] = channel }
             if let bound = channel.localAddress {
-                FileHandle.standardOutput.write(Data("isapid: listening on http://\(Self.display(bound))/\n".utf8))
+                let scheme = context.currentState.configuration.isTLS(address) ? "https" : "http"
+                FileHandle.standardOutput.write(Data("isapid: listening on \(scheme)://\(Self.display(bound))/\n".utf8))
             }
         }
     }
 
-    private func makeBootstrap() -> ServerBootstrap {
+    private func makeBootstrap(for address: ListenAddress) -> ServerBootstrap {
         let context = self.context
         return ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: Int32(clamping: context.currentState.configuration.listenBacklog))
@@ -212,6 +215,9 @@ public final class Daemon: Sendable {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    if state.configuration.isTLS(address) {
+                        try state.tls.addHandlers(to: channel, configuration: state.configuration, logger: state.logger)
+                    }
                     try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context)
                 }
             }

@@ -71,6 +71,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var deferredError: HTTPRequestError?
     var remote = ("-", 0)
     var local = ("-", 0)
+    /// What TLS negotiated on this connection (see HTTPDaemon/TLS).
+    var tls = TLSConnectionState.plain
 
     enum TimerKind { case none, idle, readingHead, readingBody, writing, handler }
     enum InputState { case open, ended }
@@ -210,17 +212,18 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             method: head.method.rawValue, target: head.uri, versionMajor: head.version.major,
             versionMinor: head.version.minor, headers: headers,
             connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1, localAddress: local.0,
-                                       localPort: local.1, keepAliveCount: requestsServed),
+                                       localPort: local.1, keepAliveCount: requestsServed, tls: tls.session),
             receivedAtMicroseconds: WallClock.microseconds(),
             contentLength: contentLength, isChunked: chunked)
 
-        var (requestContext, response) = state.pipeline.process(request)
+        var (requestContext, response) = tlsRefusal(request) ?? state.pipeline.process(request)
         let expectation = head.headers.first(name: "expect")
         if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
             response = state.pipeline.errorResponse(417, &requestContext)
         }
         let configuration = state.configuration
         var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest
+            && tls != .plainHTTPOnTLSPort
         if configuration.maxKeepAliveRequests > 0 && requestsServed + 1 >= configuration.maxKeepAliveRequests {
             keepAlive = false
         }
@@ -289,6 +292,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             if exchange == nil && timerKind == .idle { armTimer(.readingHead, context: context) }
             return
         }
+        if takeTLSEvent(event) { return }
         if let event = event as? ChannelEvent, event == .inputClosed {
             inputEnded(context: context)
             return

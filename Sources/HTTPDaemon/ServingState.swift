@@ -14,6 +14,9 @@ final class ServingState: Sendable {
     let accessLogs: [Int: [AccessLogTarget]]
     let serverHeader: String
     let limits: HTTPRequestLimits
+    /// The TLS contexts of this generation, by virtual host (built here, so the key files
+    /// are read at start-up, before the serving process gives up root).
+    let tls: TLSContexts
 
     struct AccessLogTarget: Sendable {
         let writer: LogFileWriter
@@ -37,6 +40,7 @@ final class ServingState: Sendable {
             }
         }
         self.accessLogs = accessLogs
+        tls = try TLSContexts(configuration: configuration)
         serverHeader = ServerSoftware.banner(configuration.serverTokens)
         limits = HTTPRequestLimits(
             maxRequestLine: configuration.limitRequestLine, maxHeaderFields: configuration.limitRequestFields,

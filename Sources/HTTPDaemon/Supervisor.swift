@@ -246,11 +246,19 @@ public final class Supervisor {
             errorLog = writer
             logger = Logger.errorLog("core", writer: writer, levels: fresh.logLevel)
         }
+        // A child that gave up root cannot read the (root-only) key files again: with
+        // TLS, a new child, started as root, replaces it, as for a change of Listen.
+        let childDroppedRoot: Bool
+        if case .switchTo? = try? PrivilegeDrop.plan(for: configuration) { childDroppedRoot = true } else { childDroppedRoot = false }
         configuration = fresh
         let wanted = Set(fresh.listeners)
-        guard wanted != Set(listeners.keys) else {
+        guard wanted != Set(listeners.keys) || (childDroppedRoot && fresh.hasTLS) else {
             kill(pid, kind.signal)
             return
+        }
+        if childDroppedRoot && fresh.hasTLS {
+            logger.notice("TLS keys are read as root: a new serving process replaces pid \(pid)",
+                          metadata: ["id": "IS02107"])
         }
         var opened: [ListenAddress: Int32] = [:]
         do {

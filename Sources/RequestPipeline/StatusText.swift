@@ -29,6 +29,7 @@ public enum StatusText {
         case 415: return "Unsupported Media Type"
         case 416: return "Range Not Satisfiable"
         case 417: return "Expectation Failed"
+        case 421: return "Misdirected Request"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
         case 501: return "Not Implemented"

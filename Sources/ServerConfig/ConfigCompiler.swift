@@ -184,6 +184,7 @@ struct ConfigCompiler {
         merged.locationSections = main.locationSections + host.locationSections
         merged.errorLog = host.errorLog ?? main.errorLog
         if host.customLogs.isEmpty { merged.customLogs = main.customLogs }
+        merged.ssl = host.ssl.merged(over: main.ssl)
         return merged
     }
 

@@ -47,6 +47,7 @@ public enum ConfigLoader {
         server.defines = builder.defines
         server.warnings = builder.warnings + server.warnings  // keep the directives' own (ISAPICacheFile)
         applyDefaults(&server)
+        try SSLValidation.apply(&server)
         return server
     }
 
@@ -61,6 +62,7 @@ public enum ConfigLoader {
         server.defines = builder.defines
         server.warnings = builder.warnings + server.warnings  // keep the directives' own (ISAPICacheFile)
         applyDefaults(&server)
+        try SSLValidation.apply(&server)
         return server
     }
 

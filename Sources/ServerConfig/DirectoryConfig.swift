@@ -33,6 +33,8 @@ public struct DirectoryConfig: Sendable, Equatable {
     /// mod_headers' `Header` and `RequestHeader` lines; nil where none is written (nearly
     /// everywhere), so that a request costs nothing for them.
     public var headers: HeaderRules?
+    /// mod_ssl's `SSLOptions` (StdEnvVars, ExportCertData, …); nil where unset.
+    public var sslOptions: SSLOptionsSetting?
 
     public init() {}
 
@@ -56,6 +58,7 @@ public struct DirectoryConfig: Sendable, Equatable {
         result.isapi = isapi.merged(over: parent.isapi)
         if let rewrite { result.rewrite = rewrite.merged(over: parent.rewrite) }
         if let headers { result.headers = headers.merged(over: parent.headers) }
+        if let sslOptions { result.sslOptions = sslOptions.applied(to: parent.sslOptions) }
         return result
     }
 

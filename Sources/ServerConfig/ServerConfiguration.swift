@@ -5,6 +5,15 @@ public struct ServerConfiguration: Sendable {
     /// The main configuration file, as given to the daemon.
     public var configFile: String
     public var listeners: [ListenAddress] = []
+    /// The protocol of each `Listen` address: `https` as written, for port 443 without a
+    /// protocol (as Apache), and for an address a `<VirtualHost>` with `SSLEngine on`
+    /// serves (see `SSLValidation`); http otherwise.
+    public var listenProtocols: [ListenAddress: ListenProtocol] = [:]
+    /// Where each `Listen` was written.
+    public var listenLocations: [ListenAddress: SourceLocation] = [:]
+    /// `SSLSessionCache` and `SSLSessionCacheTimeout` (seconds); see `SSLSessionCacheSetting`.
+    public var sslSessionCache: SSLSessionCacheSetting?
+    public var sslSessionCacheTimeout: Int?
     /// The main server: the fallback for requests no `<VirtualHost>` takes, and the
     /// source of every setting a virtual host leaves unset.
     public var mainHost = VirtualHost()
@@ -71,6 +80,12 @@ public struct ServerConfiguration: Sendable {
         self.pidFile = serverRoot + "/logs/isapid.pid"
         self.configFile = configFile
     }
+
+    /// Whether a listener speaks TLS.
+    public func isTLS(_ address: ListenAddress) -> Bool { listenProtocols[address] == .https }
+
+    /// Whether any listener speaks TLS.
+    public var hasTLS: Bool { listeners.contains(where: isTLS) }
 
     /// Every host that can answer a request: the main server first, then the virtual hosts.
     public var allHosts: [VirtualHost] { [mainHost] + virtualHosts }

@@ -24,6 +24,8 @@ public struct VirtualHost: Sendable {
     public var locationSections: [ConfigSection] = []
     public var errorLog: String?
     public var customLogs: [CustomLogSpec] = []
+    /// mod_ssl's settings (SSLEngine, certificates, …), merged with the main server's.
+    public var ssl = SSLSettings()
     public var location: SourceLocation?
     /// 0 for the main server, then 1, 2, ... in configuration order: keys per-host state
     /// such as open log files.
@@ -67,6 +69,13 @@ public struct ListenAddress: Sendable, Equatable, Hashable, CustomStringConverti
         guard let host else { return "0.0.0.0:\(port)" }
         return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
+}
+
+/// The protocol of a `Listen` (its optional second argument): kept beside the address,
+/// which stays the key of the inherited sockets.
+public enum ListenProtocol: String, Sendable, Equatable {
+    case http
+    case https
 }
 
 /// A `CustomLog` line: where to write and with which format string.

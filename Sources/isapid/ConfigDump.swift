@@ -43,6 +43,10 @@ enum ConfigDump {
         text += "Main DocumentRoot: \"\(configuration.mainHost.documentRoot ?? "")\"\n"
         text += "Main ErrorLog: \"\(configuration.errorLog ?? "/dev/stderr")\"\n"
         text += "PidFile: \"\(configuration.pidFile)\"\n"
+        // Apache prints no protocols; isapid names the listeners that speak TLS (mod_ssl's).
+        for address in configuration.listeners where configuration.isTLS(address) {
+            text += "Listen: \(address) https\n"
+        }
         for (name, value) in configuration.defines.sorted(by: { $0.key < $1.key }) {
             text += "Define: \(name)" + (value.isEmpty ? "" : "=\(value)") + "\n"
         }

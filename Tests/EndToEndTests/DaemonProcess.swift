@@ -243,10 +243,11 @@ final class DaemonProcess {
             """)
     }
 
-    /// The port of the first `isapid: listening on http://127.0.0.1:PORT/` line.
+    /// The port of the first `isapid: listening on http://127.0.0.1:PORT/` line (or https://).
     static func listeningPort(in text: String) -> Int? {
-        let marker = "isapid: listening on http://127.0.0.1:"
-        for line in text.split(separator: "\n") where line.hasPrefix(marker) {
+        let markers = ["isapid: listening on http://127.0.0.1:", "isapid: listening on https://127.0.0.1:"]
+        for line in text.split(separator: "\n") {
+            guard let marker = markers.first(where: { line.hasPrefix($0) }) else { continue }
             let rest = line.dropFirst(marker.count)
             guard rest.hasSuffix("/") else { continue }
             return Int(rest.dropLast())

@@ -103,7 +103,8 @@ final class ConnectionHarness {
     private var wire: [WireChunk] = []
 
     /// `directives` are appended to a base configuration that only sets the ErrorLog.
-    init(_ directives: String = "", files: [String: String] = [:]) throws {
+    /// `tls`: the connection is to a TLS listener (the TLS handlers come first, as `makeBootstrap` adds them).
+    init(_ directives: String = "", files: [String: String] = [:], tls: Bool = false) throws {
         let base = NSTemporaryDirectory() + "/isapid-connection-" + UUID().uuidString
         let manager = FileManager.default
         for directory in ["htdocs", "conf", "logs"] {
@@ -131,6 +132,7 @@ final class ConnectionHarness {
         channel.localAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 8080)
         channel.remoteAddress = try SocketAddress(ipAddress: "192.0.2.7", port: 40000)
         try channel.pipeline.syncOperations.addHandler(gate)
+        if tls { try state.tls.addHandlers(to: channel, configuration: configuration, logger: state.logger) }
         try Daemon.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: daemon)
         _ = daemon.register(channel, limit: configuration.maxConnections)
         try channel.connect(to: channel.remoteAddress!).wait()

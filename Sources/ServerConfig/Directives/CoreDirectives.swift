@@ -45,12 +45,16 @@ let coreDirectives: [DirectiveSpec] = [
         guard let port = Int(portPart), (0...65535).contains(port) else {
             throw d.invalid("Port must be specified (a number from 0 to 65535) in '\(d.arguments[0])'")
         }
-        if d.arguments.count == 2 && d.arguments[1].lowercased() != "http" {
-            throw d.invalid("protocol '\(d.arguments[1])' is not supported (isapid speaks http)")
+        // As Apache: the protocol is http, or https for port 443, unless written.
+        let written = d.arguments.count == 2 ? d.arguments[1].lowercased() : (port == 443 ? "https" : "http")
+        guard let listenProtocol = ListenProtocol(rawValue: written) else {
+            throw d.invalid("protocol '\(d.arguments[1])' is not supported (isapid speaks http and https)")
         }
         let address = ListenAddress(host: hostPart == "*" ? nil : hostPart, port: port)
         if t.server.listeners.contains(address) { throw d.invalid("Cannot define multiple Listeners on the same IP:port") }
         t.server.listeners.append(address)
+        t.server.listenProtocols[address] = listenProtocol
+        t.server.listenLocations[address] = d.location
     },
     DirectiveSpec("Options", module: "core.c", contexts: .anywhere.union(.htaccess), override: .options,
                   arity: 0...Int.max, syntax: "takes one or more of None, All, ExecCGI, FollowSymLinks, "

@@ -1,0 +1,150 @@
+import CTLSCipherCheck
+import NIOCore
+import NIOSSL
+import RequestPipeline
+import ServerConfig
+
+/// One TLS virtual host of one configuration generation: its swift-nio-ssl context,
+/// built once (the key files are read here, before a privilege drop), and what every
+/// handshake on it reports.
+final class TLSHostContext: Sendable {
+    let hostID: Int
+    let sslContext: NIOSSLContext
+    let verifyClient: SSLVerifyClient
+    /// The certificate this host presents, summarized once.
+    let serverCertificate: CertificateSummary
+
+    init(hostID: Int, sslContext: NIOSSLContext, verifyClient: SSLVerifyClient, serverCertificate: CertificateSummary) {
+        self.hostID = hostID
+        self.sslContext = sslContext
+        self.verifyClient = verifyClient
+        self.serverCertificate = serverCertificate
+    }
+
+    /// The handler that speaks TLS on a connection this host's context was chosen for.
+    /// `optional_no_ca` takes any certificate the client sends (mod_ssl's GENEROUS).
+    func makeServerHandler() -> NIOSSLServerHandler {
+        guard verifyClient == .optionalNoCA else { return NIOSSLServerHandler(context: sslContext) }
+        return NIOSSLServerHandler(context: sslContext) { _, promise in promise.succeed(.certificateVerified) }
+    }
+}
+
+/// The TLS contexts of one configuration generation, by virtual-host id (0 is the main
+/// server). A reload builds new ones; connections in flight keep theirs.
+struct TLSContexts: Sendable {
+    let byHost: [Int: TLSHostContext]
+
+    static let none = TLSContexts(byHost: [:])
+
+    private init(byHost: [Int: TLSHostContext]) { self.byHost = byHost }
+
+    /// Reads every TLS host's certificate, key and CA files and builds its context; the
+    /// first problem is a configuration error at the directive's file and line.
+    init(configuration: ServerConfiguration) throws(ConfigError) {
+        guard configuration.hasTLS else {
+            self.byHost = [:]
+            return
+        }
+        var byHost: [Int: TLSHostContext] = [:]
+        for host in configuration.allHosts where host.ssl.isEnabled {
+            byHost[host.id] = try TLSContextBuilder.build(host)
+        }
+        self.byHost = byHost
+    }
+
+    /// The host SNI names (or the address's default host without SNI, as Apache does)
+    /// and its context; nil when that host has no TLS.
+    func host(forServerName name: String?, localAddress: SocketAddress?,
+              in configuration: ServerConfiguration) -> (host: VirtualHost, context: TLSHostContext)? {
+        let host = configuration.virtualHost(
+            localAddress: localAddress?.ipAddress ?? "", localPort: localAddress?.port ?? 0, hostHeader: name)
+        return byHost[host.id].map { (host, $0) }
+    }
+}
+
+/// Turns a host's mod_ssl settings into a swift-nio-ssl server configuration.
+enum TLSContextBuilder {
+    static func build(_ host: VirtualHost) throws(ConfigError) -> TLSHostContext {
+        let ssl = host.ssl
+        guard let certificateFile = ssl.certificateFile else {
+            let place = ssl.engine?.location ?? host.location ?? SourceLocation(file: "-", line: 0)
+            throw error(at: place, "SSLEngine on: no SSLCertificateFile for this host")
+        }
+        let keyFile = ssl.certificateKeyFile ?? certificateFile
+        var chain: [NIOSSLCertificate]
+        do {
+            chain = try NIOSSLCertificate.fromPEMFile(certificateFile.value)
+        } catch {
+            throw Self.error(at: certificateFile.location,
+                             "SSLCertificateFile: cannot read a PEM certificate from '\(certificateFile.value)' (\(error))")
+        }
+        guard let leaf = chain.first else {
+            throw error(at: certificateFile.location, "SSLCertificateFile: no certificate in '\(certificateFile.value)'")
+        }
+        chain = [leaf]  // the rest of that file and SSLCertificateChainFile follow as intermediates
+        if let chainFile = ssl.certificateChainFile {
+            do {
+                chain += try NIOSSLCertificate.fromPEMFile(chainFile.value)
+            } catch {
+                throw Self.error(at: chainFile.location,
+                                 "SSLCertificateChainFile: cannot read PEM certificates from '\(chainFile.value)' (\(error))")
+            }
+        } else if let rest = try? NIOSSLCertificate.fromPEMFile(certificateFile.value).dropFirst() {
+            chain += rest
+        }
+        let key: NIOSSLPrivateKey
+        do {
+            key = try NIOSSLPrivateKey(file: keyFile.value, format: .pem)
+        } catch {
+            throw Self.error(at: keyFile.location,
+                             "\(ssl.certificateKeyFile == nil ? "SSLCertificateFile" : "SSLCertificateKeyFile"): "
+                                + "cannot read a PEM private key from '\(keyFile.value)' (\(error))")
+        }
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
+        let protocols = ssl.effectiveProtocols
+        configuration.minimumTLSVersion = protocols.min() == .tlsv13 ? .tlsv13 : .tlsv12
+        configuration.maximumTLSVersion = protocols.max() == .tlsv12 ? .tlsv12 : .tlsv13
+        if let cipherSuite = ssl.cipherSuite {
+            // swift-nio-ssl traps on a string BoringSSL refuses: BoringSSL is asked first.
+            guard isapid_tls_cipher_list_is_valid(cipherSuite.value) == 1 else {
+                throw error(at: cipherSuite.location,
+                            "SSLCipherSuite: BoringSSL accepts no cipher suite from '\(cipherSuite.value)'")
+            }
+            configuration.cipherSuites = cipherSuite.value
+        }
+        switch ssl.effectiveVerifyClient {
+        case .none: configuration.certificateVerification = .none
+        case .optional: configuration.certificateVerification = .optionalVerification
+        case .require: configuration.certificateVerification = .noHostnameVerification
+        case .optionalNoCA: configuration.certificateVerification = .optionalVerification
+        }
+        if let caFile = ssl.caCertificateFile {
+            do {
+                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile.value))
+            } catch {
+                throw Self.error(at: caFile.location,
+                                 "SSLCACertificateFile: cannot read PEM certificates from '\(caFile.value)' (\(error))")
+            }
+            configuration.sendCANameList = true
+        } else {
+            configuration.trustRoots = .certificates([])
+        }
+        let context: NIOSSLContext
+        do {
+            context = try NIOSSLContext(configuration: configuration)
+        } catch NIOSSLError.failedToLoadPrivateKey {
+            throw error(at: keyFile.location,
+                        "the private key in '\(keyFile.value)' does not match the certificate in '\(certificateFile.value)'")
+        } catch {
+            throw Self.error(at: certificateFile.location, "cannot set up TLS for this host: \(error)")
+        }
+        let der = (try? leaf.toDERBytes()) ?? []
+        return TLSHostContext(hostID: host.id, sslContext: context, verifyClient: ssl.effectiveVerifyClient,
+                              serverCertificate: TLSSessionInfo.summary(ofDER: der))
+    }
+
+    private static func error(at location: SourceLocation, _ message: String) -> ConfigError {
+        ConfigError(file: location.file, line: location.line, kind: .badArguments, message: message)
+    }
+}
