@@ -1579,7 +1579,9 @@ def report_s8(w, s8):
     w(f"- close, full: {s8['s_time_clients']} `openssl s_time -new` clients at once (`{s8['s_time_command']}`), "
       f"each a sequence of new TLS 1.3 sessions fetching the page with HTTP/1.0; against the same ticket-issuing "
       f"server they made {s_time['full']} full and {s_time['resumed']} resumed handshakes. Handshakes/s is "
-      "their connections over the wall time of the run; there is no latency figure\n")
+      "their connections over the wall time of the run; there is no latency figure")
+    w("- \"server core busy\" well below 100 % means the server was not the limit of that case: the client core "
+      "(wrk, or the s_time processes) or other work on the machine (last column) was\n")
     w("| server | protocol | cipher | certificate verified | resumes a session (s_client -sess_in) |")
     w("|---|---|---|---|---|")
     for name, f in s8["tls"].items():
