@@ -4,6 +4,9 @@
 #   make run        build, then serve conf/httpd.conf in the foreground
 #   make test       run the test suite
 #   make configtest check conf/httpd.conf (isapid -t)
+#   make fleet      HAProxy in front of two isapid instances under wrk, through a
+#                   graceful restart, a child crash and a stop/start (bench/fleet.sh;
+#                   minutes; not part of make test), see docs/deployment.md
 #   make bench      the benchmarks against Apache and nginx (bench/run.py; QUICK=1 for
 #                   a short run), writes bench/RESULTS.md
 #   make install    build, then install into $(DESTDIR) with FHS paths (PREFIX=/usr)
@@ -14,7 +17,9 @@ SWIFT ?= swift
 
 # Debian packages needed to build and run, and the extra ones the tests use.
 DEPS      := libpcre2-dev libffi-dev
-TEST_DEPS := curl python3 groff-base
+TEST_DEPS := curl python3 groff-base haproxy
+# What make fleet runs: the balancer, the load, the crash extension's compiler.
+FLEET_DEPS := haproxy wrk curl python3 gcc util-linux
 # What make bench runs next to isapid, measures with, and draws with.
 BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc openssl
 
@@ -24,7 +29,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ISAPID := .build/release/isapid
 
 .DEFAULT_GOAL := build
-.PHONY: deps test-deps build run test configtest clean bench install install-files install-check man-check deb deb-test
+.PHONY: deps test-deps build run test configtest clean bench fleet install install-files install-check man-check deb deb-test
 
 # Installs the packages of $(1) that are not installed yet; apt-get update runs
 # once, and only when something is missing.
@@ -85,6 +90,13 @@ configtest: build
 bench:
 	$(call install-missing,$(DEPS) $(BENCH_DEPS))
 	python3 bench/run.py $(if $(QUICK),--quick)
+
+# Release build, two isapid instances behind HAProxy (send-proxy-v2, health checks),
+# wrk for 30 s through a graceful restart, a crash and a stop/start; fails on any
+# failed request. The figures go into docs/deployment.md by hand.
+fleet:
+	$(call install-missing,$(DEPS) $(FLEET_DEPS))
+	bash bench/fleet.sh
 
 clean:
 	rm -rf .build logs/*

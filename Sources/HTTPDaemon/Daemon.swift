@@ -215,6 +215,10 @@ public final class Daemon: Sendable {
                     return channel.close()
                 }
                 return channel.eventLoop.makeCompletedFuture {
+                    // The PROXY header comes first on the wire, before a TLS ClientHello.
+                    if let handler = ProxyProtocolHandler.ifRequired(on: channel, state: state) {
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                     if state.configuration.isTLS(address) {
                         try state.tls.addHandlers(to: channel, configuration: state.configuration, logger: state.logger)
                     }

@@ -70,6 +70,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// turn, once the requests before it are answered.
     var deferredError: HTTPRequestError?
     var remote = ("-", 0)
+    /// The balancer, once a PROXY header named the client (`remote` is then the client).
+    var proxyProtocol = ProxyProtocolOutcome.none
     var local = ("-", 0)
     /// What TLS negotiated on this connection (see HTTPDaemon/TLS).
     var tls = TLSConnectionState.plain
@@ -211,8 +213,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let request = IncomingRequest(
             method: head.method.rawValue, target: head.uri, versionMajor: head.version.major,
             versionMinor: head.version.minor, headers: headers,
-            connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1, localAddress: local.0,
-                                       localPort: local.1, keepAliveCount: requestsServed, tls: tls.session),
+            connection: connectionInfo(keepAliveCount: requestsServed),
             receivedAtMicroseconds: WallClock.microseconds(),
             contentLength: contentLength, isChunked: chunked)
 
@@ -293,6 +294,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         if takeTLSEvent(event) { return }
+        if let event = event as? ProxyProtocolClient {
+            proxyProtocol = .read(peer: event.source == nil ? nil : remote.0)
+            if let source = event.source { remote = (source.address, source.port) }
+            return
+        }
         if let event = event as? ChannelEvent, event == .inputClosed {
             inputEnded(context: context)
             return

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var mainHost = VirtualHost()
     /// Virtual hosts in configuration order, already merged with the main server.
     public var virtualHosts: [VirtualHost] = []
+    /// mod_remoteip's `RemoteIPProxyProtocol` and its exceptions (server-wide, by address).
+    public var remoteIPProxyProtocol = RemoteIPProxyProtocol()
 
     public var timeoutSeconds: Int = 60
     public var keepAlive: Bool = true
