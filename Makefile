@@ -14,7 +14,7 @@ SWIFT ?= swift
 
 # Debian packages needed to build and run, and the extra ones the tests use.
 DEPS      := libpcre2-dev libffi-dev
-TEST_DEPS := curl python3
+TEST_DEPS := curl python3 prometheus
 # What make bench runs next to isapid, measures with, and draws with.
 BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc
 
