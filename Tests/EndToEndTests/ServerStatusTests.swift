@@ -33,9 +33,10 @@ import Testing
     }
 
     @Test func autoParsesFieldByField() throws {
-        let daemon = try DaemonProcess.start(TestConfig.standard(Self.locations))
+        let daemon = try DaemonProcess.start(TestConfig.standard(Self.locations + "\nRewriteEngine On\nRewriteRule ^/old$ /a.txt"))
         defer { daemon.stop() }
-        for _ in 0..<3 { _ = try daemon.get("/a.txt") }
+        for _ in 0..<2 { _ = try daemon.get("/a.txt") }
+        #expect(try daemon.get("/old").status == 200)
         // A request is counted when its access-log line is written, just after its last
         // byte went out: wait for the third.
         #expect(eventually(timeout: 5) { daemon.accessLogLines.count >= 3 })
@@ -58,6 +59,10 @@ import Testing
         let scoreboard = try #require(fields["Scoreboard"])
         #expect(scoreboard.contains("W") && scoreboard.allSatisfy { "_RWKLCG".contains($0) }, "\(scoreboard)")
         #expect(Int(fields["IdleWorkers"] ?? "") == scoreboard.filter { $0 == "_" }.count)
+        // Counted by its file:line.
+        let ruleLine = try #require(daemon.root.read("conf/httpd.conf").split(separator: "\n", omittingEmptySubsequences: false)
+            .firstIndex { $0.hasPrefix("RewriteRule ^/old$") }) + 1
+        #expect(fields["ISAPIRewriteHits"] == "\(daemon.root.path("conf/httpd.conf")):\(ruleLine) 1", "\(text)")
         for key in ["ServerUptimeSeconds", "Uptime", "Total Duration", "ISAPIChildRestarts", "ISAPIPoolBusy"] {
             #expect(fields[key].flatMap { Int($0) } != nil, "\(key): \(fields[key] ?? "missing")")
         }
