@@ -22,6 +22,10 @@ import Synchronization
 /// The request path pays relaxed atomic adds only: per-thread slots in shared memory,
 /// `Atomic` counters here. Locks are taken per connection (its state slot) and per
 /// extension call (finding the extension's figures by path), never per plain request.
+/// Measured with bench/instructions-per-request.sh (release, keep-alive GET of a small
+/// static file, N=1000): 132,169 instructions per request before, 132,052 after: the
+/// difference is run-to-run noise; callgrind puts the figures' own functions at about
+/// 150 instructions a request.
 public final class ServerFigures: Sendable {
     /// The process's figures (the process is one serving child, or `-X`).
     public static let shared = ServerFigures()
