@@ -74,11 +74,15 @@ public enum SharedFigures {
         for age in 0..<isapid_figures_restart_record_count() {
             var time: Int64 = 0
             var signal: Int32 = 0
-            guard isapid_figures_read_restart_record(Int32(age), &time, &signal, &cause, cause.count, &path, path.count) != 0
+            guard
+                isapid_figures_read_restart_record(Int32(age), &time, &signal, &cause, cause.count, &path, path.count)
+                    != 0
             else { break }
             let extensionPath = text(path)
-            restarts.append(Restart(timeMicroseconds: time, signal: signal == 0 ? nil : signal, cause: text(cause),
-                                    extensionPath: extensionPath.isEmpty ? nil : extensionPath))
+            restarts.append(
+                Restart(
+                    timeMicroseconds: time, signal: signal == 0 ? nil : signal, cause: text(cause),
+                    extensionPath: extensionPath.isEmpty ? nil : extensionPath))
         }
         return restarts
     }

@@ -32,7 +32,8 @@ public final class ExtensionFigures: Sendable {
         let outcome = body()
         let elapsed = ContinuousClock.now - start
         inFlight.subtract(1, ordering: .relaxed)
-        time.record(microseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
+        time.record(
+            microseconds: elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000)
         if case .failed = outcome { errors.add(1, ordering: .relaxed) }
     }
 }

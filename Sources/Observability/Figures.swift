@@ -83,7 +83,8 @@ public final class RequestFigures: Sendable {
         counts[Self.methodIndex(method) * Self.statusClasses.count + Self.classIndex(status)].add(1)
         if bytesIn > 0 { self.bytesIn.add(Int(bytesIn), ordering: .relaxed) }
         durations.record(microseconds: durationMicroseconds)
-        SharedFigures.requestDone(bytes: UInt64(max(0, bytesOut)), durationMicroseconds: UInt64(max(0, durationMicroseconds)))
+        SharedFigures.requestDone(
+            bytes: UInt64(max(0, bytesOut)), durationMicroseconds: UInt64(max(0, durationMicroseconds)))
     }
 
     public func count(method: Int, statusClass: Int) -> Int {

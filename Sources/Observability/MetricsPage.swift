@@ -1,6 +1,6 @@
 import CoreMetrics
-import Foundation
 import CrashBoard
+import Foundation
 import Prometheus
 
 /// `/metrics`: the figures in Prometheus's text exposition format 0.0.4.
@@ -36,61 +36,86 @@ public enum MetricsPage {
             for (classIndex, statusClass) in RequestFigures.statusClasses.enumerated() {
                 let count = figures.requests.count(method: methodIndex, statusClass: classIndex)
                 guard count > 0 else { continue }
-                counter("isapid_requests_total", "Requests answered by this serving child, by method and status class.",
-                        [("method", method), ("status_class", statusClass)], count)
+                counter(
+                    "isapid_requests_total", "Requests answered by this serving child, by method and status class.",
+                    [("method", method), ("status_class", statusClass)], count)
             }
         }
-        counter("isapid_accesses_total", "Requests since the server started (Apache's Total Accesses; kept across a child crash and SIGUSR1).",
-                [], Int(status.totals.accesses))
-        counter("isapid_response_bytes_total", "Response body bytes sent since the server started (kept across a child crash).",
-                [], Int(status.totals.bytes))
-        counter("isapid_request_bytes_total", "Request body bytes read by this serving child.", [],
-                figures.requests.bytesIn.load(ordering: .relaxed))
+        counter(
+            "isapid_accesses_total",
+            "Requests since the server started (Apache's Total Accesses; kept across a child crash and SIGUSR1).",
+            [], Int(status.totals.accesses))
+        counter(
+            "isapid_response_bytes_total",
+            "Response body bytes sent since the server started (kept across a child crash).",
+            [], Int(status.totals.bytes))
+        counter(
+            "isapid_request_bytes_total", "Request body bytes read by this serving child.", [],
+            figures.requests.bytesIn.load(ordering: .relaxed))
         gauge("isapid_connections_open", "Open client connections.", [], Double(status.connections.count))
         for state in ConnectionState.allCases {
-            gauge("isapid_connections", "Open client connections by scoreboard state.", [("state", String(state.letter))],
-                  Double(status.count(state)))
+            gauge(
+                "isapid_connections", "Open client connections by scoreboard state.", [("state", String(state.letter))],
+                Double(status.count(state)))
         }
-        counter("isapid_connections_accepted_total", "Connections accepted by this serving child.", [], status.connectionsAccepted)
-        gauge("isapid_pool_threads", "ThreadsPerChild: threads that run extensions.", [], Double(status.facts.threadsPerChild))
+        counter(
+            "isapid_connections_accepted_total", "Connections accepted by this serving child.", [],
+            status.connectionsAccepted)
+        gauge(
+            "isapid_pool_threads", "ThreadsPerChild: threads that run extensions.", [],
+            Double(status.facts.threadsPerChild))
         gauge("isapid_pool_threads_busy", "Pool threads running an extension call.", [], Double(status.poolBusy))
         gauge("isapid_pool_queue_length", "Extension calls waiting for a pool thread.", [], Double(status.poolQueued))
         for line in status.extensions {
             let labels = [("extension", line.path)]
-            counter("isapid_extension_calls_total", "Calls into the extension in this serving child.", labels, line.calls)
-            counter("isapid_extension_errors_total", "Calls that ended in HSE_STATUS_ERROR, an unrecognised result or a 500.",
-                    labels, line.errors)
-            counter("isapid_extension_crashes_total", "Serving children the extension crashed since the server started.",
-                    labels, line.crashes)
+            counter(
+                "isapid_extension_calls_total", "Calls into the extension in this serving child.", labels, line.calls)
+            counter(
+                "isapid_extension_errors_total",
+                "Calls that ended in HSE_STATUS_ERROR, an unrecognised result or a 500.",
+                labels, line.errors)
+            counter(
+                "isapid_extension_crashes_total", "Serving children the extension crashed since the server started.",
+                labels, line.crashes)
             gauge("isapid_extension_calls_in_flight", "Calls inside the extension now.", labels, Double(line.inFlight))
         }
-        counter("isapid_child_restarts_total", "Serving children restarted by the supervising parent (crashes, exits).", [],
-                Int(status.childRestarts))
+        counter(
+            "isapid_child_restarts_total", "Serving children restarted by the supervising parent (crashes, exits).", [],
+            Int(status.childRestarts))
         for rule in status.facts.rewriteHits {
-            counter("isapid_rewrite_rule_hits_total", "Times a rewrite rule's pattern matched, by rule source file:line.",
-                    [("rule", rule.location)], rule.hits)
+            counter(
+                "isapid_rewrite_rule_hits_total", "Times a rewrite rule's pattern matched, by rule source file:line.",
+                [("rule", rule.location)], rule.hits)
         }
-        counter("isapid_tls_handshakes_total", "TLS handshakes completed by this serving child.", [], status.tlsHandshakes)
-        gauge("isapid_config_generation", "Apache's ParentServerConfigGeneration: raised by every reload.", [],
-              Double(status.generation))
-        gauge("isapid_uptime_seconds", "Seconds since the restart time (Apache's ServerUptimeSeconds).", [],
-              Double(status.uptimeSeconds))
-        gauge("isapid_start_time_seconds", "When the supervising parent started (Unix time).", [],
-              Double(status.parentStartMicroseconds / 1_000_000))
+        counter(
+            "isapid_tls_handshakes_total", "TLS handshakes completed by this serving child.", [], status.tlsHandshakes)
+        gauge(
+            "isapid_config_generation", "Apache's ParentServerConfigGeneration: raised by every reload.", [],
+            Double(status.generation))
+        gauge(
+            "isapid_uptime_seconds", "Seconds since the restart time (Apache's ServerUptimeSeconds).", [],
+            Double(status.uptimeSeconds))
+        gauge(
+            "isapid_start_time_seconds", "When the supervising parent started (Unix time).", [],
+            Double(status.parentStartMicroseconds / 1_000_000))
         var text = registry.emitToString()
-        text += histogram("isapid_request_duration_seconds", "Time from a request's head to its access-log line.",
-                          [(labels: "", histogram: figures.requests.durations)])
+        text += histogram(
+            "isapid_request_duration_seconds", "Time from a request's head to its access-log line.",
+            [(labels: "", histogram: figures.requests.durations)])
         let extensionHistograms = figures.extensions.all.map {
             (labels: "extension=\"\(escapeLabel($0.path))\"", histogram: $0.time)
         }
         if !extensionHistograms.isEmpty {
-            text += histogram("isapid_extension_duration_seconds", "Time inside HttpExtensionProc.", extensionHistograms)
+            text += histogram(
+                "isapid_extension_duration_seconds", "Time inside HttpExtensionProc.", extensionHistograms)
         }
         return text
     }
 
     /// One histogram family in the text format, cumulative buckets, sum and count.
-    static func histogram(_ name: String, _ help: String, _ series: [(labels: String, histogram: FixedHistogram)]) -> String {
+    static func histogram(_ name: String, _ help: String, _ series: [(labels: String, histogram: FixedHistogram)])
+        -> String
+    {
         var out = "# HELP \(name) \(help)\n# TYPE \(name) histogram\n"
         for (labels, histogram) in series {
             let counts = histogram.bucketCounts

@@ -54,12 +54,14 @@ extension StatusPage {
             }
             out += "</dt>\n"
         }
-        out += "<dt>\(status.busyWorkers) requests currently being processed, \(status.gracefulWorkers) workers gracefully restarting, \(status.idleWorkers) idle workers</dt>\n"
+        out +=
+            "<dt>\(status.busyWorkers) requests currently being processed, \(status.gracefulWorkers) workers gracefully restarting, \(status.idleWorkers) idle workers</dt>\n"
         out += "</dl>\n"
         out += "<pre>\(wrapped(status.scoreboard))</pre>\n"
         out += scoreboardKey
         out += isapiSection(status, noTables: options.noTables)
-        out += "<hr />\n<address>\(escape(facts.serverVersion)) Server at \(escape(facts.serverName)) Port \(options.port)</address>\n"
+        out +=
+            "<hr />\n<address>\(escape(facts.serverVersion)) Server at \(escape(facts.serverName)) Port \(options.port)</address>\n"
         out += "</body></html>\n"
         return out
     }
@@ -84,18 +86,24 @@ extension StatusPage {
     /// isapid's section: the pool, child restarts, extensions, rewrite rule hits.
     static func isapiSection(_ status: StatusSnapshot, noTables: Bool) -> String {
         var out = "<hr /><h2>isapid</h2>\n<dl>\n"
-        out += "<dt>Parent uptime: \(uptimeText(max(0, (status.nowMicroseconds - status.parentStartMicroseconds) / 1_000_000)))</dt>\n"
-        out += "<dt>ThreadsPerChild pool: \(status.facts.threadsPerChild) threads, \(status.poolBusy) busy, \(status.poolQueued) queued</dt>\n"
-        out += "<dt>Connections accepted by this child: \(status.connectionsAccepted) - TLS handshakes: \(status.tlsHandshakes)</dt>\n"
+        out +=
+            "<dt>Parent uptime: \(uptimeText(max(0, (status.nowMicroseconds - status.parentStartMicroseconds) / 1_000_000)))</dt>\n"
+        out +=
+            "<dt>ThreadsPerChild pool: \(status.facts.threadsPerChild) threads, \(status.poolBusy) busy, \(status.poolQueued) queued</dt>\n"
+        out +=
+            "<dt>Connections accepted by this child: \(status.connectionsAccepted) - TLS handshakes: \(status.tlsHandshakes)</dt>\n"
         out += "<dt>Child restarts: \(status.childRestarts)</dt>\n</dl>\n"
         let restarts = status.recentRestarts.map { [apacheTime($0.timeMicroseconds), $0.cause] }
         out += table("Recent child restarts", ["Time", "Cause"], restarts, noTables: noTables)
         let extensions = status.extensions.map { line in
-            [line.path, line.cached ? "cached" : "per request", "\(line.calls)", "\(line.errors)", "\(line.crashes)",
-             "\(line.inFlight)", line.p50.map(milliseconds) ?? "-", line.p99.map(milliseconds) ?? "-"]
+            [
+                line.path, line.cached ? "cached" : "per request", "\(line.calls)", "\(line.errors)", "\(line.crashes)",
+                "\(line.inFlight)", line.p50.map(milliseconds) ?? "-", line.p99.map(milliseconds) ?? "-",
+            ]
         }
-        out += table("Extensions", ["Path", "Loaded", "Calls", "Errors", "Crashes", "In flight", "p50", "p99"], extensions,
-                     noTables: noTables)
+        out += table(
+            "Extensions", ["Path", "Loaded", "Calls", "Errors", "Crashes", "In flight", "p50", "p99"], extensions,
+            noTables: noTables)
         let rules = status.facts.rewriteHits.map { [$0.location, "\($0.hits)"] }
         out += table("Rewrite rule hits", ["Rule", "Hits"], rules, noTables: noTables)
         return out

@@ -57,7 +57,8 @@ public enum StatusPage {
 
     /// isapid's own `?auto` lines.
     static func isapiAuto(_ status: StatusSnapshot) -> String {
-        var out = "ISAPIParentUptimeSeconds: \(max(0, (status.nowMicroseconds - status.parentStartMicroseconds) / 1_000_000))\n"
+        var out =
+            "ISAPIParentUptimeSeconds: \(max(0, (status.nowMicroseconds - status.parentStartMicroseconds) / 1_000_000))\n"
         out += "ISAPIChildRestarts: \(status.childRestarts)\n"
         for (age, restart) in status.recentRestarts.enumerated() {
             out += "ISAPIChildRestart\(age): \(apacheTime(restart.timeMicroseconds)); \(restart.cause)\n"
@@ -109,7 +110,11 @@ public enum StatusPage {
     /// C's `%g` as APR prints it: six significant digits, no leading zero (".5").
     static func g(_ value: Double) -> String {
         var text = String(format: "%g", value)
-        if text.hasPrefix("0.") { text.removeFirst() } else if text.hasPrefix("-0.") { text.remove(at: text.index(after: text.startIndex)) }
+        if text.hasPrefix("0.") {
+            text.removeFirst()
+        } else if text.hasPrefix("-0.") {
+            text.remove(at: text.index(after: text.startIndex))
+        }
         return text
     }
 
@@ -118,7 +123,8 @@ public enum StatusPage {
     /// " 1 day 2 hours 3 minutes 4 seconds", as mod_status's show_time (leading space; empty at 0).
     static func uptimeText(_ seconds: Int64) -> String {
         let parts: [(Int64, String)] = [
-            (seconds / 86_400, "day"), (seconds / 3600 % 24, "hour"), (seconds / 60 % 60, "minute"), (seconds % 60, "second"),
+            (seconds / 86_400, "day"), (seconds / 3600 % 24, "hour"), (seconds / 60 % 60, "minute"),
+            (seconds % 60, "second"),
         ]
         return parts.filter { $0.0 != 0 }.map { " \($0.0) \($0.1)\($0.0 == 1 ? "" : "s")" }.joined()
     }

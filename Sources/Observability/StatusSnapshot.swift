@@ -19,8 +19,10 @@ public struct StatusSnapshot: Sendable {
         public var p50: Double?
         public var p99: Double?
 
-        public init(path: String, cached: Bool, calls: Int = 0, errors: Int = 0, crashes: Int = 0, inFlight: Int = 0,
-                    p50: Double? = nil, p99: Double? = nil) {
+        public init(
+            path: String, cached: Bool, calls: Int = 0, errors: Int = 0, crashes: Int = 0, inFlight: Int = 0,
+            p50: Double? = nil, p99: Double? = nil
+        ) {
             self.path = path
             self.cached = cached
             self.calls = calls
@@ -45,9 +47,11 @@ public struct StatusSnapshot: Sendable {
         /// Rewrite rule hits by rule source (file:line).
         public var rewriteHits: [(location: String, hits: Int)]
 
-        public init(serverName: String, serverVersion: String, serverBuilt: String, extendedStatus: Bool,
-                    threadsPerChild: Int, maxConnections: Int, cachedExtensions: [String], stopping: Bool,
-                    rewriteHits: [(location: String, hits: Int)]) {
+        public init(
+            serverName: String, serverVersion: String, serverBuilt: String, extendedStatus: Bool,
+            threadsPerChild: Int, maxConnections: Int, cachedExtensions: [String], stopping: Bool,
+            rewriteHits: [(location: String, hits: Int)]
+        ) {
             self.serverName = serverName
             self.serverVersion = serverVersion
             self.serverBuilt = serverBuilt
@@ -101,15 +105,18 @@ public struct StatusSnapshot: Sendable {
             lines[called.path] = line
         }
         for (path, count) in crashes {
-            lines[path, default: ExtensionLine(path: path, cached: facts.cachedExtensions.contains(path))].crashes = Int(count)
+            lines[path, default: ExtensionLine(path: path, cached: facts.cachedExtensions.contains(path))].crashes =
+                Int(count)
         }
         return StatusSnapshot(
             facts: facts, nowMicroseconds: SharedFigures.nowMicroseconds(),
             restartMicroseconds: SharedFigures.restartMicroseconds,
             parentStartMicroseconds: SharedFigures.parentStartMicroseconds, generation: SharedFigures.generation,
             totals: SharedFigures.requestTotals, load: (loads[0], loads[1], loads[2]),
-            cpu: (Double(times.tms_utime) / tick, Double(times.tms_stime) / tick, Double(times.tms_cutime) / tick,
-                  Double(times.tms_cstime) / tick),
+            cpu: (
+                Double(times.tms_utime) / tick, Double(times.tms_stime) / tick, Double(times.tms_cutime) / tick,
+                Double(times.tms_cstime) / tick
+            ),
             connections: figures.connections.states,
             connectionsAccepted: figures.connections.accepted.load(ordering: .relaxed),
             poolBusy: max(0, figures.pool.busy.load(ordering: .relaxed)),

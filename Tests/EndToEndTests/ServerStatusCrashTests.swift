@@ -5,16 +5,22 @@ import Testing
 /// show as Apache's scoreboard would show them, with isapid's restart count and cause.
 @Suite struct ServerStatusCrashTests {
     static func start() throws -> DaemonProcess {
-        try ISAPITests.start([], config: { ISAPITests.config($0, extra: "ThreadsPerChild 4\n" + ServerStatusTests.locations) }) {
+        try ISAPITests.start(
+            [], config: { ISAPITests.config($0, extra: "ThreadsPerChild 4\n" + ServerStatusTests.locations) }
+        ) {
             root in try ISAPITests.installMisbehaving("crash", into: root)
         }
     }
 
-    static func number(_ key: String, _ text: String) -> Int? { ServerStatusTests.value(key, in: text).flatMap { Int($0) } }
+    static func number(_ key: String, _ text: String) -> Int? {
+        ServerStatusTests.value(key, in: text).flatMap { Int($0) }
+    }
 
     /// The line of a /metrics page that starts with `series` (name and labels), its value.
     static func metric(_ series: String, _ text: String) -> Double? {
-        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.dropFirst(series.count + 1)) }
+        text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap {
+            Double($0.dropFirst(series.count + 1))
+        }
     }
 
     @Test func aCrashAndReloadsShowAsApachesFiguresDo() throws {
@@ -25,28 +31,32 @@ import Testing
         // A request is counted when its access-log line is written, just after its last
         // byte went out: the count may lag the client by a moment.
         var before = ""
-        #expect(eventually(timeout: 5) {
-            before = (try? ServerStatusTests.auto(daemon)) ?? ""
-            return Self.number("Total Accesses", before) ?? 0 >= 3
-        }, "\(before)")
+        #expect(
+            eventually(timeout: 5) {
+                before = (try? ServerStatusTests.auto(daemon)) ?? ""
+                return Self.number("Total Accesses", before) ?? 0 >= 3
+            }, "\(before)")
         #expect(Self.number("ISAPIChildRestarts", before) == 0)
         #expect(before.contains("ISAPIExtension: \(crashPath) per-request calls=3 errors=0 crashes=0"), "\(before)")
         let restartTime = ServerStatusTests.value("RestartTime", in: before)
 
         try CrashRecoveryTests.crash(daemon, "segv")
         var after = ""
-        #expect(eventually(timeout: 10) {
-            after = (try? ServerStatusTests.auto(daemon)) ?? ""
-            return Self.number("ISAPIChildRestarts", after) == 1
-        }, "\(after)")
+        #expect(
+            eventually(timeout: 10) {
+                after = (try? ServerStatusTests.auto(daemon)) ?? ""
+                return Self.number("ISAPIChildRestarts", after) == 1
+            }, "\(after)")
         // Kept by the parent's shared figures: the accesses (3, and the status request),
         // the restart time, the uptime from the parent's start; and the cause.
         #expect(Self.number("Total Accesses", after) ?? 0 >= 4, "\(after)")
         #expect(ServerStatusTests.value("RestartTime", in: after) == restartTime)
         #expect(Self.number("ParentServerConfigGeneration", after) == 1)
         let cause = ServerStatusTests.value("ISAPIChildRestart0", in: after) ?? ""
-        #expect(cause.contains("exit signal Segmentation fault (11) in \(crashPath) serving \"GET /scripts/crash.dll?segv HTTP/1.1"),
-                "\(after)")
+        #expect(
+            cause.contains(
+                "exit signal Segmentation fault (11) in \(crashPath) serving \"GET /scripts/crash.dll?segv HTTP/1.1"),
+            "\(after)")
         #expect(after.contains("ISAPIExtension: \(crashPath) per-request calls=0 errors=0 crashes=1"), "\(after)")
 
         let metrics = try daemon.get("/metrics")
@@ -66,10 +76,11 @@ import Testing
         let accesses = Self.number("Total Accesses", try ServerStatusTests.auto(daemon)) ?? 0
         daemon.sendSignal(SIGUSR1)
         var graceful = ""
-        #expect(eventually(timeout: 10) {
-            graceful = (try? ServerStatusTests.auto(daemon)) ?? ""
-            return Self.number("ParentServerConfigGeneration", graceful) == 2
-        }, "\(graceful)")
+        #expect(
+            eventually(timeout: 10) {
+                graceful = (try? ServerStatusTests.auto(daemon)) ?? ""
+                return Self.number("ParentServerConfigGeneration", graceful) == 2
+            }, "\(graceful)")
         #expect(Self.number("ParentServerMPMGeneration", graceful) == 1)
         #expect(ServerStatusTests.value("RestartTime", in: graceful) == restartTime)
         #expect(Self.number("Total Accesses", graceful) ?? 0 >= accesses, "kept across SIGUSR1: \(graceful)")
@@ -79,10 +90,11 @@ import Testing
         let total = Self.number("Total Accesses", graceful) ?? 0
         daemon.sendSignal(SIGHUP)
         var restarted = ""
-        #expect(eventually(timeout: 10) {
-            restarted = (try? ServerStatusTests.auto(daemon)) ?? ""
-            return Self.number("ParentServerConfigGeneration", restarted) == 3
-        }, "\(restarted)")
+        #expect(
+            eventually(timeout: 10) {
+                restarted = (try? ServerStatusTests.auto(daemon)) ?? ""
+                return Self.number("ParentServerConfigGeneration", restarted) == 3
+            }, "\(restarted)")
         #expect(Self.number("Total Accesses", restarted) ?? .max < total, "\(restarted)")
         #expect(Self.number("ISAPIChildRestarts", restarted) == 1)
     }
@@ -90,7 +102,9 @@ import Testing
 
 /// promtool, for the end-to-end /metrics check (Debian's prometheus package).
 enum MetricsPromtool {
-    static let path = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    static let path = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
     static let missing = "promtool is not installed (Debian's prometheus package, in `make test-deps`)"
 
     static func check(_ promtool: String, _ text: String) throws -> (status: Int32, output: String) {

@@ -32,7 +32,8 @@ import Testing
         let modules = ["mpm_event", "authz_core", "status"]
             .map { "LoadModule \($0)_module \(RemoteIPApacheOracleTests.apacheModules)/mod_\($0).so" }
             .joined(separator: "\n")
-        try apacheRoot.writeConfig("""
+        try apacheRoot.writeConfig(
+            """
             ServerRoot "\(apacheRoot.path)"
             DefaultRuntimeDir "\(apacheRoot.path)/run"
             PidFile "\(apacheRoot.path)/run/httpd.pid"
@@ -50,10 +51,12 @@ import Testing
         // Started through python3 with an empty signal mask (see RemoteIPApacheOracleTests).
         let apache = Process()
         apache.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        apache.arguments = ["python3", "-c",
-                            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
-                            RemoteIPApacheOracleTests.apacheBinary, "-d", apacheRoot.path, "-f",
-                            apacheRoot.path("conf/httpd.conf"), "-DFOREGROUND"]
+        apache.arguments = [
+            "python3", "-c",
+            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
+            RemoteIPApacheOracleTests.apacheBinary, "-d", apacheRoot.path, "-f",
+            apacheRoot.path("conf/httpd.conf"), "-DFOREGROUND",
+        ]
         apache.standardInput = FileHandle.nullDevice
         apache.standardOutput = FileHandle.nullDevice
         apache.standardError = FileHandle.nullDevice
@@ -75,20 +78,22 @@ import Testing
         // per-request figures only then.
         _ = try apacheGet("/index.html")
         var apacheAuto = try apacheGet("/server-status?auto")
-        #expect(eventually(timeout: 5, interval: 0.2) {
-            apacheAuto = (try? apacheGet("/server-status?auto")) ?? apacheAuto
-            return Self.ready(apacheAuto.bodyText)
-        }, "\(apacheAuto.bodyText)")
+        #expect(
+            eventually(timeout: 5, interval: 0.2) {
+                apacheAuto = (try? apacheGet("/server-status?auto")) ?? apacheAuto
+                return Self.ready(apacheAuto.bodyText)
+            }, "\(apacheAuto.bodyText)")
         #expect(apacheAuto.status == 200)
 
         let daemon = try DaemonProcess.start(TestConfig.standard(ServerStatusTests.locations))
         defer { daemon.stop() }
         _ = try daemon.get("/index.html")
         var isapidAuto = ""
-        #expect(eventually(timeout: 5, interval: 0.2) {
-            isapidAuto = (try? ServerStatusTests.auto(daemon)) ?? ""
-            return Self.ready(isapidAuto)
-        }, "\(isapidAuto)")
+        #expect(
+            eventually(timeout: 5, interval: 0.2) {
+                isapidAuto = (try? ServerStatusTests.auto(daemon)) ?? ""
+                return Self.ready(isapidAuto)
+            }, "\(isapidAuto)")
 
         let apacheKeys = Self.apacheKeys(apacheAuto.bodyText)
         #expect(apacheKeys.count > 20, "Apache's ?auto: \(apacheAuto.bodyText)")

@@ -28,12 +28,15 @@ import Testing
 
     static func auto(_ daemon: DaemonProcess) throws -> String {
         let response = try daemon.get("/server-status?auto")
-        guard response.status == 200 else { throw E2EError("server-status?auto: \(response.status) \(response.bodyText)") }
+        guard response.status == 200 else {
+            throw E2EError("server-status?auto: \(response.status) \(response.bodyText)")
+        }
         return response.bodyText
     }
 
     @Test func autoParsesFieldByField() throws {
-        let daemon = try DaemonProcess.start(TestConfig.standard(Self.locations + "\nRewriteEngine On\nRewriteRule ^/old$ /a.txt"))
+        let daemon = try DaemonProcess.start(
+            TestConfig.standard(Self.locations + "\nRewriteEngine On\nRewriteRule ^/old$ /a.txt"))
         defer { daemon.stop() }
         for _ in 0..<2 { _ = try daemon.get("/a.txt") }
         #expect(try daemon.get("/old").status == 200)
@@ -60,8 +63,10 @@ import Testing
         #expect(scoreboard.contains("W") && scoreboard.allSatisfy { "_RWKLCG".contains($0) }, "\(scoreboard)")
         #expect(Int(fields["IdleWorkers"] ?? "") == scoreboard.filter { $0 == "_" }.count)
         // Counted by its file:line.
-        let ruleLine = try #require(daemon.root.read("conf/httpd.conf").split(separator: "\n", omittingEmptySubsequences: false)
-            .firstIndex { $0.hasPrefix("RewriteRule ^/old$") }) + 1
+        let ruleLine =
+            try #require(
+                daemon.root.read("conf/httpd.conf").split(separator: "\n", omittingEmptySubsequences: false)
+                    .firstIndex { $0.hasPrefix("RewriteRule ^/old$") }) + 1
         #expect(fields["ISAPIRewriteHits"] == "\(daemon.root.path("conf/httpd.conf")):\(ruleLine) 1", "\(text)")
         for key in ["ServerUptimeSeconds", "Uptime", "Total Duration", "ISAPIChildRestarts", "ISAPIPoolBusy"] {
             #expect(fields[key].flatMap { Int($0) } != nil, "\(key): \(fields[key] ?? "missing")")
@@ -81,18 +86,21 @@ import Testing
         let daemon = try DaemonProcess.start(TestConfig.standard(Self.locations + "\nExtendedStatus Off"))
         defer { daemon.stop() }
         let keys = Self.fields(try Self.auto(daemon)).map(\.key)
-        #expect(!keys.contains("Total Accesses") && !keys.contains("ReqPerSec") && keys.contains("Scoreboard"), "\(keys)")
+        #expect(
+            !keys.contains("Total Accesses") && !keys.contains("ReqPerSec") && keys.contains("Scoreboard"), "\(keys)")
     }
 
     /// Without `Require`, the Location is the `<Directory />` default of the test
     /// configuration: denied, as Apache's would be.
     @Test func requireGuardsTheStatusPage() throws {
-        let daemon = try DaemonProcess.start(TestConfig.standard("""
-            <Location /server-status>
-                SetHandler server-status
-                Require ip 192.0.2.1
-            </Location>
-            """))
+        let daemon = try DaemonProcess.start(
+            TestConfig.standard(
+                """
+                <Location /server-status>
+                    SetHandler server-status
+                    Require ip 192.0.2.1
+                </Location>
+                """))
         defer { daemon.stop() }
         #expect(try daemon.get("/server-status?auto").status == 403)
     }

@@ -21,7 +21,8 @@ import Testing
     @Test func restartsKeepTheirCausesAndCountCrashesPerExtension() {
         let path = "/tmp/figures-test-\(UUID().uuidString).dll"
         let before = SharedFigures.childRestarts
-        SharedFigures.noteRestart(signal: 11, cause: "exit signal Segmentation fault (11) in \(path)", extensionPath: path)
+        SharedFigures.noteRestart(
+            signal: 11, cause: "exit signal Segmentation fault (11) in \(path)", extensionPath: path)
         SharedFigures.noteRestart(signal: 6, cause: "exit signal Aborted (6) in \(path)", extensionPath: path)
         #expect(SharedFigures.childRestarts >= before + 2)
         #expect(SharedFigures.crashesByExtension[path] == 2)

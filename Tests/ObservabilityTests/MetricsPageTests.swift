@@ -46,7 +46,8 @@ import Testing
     }
 
     /// Skipped, and reported so by the test run with this reason, without promtool.
-    static let promtoolMissing = "promtool is not installed (Debian's prometheus package, in `make test-deps`): /metrics is not checked by promtool"
+    static let promtoolMissing =
+        "promtool is not installed (Debian's prometheus package, in `make test-deps`): /metrics is not checked by promtool"
 
     @Test(.enabled(if: promtool != nil, Comment(rawValue: promtoolMissing)))
     func promtoolAcceptsTheMetrics() throws {

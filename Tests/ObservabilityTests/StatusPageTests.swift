@@ -20,22 +20,30 @@ import Testing
         return StatusSnapshot(
             facts: facts(extendedStatus: extendedStatus), nowMicroseconds: now,
             restartMicroseconds: now - uptime * 1_000_000, parentStartMicroseconds: now - 100_000_000, generation: 2,
-            totals: SharedFigures.RequestTotals(accesses: accesses, bytes: 10 * 1024 + 100, durationMicroseconds: 7_500),
+            totals: SharedFigures.RequestTotals(
+                accesses: accesses, bytes: 10 * 1024 + 100, durationMicroseconds: 7_500),
             load: (0.5, 0.25, 0.125), cpu: (0, 0, 0, 0),
             connections: [.sending, .keepAlive, .keepAlive, .reading], connectionsAccepted: 9, poolBusy: 0,
             poolQueued: 0,
-            extensions: [StatusSnapshot.ExtensionLine(path: "/srv/crash.dll", cached: false, calls: 5, errors: 1, crashes: 2,
-                                                      inFlight: 0, p50: 0.001, p99: 0.25)],
+            extensions: [
+                StatusSnapshot.ExtensionLine(
+                    path: "/srv/crash.dll", cached: false, calls: 5, errors: 1, crashes: 2,
+                    inFlight: 0, p50: 0.001, p99: 0.25)
+            ],
             childRestarts: 2,
-            recentRestarts: [SharedFigures.Restart(timeMicroseconds: now, signal: 11, cause: "exit signal Segmentation fault (11)",
-                                                   extensionPath: "/srv/crash.dll")],
+            recentRestarts: [
+                SharedFigures.Restart(
+                    timeMicroseconds: now, signal: 11, cause: "exit signal Segmentation fault (11)",
+                    extensionPath: "/srv/crash.dll")
+            ],
             tlsHandshakes: 0)
     }
 
     /// The keys of a `?auto` answer, in order (the first line, the server name, has none).
     static func keys(_ text: String) -> [String] {
         text.split(separator: "\n").dropFirst().compactMap { line in
-            line.firstRange(of: ": ").map { String(line[..<$0.lowerBound]) } ?? (line.hasSuffix(":") ? String(line.dropLast()) : nil)
+            line.firstRange(of: ": ").map { String(line[..<$0.lowerBound]) }
+                ?? (line.hasSuffix(":") ? String(line.dropLast()) : nil)
         }
     }
 
@@ -86,7 +94,9 @@ import Testing
         #expect(fields["Scoreboard"]?.hasPrefix("KKRW___") == true)
         #expect(fields["ISAPIChildRestarts"] == "2")
         #expect(fields["ISAPIChildRestart0"]?.hasSuffix("; exit signal Segmentation fault (11)") == true)
-        #expect(fields["ISAPIExtension"] == "/srv/crash.dll per-request calls=5 errors=1 crashes=2 inflight=0 p50=.001 p99=.25")
+        #expect(
+            fields["ISAPIExtension"]
+                == "/srv/crash.dll per-request calls=5 errors=1 crashes=2 inflight=0 p50=.001 p99=.25")
         #expect(fields["ISAPIRewriteHits"] == "/etc/isapid/httpd.conf:12 3")
     }
 
@@ -98,7 +108,10 @@ import Testing
         let fresh = Self.keys(StatusPage.auto(Self.snapshot(accesses: 0, uptime: 0)))
         #expect(fresh.contains("Uptime") && !fresh.contains("ReqPerSec") && !fresh.contains("BytesPerSec"))
         let off = Self.keys(StatusPage.auto(Self.snapshot(extendedStatus: false)))
-        #expect(Array(off.prefix(17)) == Array(Self.apacheKeys.prefix(12)) + ["BusyWorkers", "GracefulWorkers", "IdleWorkers", "Processes", "Stopping"])
+        #expect(
+            Array(off.prefix(17)) == Array(Self.apacheKeys.prefix(12)) + [
+                "BusyWorkers", "GracefulWorkers", "IdleWorkers", "Processes", "Stopping",
+            ])
         #expect(!off.contains("Total Accesses") && !off.contains("CPUUser") && !off.contains("Uptime"))
     }
 
@@ -130,7 +143,8 @@ import Testing
             "<dt>CPU Usage: u0 s0 cu0 cs0</dt>",
             "<dt>2 requests/sec - 3413 B/second - 1706 B/request - 1.16667 ms/request</dt>",
             "<dt>2 requests currently being processed, 0 workers gracefully restarting, 396 idle workers</dt>",
-            "<pre>KKRW____", "Scoreboard Key:", "<h2>isapid</h2>", "<td>/srv/crash.dll</td><td>per request</td><td>5</td>",
+            "<pre>KKRW____", "Scoreboard Key:", "<h2>isapid</h2>",
+            "<td>/srv/crash.dll</td><td>per request</td><td>5</td>",
             "<h3>Rewrite rule hits</h3>", "<td>/etc/isapid/httpd.conf:12</td><td>3</td>",
         ] {
             #expect(page.contains(line), "missing: \(line)")

@@ -25,9 +25,11 @@ final class ServerStatusHandler: RequestHandler {
             body = StatusPage.auto(snapshot)
         } else {
             headers.add("Content-Type", StatusPage.htmlContentType)
-            body = StatusPage.html(snapshot, options: StatusPage.HTMLOptions(
-                noTables: options.noTables, via: context.request.connection.localAddress,
-                port: context.request.connection.localPort))
+            body = StatusPage.html(
+                snapshot,
+                options: StatusPage.HTMLOptions(
+                    noTables: options.noTables, via: context.request.connection.localAddress,
+                    port: context.request.connection.localPort))
         }
         if let refresh = options.refresh { headers.add("Refresh", refresh) }
         return Response(status: 200, headers: headers, body: .bytes(Array(body.utf8)))
@@ -61,7 +63,11 @@ struct StatusQuery: Equatable {
             case "auto": auto = true
             case "notable": noTables = true
             case "refresh":
-                if parts.count == 2, let seconds = Int(parts[1]), seconds > 0 { refresh = String(seconds) } else { refresh = "1" }
+                if parts.count == 2, let seconds = Int(parts[1]), seconds > 0 {
+                    refresh = String(seconds)
+                } else {
+                    refresh = "1"
+                }
             default: break
             }
         }
@@ -71,7 +77,8 @@ struct StatusQuery: Equatable {
 /// What the daemon tells the figures: the names and facts of this server.
 enum StatusFacts {
     static func facts(for context: RequestContext, configuration: ServerConfiguration) -> StatusSnapshot.ServerFacts {
-        let serverName = context.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))?.lowercased()
+        let serverName =
+            context.headers["Host"].flatMap(ServerConfiguration.hostName(fromHostHeader:))?.lowercased()
             ?? context.host.serverName ?? context.request.connection.localAddress
         return StatusSnapshot.ServerFacts(
             serverName: serverName, serverVersion: "isapid/\(ServerSoftware.version) (Linux)", serverBuilt: built,
@@ -89,7 +96,8 @@ enum StatusFacts {
         var seconds = status.st_mtim.tv_sec
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec)
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
+            parts.tm_hour, parts.tm_min, parts.tm_sec)
     }()
 }

@@ -27,6 +27,8 @@ public final class RuleHitCounter: Sendable {
 
     /// Every rule source that matched at least once, with its count, by location.
     public static var all: [(location: String, hits: Int)] {
-        table.withLock { $0.values.map { ($0.location, $0.hits) } }.filter { $0.hits > 0 }.sorted { $0.location < $1.location }
+        table.withLock { $0.values.map { ($0.location, $0.hits) } }.filter { $0.hits > 0 }.sorted {
+            $0.location < $1.location
+        }
     }
 }
