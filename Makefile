@@ -17,7 +17,7 @@ SWIFT ?= swift
 
 # Debian packages needed to build and run, and the extra ones the tests use.
 DEPS      := libpcre2-dev libffi-dev
-TEST_DEPS := curl python3 groff-base haproxy
+TEST_DEPS := curl python3 groff-base haproxy prometheus
 # What make fleet runs: the balancer, the load, the crash extension's compiler.
 FLEET_DEPS := haproxy wrk curl python3 gcc util-linux
 # What make bench runs next to isapid, measures with, and draws with.

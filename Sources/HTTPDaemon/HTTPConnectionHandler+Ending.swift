@@ -85,6 +85,7 @@ extension HTTPConnectionHandler {
 
     func close(context: ChannelHandlerContext) {
         closing = true
+        statusSlot.set(.closing)
         timer?.cancel()
         timer = nil
         timerFiresAt = nil

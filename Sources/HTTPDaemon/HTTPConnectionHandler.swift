@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Observability
 import RequestPipeline
 import ServerConfig
 
@@ -19,6 +20,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // can reach it; nothing outside this handler touches it.
     let daemon: DaemonContext
     var state: ServingState
+    /// This connection's scoreboard position (server-status); given back when it closes.
+    let statusSlot = ServerFigures.shared.connections.open()
 
     /// The request being served.
     /// A class: it is read and changed several times per request, and copying its
@@ -108,6 +111,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         exchange?.stream?.connectionClosed()
         logUnfinished()
         timer?.cancel()
+        ServerFigures.shared.connections.close(statusSlot)
     }
 
     // MARK: Reading
@@ -205,6 +209,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         disarmTimer()
+        statusSlot.set(.sending)
         state = daemon.currentState
         var headers = HeaderFields()
         for (name, value) in head.headers { headers.add(name, value) }
@@ -290,7 +295,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // BytesArrived first: it comes with every request.
         if event is BytesArrived {
             // Bytes of a new request head: from now on the whole head must arrive within Timeout.
-            if exchange == nil && timerKind == .idle { armTimer(.readingHead, context: context) }
+            if exchange == nil && timerKind == .idle {
+                armTimer(.readingHead, context: context)
+                statusSlot.set(.reading)
+            }
             return
         }
         if takeTLSEvent(event) { return }
@@ -307,6 +315,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             // Idle connections close now; busy ones (a head partly read counts) after their
             // answer, whose head says so when it has not gone out yet.
             closing = true
+            statusSlot.set(.gracefullyFinishing)
             exchange?.stream?.closeAfterResponse()
             if exchange == nil && timerKind != .readingHead { close(context: context) }
         }

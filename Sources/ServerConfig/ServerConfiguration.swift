@@ -37,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     public var serverSignature: Bool = false
     /// `ThreadsPerChild`: the size of the pool that runs blocking handlers (extensions).
     public var threadsPerChild: Int = 64
+    /// `ExtendedStatus` (mod_status): server-status shows the request totals, CPU and
+    /// rates; On by default, as in Apache 2.4.
+    public var extendedStatus: Bool = true
     /// `MaxConnections`: open client connections beyond this are refused at accept.
     public var maxConnections: Int = 10_000
     /// `ListenBacklog`: connections the kernel queues for each listener before they are
