@@ -23,50 +23,12 @@ import Testing
 
     @Test(.enabled(if: apacheInstalled, "needs Debian's apache2 (with mod_status): apt-get install apache2"))
     func theKeysAndTheirOrderAreApaches() throws {
-        let apacheRoot = try ServerRoot()
-        try apacheRoot.write("htdocs/index.html", "index\n")
-        try FileManager.default.createDirectory(atPath: apacheRoot.path("run"), withIntermediateDirectories: true)
-        for directory in ["", "htdocs", "conf", "run"] { chmod(apacheRoot.path(directory), 0o755) }
-        chmod(apacheRoot.path("logs"), 0o777)
-        let port = try RemoteIPApacheOracleTests.freePort()
-        let modules = ["mpm_event", "authz_core", "status"]
-            .map { "LoadModule \($0)_module \(RemoteIPApacheOracleTests.apacheModules)/mod_\($0).so" }
-            .joined(separator: "\n")
-        try apacheRoot.writeConfig(
-            """
-            ServerRoot "\(apacheRoot.path)"
-            DefaultRuntimeDir "\(apacheRoot.path)/run"
-            PidFile "\(apacheRoot.path)/run/httpd.pid"
-            \(modules)
-            \(geteuid() == 0 ? "User www-data\nGroup www-data" : "")
-            Listen 127.0.0.1:\(port)
-            ServerName localhost
-            DocumentRoot "\(apacheRoot.path)/htdocs"
-            ErrorLog "\(apacheRoot.path)/logs/error_log"
-            <Directory "\(apacheRoot.path)/htdocs">
-                Require all granted
-            </Directory>
-            \(ServerStatusTests.locations)
-            """)
-        // Started through python3 with an empty signal mask (see RemoteIPApacheOracleTests).
-        let apache = Process()
-        apache.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        apache.arguments = [
-            "python3", "-c",
-            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
-            RemoteIPApacheOracleTests.apacheBinary, "-d", apacheRoot.path, "-f",
-            apacheRoot.path("conf/httpd.conf"), "-DFOREGROUND",
-        ]
-        apache.standardInput = FileHandle.nullDevice
-        apache.standardOutput = FileHandle.nullDevice
-        apache.standardError = FileHandle.nullDevice
-        try apache.run()
-        defer {
-            kill(apache.processIdentifier, SIGTERM)
-            if !eventually(timeout: 10, { !apache.isRunning }) { kill(apache.processIdentifier, SIGKILL) }
-            apache.waitUntilExit()
+        let apache = try ApacheOracle(modules: ["mpm_event", "authz_core", "status"]) { _ in
+            ServerStatusTests.locations
         }
-        #expect(eventually(timeout: 15) { RawClient.canConnect(port: port) }, "\(apacheRoot.read("logs/error_log"))")
+        defer { apache.stop() }
+        #expect(apache.waitUntilListening(), "\(apache.root.read("logs/error_log"))")
+        let port = apache.port
         func apacheGet(_ path: String) throws -> HTTPResponse {
             let client = try RawClient(port: port)
             defer { client.close() }
