@@ -216,9 +216,13 @@ public final class Daemon: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let state = context.currentState
-                guard context.register(channel, limit: state.configuration.maxConnections), !context.isShuttingDown else {
+                guard context.register(channel, limit: state.configuration.maxConnections) else {
                     return channel.close()
                 }
+                // Accepted while a graceful stop is closing the listeners: its client has
+                // sent (or is sending) a request, which is answered like those of the
+                // connections already open, with `Connection: close`.
+                let acceptedWhileStopping = context.isShuttingDown
                 return channel.eventLoop.makeCompletedFuture {
                     // The PROXY header comes first on the wire, before a TLS ClientHello.
                     if let handler = ProxyProtocolHandler.ifRequired(on: channel, state: state) {
@@ -228,6 +232,7 @@ public final class Daemon: Sendable {
                         try state.tls.addHandlers(to: channel, configuration: state.configuration, logger: state.logger)
                     }
                     try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context)
+                    if acceptedWhileStopping { channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested()) }
                 }
             }
     }

@@ -312,12 +312,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         if event is ShutdownRequested {
-            // Idle connections close now; busy ones (a head partly read counts) after their
-            // answer, whose head says so when it has not gone out yet.
+            // Kept-alive connections between requests close now; busy ones (a head partly
+            // read counts) after their answer, whose head says so when it has not gone out
+            // yet. A connection that has not sent its first request yet is not idle: its
+            // client connected to send one, which may be on the way (closing it would drop
+            // that request, as a stop or a child replaced for a Listen change did); it gets
+            // that one answer, with `Connection: close`, as Apache's workers read the
+            // connections they accepted. Its first-request Timeout and GracefulShutdownTimeout bound the wait.
             closing = true
             statusSlot.set(.gracefullyFinishing)
             exchange?.stream?.closeAfterResponse()
-            if exchange == nil && timerKind != .readingHead { close(context: context) }
+            if exchange == nil && timerKind != .readingHead && requestsServed > 0 { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
     }
