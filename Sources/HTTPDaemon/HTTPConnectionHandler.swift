@@ -222,7 +222,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             receivedAtMicroseconds: WallClock.microseconds(),
             contentLength: contentLength, isChunked: chunked)
 
-        var (requestContext, response) = tlsRefusal(request) ?? state.pipeline.process(request)
+        var (requestContext, response) =
+            tls.isPlain ? state.pipeline.process(request) : tlsRefusal(request) ?? state.pipeline.process(request)
         let expectation = head.headers.first(name: "expect")
         if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
             response = state.pipeline.errorResponse(417, &requestContext)
