@@ -11,14 +11,14 @@
 #
 #   bench/fleet.sh                      release build, then the run
 #   ISAPID=path SKIP_BUILD=1 bench/fleet.sh
-#   CHECK_URL=/server-status?auto       the health check (default /, see docs/deployment.md)
+#   CHECK_URL=/                         the health check (default /server-status?auto, see docs/deployment.md)
 #   SECONDS_LOAD=30 CONNECTIONS=32 KEEP=1 (keep the work directory) RETRY_ON=none
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 isapid=${ISAPID:-$here/.build/release/isapid}
 seconds=${SECONDS_LOAD:-30}
 connections=${CONNECTIONS:-32}
-check_url=${CHECK_URL:-/}
+check_url=${CHECK_URL:-/server-status?auto}
 load_path=${LOAD_PATH:-/scripts/hello.dll}
 # HAProxy's retry-on (docs/deployment.md); RETRY_ON=none shows what isapid alone does.
 retry_on=${RETRY_ON:-conn-failure empty-response response-timeout 502 503}
@@ -70,7 +70,12 @@ make_root() {
   grep -q "^Listen 127.0.0.1:$direct" "$root/conf/httpd.conf" || { echo "conf/httpd.conf has no 'Listen 127.0.0.1:8080' line"; exit 1; }
   cat >> "$root/conf/httpd.conf" <<CONF
 
-# bench/fleet.sh: HAProxy's port requires its PROXY header (send-proxy-v2).
+# bench/fleet.sh: HAProxy's port requires its PROXY header (send-proxy-v2); its health
+# checks read mod_status's machine-readable page (a v2 LOCAL header keeps HAProxy the client).
+<Location /server-status>
+    SetHandler server-status
+    Require ip 127.0.0.2
+</Location>
 LogFormat "%a %{c}a %{remote}p \"%r\" %>s" fleet
 CustomLog logs/fleet_log fleet
 <VirtualHost 127.0.0.1:$balanced>
