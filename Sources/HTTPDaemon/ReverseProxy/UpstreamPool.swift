@@ -85,7 +85,7 @@ final class UpstreamPool: @unchecked Sendable {
 
     /// Resolves (off the loop, see the folder's header) and connects within the connect
     /// timeout; an https endpoint gets a TLS client handler first.
-    private func connect(_ endpoint: UpstreamEndpoint,
+    func connect(_ endpoint: UpstreamEndpoint,
                          then done: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
         let readTimeout = settings.readTimeout
         let tlsContext = endpoint.scheme == .https ? self.tlsContext : nil

@@ -23,6 +23,8 @@ final class RecordingReceiver: UpstreamResponseReceiver, @unchecked Sendable {
     var wantsMoreBody = true
     /// Stops wanting body once the first bytes arrived (a client that stopped reading).
     var pausesAtFirstBody = false
+    /// The connection the exchange went out on last (a retry uses a second one).
+    var lastConnection: UpstreamConnection?
 
     init(on loop: any EventLoop) {
         done = loop.makePromise()

@@ -18,6 +18,10 @@ final class ScriptedUpstream: @unchecked Sendable {
         case stream(total: Int)
         /// Reads a body of `length` bytes after the head, then answers with the count.
         case sink(length: Int)
+        /// Answers a connection's first request with these bytes and closes the connection,
+        /// without answering, when a second request comes on it (a keep-alive connection
+        /// the upstream dropped while the proxy thought it idle).
+        case respondOnceThenClose(String)
     }
 
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -69,6 +73,8 @@ private final class ScriptHandler: ChannelInboundHandler {
     private var remaining = 0
     /// Body bytes of the current request still to read (`.sink`).
     private var bodyRemaining = 0
+    /// Request heads read on this connection.
+    private var headsOnConnection = 0
 
     init(script: ScriptedUpstream.Script, upstream: ScriptedUpstream) {
         self.script = script
@@ -81,7 +87,14 @@ private final class ScriptHandler: ChannelInboundHandler {
         while let end = headEnd() {
             pending.removeFirst(end)
             upstream.noteHead()
+            headsOnConnection += 1
             switch script {
+            case .respondOnceThenClose(let text):
+                guard headsOnConnection == 1 else {
+                    context.close(promise: nil)
+                    return
+                }
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
             case .respond(let text):
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
             case .silent:

@@ -156,4 +156,54 @@ import Testing
         #expect(failure.id == "IS02201")
         #expect(failure.message.hasPrefix("DNS lookup failure for no-such-host.invalid"))
     }
+
+    @Test func aStaleReusedConnectionIsRetriedOnceOnAFreshOne() throws {
+        let upstream = try ScriptedUpstream(.respondOnceThenClose("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        defer { upstream.stop() }
+        let pool = try client().pool(for: loop)
+        for _ in 0..<2 {
+            let receiver = RecordingReceiver(on: pool.eventLoop)
+            try pool.eventLoop.submit {
+                var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: "/")
+                head.headers.add(name: "Host", value: endpoint(upstream).authority)
+                pool.send(head, to: endpoint(upstream), hasBody: false, receiver: receiver) { connection in
+                    receiver.lastConnection = connection
+                }
+            }.wait()
+            #expect(try receiver.done.futureResult.wait() == .ended)
+            #expect(try pool.eventLoop.submit { receiver.body }.wait() == Array("ok".utf8))
+            // The last connection used is the one the response came on.
+            try pool.eventLoop.submit { receiver.lastConnection.map(pool.release) }.wait()
+        }
+        // The second request went first on the idle connection, which the upstream closed.
+        #expect(upstream.requestHeadsRead == 3)
+        #expect(upstream.connectionsAccepted == 2)
+    }
+
+    @Test func aRequestWithABodyIsNotRetried() throws {
+        let upstream = try ScriptedUpstream(.respondOnceThenClose("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"))
+        defer { upstream.stop() }
+        let pool = try client().pool(for: loop)
+        var outcomes: [RecordingReceiver.Outcome] = []
+        for _ in 0..<2 {
+            let receiver = RecordingReceiver(on: pool.eventLoop)
+            try pool.eventLoop.submit {
+                var head = HTTPRequestHead(version: .http1_1, method: .PUT, uri: "/")
+                head.headers.add(name: "Host", value: endpoint(upstream).authority)
+                head.headers.add(name: "Content-Length", value: "0")
+                pool.send(head, to: endpoint(upstream), hasBody: true, receiver: receiver) {
+                    receiver.lastConnection = $0
+                }
+            }.wait()
+            outcomes.append(try receiver.done.futureResult.wait())
+            try pool.eventLoop.submit { receiver.lastConnection.map(pool.release) }.wait()
+        }
+        #expect(outcomes.first == .ended)
+        guard case .failed(let failure) = outcomes.last else {
+            Issue.record("a request with a body was sent twice")
+            return
+        }
+        #expect(failure.id == "IS02205")
+        #expect(upstream.connectionsAccepted == 1)
+    }
 }
