@@ -98,6 +98,33 @@ import Testing
         #expect(try pool.eventLoop.submit { receiver.bodyCount }.wait() == total)
     }
 
+    @Test func aSlowClientDoesNotMakeTheUpstreamTimeOut() throws {
+        let total = 48 * 1024 * 1024
+        let upstream = try ScriptedUpstream(.stream(total: total))
+        defer { upstream.stop() }
+        var settings = UpstreamSettings()
+        settings.readTimeout = 0.3
+        let pool = try UpstreamClient(settings: settings).pool(for: group.next())
+        let receiver = RecordingReceiver(on: pool.eventLoop)
+        try pool.eventLoop.submit {
+            receiver.keepsBody = false
+            receiver.pausesAtFirstBody = true
+        }.wait()
+        let endpoint = UpstreamEndpoint(scheme: .http, host: "127.0.0.1", port: upstream.port)
+        let box = try pool.get("/big", from: endpoint, to: receiver).wait()
+        #expect(proxyEventually(timeout: 20) { upstream.wasBlocked })
+        // Twice ProxyTimeout with the client not reading: the upstream is not to blame.
+        let finished = ManagedFlag()
+        receiver.done.futureResult.whenComplete { _ in finished.set() }
+        #expect(!proxyEventually(timeout: 0.6) { finished.isSet })
+        try pool.eventLoop.submit {
+            receiver.pausesAtFirstBody = false
+            receiver.wantsMoreBody = true
+            box.connection?.demand()
+        }.wait()
+        #expect(try receiver.done.futureResult.wait() == .ended)
+    }
+
     @Test func aLargeRequestBodyIsSentAsTheUpstreamTakesIt() throws {
         let total = 16 * 1024 * 1024
         let upstream = try ScriptedUpstream(.sink(length: total))
@@ -149,4 +176,12 @@ private final class BodyPump: @unchecked Sendable {
             connection.endRequest()
         }
     }
+}
+
+/// A flag set on one thread and read on another.
+private final class ManagedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }
