@@ -19,9 +19,19 @@
 //   by `SSLProxyCACertificateFile` (mod_ssl's name); SNI and the name checked in the
 //   certificate are the upstream's host (an IP literal is sent without SNI).
 //
-// Status: the upstream client (connect, pool, timeouts, TLS, strict head, demand-driven
-// reads) is built and tested here; the serving path still uses RequestPipeline/Proxy
-// (blocking, on the extension pool) until the client-side bridge is wired.
+// Status: the upstream client (connect, per-loop pool, timeouts, TLS, strict head,
+// demand-driven reads, the stale-connection retry) is built and tested here. The serving
+// path still uses RequestPipeline/Proxy (blocking, on the extension pool). What is left:
+// a `Response.Body.proxy(ProxyPlan)` the pipeline's proxy-server handler returns (URL,
+// method, the outgoing header list ProxyRequestHead builds today, body framing, `F`);
+// a loop-side exchange in HTTPConnectionHandler that feeds the client's body to
+// `UpstreamConnection.sendBody` (pausing client reads while `isWritable` is false),
+// writes the response with the head-encoding and access-log bookkeeping BlockingExchange
+// does, calls `demand()` when the client's channel is writable again, and answers a
+// failure before the head with `errorAnswerAfterHandler(failure.status)`; the
+// `ProxyTimeout`, `SSLProxyCACertificateFile` and connect-timeout directives feeding
+// `UpstreamSettings` per configuration generation; then the blocking Proxy/ files go and
+// their tests move to end-to-end tests.
 
 /// Where an upstream lives: scheme, host and port, as the pool keys connections.
 struct UpstreamEndpoint: Hashable, Sendable, CustomStringConvertible {

@@ -100,6 +100,21 @@ import Testing
                        upstream: endpoint(upstream))))
     }
 
+    @Test func aResponseHeadOver64KiBIsABadGateway() throws {
+        let huge = String(repeating: "X-Filler: \(String(repeating: "a", count: 1000))\r\n", count: 70)
+        let upstream = try ScriptedUpstream(.respond("HTTP/1.1 200 OK\r\n\(huge)Content-Length: 0\r\n\r\n"))
+        defer { upstream.stop() }
+        let pool = try client().pool(for: loop)
+        let receiver = RecordingReceiver(on: pool.eventLoop)
+        _ = try pool.get("/", from: endpoint(upstream), to: receiver).wait()
+        guard case .failed(let failure) = try receiver.done.futureResult.wait() else {
+            Issue.record("a 70 KiB head was accepted")
+            return
+        }
+        #expect(failure.id == "IS02208")
+        #expect(failure.status == 502)
+    }
+
     @Test func anInterimResponseIsSkipped() throws {
         let upstream = try ScriptedUpstream(
             .respond("HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx"))
