@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var virtualHosts: [VirtualHost] = []
 
     public var timeoutSeconds: Int = 60
+    /// `ProxyTimeout`: seconds the reverse proxy waits for upstream data; nil: the proxy's own default.
+    public var proxyTimeoutSeconds: Double?
     public var keepAlive: Bool = true
     public var keepAliveTimeoutSeconds: Double = 5
     public var maxKeepAliveRequests: Int = 100

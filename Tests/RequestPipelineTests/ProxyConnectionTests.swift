@@ -222,6 +222,21 @@ import Testing
         #expect(harness.logs.ids == ["IS03005"])
     }
 
+    @Test func proxyTimeoutBoundsTheWaitForAnUpstream() throws {
+        let upstream = TestUpstream { peer, _ in
+            guard let _ = peer.readRequest() else { return }
+            _ = peer.waitForClose()
+        }
+        defer { upstream.stop() }
+        // The proxy's own default would wait 60 s; the directive says half a second.
+        let harness = try ProxyHarness(ioTimeout: 60, directives: "ProxyTimeout 500ms\n")
+        let started = Date()
+        let channel = harness.forward(upstream.url + "/slow")
+        #expect(channel.status == 504)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(harness.logs.ids == ["IS03005"])
+    }
+
     @Test func targetsOtherThanHTTPAre502() throws {
         let harness = try ProxyHarness()
         for url in ["https://127.0.0.1/x", "ftp://h/x", "http://user@h/x", "http://h:99999/", "not a url"] {

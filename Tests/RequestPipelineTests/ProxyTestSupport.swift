@@ -239,9 +239,9 @@ final class ProxyHarness {
     let pipeline: Pipeline
     let proxy: ReverseProxy
 
-    init(connectTimeout: Double = 5, ioTimeout: Double = 5, maxIdle: Int = 16) throws {
+    init(connectTimeout: Double = 5, ioTimeout: Double = 5, maxIdle: Int = 16, directives: String = "") throws {
         let logs = self.logs
-        pipeline = Pipeline(configuration: try tree.configuration("DocumentRoot \(tree.htdocs)\n"),
+        pipeline = Pipeline(configuration: try tree.configuration("DocumentRoot \(tree.htdocs)\n" + directives),
                             logger: Logger(label: "proxy-test") { _ in ProxyLogHandler(logs: logs) })
         proxy = ReverseProxy(connectTimeoutSeconds: connectTimeout, ioTimeoutSeconds: ioTimeout,
                              maxIdlePerUpstream: maxIdle)

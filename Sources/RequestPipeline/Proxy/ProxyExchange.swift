@@ -23,6 +23,9 @@ final class ProxyExchange {
     init(target: ProxyTarget, settings: ProxySettings, pool: UpstreamPool, context: RequestContext,
          channel: any ResponseChannel, pipeline: Pipeline) {
         self.target = target
+        // ProxyTimeout, when the configuration the request began with sets it.
+        var settings = settings
+        if let seconds = pipeline.configuration.proxyTimeoutSeconds { settings.ioTimeout = seconds }
         self.settings = settings
         self.pool = pool
         self.context = context
@@ -87,6 +90,7 @@ final class ProxyExchange {
             let upstream: UpstreamConnection
             let reused: Bool
             if mayReuse, let idle = pool.take(url.key) {
+                idle.socket.configure(ioTimeout: settings.ioTimeout)
                 (upstream, reused) = (idle, true)
             } else {
                 let socket = try UpstreamSocket.connect(

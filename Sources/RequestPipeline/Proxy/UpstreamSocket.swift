@@ -87,8 +87,9 @@ final class UpstreamSocket: @unchecked Sendable {
     }
 
     /// Blocking from here on, with SO_RCVTIMEO/SO_SNDTIMEO; TCP_NODELAY so that a head
-    /// and a small body are not held back by Nagle's algorithm.
-    private func configure(ioTimeout: Double) {
+    /// and a small body are not held back by Nagle's algorithm. Set again on a pooled
+    /// socket for each request (ProxyTimeout may differ after a reload).
+    func configure(ioTimeout: Double) {
         let seconds = max(0, ioTimeout)
         var time = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1_000_000))
         if seconds > 0 && time.tv_sec == 0 && time.tv_usec == 0 { time.tv_usec = 1 }
