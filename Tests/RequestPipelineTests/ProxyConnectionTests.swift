@@ -194,6 +194,18 @@ import Testing
         #expect(harness.logs.ids == ["IS03007", "IS03008", "IS03007", "IS03010"])
     }
 
+    @Test func obsFoldInAResponseHeadIs502() throws {
+        let upstream = TestUpstream { peer, _ in
+            peer.serve { _ in "HTTP/1.1 200 OK\r\nX-Folded: one\r\n two\r\nContent-Length: 2\r\n\r\nhi" }
+        }
+        defer { upstream.stop() }
+        let harness = try ProxyHarness()
+        let channel = harness.forward(upstream.url + "/folded")
+        #expect(channel.status == 502)
+        #expect(harness.logs.ids == ["IS03007"])
+        #expect(harness.logs.messages.first?.hasSuffix(": obs-fold (a header line that begins with whitespace)") == true)
+    }
+
     @Test func bodyCutShortEndsTheClientConnection() throws {
         let upstream = TestUpstream { peer, _ in
             guard let _ = peer.readRequest() else { return }

@@ -129,8 +129,11 @@ final class ProxyExchange {
     /// forwarded (Upgrade is hop-by-hop and never sent).
     private func readFinalHead(_ connection: UpstreamConnection) throws(ProxyFailure) -> UpstreamResponseHead {
         for _ in 0..<Self.maxInterimResponses {
-            guard let head = UpstreamResponseHead.parse(try connection.readHead()) else {
-                throw .malformed("not an HTTP/1.x response head", upstream: connection.upstream)
+            let bytes = try connection.readHead()
+            guard let head = UpstreamResponseHead.parse(bytes) else {
+                let what = UpstreamResponseHead.hasObsFold(bytes)
+                    ? "obs-fold (a header line that begins with whitespace)" : "not an HTTP/1.x response head"
+                throw .malformed(what, upstream: connection.upstream)
             }
             if head.status == 101 {
                 throw .malformed("101 Switching Protocols, which the proxy does not forward",

@@ -32,13 +32,9 @@ struct UpstreamResponseHead: Sendable {
         var entries: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard !line.contains(0x0D), !line.contains(0) else { return nil }
-            if let first = line.first, first == 0x20 || first == 0x09 {
-                // obs-fold: the line continues the previous field's value.
-                guard !entries.isEmpty else { return nil }
-                let more = String(decoding: line, as: UTF8.self).trimmingSpaces()
-                entries[entries.count - 1].value += entries[entries.count - 1].value.isEmpty ? String(more) : " " + more
-                continue
-            }
+            // obs-fold (a line continuing the previous field) is refused: 502 (RFC 9112 §5.2
+            // lets a proxy choose that over unfolding).
+            if let first = line.first, first == 0x20 || first == 0x09 { return nil }
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { return nil }
             let name = String(decoding: line[..<colon], as: UTF8.self)
             guard ProxyRequestHead.isToken(name) else { return nil }
@@ -47,6 +43,13 @@ struct UpstreamResponseHead: Sendable {
         }
         head.headers = HeaderFields(entries)
         return head
+    }
+
+    /// Whether a header line of the head begins with whitespace (obs-fold).
+    static func hasObsFold(_ bytes: [UInt8]) -> Bool {
+        bytes.split(separator: 0x0A, omittingEmptySubsequences: false).dropFirst().contains { line in
+            line.first == 0x20 || line.first == 0x09
+        }
     }
 
     private static func parseStatusLine(_ line: ArraySlice<UInt8>) -> UpstreamResponseHead? {
