@@ -28,10 +28,10 @@
 // `UpstreamConnection.sendBody` (pausing client reads while `isWritable` is false),
 // writes the response with the head-encoding and access-log bookkeeping BlockingExchange
 // does, calls `demand()` when the client's channel is writable again, and answers a
-// failure before the head with `errorAnswerAfterHandler(failure.status)`; the
-// `ProxyTimeout`, `SSLProxyCACertificateFile` and connect-timeout directives feeding
-// `UpstreamSettings` per configuration generation; then the blocking Proxy/ files go and
-// their tests move to end-to-end tests.
+// failure before the head with `errorAnswerAfterHandler(failure.status)`; `UpstreamSettings`
+// built per configuration generation from `ProxyTimeout` (parsed today, honoured by the
+// blocking proxy) and new `SSLProxyCACertificateFile` and connect-timeout directives; then
+// the blocking Proxy/ files go and their tests move to end-to-end tests.
 
 /// Where an upstream lives: scheme, host and port, as the pool keys connections.
 struct UpstreamEndpoint: Hashable, Sendable, CustomStringConvertible {
