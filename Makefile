@@ -4,6 +4,9 @@
 #   make run        build, then serve conf/httpd.conf in the foreground
 #   make test       run the test suite
 #   make configtest check conf/httpd.conf (isapid -t)
+#   make fleet      HAProxy in front of two isapid instances under wrk, through a
+#                   graceful restart, a child crash and a stop/start (bench/fleet.sh;
+#                   minutes; not part of make test), see docs/deployment.md
 #   make bench      the benchmarks against Apache and nginx (bench/run.py; QUICK=1 for
 #                   a short run), writes bench/RESULTS.md
 #   make install    build, then install into $(DESTDIR) with FHS paths (PREFIX=/usr)
@@ -14,9 +17,11 @@ SWIFT ?= swift
 
 # Debian packages needed to build and run, and the extra ones the tests use.
 DEPS      := libpcre2-dev libffi-dev
-TEST_DEPS := curl python3
+TEST_DEPS := curl python3 groff-base haproxy prometheus
+# What make fleet runs: the balancer, the load, the crash extension's compiler.
+FLEET_DEPS := haproxy wrk curl python3 gcc util-linux
 # What make bench runs next to isapid, measures with, and draws with.
-BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc
+BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc openssl
 
 # apt-get needs root: use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -24,7 +29,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ISAPID := .build/release/isapid
 
 .DEFAULT_GOAL := build
-.PHONY: deps test-deps build run test configtest clean bench install install-files install-check deb deb-test
+.PHONY: deps test-deps build run test configtest clean bench fleet install install-files install-check man-check deb deb-test
 
 # Installs the packages of $(1) that are not installed yet; apt-get update runs
 # once, and only when something is missing.
@@ -78,13 +83,20 @@ configtest: build
 	$(ISAPID) -t -f conf/httpd.conf -d "$(CURDIR)"
 
 # Builds isapid into its own scratch path (.build-bench), starts every server from a
-# throw-away configuration, runs the scenarios S1-S7, and writes
+# throw-away configuration, runs the scenarios S1-S8, and writes
 # bench/results/<date>-<time>.json, bench/RESULTS.md and the charts. Needs root
 # (Apache and nginx drop to www-data). QUICK=1: one short run per case (about 2 minutes
 # once isapid is built, on an otherwise idle machine; the release build adds 2 to 3).
 bench:
 	$(call install-missing,$(DEPS) $(BENCH_DEPS))
 	python3 bench/run.py $(if $(QUICK),--quick)
+
+# Release build, two isapid instances behind HAProxy (send-proxy-v2, health checks),
+# wrk for 30 s through a graceful restart, a crash and a stop/start; fails on any
+# failed request. The figures go into docs/deployment.md by hand.
+fleet:
+	$(call install-missing,$(DEPS) $(FLEET_DEPS))
+	bash bench/fleet.sh
 
 clean:
 	rm -rf .build logs/*
@@ -99,13 +111,15 @@ clean:
 #   $(PREFIX)/lib/isapid/extensions/      the sample extensions, <name>.dll
 #   $(PREFIX)/include/isapid/             the extension SDK headers
 #   $(PREFIX)/share/doc/isapid/           README, extensions/README.md, docs/*.md
+#   $(PREFIX)/share/man/man8/isapid.8.gz  the manual page (man/isapid.8)
 #   /etc/isapid/                          httpd.conf, ports.conf, mime.types, httpd.ini, conf.d/
 #   /var/www/isapid/                      the welcome page, templates/hello.tpl
 #   /var/log/isapid/                      the logs
 #   /lib/systemd/system/isapid.service, /etc/logrotate.d/isapid
 # The files come from $(BUILDDIR) (the binary, lib<name>.so) and dist/conf (the
 # production configuration). install-files installs without building (make deb uses it
-# with its own static build); install-check runs isapid -t on what was installed.
+# with its own static build); install-check runs isapid -t on what was installed and
+# checks the manual page (man-check: groff -ww, any warning fails).
 
 PREFIX   ?= /usr
 DESTDIR  ?=
@@ -131,7 +145,7 @@ install-files:
 	$(INSTALL) -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/lib/isapid/extensions \
 	  $(DESTDIR)$(PREFIX)/include/isapid $(DESTDIR)$(PREFIX)/share/doc/isapid/extensions \
 	  $(DESTDIR)/etc/isapid/conf.d $(DESTDIR)/etc/logrotate.d $(DESTDIR)/lib/systemd/system \
-	  $(DESTDIR)/var/www/isapid/templates $(DESTDIR)/var/log/isapid
+	  $(DESTDIR)/var/www/isapid/templates $(DESTDIR)/var/log/isapid $(DESTDIR)$(PREFIX)/share/man/man8
 	$(INSTALL) -m 755 $(BUILDDIR)/isapid $(DESTDIR)$(PREFIX)/sbin/isapid
 	@for dir in extensions/*/; do \
 	  name=$$(basename "$$dir"); \
@@ -151,18 +165,28 @@ install-files:
 	  dist/systemd/isapid.service > $(DESTDIR)/lib/systemd/system/isapid.service
 	chmod 644 $(DESTDIR)/lib/systemd/system/isapid.service
 	$(INSTALL) -m 644 dist/logrotate/isapid $(DESTDIR)/etc/logrotate.d/isapid
+	gzip -9n < man/isapid.8 > $(DESTDIR)$(PREFIX)/share/man/man8/isapid.8.gz
+	chmod 644 $(DESTDIR)$(PREFIX)/share/man/man8/isapid.8.gz
 
 # isapid -t on the installed configuration. Under a DESTDIR the absolute paths in
 # httpd.conf are rewritten into the staging (in a copy, beside it), and User/Group
 # become numeric ids while the www-isapid account does not exist yet (the package's
 # postinst creates it; an unknown name is a configuration error, as in Apache).
-install-check:
+install-check: man-check
 	@conf=$(DESTDIR)/etc/isapid/.install-check.conf; \
 	sed -E 's#(^|[ "])(/etc/isapid|/var/www/isapid|$(PREFIX)/lib/isapid|/var/log/isapid|/run/isapid)#\1$(DESTDIR)\2#g' \
 	  $(DESTDIR)/etc/isapid/httpd.conf > "$$conf"; \
 	id -u www-isapid >/dev/null 2>&1 || sed -i -E 's/^User www-isapid$$/User #65534/; s/^Group www-isapid$$/Group #65534/' "$$conf"; \
 	echo "$(DESTDIR)$(PREFIX)/sbin/isapid -t -f $(DESTDIR)/etc/isapid/httpd.conf (paths under DESTDIR)"; \
 	$(DESTDIR)$(PREFIX)/sbin/isapid -t -f "$$conf"; status=$$?; rm -f "$$conf"; exit $$status
+
+# The manual page renders without a single groff warning (groff exits 0 on warnings:
+# its stderr must stay empty). make install and make deb run it through install-check.
+man-check:
+	$(call install-missing,groff-base)
+	@out=$$(groff -man -Tutf8 -ww -z man/isapid.8 2>&1); \
+	if [ -n "$$out" ]; then echo "man/isapid.8: groff warnings:"; echo "$$out"; exit 1; fi; \
+	echo "man/isapid.8: groff -man -ww: no warnings"
 
 # The package: a release build with Swift's standard library and Foundation linked
 # statically (the Swift runtime is not in Debian), in its own scratch path so that it

@@ -29,6 +29,9 @@ let package = Package(
         // for IIS's CERT_COOKIE with it.
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        // server-status and /metrics (Sources/Observability).
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // The only C boundary to PCRE2 (libpcre2-8, from Debian's libpcre2-dev).
@@ -43,6 +46,18 @@ let package = Package(
         // call each thread is in, so the supervising parent can name the one that crashed.
         .target(name: "CCrashBoard", path: "Sources/CCrashBoard"),
         .target(name: "CrashBoard", dependencies: ["CCrashBoard"]),
+        // The figures server-status and /metrics show: what must survive a child crash in
+        // the crash board's shared region, the rest per child; and their two renderers.
+        .target(
+            name: "Observability",
+            dependencies: [
+                "CrashBoard",
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: requestPathSettings
+        ),
         // Asks swift-nio-ssl's BoringSSL whether it accepts an SSLCipherSuite string
         // (swift-nio-ssl traps on one it refuses); used by HTTPDaemon/TLS only.
         .target(name: "CTLSCipherCheck", path: "Sources/CTLSCipherCheck"),
@@ -70,6 +85,7 @@ let package = Package(
                 "RewriteEngine",
                 "ISAPIHost",
                 "CrashBoard",
+                "Observability",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -81,6 +97,8 @@ let package = Package(
                 "RequestPipeline",
                 "ServerConfig",
                 "CrashBoard",
+                "Observability",
+                "RewriteEngine",
                 "CTLSCipherCheck",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -115,6 +133,7 @@ let package = Package(
         ),
         .testTarget(name: "PCRE2RegexTests", dependencies: ["PCRE2Regex"]),
         .testTarget(name: "CrashBoardTests", dependencies: ["CrashBoard"]),
+        .testTarget(name: "ObservabilityTests", dependencies: ["Observability"]),
         .testTarget(name: "CISAPITests", dependencies: ["CISAPI"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ISAPIHostTests",

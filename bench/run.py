@@ -50,9 +50,17 @@ NGINX = "/usr/sbin/nginx"
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
 HELLO_BODY = "Hello from an ISAPI extension on isapid\n"  # extensions/hello/hello.c
+# S8 (TLS): one certificate for every server, made at bench time; TLS 1.3 only, and the
+# cipher OpenSSL's clients (wrk, s_client) offer first, which the servers that let it be
+# configured are limited to (BoringSSL, under isapid, has no TLS 1.3 cipher setting).
+TLS_KEY = "RSA 2048"
+TLS_CERT_COMMAND = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                    "-addext", "basicConstraints=critical,CA:FALSE", "-addext", "extendedKeyUsage=serverAuth"]
+TLS_CIPHER = "TLS_AES_256_GCM_SHA384"
 PROFILE_BEGIN = "<!-- profile-notes -->"
 PROFILE_END = "<!-- /profile-notes -->"
-SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7"]
+SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"]
 
 # The rule generation, helpers and the S3 server set-ups are rewrite-rules.py's.
 sys.dont_write_bytecode = True  # no bench/__pycache__
@@ -123,6 +131,7 @@ class Target:
     def __init__(self, name, root, command):
         self.name, self.root, self.command = name, root, command
         self.port = None
+        self.scheme = "http"  # "https" for S8's targets, reached as localhost (the certificate's name)
         self.process = None
         self.error_log = os.path.join(root, "error_log")
 
@@ -135,7 +144,8 @@ class Target:
         return self
 
     def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
+        host = "localhost" if self.scheme == "https" else "127.0.0.1"
+        return f"{self.scheme}://{host}:{self.port}{path}"
 
     def pids(self):
         return descendants(self.process.pid)
@@ -189,7 +199,35 @@ AddHandler isapi-handler .dll
     return target
 
 
-def apache_target(ctx, name, extra=""):
+def isapid_tls_target(ctx, name):
+    """isapid with a mod_ssl-style virtual host on a second, https, port (S8): the same
+    certificate, TLS 1.3 only, sessions as swift-nio-ssl keeps them (tickets on)."""
+    port = rr.free_port()
+    extra = f"""Listen 127.0.0.1:{port} https
+<VirtualHost 127.0.0.1:{port}>
+    ServerName localhost
+    SSLEngine on
+    SSLCertificateFile "{ctx.tls_cert}"
+    SSLCertificateKeyFile "{ctx.tls_key}"
+    SSLProtocol -all +TLSv1.3
+</VirtualHost>
+"""
+    target = isapid_target(ctx, name, extra)
+    target.port, target.scheme = port, "https"
+    return target
+
+
+def isapid_config_error(target):
+    """None when `isapid -t` accepts the target's configuration, else what it said (an
+    isapid built without TLS, or without a directive S8 uses)."""
+    result = subprocess.run([target.command[0], "-t", "-d", target.root, "-f", "conf/httpd.conf"],
+                            capture_output=True, text=True, timeout=60)
+    return None if result.returncode == 0 else (result.stderr.strip() or result.stdout.strip())[-400:]
+
+
+def apache_target(ctx, name, extra="", tls=False):
+    """tls: mod_ssl on the one port (S8), with Apache's session defaults (tickets on, no
+    SSLSessionCache)."""
     root = make_root(ctx.workdir, name)
     for sub in ("run", "logs"):
         os.makedirs(os.path.join(root, sub))
@@ -201,15 +239,40 @@ ScriptSock "{root}/run/cgisock"
     Require all granted
 </Directory>
 """
+    if tls:
+        # mod_ssl's defaults otherwise: no SSLSessionCache (Apache's default is none), tickets on.
+        extra += f"""<VirtualHost 127.0.0.1:{port}>
+    ServerName localhost
+    SSLEngine on
+    SSLCertificateFile "{ctx.tls_cert}"
+    SSLCertificateKeyFile "{ctx.tls_key}"
+    SSLProtocol -all +TLSv1.3
+    SSLCipherSuite TLSv1.3 {TLS_CIPHER}
+</VirtualHost>
+"""
     config = rr.apache_config(root, port, ctx.docroot, f'"{REPO}/conf/mime.types"', f'"{root}/error_log"',
-                              ("alias", "cgid"), cgi + extra)
+                              ("alias", "cgid") + (("ssl",) if tls else ()), cgi + extra)
+    if tls:
+        config = config.replace(f"Listen 127.0.0.1:{port}\n", f"Listen 127.0.0.1:{port} https\n")
     rr.write(os.path.join(root, "httpd.conf"), config)
     target = Target(name, root, [APACHE, "-d", root, "-f", os.path.join(root, "httpd.conf"), "-DFOREGROUND"])
     target.port, target.config = port, config
+    target.scheme = "https" if tls else "http"
     return target
 
 
-def nginx_target(ctx, name, connections=4096):
+def nginx_tls(ctx):
+    """nginx's TLS lines for S8: TLS 1.3 with TLS_CIPHER; sessions as nginx's defaults
+    (`ssl_session_tickets on`, `ssl_session_cache none`)."""
+    return f"""        ssl_certificate {ctx.tls_cert};
+        ssl_certificate_key {ctx.tls_key};
+        ssl_protocols TLSv1.3;
+        ssl_conf_command Ciphersuites {TLS_CIPHER};
+"""
+
+
+def nginx_target(ctx, name, connections=4096, tls=False):
+    """tls: HTTPS on the one port (S8)."""
     root = make_root(ctx.workdir, name)
     os.makedirs(os.path.join(root, "tmp"))
     port = rr.free_port()
@@ -237,9 +300,9 @@ http {{
     keepalive_requests 1000000000;
 {temps}
     server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        listen 127.0.0.1:{port}{" ssl" if tls else ""} backlog=4096;
         server_name localhost;
-        root {ctx.docroot};
+{nginx_tls(ctx) if tls else ""}        root {ctx.docroot};
         location = /hello {{
             default_type text/plain;
             return 200 "{HELLO_BODY.strip()}\\n";
@@ -251,6 +314,7 @@ http {{
     target = Target(name, root, [NGINX, "-p", root + "/", "-c", os.path.join(root, "nginx.conf"),
                                  "-e", os.path.join(root, "error_log")])
     target.port, target.config = port, config
+    target.scheme = "https" if tls else "http"
     return target
 
 
@@ -344,13 +408,20 @@ def measure(ctx, cases):
     """cases: dicts with label, target, path, close, connections. Warms each up, then
     ctx.runs rounds over all cases (alternating). Fills case["runs"] and ["summary"]."""
     for case in cases if ctx.warmup > 0 else []:
-        subprocess.run(wrk_command(case["target"].url(case["path"]), ctx.warmup, case.get("connections", ctx.connections),
-                                   case.get("close", False)), capture_output=True, timeout=ctx.warmup + 120)
+        if case.get("client") == "s_time":
+            command = s_time_group(ctx, case["target"].port, ctx.warmup, case["connections"], case["path"])
+        else:
+            command = wrk_command(case["target"].url(case["path"]), ctx.warmup, case.get("connections", ctx.connections),
+                                  case.get("close", False))
+        subprocess.run(command, capture_output=True, timeout=ctx.warmup + 120)
     for run in range(ctx.runs):
         for case in cases:
             waited = rr.wait_until_quiet(ctx.quiet_wait)[0] if ctx.quiet_wait > 0 else 0
-            result = run_wrk(case["target"], case["path"], ctx.duration, case.get("connections", ctx.connections),
-                             case.get("close", False))
+            if case.get("client") == "s_time":  # S8's full TLS handshakes
+                result = run_s_time(ctx, case["target"], ctx.duration, case["connections"], case["path"])
+            else:
+                result = run_wrk(case["target"], case["path"], ctx.duration, case.get("connections", ctx.connections),
+                                 case.get("close", False))
             result["waited_for_quiet_s"] = waited
             case.setdefault("runs", []).append(result)
             mark = "  ERROR: " + "; ".join(result["errors"]) if result["errors"] else ""
@@ -692,6 +763,177 @@ def scenario_s7(ctx):
     return {"servers": results}
 
 
+# ---------------------------------------------------------------- S8: TLS
+
+def https_get(ctx, port, path, timeout=30):
+    """GET over TLS to localhost:port, verifying the server against the bench certificate."""
+    import http.client
+    import ssl
+    context = ssl.create_default_context(cafile=ctx.tls_cert)
+    conn = http.client.HTTPSConnection("localhost", port, timeout=timeout, context=context)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def check_tls(ctx, target, path, expected_body):
+    status, body = https_get(ctx, target.port, path)
+    if status != 200 or body != expected_body.encode():
+        raise RuntimeError(f"{target.name}: GET https://localhost:{target.port}{path} gave {status} {body[:100]!r}; "
+                           f"see {target.error_log}:\n{rr.tail(target.error_log)}")
+
+
+def tls_facts(ctx, target):
+    """What the server negotiates with an OpenSSL 3 client offering what wrk offers: two
+    `openssl s_client -tls1_3` connections, the second offering the session (ticket) the
+    first got. The protocol and cipher, whether the certificate verified, whether the
+    server resumed the session."""
+    session = os.path.join(target.root, "s_client.session")
+    request = "GET /index.html HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    outputs = []
+    for extra in (["-sess_out", session], ["-sess_in", session]):
+        command = ["taskset", "-c", CLIENT_CPU, "openssl", "s_client", "-connect", f"127.0.0.1:{target.port}",
+                   "-servername", "localhost", "-CAfile", ctx.tls_cert, "-tls1_3", "-ign_eof"] + extra
+        result = subprocess.run(command, input=request, capture_output=True, text=True, timeout=30)
+        outputs.append(result.stdout)
+    first = re.search(r"^(New|Reused), (\S+), Cipher is (\S+)", outputs[0], re.M)
+    second = re.search(r"^(New|Reused), (\S+), Cipher is (\S+)", outputs[1], re.M)
+    return {"protocol": first.group(2) if first else None, "cipher": first.group(3) if first else None,
+            "verified": "Verify return code: 0 (ok)" in outputs[0],
+            "answered_200": "HTTP/1.1 200" in outputs[0],
+            "resumed": bool(second and second.group(1) == "Reused")}
+
+
+def handshake_probe(ctx, make_command):
+    """Counts the full and the resumed handshakes a client makes: a Python TLS 1.3 server
+    that issues session tickets answers `make_command(url)` (run for about a second) with
+    `Connection: close`. wrk resumes (it keeps one OpenSSL SSL object per connection slot,
+    and SSL_clear keeps its session); `openssl s_time -new` should not."""
+    import ssl
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    context.load_cert_chain(ctx.tls_cert, ctx.tls_key)
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.2)
+    port = listener.getsockname()[1]
+    counts = {"full": 0, "resumed": 0}
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            conn.settimeout(5)
+            try:
+                with context.wrap_socket(conn, server_side=True) as tls:
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = tls.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    counts["resumed" if tls.session_reused else "full"] += 1
+                    tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            except OSError:
+                conn.close()
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    command = make_command(port)
+    subprocess.run(command, capture_output=True, text=True, timeout=60)
+    done.set()
+    server.join()
+    listener.close()
+    total = counts["full"] + counts["resumed"]
+    return dict(counts, command=shlex.join(command).replace(str(port), "<port>"),
+                resumed_share=round(counts["resumed"] / total, 3) if total else None)
+
+
+def s_time_command(ctx, port, seconds, path="/index.html"):
+    """One `openssl s_time -new` client: sequential full TLS 1.3 handshakes (a new session
+    each time, no ticket offered), each fetching `path` with HTTP/1.0 (the server closes)."""
+    return ["openssl", "s_time", "-connect", f"127.0.0.1:{port}", "-new", "-tls1_3", "-ciphersuites", TLS_CIPHER,
+            "-CAfile", ctx.tls_cert, "-time", str(seconds), "-www", path]
+
+
+def s_time_group(ctx, port, seconds, clients, path="/index.html"):
+    """`clients` s_time processes at once on CLIENT_CPU, as one shell command."""
+    one = shlex.join(s_time_command(ctx, port, seconds, path))
+    return ["taskset", "-c", CLIENT_CPU, "sh", "-c", f"for i in $(seq {clients}); do {one} & done; wait"]
+
+
+def run_s_time(ctx, target, seconds, clients, path):
+    """Full handshakes per second: the connections all s_time clients completed over the
+    wall time of the run, with the same server-side measurements as run_wrk."""
+    result, elapsed, cpu_used, client_used, foreign = rr.run_measured(
+        s_time_group(ctx, target.port, seconds, clients, path), target.pids(), seconds + 120, cpu_seconds)
+    done = [(int(n), int(b)) for n, b in
+            re.findall(r"^(\d+) connections in \d+ real seconds, (\d+) bytes read per connection", result.stdout, re.M)]
+    connections = sum(n for n, _ in done)
+    errors = []
+    if len(done) != clients:
+        errors.append(f"{clients - len(done)} of {clients} s_time clients failed: {result.stderr.strip()[-300:]}")
+    if any(b < len(INDEX_BODY) for n, b in done if n):
+        errors.append("an s_time client read less than the page per connection")
+    if not target.alive():
+        errors.append(f"server exited with {target.process.returncode}")
+    return {"requests_per_s": round(connections / elapsed, 2) if connections else None, "requests": connections,
+            "p99_ms": None, "errors": errors, "server_cpu_s": round(cpu_used, 3),
+            "cpu_us_per_request": round(1e6 * cpu_used / connections, 2) if connections else None,
+            "server_core_busy": round(cpu_used / elapsed, 3), "wrk_cpu_s": round(client_used, 2),
+            "other_cpus_busy": round(foreign, 2), "wrk_output": result.stdout[-2000:]}
+
+
+S8_S_TIME_CLIENTS = 16
+
+
+def scenario_s8(ctx):
+    """S8: TLS 1.3 with one certificate: handshakes/s (Connection: close) and keep-alive req/s."""
+    makers = {"isapid": lambda: isapid_tls_target(ctx, "isapid-tls"),
+              "apache": lambda: apache_target(ctx, "apache-tls", tls=True),
+              "nginx": lambda: nginx_target(ctx, "nginx-tls", tls=True)}
+    targets, skipped = [], {}
+    for server, make in makers.items():
+        target = make()
+        target.server = server
+        error = isapid_config_error(target) if server == "isapid" else None
+        if error:
+            skipped[target.name] = f"isapid -t: {error}"
+            log(f"  S8 {target.name}: not measured, isapid -t says: {error}")
+            continue
+        targets.append(target)
+    probes = {"wrk": handshake_probe(ctx, lambda port: wrk_command(f"https://localhost:{port}/", 1, 4, close=True)),
+              "s_time": handshake_probe(ctx, lambda port: s_time_group(ctx, port, 1, 4))}
+    for client, probe in probes.items():
+        log(f"  S8 {client} against a server issuing tickets: {probe['full']} full, {probe['resumed']} resumed handshakes")
+    with Started(*targets):
+        facts = {}
+        for t in targets:
+            check_tls(ctx, t, "/index.html", INDEX_BODY)
+            facts[t.server] = tls_facts(ctx, t)
+            log(f"  S8 {t.server}: {facts[t.server]}")
+        cases = []
+        for mode, label in (("keep-alive", "keep-alive"), ("close-resumed", "close, resumed handshakes (wrk)"),
+                            ("close-full", "close, full handshakes (s_time -new)")):
+            for t in targets:
+                cases.append({"label": f"{t.server} {label}", "name": t.server, "mode": mode, "target": t,
+                              "path": "/index.html", "close": mode != "keep-alive",
+                              "client": "s_time" if mode == "close-full" else "wrk",
+                              "connections": S8_S_TIME_CLIENTS if mode == "close-full" else ctx.connections})
+        result = measure(ctx, cases)
+        problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
+    return {"cases": result, "configs": {t.name: t.config for t in targets}, "tls": facts, "skipped": skipped,
+            "session_probes": probes, "certificate": {"key": TLS_KEY, "command": ctx.tls_command},
+            "cipher_configured": TLS_CIPHER, "s_time_clients": S8_S_TIME_CLIENTS,
+            "s_time_command": shlex.join(s_time_group(ctx, 0, ctx.duration, S8_S_TIME_CLIENTS))
+            .replace("127.0.0.1:0", "127.0.0.1:<port>").replace(ctx.workdir, "<work>"),
+            "error_log_lines": problems}
+
+
 # ---------------------------------------------------------------- the transfer client (_xfer)
 
 def read_response(sock, scratch):
@@ -823,7 +1065,7 @@ class Context:
 
 
 def prepare(ctx, args):
-    for tool in ("wrk", "taskset"):
+    for tool in ("wrk", "taskset", "openssl"):
         if not shutil.which(tool):
             sys.exit(f"{tool} is missing (make bench installs it)")
     for path in (APACHE, NGINX):
@@ -867,6 +1109,12 @@ def prepare(ctx, args):
     ctx.epoll = os.path.join(ctx.workdir, "epoll-server")
     build([cc, "-O2", os.path.join(BENCH, "epoll-server.c"), "-o", ctx.epoll])
     build([cc, "-O2", os.path.join(BENCH, "hello-cgi.c"), "-o", os.path.join(ctx.cgidir, "hello.cgi")])
+    if "S8" in ctx.scenarios:
+        ctx.tls_cert = os.path.join(ctx.workdir, "tls-cert.pem")
+        ctx.tls_key = os.path.join(ctx.workdir, "tls-key.pem")
+        command = TLS_CERT_COMMAND + ["-keyout", ctx.tls_key, "-out", ctx.tls_cert]
+        ctx.tls_command = shlex.join(command).replace(ctx.workdir, "<work>")
+        subprocess.run(command, check=True, capture_output=True)
     if "S4" in ctx.scenarios:
         block = os.urandom(1 << 20)
         with open(os.path.join(ctx.docroot, "big.bin"), "wb") as f:
@@ -909,6 +1157,7 @@ def run(args):
                      "apache": version_of([APACHE, "-v"]).splitlines()[0],
                      "nginx": version_of([NGINX, "-v"]),
                      "wrk": version_of(["wrk", "-v"]).splitlines()[0],
+                     "openssl": version_of(["openssl", "version"]),
                      "cc": version_of([compiler(), "--version"]).splitlines()[0]},
         "settings": {"scenarios": ctx.scenarios, "runs": ctx.runs, "duration_s": ctx.duration, "warmup_s": ctx.warmup,
                      "connections": ctx.connections, "quiet_wait_s": ctx.quiet_wait, "rule_counts": ctx.rule_counts, "big_bytes": ctx.big_bytes,
@@ -925,12 +1174,13 @@ def run(args):
             "epoll": f"taskset -c {SERVER_CPU} <work>/epoll-server <port> <body>",
             "wrk": shlex.join(wrk_command("http://127.0.0.1:<port><path>", ctx.duration, ctx.connections)),
             "wrk_close": shlex.join(wrk_command("http://127.0.0.1:<port><path>", ctx.duration, ctx.connections, True)),
+            "wrk_tls": shlex.join(wrk_command("https://localhost:<port><path>", ctx.duration, ctx.connections)),
             "transfer": f"taskset -c {CLIENT_CPU} python3 bench/run.py _xfer get|upload|echo <port> <path> <bytes>",
         },
         "scenarios": {},
     }
     functions = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4,
-                 "S5": scenario_s5, "S6": scenario_s6, "S7": scenario_s7}
+                 "S5": scenario_s5, "S6": scenario_s6, "S7": scenario_s7, "S8": scenario_s8}
     try:
         for name in ctx.scenarios:
             log(f"{name}: {functions[name].__doc__.splitlines()[0]}")
@@ -950,7 +1200,7 @@ def run(args):
         json.dump(meta, f, indent=1)
         f.write("\n")
     log(f"wrote {os.path.relpath(out, REPO)} ({meta['seconds']} s)")
-    report(out)
+    report([out])
 
 
 # ---------------------------------------------------------------- the report
@@ -1061,19 +1311,42 @@ def socket_errors(runs):
     return (text or "0") + (f", {other} other" if other else "")
 
 
-def report(path=None):
-    path = path or newest_results()
-    with open(path) as f:
-        data = json.load(f)
-    rel = os.path.relpath(path, REPO)
+def load_results(paths):
+    """The results of one run, or of several: each later file's scenarios replace the same
+    ones of the earlier files (a full run, then S8 alone); the machine, versions, settings
+    and commands are the last file's. `sources` says which file each scenario came from."""
+    data, sources = None, []
+    for path in paths:
+        with open(path) as f:
+            loaded = json.load(f)
+        sources.append({"file": os.path.basename(path), "date": loaded["date"], "quick": loaded["quick"],
+                        "scenarios": list(loaded["scenarios"])})
+        data = loaded if data is None else dict(loaded, scenarios=dict(data["scenarios"], **loaded["scenarios"]))
+    data["sources"] = sources
+    data["scenario_dates"] = {name: source["date"] for source in sources for name in source["scenarios"]}
+    return data
+
+
+def report(paths=None):
+    paths = paths or [newest_results()]
+    data = load_results(paths)
+    path = paths[-1]
+    rel = ", ".join(os.path.relpath(p, REPO) for p in paths)
     sc = data["scenarios"]
     targets = []  # (scenario, target, measured, met)
     out = []
     w = out.append
     w("# Benchmark results\n")
-    w(f"Generated by `bench/run.py report` from [{os.path.basename(path)}](results/{os.path.basename(path)}) "
-      f"({data['date']}{', QUICK mode: 1 short run per case' if data['quick'] else ''}). "
-      "Measured on a **shared** 2-core VM where other builds and fuzzers may run at the same time: absolute numbers "
+    if len(data["sources"]) > 1:
+        origin = ("Generated by `bench/run.py report " + " ".join(f"bench/results/{s['file']}" for s in data["sources"]) + "` from "
+          + "; ".join(f"[{s['file']}](results/{s['file']}) ({s['date']}{', QUICK' if s['quick'] else ''}: "
+                      f"{', '.join(s['scenarios'])})" for s in data["sources"])
+          + "; a later file's scenarios replace an earlier one's, and the machine, versions and commands below are "
+          "the last file's. ")
+    else:
+        origin = (f"Generated by `bench/run.py report` from [{os.path.basename(path)}](results/{os.path.basename(path)}) "
+          f"({data['date']}{', QUICK mode: 1 short run per case' if data['quick'] else ''}). ")
+    w(origin + "Measured on a **shared** 2-core VM where other builds and fuzzers may run at the same time: absolute numbers "
       "are noisy (±20–30 % run to run), ratios within one run are what counts; each run records how many CPUs other "
       "work took (`other_cpus_busy` in the JSON: machine busy time from /proc/stat minus the server's and wrk's, so "
       "it also holds the kernel's loopback work that no process is charged for; an upper bound). See [README.md](README.md) for what each scenario does.\n")
@@ -1265,6 +1538,9 @@ def report(path=None):
         isapid = sc["S7"]["servers"].get("isapid", {})
         x = isapid.get("median_ms")
         targets.append(("S7", "isapid starts in < 200 ms", f"{num(x, 1)} ms", None if x is None else x < 200))
+    # S8
+    if "S8" in sc and "cases" in sc["S8"]:
+        report_s8(w, sc["S8"])
     errors = {k: v["error"] for k, v in sc.items() if "error" in v}
     if errors:
         w("## Scenarios that failed\n")
@@ -1307,6 +1583,46 @@ def report(path=None):
         print(f"{scenario}  {verdict(ok).strip('*'):<7} {label}: {measured}")
 
 
+def report_s8(w, s8):
+    cases = s8["cases"]
+    w(f"## S8: TLS 1.3 (HTTPS), one {s8['certificate']['key']} certificate\n")
+    w(case_table(cases) + "\n")
+    probes = s8["session_probes"]
+    wrk, s_time = probes["wrk"], probes["s_time"]
+    w(f"- the certificate: self-signed, made for this run with `{s8['certificate']['command']}`; every server "
+      f"serves `/index.html` with it, TLS 1.3 only; nginx and Apache are limited to `{s8['cipher_configured']}` "
+      "(`ssl_conf_command Ciphersuites`, `SSLCipherSuite TLSv1.3`), isapid (BoringSSL) has no TLS 1.3 cipher "
+      "setting; session tickets and caches are each server's default (all three issue tickets; no server-side "
+      "cache for nginx and Apache, BoringSSL's in-memory one for isapid); what each negotiated is below")
+    w("- keep-alive: `wrk -c32`, one handshake per connection, then requests over it")
+    w(f"- close, resumed: `wrk -H 'Connection: close'`. wrk resumes sessions: against a server issuing tickets it "
+      f"made {wrk['full']} full and {wrk['resumed']} resumed handshakes (it keeps one OpenSSL `SSL` object per "
+      "connection slot and `SSL_clear` keeps the session), so each request here is a resumed handshake (PSK with "
+      "ECDHE, no certificate signature)")
+    w(f"- close, full: {s8['s_time_clients']} `openssl s_time -new` clients at once (`{s8['s_time_command']}`), "
+      f"each a sequence of new TLS 1.3 sessions fetching the page with HTTP/1.0; against the same ticket-issuing "
+      f"server they made {s_time['full']} full and {s_time['resumed']} resumed handshakes. Handshakes/s is "
+      "their connections over the wall time of the run; there is no latency figure")
+    w("- \"server core busy\" well below 100 % means the server was not the limit of that case: the client core "
+      "(wrk, or the s_time processes) or other work on the machine (last column) was\n")
+    w("| server | protocol | cipher | certificate verified | resumes a session (s_client -sess_in) |")
+    w("|---|---|---|---|---|")
+    for name, f in s8["tls"].items():
+        w(f"| {name} | {f['protocol'] or '—'} | {f['cipher'] or '—'} | {'yes' if f['verified'] else '**no**'} | "
+          f"{'yes' if f['resumed'] else 'no'} |")
+    w("")
+    for name, reason in s8.get("skipped", {}).items():
+        w(f"- {name}: not measured: {reason}")
+    for mode, label in (("keep-alive", "keep-alive"), ("close-resumed", "close, resumed handshakes"),
+                        ("close-full", "close, full handshakes")):
+        mine = find(cases, name="isapid", mode=mode)
+        for peer in ("apache", "nginx"):
+            _, _, text = compare(mine, find(cases, name=peer, mode=mode), None, 0)
+            if mine:
+                w(f"- {label}, isapid ÷ {peer}: {text.split('; judged')[0]} (no target)")
+    w("")
+
+
 def charts(data):
     """S3 (req/s against rule count, log x) and S2 (bars) as PNG, with gnuplot."""
     if not shutil.which("gnuplot"):
@@ -1323,7 +1639,7 @@ def charts(data):
                     f.write(f"{max(p['rules'], 1)} " + " ".join("NaN" if x is None else str(x) for x in values) + "\n")
             script = f"""set terminal pngcairo size 900,540 font ",11" noenhanced
 set output "{BENCH}/s3.png"
-set title "S3: static file behind N non-matching rewrite rules ({data['date'][:10]})"
+set title "S3: static file behind N non-matching rewrite rules ({data.get('scenario_dates', {}).get('S3', data['date'])[:10]})"
 set logscale x
 set xtics ("0" 1, "10" 10, "100" 100, "1,000" 1000, "10,000" 10000)
 set xlabel "rules"
@@ -1349,7 +1665,7 @@ plot "{tmp}/s3.dat" using 1:2 with linespoints lw 2 title "isapid, httpd.ini", \
                     f.write(f"\"{label}\" " + " ".join("NaN" if x is None else str(x) for x in values) + "\n")
             script = f"""set terminal pngcairo size 1000,540 font ",10" noenhanced
 set output "{BENCH}/s2.png"
-set title "S2: hello.dll and its peers, requests/s (median, {data['date'][:10]})"
+set title "S2: hello.dll and its peers, requests/s (median, {data.get('scenario_dates', {}).get('S2', data['date'])[:10]})"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -1369,11 +1685,11 @@ def main():
         xfer_main(mode, port, path, size)
         return
     if len(sys.argv) > 1 and sys.argv[1] == "report":
-        report(sys.argv[2] if len(sys.argv) > 2 else None)
+        report(sys.argv[2:] or None)
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 short run per case (make bench QUICK=1)")
-    parser.add_argument("--scenarios", help="comma-separated subset of S1..S7 (default: all)")
+    parser.add_argument("--scenarios", help="comma-separated subset of S1..S8 (default: all)")
     parser.add_argument("--runs", type=int, help="wrk runs per case (default 3, quick 1)")
     parser.add_argument("--duration", type=int, help="seconds per wrk run (default 5, quick 1)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")

@@ -2,13 +2,15 @@
 # dist/test-deb.sh [PACKAGE.deb]: installs isapid's Debian package on this machine,
 # checks and serves the installed configuration, and purges it again.
 #   1. dpkg -i (apt-get -f install when a dependency is missing)
-#   2. postinst again (idempotent); isapid -t -f /etc/isapid/httpd.conf says Syntax OK
+#   2. postinst again (idempotent); the manual page is installed (man -w isapid);
+#      isapid -t -f /etc/isapid/httpd.conf says Syntax OK
 #   3. ports.conf (the only Listen of the shipped configuration, port 80) is replaced
-#      by a free loopback port; isapid -k start (no systemd runs here)
+#      by a free loopback port; isapid -k start (no systemd runs here) without
+#      /run/isapid: isapid creates the PidFile's directory itself (mode 0755, root)
 #   4. the welcome page, /scripts/hello.dll and the script-mapped /templates/hello.tpl
 #      answer 200; the serving process runs as www-isapid, its parent as root
-#   5. isapid -k stop; dpkg --purge; /usr/sbin/isapid, /etc/isapid, /var/log/isapid
-#      and the www-isapid user and group are gone
+#   5. isapid -k stop; dpkg --purge; /usr/sbin/isapid, /etc/isapid, /var/log/isapid,
+#      the manual page and the www-isapid user and group are gone
 # Without an argument it runs make deb first. Needs root; installs system-wide, so it
 # is not part of make test (make deb-test runs it). Whatever fails, the trap stops the
 # server and purges the package: the machine is left as it was found.
@@ -67,6 +69,15 @@ DPKG_MAINTSCRIPT_PACKAGE=isapid DPKG_MAINTSCRIPT_NAME=postinst \
 [ "$(stat -c %U /var/log/isapid)" = www-isapid ] || fail "/var/log/isapid is not owned by www-isapid"
 [ -f /var/www/isapid/index.html ] || fail "no /var/www/isapid/index.html (postinst copies it)"
 
+man_page=/usr/share/man/man8/isapid.8.gz
+[ -f "$man_page" ] || fail "no $man_page"
+if command -v man >/dev/null 2>&1; then
+	found=$(man -w isapid 2>&1) || fail "man -w isapid: $found"
+	[ "$found" = "$man_page" ] || fail "man -w isapid found '$found', not $man_page"
+fi
+zcat "$man_page" | grep -q '^\.TH ISAPID 8' || fail "$man_page is not isapid(8)"
+step "manual page: $man_page"
+
 step "isapid -t -f /etc/isapid/httpd.conf"
 out=$(/usr/sbin/isapid -t -f /etc/isapid/httpd.conf 2>&1) || fail "isapid -t: $out"
 echo "$out"
@@ -76,8 +87,11 @@ echo "$out" | grep -q 'Syntax OK' || fail "isapid -t did not say Syntax OK"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 step "Listen 127.0.0.1:$port in /etc/isapid/ports.conf (instead of port 80)"
 echo "Listen 127.0.0.1:$port" > /etc/isapid/ports.conf
-# systemd's RuntimeDirectory makes /run/isapid; started by hand, the admin does.
-mkdir -p /run/isapid
+# systemd's RuntimeDirectory makes /run/isapid; started by hand (as after a reboot
+# without systemd), isapid makes it itself. An empty one left from before is removed so
+# that this is what the test sees.
+run_dir_made=no
+if [ ! -e /run/isapid ] || rmdir /run/isapid 2>/dev/null; then run_dir_made=yes; fi
 
 step "isapid -k start -f /etc/isapid/httpd.conf"
 /usr/sbin/isapid -k start -f /etc/isapid/httpd.conf || fail "isapid -k start"
@@ -102,6 +116,10 @@ grep -q 'Hello from the template engine' "$body" || fail "/templates/hello.tpl w
 step "GET /templates/hello.tpl -> 200, run by template.dll"
 
 pid=$(cat /run/isapid/isapid.pid)
+if [ $run_dir_made = yes ]; then
+	[ "$(stat -c %a:%U /run/isapid)" = 755:root ] || fail "/run/isapid is $(stat -c %a:%U /run/isapid), not 755:root"
+	step "/run/isapid made by isapid: mode 755, owner root"
+fi
 parent_user=$(ps -o user= -p "$pid" | tr -d ' ')
 child_users=$(ps -o user= --ppid "$pid" | tr -d ' ' | sort -u)
 step "parent $pid runs as $parent_user; serving process as $child_users"
@@ -125,7 +143,7 @@ step "stopped: $pid gone, PidFile removed"
 step "dpkg --purge isapid"
 dpkg --purge isapid
 installed=no
-for path in /usr/sbin/isapid /etc/isapid /var/log/isapid /usr/lib/isapid /var/www/isapid; do
+for path in /usr/sbin/isapid /etc/isapid /var/log/isapid /usr/lib/isapid /var/www/isapid "$man_page"; do
 	[ ! -e "$path" ] || fail "$path is left after the purge"
 done
 getent passwd www-isapid >/dev/null && fail "user www-isapid is left after the purge"

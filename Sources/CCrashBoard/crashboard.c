@@ -19,7 +19,45 @@ struct slot {
     char request[REQUEST_SIZE];
 };
 
+/* The figures that must outlive a serving child (server-status, /metrics): see
+   figures.h. Per-thread slots keep the request path to relaxed adds on a line no other
+   thread writes. */
+enum { FIGURE_SLOTS = 64, RESTART_RECORDS = 8, CRASH_COUNTERS = 32, CAUSE_SIZE = 1024, PATH_SIZE = 512 };
+
+struct figure_slot {
+    _Atomic uint64_t accesses;
+    _Atomic uint64_t bytes;
+    _Atomic uint64_t duration_us;
+    char padding[64 - 3 * sizeof(uint64_t)];
+};
+
+struct restart_record {
+    _Atomic int64_t time_usec;
+    int signal;
+    char cause[CAUSE_SIZE];
+    char extension[PATH_SIZE];
+};
+
+struct crash_counter {
+    char extension[PATH_SIZE];
+    _Atomic uint32_t crashes;
+};
+
+struct figures {
+    _Atomic int64_t parent_start_usec;
+    _Atomic int64_t restart_usec;
+    _Atomic uint32_t generation;
+    _Atomic uint32_t child_restarts;
+    _Atomic uint32_t next_figure_slot;
+    _Atomic uint32_t restart_records_written;
+    struct figure_slot slots[FIGURE_SLOTS];
+    struct restart_record records[RESTART_RECORDS];
+    struct crash_counter crash_counters[CRASH_COUNTERS];
+};
+
 struct board {
+    /* First, and never cleared: isapid_crashboard_clear empties what follows it. */
+    struct figures figures;
     atomic_int serving;
     /* Raised at each mark_serving (start, reload ended); kept across clear. */
     atomic_uint serving_count;
@@ -30,6 +68,11 @@ struct board {
 };
 
 static struct board *board;
+/* The figures: the board's once one is created or attached, else this process's own
+   (`isapid -X`, tests). */
+static struct figures local_figures;
+static struct figures *figures = &local_figures;
+static __thread int figure_slot = -1;
 /* Initial-exec TLS of the executable: safe to read in a signal handler. */
 static __thread int thread_slot = -1;
 static __thread int thread_prepared;
@@ -51,6 +94,7 @@ int isapid_crashboard_create(void) {
         return -1;
     }
     isapid_crashboard_clear();
+    figures = &board->figures;
     return fd;
 }
 
@@ -70,6 +114,7 @@ int isapid_crashboard_attach(int fd) {
     struct board *mapped = map_board(fd);
     if (mapped == NULL) return -1;
     board = mapped;
+    figures = &board->figures;
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = on_fatal_signal;
@@ -148,7 +193,99 @@ int isapid_crashboard_read_slot(int index, char *extension, size_t extension_siz
 void isapid_crashboard_clear(void) {
     if (board == NULL) return;
     unsigned serving_count = atomic_load(&board->serving_count);
-    memset(board, 0, sizeof *board);
+    memset((char *)board + sizeof board->figures, 0, sizeof *board - sizeof board->figures);
     atomic_store(&board->fault_slot, -1);
     atomic_store(&board->serving_count, serving_count);
+}
+
+/* ---- figures (figures.h) ---- */
+
+void isapid_figures_start(int64_t now_usec) {
+    memset(figures, 0, sizeof *figures);
+    atomic_store(&figures->generation, 1);
+    atomic_store(&figures->parent_start_usec, now_usec);
+    atomic_store(&figures->restart_usec, now_usec);
+}
+
+void isapid_figures_request_done(uint64_t bytes, uint64_t duration_us) {
+    if (figure_slot < 0) {
+        figure_slot = (int)(atomic_fetch_add_explicit(&figures->next_figure_slot, 1, memory_order_relaxed) % FIGURE_SLOTS);
+    }
+    struct figure_slot *slot = &figures->slots[figure_slot];
+    atomic_fetch_add_explicit(&slot->accesses, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&slot->bytes, bytes, memory_order_relaxed);
+    atomic_fetch_add_explicit(&slot->duration_us, duration_us, memory_order_relaxed);
+}
+
+struct isapid_request_totals isapid_figures_request_totals(void) {
+    struct isapid_request_totals totals = {0, 0, 0};
+    for (int i = 0; i < FIGURE_SLOTS; i++) {
+        totals.accesses += atomic_load_explicit(&figures->slots[i].accesses, memory_order_relaxed);
+        totals.bytes += atomic_load_explicit(&figures->slots[i].bytes, memory_order_relaxed);
+        totals.duration_us += atomic_load_explicit(&figures->slots[i].duration_us, memory_order_relaxed);
+    }
+    return totals;
+}
+
+void isapid_figures_generation_moved(int64_t now_usec, int reset) {
+    atomic_fetch_add(&figures->generation, 1);
+    if (!reset) return;
+    atomic_store(&figures->restart_usec, now_usec);
+    for (int i = 0; i < FIGURE_SLOTS; i++) {
+        atomic_store_explicit(&figures->slots[i].accesses, 0, memory_order_relaxed);
+        atomic_store_explicit(&figures->slots[i].bytes, 0, memory_order_relaxed);
+        atomic_store_explicit(&figures->slots[i].duration_us, 0, memory_order_relaxed);
+    }
+}
+
+int64_t isapid_figures_parent_start_usec(void) { return atomic_load(&figures->parent_start_usec); }
+int64_t isapid_figures_restart_usec(void) { return atomic_load(&figures->restart_usec); }
+unsigned isapid_figures_generation(void) { return atomic_load(&figures->generation); }
+unsigned isapid_figures_child_restarts(void) { return atomic_load(&figures->child_restarts); }
+
+void isapid_figures_note_restart(int64_t now_usec, int signal, const char *cause, const char *extension) {
+    unsigned index = atomic_fetch_add(&figures->restart_records_written, 1) % RESTART_RECORDS;
+    struct restart_record *record = &figures->records[index];
+    record->signal = signal;
+    copy_text(record->cause, CAUSE_SIZE, cause);
+    copy_text(record->extension, PATH_SIZE, extension);
+    atomic_store(&record->time_usec, now_usec);
+    atomic_fetch_add(&figures->child_restarts, 1);
+    if (extension == NULL || extension[0] == '\0') return;
+    /* Only the parent writes the crash counters: a free entry is claimed without a race. */
+    for (int i = 0; i < CRASH_COUNTERS; i++) {
+        struct crash_counter *counter = &figures->crash_counters[i];
+        if (counter->extension[0] == '\0') copy_text(counter->extension, PATH_SIZE, extension);
+        if (strncmp(counter->extension, extension, PATH_SIZE - 1) == 0) {
+            atomic_fetch_add(&counter->crashes, 1);
+            return;
+        }
+    }
+}
+
+int isapid_figures_restart_record_count(void) {
+    unsigned written = atomic_load(&figures->restart_records_written);
+    return written < RESTART_RECORDS ? (int)written : RESTART_RECORDS;
+}
+
+int isapid_figures_read_restart_record(int age, int64_t *time_usec, int *signal, char *cause, size_t cause_size,
+                                       char *extension, size_t extension_size) {
+    unsigned written = atomic_load(&figures->restart_records_written);
+    if (age < 0 || (unsigned)age >= written || age >= RESTART_RECORDS || cause_size == 0 || extension_size == 0)
+        return 0;
+    struct restart_record *record = &figures->records[(written - 1 - (unsigned)age) % RESTART_RECORDS];
+    *time_usec = atomic_load(&record->time_usec);
+    *signal = record->signal;
+    copy_text(cause, cause_size, record->cause);
+    copy_text(extension, extension_size, record->extension);
+    return 1;
+}
+
+int isapid_figures_crash_counter_count(void) { return CRASH_COUNTERS; }
+
+unsigned isapid_figures_read_crash_counter(int index, char *extension, size_t extension_size) {
+    if (index < 0 || index >= CRASH_COUNTERS || extension_size == 0) return 0;
+    struct crash_counter *counter = &figures->crash_counters[index];
+    copy_text(extension, extension_size, counter->extension);
+    return atomic_load(&counter->crashes);
 }

@@ -1,6 +1,7 @@
 import CrashBoard
 import Logging
 import NIOCore
+import Observability
 import RequestPipeline
 import ServerConfig
 
@@ -13,6 +14,9 @@ extension Daemon {
     public func reload(_ kind: RestartKind = .restart) {
         logger.notice("\(kind.logMessage)", metadata: ["id": kind.logID])
         notifier.reloading()
+        // Under a supervising parent, the parent moves the generation (it also restarts
+        // in ways that never reach this process).
+        if supervision == nil { SharedFigures.generationMoved(resettingTotals: kind == .restart) }
         // Applied or refused, a configuration serves: the parent (crash board) or systemd hears it.
         defer {
             CrashBoard.markServing()
@@ -69,6 +73,7 @@ extension Daemon {
 
     func stop(because reason: String, id: String = "IS00169") {
         guard !context.isShuttingDown else { return }
+        ServerFigures.shared.stopping.store(true, ordering: .relaxed)
         logger.notice("\(reason)", metadata: ["id": .string(id)])
         notifier.stopping()
         context.beginShutdown()

@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Observability
 import RequestPipeline
 import ServerConfig
 
@@ -22,7 +23,7 @@ public final class Daemon: Sendable {
     private let threadPool: NIOThreadPool
     /// Set when a supervising parent started this process: listeners to take over, the
     /// crash board, the parent-watch pipe.
-    private let supervision: Supervision?
+    let supervision: Supervision?
     private let inheritedListeners: NIOLockedValueBox<[ListenAddress: Int32]>
     /// systemd's notifications: `-X` under systemd; a serving child never has `$NOTIFY_SOCKET`.
     let notifier = SystemdNotifier.fromEnvironment()
@@ -37,11 +38,15 @@ public final class Daemon: Sendable {
                 pidFile: PidFile? = nil) throws {
         self.options = options
         self.pidFile = pidFile
-        self.handlers = handlers
+        // server-status and metrics are built in, as mod_status is in Apache's usual builds.
+        self.handlers = handlers.merging(
+            [ServerStatusHandler.name: ServerStatusHandler(), MetricsHandler.name: MetricsHandler()]) { given, _ in given }
         self.supervision = supervision
+        // Without a supervising parent (-X, tests) this process keeps the figures itself.
+        if supervision == nil { SharedFigures.start() }
         inheritedListeners = NIOLockedValueBox(supervision?.listeners ?? [:])
         Self.blockHandledSignals()
-        let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
+        let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: self.handlers)
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
         threadPool = NIOThreadPool(numberOfThreads: configuration.threadsPerChild)
         context = DaemonContext(state: state, threadPool: threadPool)
@@ -211,14 +216,23 @@ public final class Daemon: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 let state = context.currentState
-                guard context.register(channel, limit: state.configuration.maxConnections), !context.isShuttingDown else {
+                guard context.register(channel, limit: state.configuration.maxConnections) else {
                     return channel.close()
                 }
+                // Accepted while a graceful stop is closing the listeners: its client has
+                // sent (or is sending) a request, which is answered like those of the
+                // connections already open, with `Connection: close`.
+                let acceptedWhileStopping = context.isShuttingDown
                 return channel.eventLoop.makeCompletedFuture {
+                    // The PROXY header comes first on the wire, before a TLS ClientHello.
+                    if let handler = ProxyProtocolHandler.ifRequired(on: channel, state: state) {
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
                     if state.configuration.isTLS(address) {
                         try state.tls.addHandlers(to: channel, configuration: state.configuration, logger: state.logger)
                     }
                     try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context)
+                    if acceptedWhileStopping { channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested()) }
                 }
             }
     }

@@ -44,17 +44,25 @@ struct FileBody {
             case .bytes(let bytes):
                 buffer.writeBytes(bytes)
             case .slice(let offset, let length):
-                var done = 0
-                while done < Int(length) {
-                    let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Int(length) - done) { space in
-                        pread(descriptor, space.baseAddress, Int(length) - done, off_t(offset) + off_t(done))
-                    }
-                    if count < 0 && errno == EINTR { continue }
-                    if count < 0 { throw IOError(errnoCode: errno, reason: "pread") }
-                    if count == 0 { throw ShortRead(path: path) }
-                    done += count
-                }
+                try read(descriptor, offset: Int(offset), length: Int(length), into: &buffer, path: path)
             }
+        }
+    }
+
+    /// `length` bytes of the file at `offset` appended to `buffer` (pread, EINTR retried);
+    /// a file shorter than that is a `ShortRead`.
+    static func read(
+        _ descriptor: CInt, offset: Int, length: Int, into buffer: inout ByteBuffer, path: String
+    ) throws {
+        var done = 0
+        while done < length {
+            let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length - done) { space in
+                pread(descriptor, space.baseAddress, length - done, off_t(offset + done))
+            }
+            if count < 0 && errno == EINTR { continue }
+            if count < 0 { throw IOError(errnoCode: errno, reason: "pread") }
+            if count == 0 { throw ShortRead(path: path) }
+            done += count
         }
     }
 

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import Observability
 import RequestPipeline
 
 /// Requests a blocking handler (an ISAPI extension) answers on the extension pool.
@@ -72,7 +73,11 @@ extension HTTPConnectionHandler {
             _ = stream.respond(pipeline.errorResponseAfterHandler(500, requestContext))
             return
         }
+        let poolFigures = ServerFigures.shared.pool
+        poolFigures.submitted()
         pool.submit { poolState in
+            poolFigures.started()
+            defer { poolFigures.finished() }
             guard case .active = poolState else {
                 stream.finishAbandoned(pipeline, requestContext)
                 return

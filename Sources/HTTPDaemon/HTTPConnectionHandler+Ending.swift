@@ -45,8 +45,7 @@ extension HTTPConnectionHandler {
             let request = IncomingRequest(
                 method: requestLine?.method ?? "-", target: requestLine?.target ?? "-",
                 versionMinor: requestLine?.versionMinor ?? 1,
-                connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1,
-                                           localAddress: local.0, localPort: local.1, tls: tls.session))
+                connection: connectionInfo(keepAliveCount: 0))
             requestContext = RequestContext(request: request, host: state.configuration.mainHost)
         }
         let response = state.pipeline.errorResponse(status, &requestContext)
@@ -86,6 +85,7 @@ extension HTTPConnectionHandler {
 
     func close(context: ChannelHandlerContext) {
         closing = true
+        statusSlot.set(.closing)
         timer?.cancel()
         timer = nil
         timerFiresAt = nil

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Observability
 import NIOHTTP1
 import RequestPipeline
 import ServerConfig
@@ -138,7 +139,9 @@ extension HTTPConnectionHandler {
         exchange = nil
         requestsServed += 1
         let keepAlive = current.keepAlive && !closing
+        statusSlot.set(.logging)
         logAccess(current, connection: keepAlive ? .keepAlive : .close)
+        statusSlot.set(keepAlive ? .keepAlive : .closing)
         guard keepAlive else {
             close(context: context)
             return
@@ -181,6 +184,11 @@ extension HTTPConnectionHandler {
     /// The access-log line of an exchange: called exactly once per exchange, by `finish`
     /// or `logUnfinished`, both of which take the exchange off the connection first.
     func logAccess(_ exchange: Exchange, connection: AccessLogRecord.ConnectionStatus) {
+        let request = exchange.context.request
+        let started = request.receivedAtMicroseconds
+        ServerFigures.shared.requests.ended(
+            method: request.method, status: exchange.response.status, bytesIn: exchange.bodyBytes,
+            bytesOut: exchange.bytesSent, durationMicroseconds: started > 0 ? WallClock.microseconds() - started : 0)
         if let stream = exchange.stream {
             // What a blocking handler asked the access log to show (HSE_APPEND_LOG_PARAMETER).
             exchange.context.notes.merge(stream.notes) { _, new in new }

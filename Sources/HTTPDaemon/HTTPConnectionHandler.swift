@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Observability
 import RequestPipeline
 import ServerConfig
 
@@ -19,6 +20,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // can reach it; nothing outside this handler touches it.
     let daemon: DaemonContext
     var state: ServingState
+    /// This connection's scoreboard position (server-status); given back when it closes.
+    let statusSlot = ServerFigures.shared.connections.open()
 
     /// The request being served.
     /// A class: it is read and changed several times per request, and copying its
@@ -70,6 +73,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// turn, once the requests before it are answered.
     var deferredError: HTTPRequestError?
     var remote = ("-", 0)
+    /// The balancer, once a PROXY header named the client (`remote` is then the client).
+    var proxyProtocol = ProxyProtocolOutcome.none
     var local = ("-", 0)
     /// What TLS negotiated on this connection (see HTTPDaemon/TLS).
     var tls = TLSConnectionState.plain
@@ -106,6 +111,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         exchange?.stream?.connectionClosed()
         logUnfinished()
         timer?.cancel()
+        ServerFigures.shared.connections.close(statusSlot)
     }
 
     // MARK: Reading
@@ -203,6 +209,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         disarmTimer()
+        statusSlot.set(.sending)
         state = daemon.currentState
         var headers = HeaderFields()
         for (name, value) in head.headers { headers.add(name, value) }
@@ -211,12 +218,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let request = IncomingRequest(
             method: head.method.rawValue, target: head.uri, versionMajor: head.version.major,
             versionMinor: head.version.minor, headers: headers,
-            connection: ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1, localAddress: local.0,
-                                       localPort: local.1, keepAliveCount: requestsServed, tls: tls.session),
+            connection: connectionInfo(keepAliveCount: requestsServed),
             receivedAtMicroseconds: WallClock.microseconds(),
             contentLength: contentLength, isChunked: chunked)
 
-        var (requestContext, response) = tlsRefusal(request) ?? state.pipeline.process(request)
+        var (requestContext, response) =
+            tls.isPlain ? state.pipeline.process(request) : tlsRefusal(request) ?? state.pipeline.process(request)
         let expectation = head.headers.first(name: "expect")
         if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
             response = state.pipeline.errorResponse(417, &requestContext)
@@ -289,20 +296,34 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // BytesArrived first: it comes with every request.
         if event is BytesArrived {
             // Bytes of a new request head: from now on the whole head must arrive within Timeout.
-            if exchange == nil && timerKind == .idle { armTimer(.readingHead, context: context) }
+            if exchange == nil && timerKind == .idle {
+                armTimer(.readingHead, context: context)
+                statusSlot.set(.reading)
+            }
             return
         }
         if takeTLSEvent(event) { return }
+        if let event = event as? ProxyProtocolClient {
+            proxyProtocol = .read(peer: event.source == nil ? nil : remote.0)
+            if let source = event.source { remote = (source.address, source.port) }
+            return
+        }
         if let event = event as? ChannelEvent, event == .inputClosed {
             inputEnded(context: context)
             return
         }
         if event is ShutdownRequested {
-            // Idle connections close now; busy ones (a head partly read counts) after their
-            // answer, whose head says so when it has not gone out yet.
+            // Kept-alive connections between requests close now; busy ones (a head partly
+            // read counts) after their answer, whose head says so when it has not gone out
+            // yet. A connection that has not sent its first request yet is not idle: its
+            // client connected to send one, which may be on the way (closing it would drop
+            // that request, as a stop or a child replaced for a Listen change did); it gets
+            // that one answer, with `Connection: close`, as Apache's workers read the
+            // connections they accepted. Its first-request Timeout and GracefulShutdownTimeout bound the wait.
             closing = true
+            statusSlot.set(.gracefullyFinishing)
             exchange?.stream?.closeAfterResponse()
-            if exchange == nil && timerKind != .readingHead { close(context: context) }
+            if exchange == nil && timerKind != .readingHead && requestsServed > 0 { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -4,8 +4,7 @@ import Foundation
 /// sends at the very start of a connection to say whom it is relaying: the groundwork of
 /// mod_remoteip's `RemoteIPProxyProtocol On`. Pure: bytes in, a decision out.
 ///
-/// Not wired into the connection pipeline yet (see docs/directives.md, mod_remoteip):
-/// the decoder that uses it belongs at the head of the channel, before TLS and HTTP, and
+/// `ProxyProtocolHandler` uses it at the head of the channel, before TLS and HTTP, and
 /// is removed once the header is read.
 enum ProxyProtocolHeader {
     /// The client the balancer reports; nil for v1 `UNKNOWN` and v2 `LOCAL` (health checks

@@ -53,6 +53,8 @@ public final class Supervisor {
         errorLog = try logFiles.writer(for: configuration.errorLog)
         logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
         crashBoard = try CrashBoard.create()
+        // The figures server-status shows from the parent's start (they sit in the board).
+        SharedFigures.start()
         var ends: [Int32] = [0, 0]
         guard pipe(&ends) == 0 else { throw DaemonError("pipe: \(String(cString: strerror(errno)))") }
         // No other thread can spawn yet: close-on-exec right after pipe() is safe.
@@ -162,6 +164,9 @@ public final class Supervisor {
             let signalNumber = status & 0x7f
             if signalNumber != 0 {
                 let report = reportCrash(pid: pid, signal: signalNumber)
+                SharedFigures.noteRestart(
+                    signal: signalNumber, cause: Self.restartCause(signal: signalNumber, report: report),
+                    extensionPath: report.crashedCall?.extensionPath)
                 scheduleRestart(afterStartupCrash: !report.wasServing)
             } else {
                 let code = (status >> 8) & 0xff
@@ -171,6 +176,7 @@ public final class Supervisor {
                     return code
                 }
                 logger.notice("serving process pid \(pid) exited; starting a new one", metadata: ["id": "IS00057"])
+                SharedFigures.noteRestart(signal: nil, cause: "serving process exited", extensionPath: nil)
                 startReplacement()
             }
         }
@@ -228,6 +234,8 @@ public final class Supervisor {
     /// new child with the new listeners replaces it gracefully.
     private func reload(_ kind: RestartKind) {
         notifier.reloading()
+        // Apache's generation: up at every restart; SIGHUP also moves the restart time.
+        SharedFigures.generationMoved(resettingTotals: kind == .restart)
         readiness.awaitNextReport()  // READY=1 when the child has reloaded, or a new one serves
         logFiles.reopenAll()
         // fd 2 follows the (re)opened main error log, whether or not the reload goes through.
@@ -308,5 +316,19 @@ public final class Supervisor {
         return try ChildProcess.spawn(
             executable: "/proc/self/exe", arguments: CommandLine.arguments, environment: environment,
             inheriting: inherited, blockedSignals: Daemon.handledSignals)
+    }
+}
+
+extension Supervisor {
+    /// A child restart's cause as server-status and /metrics show it: the signal, and
+    /// the extension and request the crash board names.
+    static func restartCause(signal: Int32, report: CrashReport) -> String {
+        var cause = "exit signal \(String(cString: strsignal(signal))) (\(signal))"
+        if let call = report.crashedCall {
+            cause += " in \(call.extensionPath) serving \"\(call.request)\""
+        } else if !report.wasServing {
+            cause += " while starting up"
+        }
+        return cause
     }
 }

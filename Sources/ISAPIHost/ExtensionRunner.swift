@@ -6,11 +6,19 @@ import Logging
 /// thread, and ends the response according to its return code (spec §2.9, without the
 /// bugs of §4: PENDING never depends on a logging switch, and waits with a timeout).
 public enum ExtensionRunner {
+    /// How a call ended, for server-status's error count.
+    public enum CallEnd: Sendable {
+        case succeeded
+        /// HSE_STATUS_ERROR, an unrecognised result, a PENDING never completed, or a 500.
+        case failed
+    }
+
+    @discardableResult
     public static func run(
         _ httpExtensionProc: (UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>) -> DWORD,
         extensionPath: String, request: ISAPIRequest, connection: any ISAPIConnection,
         settings: ISAPISettings, logger: Logger
-    ) {
+    ) -> CallEnd {
         let session = ExtensionSession(
             request: request, connection: connection, settings: settings, extensionPath: extensionPath, logger: logger)
         let connID = SessionTable.register(session)
@@ -18,7 +26,7 @@ public enum ExtensionRunner {
         guard session.fillECB(connID: connID) else {
             logger.info("client failed while the request body was read ahead for \(extensionPath)", metadata: ["id": "IS02003"])
             connection.finish(closeConnection: true)
-            return
+            return .succeeded
         }
         let result = httpExtensionProc(session.ecb)
         let logData = session.logData
@@ -50,7 +58,7 @@ public enum ExtensionRunner {
             failed = true
         }
         let state = session.withState { $0 }
-        if state.answered { return }
+        if state.answered { return failed ? .failed : .succeeded }
         if connection.headSent {
             // A failure after the head (PHP returns HSE_STATUS_ERROR after every `exit()`)
             // ends the response as its framing says: the head offered keep-alive, and only
@@ -64,5 +72,6 @@ public enum ExtensionRunner {
             _ = session.sendHead(ResponseHead(status: 200, reason: nil, headers: [("Content-Length", "0")]))
             connection.finish(closeConnection: state.closeConnection)
         }
+        return failed || state.headRefused || session.requestedStatus == 500 ? .failed : .succeeded
     }
 }

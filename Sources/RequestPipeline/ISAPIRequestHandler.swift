@@ -2,6 +2,7 @@ import CrashBoard
 import Foundation
 import ISAPIHost
 import Logging
+import Observability
 import ServerConfig
 
 /// `isapi-handler` (and its old name `isapi-isa`): mod_isapi's checks, then the
@@ -87,8 +88,11 @@ struct ISAPIExtensionRun: BlockingHandler {
     func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
         // Under the supervising parent, a crash inside the extension is reported with
         // the extension and this request.
-        CrashBoard.during(extensionPath: path, request: Self.describe(context.request)) {
-            runExtension(context, channel: channel, pipeline: pipeline)
+        // server-status and /metrics: calls, errors, calls in flight, time inside.
+        ServerFigures.shared.extensions.figures(for: path).measure {
+            CrashBoard.during(extensionPath: path, request: Self.describe(context.request)) {
+                runExtension(context, channel: channel, pipeline: pipeline)
+            }
         }
     }
 
@@ -96,23 +100,26 @@ struct ISAPIExtensionRun: BlockingHandler {
         "\(request.requestLine) from \(request.connection.remoteAddress)"
     }
 
-    private func runExtension(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+    private func runExtension(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline)
+        -> ExtensionFigures.Outcome
+    {
         let lease: ExtensionLease
         do {
             lease = try registry.acquire(path)
         } catch {
             logger.error("\(error.description)", metadata: context.logMetadata(id: "IS02001"))
             _ = channel.respond(pipeline.errorResponseAfterHandler(500, context))
-            return
+            return .failed
         }
         defer { lease.release() }
         let connection = PipelineISAPIConnection(channel: channel, context: context, pipeline: pipeline)
-        ExtensionRunner.run(
+        let end = ExtensionRunner.run(
             { lease.callHttpExtensionProc($0) }, extensionPath: path,
             request: Self.request(context, configuration: pipeline.configuration),
             connection: connection,
             settings: Self.settings(context.directoryConfig.isapi, timeoutSeconds: pipeline.configuration.timeoutSeconds),
             logger: logger)
+        return end == .failed ? .failed : .succeeded
     }
 
     static func settings(_ directory: ISAPIDirectorySettings, timeoutSeconds: Int) -> ISAPISettings {

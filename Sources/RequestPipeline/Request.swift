@@ -46,6 +46,20 @@ public struct ConnectionInfo: Sendable {
     /// `remoteAddress` holds the client a trusted proxy reported; nil when the peer is the
     /// client. See `Phases/RemoteIP.swift`.
     public var peerAddress: String?
+    /// Who named the client in `remoteAddress`/`remotePort`.
+    public var clientOrigin = ClientOrigin.peer
+
+    /// mod_remoteip's two ways of learning the client behind a balancer.
+    public enum ClientOrigin: Sendable, Equatable {
+        /// The peer is the client (or mod_remoteip is not in use).
+        case peer
+        /// A trusted proxy's `RemoteIPHeader` named the client; its port is unknown.
+        case remoteIPHeader
+        /// The connection began with a PROXY header (`RemoteIPProxyProtocol On`): the client
+        /// and its real port when it named one (`peerAddress` is then the balancer), the
+        /// peer itself for a `LOCAL`/`UNKNOWN` header. Request headers are not consulted.
+        case proxyProtocol
+    }
 
     public init(remoteAddress: String = "127.0.0.1", remotePort: Int = 0, localAddress: String = "127.0.0.1",
                 localPort: Int = 80, keepAliveCount: Int = 0, tls: TLSSessionInfo? = nil) {

@@ -45,3 +45,75 @@ public struct RemoteIPProxy: Sendable, Equatable {
         self.kind = kind
     }
 }
+
+/// `RemoteIPProxyProtocol` and `RemoteIPProxyProtocolExceptions`: whether a connection must
+/// start with HAProxy's PROXY header. Server-wide, as Apache keeps both in the main
+/// server's configuration: the setting belongs to the address:port a virtual host is
+/// written for (the main server's is every address), so all the name-based virtual hosts
+/// of one address share it; a later setting for the same address replaces an earlier one
+/// with a warning, as Apache's AH03491 notice.
+public struct RemoteIPProxyProtocol: Sendable, Equatable {
+    /// One `RemoteIPProxyProtocol` line, for one address of its server.
+    public struct Setting: Sendable, Equatable {
+        /// The `<VirtualHost>` address; nil for the main server (every address and port).
+        public let address: HostAddress?
+        public let state: State
+        public let location: SourceLocation
+    }
+
+    public enum State: String, Sendable, Equatable {
+        case on = "On"
+        case off = "Off"
+    }
+
+    public var settings: [Setting] = []
+    /// Peers that may connect without the header (health checks, administrators).
+    public var exceptions: [IPRange] = []
+
+    public init() {}
+
+    /// Whether a connection to `localAddress`:`localPort` from `peer` must send the header:
+    /// an `On` covers the address and no `Off` does, and the peer is no exception.
+    public func isRequired(localAddress: String, localPort: Int, peer: String) -> Bool {
+        let matching = settings.filter { Self.covers($0.address, localAddress, localPort) }
+        guard matching.contains(where: { $0.state == .on }), !matching.contains(where: { $0.state == .off }) else {
+            return false
+        }
+        guard let peerAddress = IPAddress(peer) else { return true }
+        return !exceptions.contains { $0.contains(peerAddress) }
+    }
+
+    /// Records a setting; one for the very same address replaces the earlier, and says so.
+    mutating func set(_ state: State, address: HostAddress?, at location: SourceLocation) -> ConfigError? {
+        var warning: ConfigError?
+        if let index = settings.firstIndex(where: { $0.address == address }) {
+            let previous = settings.remove(at: index)
+            if previous.state != state {
+                warning = ConfigError(
+                    file: location.file, line: location.line, kind: .badArguments,
+                    message: "RemoteIPProxyProtocol: previous setting for \(Self.describe(address)) from "
+                        + "\(previous.location.file):\(previous.location.line) is being overridden; "
+                        + "new setting is '\(state.rawValue)' (the setting belongs to the address, shared by "
+                        + "every virtual host on it)")
+            }
+        }
+        settings.append(Setting(address: address, state: state, location: location))
+        return warning
+    }
+
+    /// Apache's `remoteip_sockaddr_compat`: the same IP (or a wildcard), the same port (or none).
+    static func covers(_ address: HostAddress?, _ localAddress: String, _ localPort: Int) -> Bool {
+        guard let address else { return true }
+        if let port = address.port, port != 0, port != localPort { return false }
+        if address.isWildcard { return true }
+        guard let written = IPAddress(address.host), let local = IPAddress(localAddress) else {
+            return address.host.caseInsensitiveEquals(localAddress)
+        }
+        return written == local
+    }
+
+    static func describe(_ address: HostAddress?) -> String {
+        guard let address else { return "the main server (every address)" }
+        return "\(address.host):\(address.port.map(String.init) ?? "*")"
+    }
+}

@@ -40,6 +40,9 @@ public struct SSLSettings: Sendable, Equatable {
     /// Whether this host speaks TLS (`SSLEngine on`).
     public var isEnabled: Bool { engine?.value == true }
     public var effectiveVerifyClient: SSLVerifyClient { verifyClient?.value ?? .none }
+    /// `SSLVerifyDepth`, Apache's default 1: a client certificate signed directly by a CA
+    /// of SSLCACertificateFile.
+    public var effectiveVerifyDepth: Int { verifyDepth?.value ?? 1 }
     public var effectiveProtocols: Set<SSLProtocolVersion> { protocols?.value ?? [.tlsv12, .tlsv13] }
     public var effectiveStrictSNIVHostCheck: Bool { strictSNIVHostCheck ?? false }
 

@@ -19,6 +19,8 @@ public struct ServerConfiguration: Sendable {
     public var mainHost = VirtualHost()
     /// Virtual hosts in configuration order, already merged with the main server.
     public var virtualHosts: [VirtualHost] = []
+    /// mod_remoteip's `RemoteIPProxyProtocol` and its exceptions (server-wide, by address).
+    public var remoteIPProxyProtocol = RemoteIPProxyProtocol()
 
     public var timeoutSeconds: Int = 60
     /// `ProxyTimeout`: seconds the reverse proxy waits for upstream data; nil: the proxy's own default.
@@ -35,6 +37,9 @@ public struct ServerConfiguration: Sendable {
     public var serverSignature: Bool = false
     /// `ThreadsPerChild`: the size of the pool that runs blocking handlers (extensions).
     public var threadsPerChild: Int = 64
+    /// `ExtendedStatus` (mod_status): server-status shows the request totals, CPU and
+    /// rates; On by default, as in Apache 2.4.
+    public var extendedStatus: Bool = true
     /// `MaxConnections`: open client connections beyond this are refused at accept.
     public var maxConnections: Int = 10_000
     /// `ListenBacklog`: connections the kernel queues for each listener before they are

@@ -21,6 +21,34 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: file), "PidFile left behind")
     }
 
+    /// A PidFile whose directory is missing (`/run/isapid` after a reboot without systemd's
+    /// RuntimeDirectory): isapid creates it, each level mode 0755 and owned by the user it
+    /// started as (root in production), as Debian's apache2ctl makes /var/run/apache2, with
+    /// a notice per directory; the directory stays after the stop, the file goes.
+    @Test(arguments: [false, true])
+    func aMissingDirectoryIsCreated(singleProcess: Bool) throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try root.writeConfig(TestConfig.standard("PidFile run/isapid/server.pid"))
+        #expect(!FileManager.default.fileExists(atPath: root.path("run")))
+        let daemon = try DaemonProcess(root: root, extraArguments: singleProcess ? ["-X"] : [])
+        defer { daemon.stop() }
+        #expect(eventually(timeout: 3) { root.read("run/isapid/server.pid") == "\(daemon.pid)\n" },
+                "PidFile: \(root.read("run/isapid/server.pid").debugDescription); error log: \(daemon.errorLog)")
+        for directory in ["run", "run/isapid"] {
+            var info = stat()
+            #expect(stat(root.path(directory), &info) == 0, "\(directory) missing")
+            #expect(info.st_mode & 0o7777 == 0o755, "\(directory) has mode \(String(info.st_mode & 0o7777, radix: 8))")
+            #expect(info.st_uid == geteuid(), "\(directory) is owned by uid \(info.st_uid)")
+            #expect(daemon.errorLog.contains("IS02140: created the PidFile's directory \(root.path(directory)) (mode 0755)"),
+                    "error log: \(daemon.errorLog)")
+        }
+        daemon.sendSignal(SIGTERM)
+        #expect(daemon.waitForExit(timeout: 5) == 0)
+        #expect(!FileManager.default.fileExists(atPath: root.path("run/isapid/server.pid")), "PidFile left behind")
+        #expect(FileManager.default.fileExists(atPath: root.path("run/isapid")))
+    }
+
     /// A PidFile whose process is gone (an unclean shutdown) is overwritten, with a notice.
     @Test func aStaleOneIsOverwrittenWithANotice() throws {
         let gone = try Self.pidOfAFinishedProcess()

@@ -152,49 +152,12 @@ import Testing
 
     @Test(.enabled(if: apacheInstalled, "needs Debian's apache2 (with mod_remoteip): apt-get install apache2"))
     func isapidLogsWhatApacheLogs() throws {
-        // Apache, on a port of its own, run as www-data from a readable tree.
-        let apacheRoot = try ServerRoot()
-        try apacheRoot.write("htdocs/index.html", "index\n")
-        try FileManager.default.createDirectory(atPath: apacheRoot.path("run"), withIntermediateDirectories: true)
-        for directory in ["", "htdocs", "conf", "run"] { chmod(apacheRoot.path(directory), 0o755) }
-        chmod(apacheRoot.path("logs"), 0o777)
-        let port = try Self.freePort()
-        let modules = ["mpm_event", "authz_core", "remoteip"]
-            .map { "LoadModule \($0)_module \(Self.apacheModules)/mod_\($0).so" }.joined(separator: "\n")
-        try apacheRoot.writeConfig("""
-            ServerRoot "\(apacheRoot.path)"
-            DefaultRuntimeDir "\(apacheRoot.path)/run"
-            PidFile "\(apacheRoot.path)/run/httpd.pid"
-            \(modules)
-            \(geteuid() == 0 ? "User www-data\nGroup www-data" : "")
-            Listen 127.0.0.1:\(port)
-            ServerName localhost
-            DocumentRoot "\(apacheRoot.path)/htdocs"
-            ErrorLog "\(apacheRoot.path)/logs/error_log"
-            <Directory "\(apacheRoot.path)/htdocs">
-                Require all granted
-            </Directory>
-            \(Self.remoteIPConfig(address: "*:\(port)"))
-            """)
-        // The test process blocks SIGTERM in the threads that spawn children, and a child
-        // inherits the mask: Apache is started through python3 with an empty mask, or it
-        // would never see the SIGTERM that stops it.
-        let apache = Process()
-        apache.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        apache.arguments = ["python3", "-c",
-                            "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, []); os.execv(sys.argv[1], sys.argv[1:])",
-                            Self.apacheBinary, "-d", apacheRoot.path, "-f", apacheRoot.path("conf/httpd.conf"), "-DFOREGROUND"]
-        apache.standardInput = FileHandle.nullDevice
-        apache.standardOutput = FileHandle.nullDevice
-        apache.standardError = FileHandle.nullDevice
-        try apache.run()
-        defer {
-            kill(apache.processIdentifier, SIGTERM)
-            if !eventually(timeout: 10, { !apache.isRunning }) { kill(apache.processIdentifier, SIGKILL) }
-            apache.waitUntilExit()
+        let apache = try ApacheOracle(modules: ["mpm_event", "authz_core", "remoteip"]) { port in
+            Self.remoteIPConfig(address: "*:\(port)")
         }
-        #expect(eventually(timeout: 15) { RawClient.canConnect(port: port) }, "\(apacheRoot.read("logs/error_log"))")
-        let apacheLines = try Self.replay(port: port) { apacheRoot.read("logs/rip_log") }
+        defer { apache.stop() }
+        #expect(apache.waitUntilListening(), "\(apache.root.read("logs/error_log"))")
+        let apacheLines = try Self.replay(port: apache.port) { apache.root.read("logs/rip_log") }
 
         let daemon = try DaemonProcess.start(TestConfig.standard(Self.remoteIPConfig(address: "*"))) { root in
             try root.write("htdocs/index.html", "index\n")

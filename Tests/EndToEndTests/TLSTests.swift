@@ -177,6 +177,31 @@ import Testing
         #expect(with.stdout == TestConfig.indexBody)
     }
 
+    /// SSLVerifyDepth as mod_ssl counts it: the test client's certificate is signed
+    /// directly by the configured CA (depth 1), so 0 refuses it and 1 (the default) takes it;
+    /// a certificate from another issuer is refused whatever the depth.
+    @Test(arguments: [(0, false), (1, true)])
+    func verifyDepthIsHonoured(depth: Int, served: Bool) throws {
+        let certificates = try TestCertificates.get()
+        let (daemon, _) = try Self.start(
+            """
+            LogLevel info
+            SSLVerifyClient require
+            SSLCACertificateFile "\(certificates.caCertificate)"
+            SSLVerifyDepth \(depth)
+            """)
+        let result = try Self.curlHTTPS(
+            daemon, certificates, name: "a.test",
+            extra: ["--cert", certificates.certificate("client"), "--key", certificates.key("client")])
+        #expect((result.status == 0 && result.stdout == TestConfig.indexBody) == served, "\(result.stderr)")
+        // A server certificate is signed by the same CA but is not a client's to present
+        // here with another key: a self-made pair stands for a stranger's certificate.
+        let stranger = try Self.curlHTTPS(
+            daemon, certificates, name: "a.test",
+            extra: ["--cert", certificates.caCertificate, "--key", certificates.key("a.test")])
+        #expect(stranger.status != 0, "a certificate whose key does not match was taken")
+    }
+
     @Test func optionalClientCertificates() throws {
         let certificates = try TestCertificates.get()
         let (daemon, _) = try Self.start(

@@ -594,13 +594,33 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
 
     // MARK: Graceful shutdown
 
-    @Test func shutdownClosesAnIdleConnection() throws {
+    /// A connection whose first request has not arrived yet is not dropped by a graceful
+    /// stop: the request its client is sending gets its answer, and the connection closes.
+    @Test func shutdownAnswersTheFirstRequestOfAFreshConnection() throws {
         let connection = try ConnectionHarness()
         connection.daemon.beginShutdown()
         connection.channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
         connection.channel.embeddedEventLoop.run()
-        #expect(!connection.isOpen)
+        #expect(connection.isOpen)
         #expect(try connection.hasNoOutput)
+
+        try connection.send(get("/small.txt"))
+        let response = try connection.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 200 OK")
+        #expect(response.header("Connection") == "close")
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.isOpen)
+    }
+
+    /// One that never sends it is closed by the first-request timeout, as any other.
+    @Test func shutdownClosesAFreshConnectionThatSendsNothingAtItsTimeout() throws {
+        let connection = try ConnectionHarness()
+        connection.daemon.beginShutdown()
+        connection.channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
+        connection.channel.embeddedEventLoop.run()
+        #expect(connection.isOpen)
+        connection.advance(seconds: 3600)
+        #expect(!connection.isOpen)
     }
 
     @Test func shutdownClosesAKeptAliveConnectionBetweenRequests() throws {

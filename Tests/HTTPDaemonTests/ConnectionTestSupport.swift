@@ -132,6 +132,9 @@ final class ConnectionHarness {
         channel.localAddress = try SocketAddress(ipAddress: "127.0.0.1", port: 8080)
         channel.remoteAddress = try SocketAddress(ipAddress: "192.0.2.7", port: 40000)
         try channel.pipeline.syncOperations.addHandler(gate)
+        if let proxyProtocol = ProxyProtocolHandler.ifRequired(on: channel, state: state) {
+            try channel.pipeline.syncOperations.addHandler(proxyProtocol)
+        }
         if tls { try state.tls.addHandlers(to: channel, configuration: configuration, logger: state.logger) }
         try Daemon.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: daemon)
         _ = daemon.register(channel, limit: configuration.maxConnections)

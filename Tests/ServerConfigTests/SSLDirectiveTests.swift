@@ -171,7 +171,6 @@ import Testing
                 "<Directory htdocs>\nSSLVerifyClient require\n</Directory>\n", 2,
                 "SSLVerifyClient: per-directory client authentication needs a TLS renegotiation"
             ),
-            ("SSLVerifyDepth 10\n", 1, "SSLVerifyDepth: 10 cannot be enforced"),
             ("SSLVerifyDepth x\n", 1, "SSLVerifyDepth: 'x' is not a number"),
             ("SSLOptions +Frob\n", 1, "SSLOptions: Illegal option 'Frob'"),
             ("SSLSessionCache nowhere\n", 1, "SSLSessionCache: 'nowhere' is not none, nonenotnull"),

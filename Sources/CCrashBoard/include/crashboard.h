@@ -53,4 +53,6 @@ int isapid_crashboard_read_slot(int index, char *extension, size_t extension_siz
 /* Parent: empties the board before the next child starts. */
 void isapid_crashboard_clear(void);
 
+#include "figures.h"
+
 #endif

@@ -4,7 +4,10 @@ import Logging
 /// Apache's `PidFile`: the file that names the process an administrator signals (the
 /// supervising parent, or the `-X` process). Checked before start-up (a running isapid
 /// named there refuses the start), written once the server serves, removed on a clean
-/// exit. `isapid -t` never touches it.
+/// exit. `isapid -t` never touches it. A missing directory is created first (mode 0755,
+/// owned by the user isapid starts as: root in production), as Debian's apache2ctl
+/// creates /var/run/apache2 before it starts httpd: /run is emptied at boot, and without
+/// systemd's RuntimeDirectory nobody else makes /run/isapid.
 public struct PidFile: Sendable {
     public let path: String
 
@@ -55,11 +58,35 @@ public struct PidFile: Sendable {
             throw DaemonError("isapid (pid \(pid)) already running (PidFile \(path)); not starting")
         case .none: break
         }
+        try createDirectory(logger: logger)
         do {
             try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
         } catch {
             logger.critical("could not create \(path): \(error.localizedDescription)", metadata: ["id": "IS00099"])
             throw DaemonError("could not create PidFile \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Creates the file's missing directories, each mode 0755 whatever the umask, as
+    /// apache2ctl's `mkdir -p` of the run directory. An existing path is left alone (a
+    /// file where a directory should be fails at the write, with its reason).
+    func createDirectory(logger: Logger) throws(DaemonError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        var missing: [String] = []
+        var probe = directory
+        while !probe.isEmpty && probe != "/" && access(probe, F_OK) != 0 && errno == ENOENT {
+            missing.append(probe)
+            probe = (probe as NSString).deletingLastPathComponent
+        }
+        for created in missing.reversed() {
+            guard mkdir(created, 0o755) == 0 else {
+                if errno == EEXIST { continue }  // made meanwhile by someone else: theirs
+                let reason = String(cString: strerror(errno))
+                logger.critical("could not create the PidFile's directory \(created): \(reason)", metadata: ["id": "IS02141"])
+                throw DaemonError("could not create PidFile \(path): could not create its directory \(created): \(reason)")
+            }
+            chmod(created, 0o755)  // mkdir's mode went through the umask
+            logger.notice("created the PidFile's directory \(created) (mode 0755)", metadata: ["id": "IS02140"])
         }
     }
 

@@ -1,4 +1,3 @@
-import Glibc
 import NIOCore
 
 /// A file answer on a TLS connection. NIOSSL encrypts buffers: it cannot send from a file
@@ -59,17 +58,9 @@ extension HTTPConnectionHandler {
         case .fileRegion(let region):
             var buffer = allocator.buffer(capacity: region.readableBytes)
             try region.fileHandle.withUnsafeFileDescriptor { descriptor in
-                var offset = region.readerIndex
-                while offset < region.endIndex {
-                    let wanted = region.endIndex - offset
-                    let count = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: wanted) { space in
-                        pread(descriptor, space.baseAddress, wanted, off_t(offset))
-                    }
-                    if count < 0 && errno == EINTR { continue }
-                    if count < 0 { throw IOError(errnoCode: errno, reason: "pread") }
-                    if count == 0 { throw IOError(errnoCode: EIO, reason: "pread: the file is shorter than when it was opened") }
-                    offset += count
-                }
+                try FileBody.read(
+                    descriptor, offset: region.readerIndex, length: region.readableBytes, into: &buffer,
+                    path: "the file being sent")
             }
             return buffer
         }

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import NIOTLS
+import Observability
 import RequestPipeline
 import ServerConfig
 
@@ -81,6 +82,7 @@ final class TLSSessionRecorder: ChannelInboundHandler, RemovableChannelHandler {
             let handler = try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self)
         {
             handshakeDone = true
+            ServerFigures.shared.tlsHandshakes.add(1, ordering: .relaxed)
             let session = TLSSessionInfo.make(
                 handler: handler, host: host, serverName: choice.serverName,
                 hello: hello.negotiated)

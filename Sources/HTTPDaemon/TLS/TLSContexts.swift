@@ -11,21 +11,31 @@ final class TLSHostContext: Sendable {
     let hostID: Int
     let sslContext: NIOSSLContext
     let verifyClient: SSLVerifyClient
+    /// Checks client certificates under `optional` and `require` (nil otherwise).
+    let clientVerifier: ClientCertificateVerifier?
     /// The certificate this host presents, summarized once.
     let serverCertificate: CertificateSummary
 
-    init(hostID: Int, sslContext: NIOSSLContext, verifyClient: SSLVerifyClient, serverCertificate: CertificateSummary) {
+    init(hostID: Int, sslContext: NIOSSLContext, verifyClient: SSLVerifyClient,
+         clientVerifier: ClientCertificateVerifier?, serverCertificate: CertificateSummary) {
         self.hostID = hostID
         self.sslContext = sslContext
         self.verifyClient = verifyClient
+        self.clientVerifier = clientVerifier
         self.serverCertificate = serverCertificate
     }
 
     /// The handler that speaks TLS on a connection this host's context was chosen for.
-    /// `optional_no_ca` takes any certificate the client sends (mod_ssl's GENEROUS).
+    /// `optional_no_ca` takes any certificate the client sends (mod_ssl's GENEROUS);
+    /// `optional` and `require` verify it against SSLCACertificateFile and SSLVerifyDepth.
     func makeServerHandler() -> NIOSSLServerHandler {
-        guard verifyClient == .optionalNoCA else { return NIOSSLServerHandler(context: sslContext) }
-        return NIOSSLServerHandler(context: sslContext) { _, promise in promise.succeed(.certificateVerified) }
+        if verifyClient == .optionalNoCA {
+            return NIOSSLServerHandler(context: sslContext) { _, promise in promise.succeed(.certificateVerified) }
+        }
+        guard let clientVerifier else { return NIOSSLServerHandler(context: sslContext) }
+        return NIOSSLServerHandler(context: sslContext) { presented, promise in
+            clientVerifier.verify(presented, promise: promise)
+        }
     }
 }
 
@@ -126,9 +136,15 @@ enum TLSContextBuilder {
         case .require: configuration.certificateVerification = .noHostnameVerification
         case .optionalNoCA: configuration.certificateVerification = .optionalVerification
         }
+        var clientVerifier: ClientCertificateVerifier?
         if let caFile = ssl.caCertificateFile {
             do {
-                configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile.value))
+                let authorities = try NIOSSLCertificate.fromPEMFile(caFile.value)
+                configuration.trustRoots = .certificates(authorities)
+                if ssl.effectiveVerifyClient == .optional || ssl.effectiveVerifyClient == .require {
+                    clientVerifier = try ClientCertificateVerifier(
+                        trustedCAs: authorities, maximumDepth: ssl.effectiveVerifyDepth)
+                }
             } catch {
                 throw Self.error(
                     at: caFile.location,
@@ -151,7 +167,7 @@ enum TLSContextBuilder {
         let der = (try? leaf.toDERBytes()) ?? []
         return TLSHostContext(
             hostID: host.id, sslContext: context, verifyClient: ssl.effectiveVerifyClient,
-            serverCertificate: TLSSessionInfo.summary(ofDER: der))
+            clientVerifier: clientVerifier, serverCertificate: TLSSessionInfo.summary(ofDER: der))
     }
 
     private static func error(at location: SourceLocation, _ message: String) -> ConfigError {

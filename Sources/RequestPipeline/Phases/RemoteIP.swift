@@ -11,7 +11,8 @@ extension Pipeline {
     /// peer's port, as Apache's `c->client_addr`.
     func applyRemoteIP(_ context: inout RequestContext) {
         let config = context.host.remoteIP
-        guard let header = config.header else { return }
+        // A PROXY header decided the client for the whole connection (Apache's conn_config).
+        guard let header = config.header, context.request.connection.clientOrigin != .proxyProtocol else { return }
         let values = context.headers.values(header)
         guard !values.isEmpty else { return }
         let connection = context.request.connection
@@ -42,6 +43,7 @@ extension Pipeline {
         }
         context.request.connection.peerAddress = connection.remoteAddress
         context.request.connection.remoteAddress = client
+        context.request.connection.clientOrigin = .remoteIPHeader
         // Apache logs this at trace1.
         remoteIPLogger.trace(proxies.isEmpty
                                 ? "Using \(client) as client's IP by internal proxies"
@@ -56,7 +58,7 @@ extension ConnectionInfo {
     public var connectionAddress: String { peerAddress ?? remoteAddress }
 
     /// The client's port as Apache's `r->useragent_addr` holds it (`%{remote}p`, the error
-    /// log's client, mod_rewrite's REMOTE_PORT): 0 once mod_remoteip replaced the client,
-    /// whose port behind the proxy is unknown.
-    public var userAgentPort: Int { peerAddress == nil ? remotePort : 0 }
+    /// log's client, mod_rewrite's REMOTE_PORT): 0 once a `RemoteIPHeader` replaced the
+    /// client, whose port behind the proxy is unknown; a PROXY header's client port is real.
+    public var userAgentPort: Int { clientOrigin == .remoteIPHeader ? 0 : remotePort }
 }

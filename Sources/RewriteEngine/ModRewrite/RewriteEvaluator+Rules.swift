@@ -116,6 +116,7 @@ extension RewriteEvaluator {
             trace?(.rule(rule, input: uri, matched: false))
             return .noMatch
         }
+        rule.hits.hit()
         let ruleGroups: [String?] = rule.negated ? [] : (0...rule.pattern.captureCount).map { match?[$0] }
         trace?(.rule(rule, input: uri, matched: true))
         // Conditions, E= and CO= see the request as it was before this rule's substitution.

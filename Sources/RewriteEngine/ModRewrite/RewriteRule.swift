@@ -17,6 +17,9 @@ public struct RewriteRule: Sendable {
     /// A lower-cased literal every match of the pattern contains (nil for a negated or
     /// unanalysable pattern): the literal pre-filter skips the rule when it is absent.
     let requiredLiteral: [UInt8]?
+    /// How often the pattern matched (server-status, /metrics), shared by every rule
+    /// compiled from the same file:line.
+    public let hits: RuleHitCounter
 
     /// Parses `RewriteRule Pattern Substitution [flags]` (the arguments after the name).
     /// `headerTarget` makes it ISAPI_Rewrite 3's RewriteHeader; `forceProxy` its
@@ -46,6 +49,7 @@ public struct RewriteRule: Sendable {
         self.conditions = conditions
         self.text = text
         self.location = location
+        self.hits = RuleHitCounter.counter(for: location)
         // A header rule reads another text than the URL: never skipped by the URL's index.
         self.requiredLiteral = negated || headerTarget != nil ? nil : RequiredLiteral.longest(in: String(source))
     }

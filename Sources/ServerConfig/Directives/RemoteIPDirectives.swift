@@ -27,6 +27,28 @@ let remoteIPDirectives: [DirectiveSpec] = [
                   syntax: "takes one argument, the file listing internal proxies") { d, t in
         try RemoteIPProxyList.read(file: d.arguments[0], kind: .internal, d, t)
     },
+    DirectiveSpec("RemoteIPProxyProtocol", module: "mod_remoteip.c", contexts: .serverConfig, arity: 1...1,
+                  syntax: "Enable PROXY protocol handling ('on', 'off')") { d, t in
+        let state: RemoteIPProxyProtocol.State = try d.flag() ? .on : .off
+        // The main server's setting covers every address; a virtual host's, each of its own.
+        let addresses: [HostAddress?] = t.context == .virtualHost ? t.host.addresses.map { Optional($0) } : [nil]
+        for address in addresses {
+            if let warning = t.server.remoteIPProxyProtocol.set(state, address: address, at: d.location) {
+                t.server.warnings.append(warning)
+            }
+        }
+    },
+    DirectiveSpec("RemoteIPProxyProtocolExceptions", module: "mod_remoteip.c", contexts: .serverConfig,
+                  arity: 1...Int.max,
+                  syntax: "Disable PROXY protocol handling for this list of networks in CIDR format") { d, t in
+        for argument in d.arguments {
+            guard let network = IPRange(argument) else {
+                let address = argument.split(separator: "/", maxSplits: 1).first.map(String.init) ?? argument
+                throw d.invalid("ip address '\(address)' appears to be invalid")
+            }
+            t.server.remoteIPProxyProtocol.exceptions.append(network)
+        }
+    },
 ]
 
 /// Parsing of the proxy lists, with Apache's rules: an argument that looks like an IP
@@ -90,7 +112,7 @@ enum RemoteIPProxyList {
             var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             if getnameinfo(entry.pointee.ai_addr, entry.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0,
                            NI_NUMERICHOST) == 0 {
-                let text = String(cString: buffer)
+                let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if !result.contains(text) { result.append(text) }
             }
             node = entry.pointee.ai_next

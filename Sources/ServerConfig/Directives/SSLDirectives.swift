@@ -88,12 +88,6 @@ let sslDirectives: [DirectiveSpec] = [
         guard t.context == .server || t.context == .virtualHost else {
             throw d.invalid("per-directory client authentication is not supported; set it for the <VirtualHost>")
         }
-        guard depth >= SSLProtocolParser.boringSSLVerifyDepth else {
-            throw d.invalid(
-                "\(depth) cannot be enforced: swift-nio-ssl verifies client chains with BoringSSL's "
-                    + "limit of \(SSLProtocolParser.boringSSLVerifyDepth) intermediate certificates; write "
-                    + "\(SSLProtocolParser.boringSSLVerifyDepth) or more, or leave it out")
-        }
         t.host.ssl.verifyDepth = Located(depth, at: d.location)
     },
     DirectiveSpec(
@@ -193,8 +187,6 @@ enum SSLProtocolParser {
         "TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
         "TLS_CHACHA20_POLY1305_SHA256",
     ]
-    /// BoringSSL's default maximum chain depth (X509_VERIFY_PARAM's 100).
-    static let boringSSLVerifyDepth = 100
 
     private static let unservable: Set<String> = ["sslv3", "tlsv1", "tlsv1.1"]
 
