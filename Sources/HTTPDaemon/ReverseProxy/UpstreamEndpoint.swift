@@ -18,20 +18,16 @@
 // - https upstreams: `NIOSSLClientHandler` with the system trust roots, or the file named
 //   by `SSLProxyCACertificateFile` (mod_ssl's name); SNI and the name checked in the
 //   certificate are the upstream's host (an IP literal is sent without SNI).
-//
-// Status: the upstream client (connect, per-loop pool, timeouts, TLS, strict head,
-// demand-driven reads, the stale-connection retry) is built and tested here. The serving
-// path still uses RequestPipeline/Proxy (blocking, on the extension pool). What is left:
-// a `Response.Body.proxy(ProxyPlan)` the pipeline's proxy-server handler returns (URL,
-// method, the outgoing header list ProxyRequestHead builds today, body framing, `F`);
-// a loop-side exchange in HTTPConnectionHandler that feeds the client's body to
-// `UpstreamConnection.sendBody` (pausing client reads while `isWritable` is false),
-// writes the response with the head-encoding and access-log bookkeeping BlockingExchange
-// does, calls `demand()` when the client's channel is writable again, and answers a
-// failure before the head with `errorAnswerAfterHandler(failure.status)`; `UpstreamSettings`
-// built per configuration generation from `ProxyTimeout` (parsed today, honoured by the
-// blocking proxy) and new `SSLProxyCACertificateFile` and connect-timeout directives; then
-// the blocking Proxy/ files go and their tests move to end-to-end tests.
+// - The pipeline decides (RequestPipeline/Proxy: `ProxyPlan`, a plain value in
+//   `Response.Body.proxy`); `HTTPConnectionHandler+Proxy.swift` starts a `ProxyExchange`
+//   on the connection's loop with this generation's `UpstreamClient` (ServingState), and
+//   writes what it relays with the connection's own head encoding and access-log counts.
+// - Back-pressure both ways: the client is read only while the upstream channel is
+//   writable (`ProxyExchange.wantsClientBody`), the upstream only while the client's is
+//   (`wantsMoreBody`, `UpstreamConnection.demand()`).
+// - Settings per configuration generation (`UpstreamSettings(configuration)`): ProxyTimeout
+//   (default Timeout, as Apache), `ProxySet url connectiontimeout= timeout=`, and
+//   SSLProxyCACertificateFile / SSLProxyVerify / SSLProxyCheckPeerName.
 
 /// Where an upstream lives: scheme, host and port, as the pool keys connections.
 struct UpstreamEndpoint: Hashable, Sendable, CustomStringConvertible {

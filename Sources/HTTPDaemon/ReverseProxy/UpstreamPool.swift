@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import ServerConfig
 
 /// The upstream connections of one event loop: idle keep-alive connections by endpoint
 /// (at most `maxIdlePerUpstream` each, each closed after `idleTimeout` unused), and new
@@ -87,14 +88,15 @@ final class UpstreamPool: @unchecked Sendable {
     /// timeout; an https endpoint gets a TLS client handler first.
     func connect(_ endpoint: UpstreamEndpoint,
                          then done: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
-        let readTimeout = settings.readTimeout
+        let readTimeout = settings.readTimeout(for: endpoint)
+        let connectTimeout = settings.connectTimeout(for: endpoint)
         let tlsContext = endpoint.scheme == .https ? self.tlsContext : nil
         if endpoint.scheme == .https && tlsContext == nil {
             return done(.failure(UpstreamFailure(kind: .badGateway, id: "IS02207",
                                                  message: "no TLS client context for upstream \(endpoint)")))
         }
         let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(.fromSeconds(settings.connectTimeout))
+            .connectTimeout(.fromSeconds(connectTimeout))
             .channelOption(ChannelOptions.autoRead, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -105,12 +107,15 @@ final class UpstreamPool: @unchecked Sendable {
                     }
                     let headGuard = ResponseHeadGuard()
                     try pipeline.addHandler(headGuard)
-                    try pipeline.addHTTPClientHandlers()
+                    // The proxy writes the framing fields itself (Content-Length or chunked,
+                    // as the client sent the body); the encoder follows them.
+                    var encoder = HTTPRequestEncoder.Configuration()
+                    encoder.automaticallySetFramingHeaders = false
+                    try pipeline.addHTTPClientHandlers(encoderConfiguration: encoder)
                     try pipeline.addHandler(
                         UpstreamConnection(endpoint: endpoint, readTimeout: readTimeout, headGuard: headGuard))
                 }
             }
-        let connectTimeout = settings.connectTimeout
         bootstrap.connect(host: endpoint.host, port: endpoint.port).assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
@@ -159,6 +164,22 @@ final class UpstreamClient: Sendable {
         self.settings = settings
         tlsContext = try settings.makeTLSContext()
         pools = NIOLockedPools()
+    }
+
+    /// The upstream side a configuration asks for.
+    /// - Throws: `UpstreamClient.LoadError` when `SSLProxyCACertificateFile` cannot be loaded.
+    convenience init(configuration: ServerConfiguration) throws {
+        let settings = UpstreamSettings(configuration)
+        do {
+            try self.init(settings: settings)
+        } catch {
+            throw LoadError(description: "SSLProxyCACertificateFile \(settings.caCertificateFile ?? "(system roots)"): cannot be loaded: \(error)")
+        }
+    }
+
+    /// Why the TLS client context could not be built.
+    struct LoadError: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// The pool of `eventLoop` (made on first use).

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 extension UpstreamPool {
     /// Sends a request head to `endpoint` on an idle connection when there is one, and
-    /// `started` gets the connection (to stream the body on and to release afterwards).
+    /// then `started` gets the connection (to stream the body on and to release afterwards).
     /// A reused connection that the upstream had closed meanwhile fails before any byte
     /// arrives: then, for a request without body (nothing was taken from the client that
     /// could not be sent again), the head goes once more on a fresh connection, as
@@ -15,8 +15,8 @@ extension UpstreamPool {
             connect(endpoint) { result in
                 switch result {
                 case .success(let connection):
-                    started(connection)
                     connection.send(head, to: receiver)
+                    started(connection)
                 case .failure(let failure):
                     receiver.upstreamFailed(failure)
                 }
@@ -26,8 +26,8 @@ extension UpstreamPool {
             switch result {
             case .success(let connection):
                 attempt.connection = connection
-                started(connection)
                 connection.send(head, to: attempt)
+                started(connection)
             case .failure(let failure):
                 receiver.upstreamFailed(failure)
             }

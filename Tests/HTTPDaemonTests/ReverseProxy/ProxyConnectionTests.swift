@@ -1,18 +1,24 @@
 import Foundation
+import NIOCore
 import Testing
-@testable import RequestPipeline
 
-/// The reverse proxy's upstream connections: reuse, the stale-connection retry, redirects
-/// and the 502/504 answers.
+@testable import HTTPDaemon
+
+/// The reverse proxy's upstream connections as the client sees them: reuse, the
+/// stale-connection retry, redirects under `F`, Location mapping, the 502/504 answers and
+/// their error-log ids.
 @Suite struct ProxyConnectionTests {
     @Test func twoRequestsShareOneUpstreamConnection() throws {
         let upstream = TestUpstream { peer, _ in peer.serve { httpResponse("200 OK", "for \($0.target)") } }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        #expect(harness.forward(upstream.url + "/one").text == "for /one")
-        #expect(harness.forward(upstream.url + "/two").text == "for /two")
+        let harness = try ProxyServerHarness()
+        #expect(try harness.forward(upstream.url + "/one").text == "for /one")
+        #expect(try harness.forward(upstream.url + "/two").text == "for /two")
         #expect(upstream.accepted == 1)
-        #expect(harness.proxy.pool.idleCount("127.0.0.1:\(upstream.port)") == 1)
+        let loop = harness.group.next()
+        let pool = harness.daemon.currentState.upstreams.pool(for: loop)
+        let endpoint = UpstreamEndpoint(scheme: .http, host: "127.0.0.1", port: upstream.port)
+        #expect(try loop.submit { pool.idleCount(endpoint) }.wait() == 1)
     }
 
     @Test func connectionCloseAndHTTP10AreNotReused() throws {
@@ -26,10 +32,10 @@ import Testing
             _ = peer.waitForClose()
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        #expect(harness.forward(upstream.url + "/1").text == "closing")
-        #expect(harness.forward(upstream.url + "/2").text == "old!")
-        #expect(harness.forward(upstream.url + "/3").text == "third")
+        let harness = try ProxyServerHarness()
+        #expect(try harness.forward(upstream.url + "/1").text == "closing")
+        #expect(try harness.forward(upstream.url + "/2").text == "old!")
+        #expect(try harness.forward(upstream.url + "/3").text == "third")
         #expect(upstream.accepted == 3)
     }
 
@@ -45,14 +51,14 @@ import Testing
             }
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        #expect(harness.forward(upstream.url + "/a").text == "first")
-        let second = harness.forward(upstream.url + "/b")
+        let harness = try ProxyServerHarness()
+        #expect(try harness.forward(upstream.url + "/a").text == "first")
+        let second = try harness.forward(upstream.url + "/b")
         #expect(second.status == 200)
         #expect(second.text == "retried")
         #expect(upstream.accepted == 2)
         #expect(upstream.requests.map(\.target) == ["/a", "/b", "/b"])
-        #expect(harness.logs.ids.isEmpty)
+        #expect(harness.errorIDs().isEmpty)
     }
 
     @Test func anIdleConnectionTheUpstreamClosedIsNotUsed() throws {
@@ -68,11 +74,15 @@ import Testing
             }
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        #expect(harness.forward(upstream.url + "/a").text == "from 0")
+        let harness = try ProxyServerHarness()
+        #expect(try harness.forward(upstream.url + "/a").text == "from 0")
         #expect(closed.wait())
-        Thread.sleep(forTimeInterval: 0.05)  // the FIN reaches the proxy's socket
-        #expect(harness.forward(upstream.url + "/b").text == "from 1")
+        let loop = harness.group.next()
+        let pool = harness.daemon.currentState.upstreams.pool(for: loop)
+        let endpoint = UpstreamEndpoint(scheme: .http, host: "127.0.0.1", port: upstream.port)
+        // The pool forgets the connection once the upstream's FIN arrives.
+        #expect(try proxyEventually(timeout: 5) { try loop.submit { pool.idleCount(endpoint) }.wait() == 0 })
+        #expect(try harness.forward(upstream.url + "/b").text == "from 1")
         #expect(upstream.requests.count == 2)
     }
 
@@ -83,14 +93,12 @@ import Testing
             _ = peer.readRequest()
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        #expect(harness.forward(upstream.url + "/a").text == "first")
-        let body = Array("payload".utf8)
-        let second = harness.forward(upstream.url + "/b", method: "POST", contentLength: Int64(body.count),
-                                     channel: FakeChannel(requestBody: body))
+        let harness = try ProxyServerHarness()
+        #expect(try harness.forward(upstream.url + "/a").text == "first")
+        let second = try harness.forward(upstream.url + "/b", method: "POST", body: Array("payload".utf8))
         #expect(second.status == 502)
         #expect(upstream.accepted == 1)
-        #expect(harness.logs.ids == ["IS03006"])
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs() == ["IS02205"] })
     }
 
     @Test func locationPointingAtTheUpstreamIsMappedToTheClientHost() throws {
@@ -108,14 +116,14 @@ import Testing
             }
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        let mapped = harness.forward(upstream.url + "/login")
+        let harness = try ProxyServerHarness()
+        let mapped = try harness.forward(upstream.url + "/login")
         #expect(mapped.status == 302)
-        #expect(mapped.headers["Location"] == "http://www.example.test/welcome?next=%2Fa")
-        #expect(mapped.headers["Content-Location"] == "http://www.example.test/login.html")
-        let foreign = harness.forward(upstream.url + "/other")
+        #expect(mapped.header("Location") == "http://www.example.test/welcome?next=%2Fa")
+        #expect(mapped.header("Content-Location") == "http://www.example.test/login.html")
+        let foreign = try harness.forward(upstream.url + "/other")
         #expect(foreign.status == 301)
-        #expect(foreign.headers["Location"] == "http://elsewhere.example/x")
+        #expect(foreign.header("Location") == "http://elsewhere.example/x")
     }
 
     @Test func redirectsAreFollowedWithF() throws {
@@ -133,8 +141,8 @@ import Testing
             }
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        let followed = harness.forward(upstream.url + "/a", follows: true)
+        let harness = try ProxyServerHarness()
+        let followed = try harness.forward(upstream.url + "/a", follows: true)
         #expect(followed.status == 200)
         #expect(followed.text == "GET /c 0")
         #expect(upstream.requests.map(\.target) == ["/a", "/b?x=1", "/c"])
@@ -142,34 +150,33 @@ import Testing
 
         // 303 after a POST: a GET without the body or its Content-* fields.
         let body = Array("a=1".utf8)
-        let seeOther = harness.forward(upstream.url + "/form", follows: true, method: "POST",
-                                       headers: [("Content-Type", "application/x-www-form-urlencoded")],
-                                       contentLength: Int64(body.count), channel: FakeChannel(requestBody: body))
+        let seeOther = try harness.forward(upstream.url + "/form", follows: true, method: "POST",
+                                           headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body)
         #expect(seeOther.text == "GET /done 0")
         let done = try #require(upstream.requests.last)
         #expect(done.headers["Content-Type"] == nil)
         #expect(done.headers["Content-Length"] == nil)
 
         // 307 keeps the method: the body cannot be sent again, so the client gets the redirect.
-        let kept = harness.forward(upstream.url + "/keep", follows: true, method: "PUT",
-                                   contentLength: Int64(body.count), channel: FakeChannel(requestBody: body))
+        let kept = try harness.forward(upstream.url + "/keep", follows: true, method: "PUT", body: body)
         #expect(kept.status == 307)
-        #expect(kept.headers["Location"] == "/kept")
-        #expect(harness.forward(upstream.url + "/keep", follows: true).text == "GET /kept 0")
+        #expect(kept.header("Location") == "/kept")
+        #expect(try harness.forward(upstream.url + "/keep", follows: true).text == "GET /kept 0")
 
         // Five hops at most: the sixth redirect goes to the client.
         let before = upstream.requests.count
-        let loop = harness.forward(upstream.url + "/loop", follows: true)
+        let loop = try harness.forward(upstream.url + "/loop", follows: true)
         #expect(loop.status == 302)
         #expect(upstream.requests.count - before == 6)
     }
 
     @Test func refusedConnectionIs502() throws {
-        let harness = try ProxyHarness()
-        let channel = harness.forward("http://127.0.0.1:\(TestUpstream.refusedPort())/x")
-        #expect(channel.status == 502)
-        #expect(channel.response?.isServerGenerated == true)
-        #expect(harness.logs.ids == ["IS03003"])
+        let harness = try ProxyServerHarness()
+        let response = try harness.forward("http://127.0.0.1:\(TestUpstream.refusedPort())/x")
+        #expect(response.status == 502)
+        #expect(response.text.contains("Bad Gateway"))
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs() == ["IS02202"] })
+        #expect(proxyEventually(timeout: 5) { harness.accessLog().last?.hasPrefix("502 ") == true })
     }
 
     @Test func garbageAndOversizedHeadsAre502() throws {
@@ -184,14 +191,17 @@ import Testing
             }
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        #expect(harness.forward(upstream.url + "/garbage").status == 502)
-        #expect(harness.forward(upstream.url + "/huge").status == 502)
-        #expect(harness.forward(upstream.url + "/length").status == 502)
-        let badChunk = harness.forward(upstream.url + "/chunk")
-        #expect(badChunk.status == 200)
-        #expect(badChunk.finishedClosing == true)
-        #expect(harness.logs.ids == ["IS03007", "IS03008", "IS03007", "IS03010"])
+        let harness = try ProxyServerHarness()
+        #expect(try harness.forward(upstream.url + "/garbage").status == 502)
+        #expect(try harness.forward(upstream.url + "/huge").status == 502)
+        #expect(try harness.forward(upstream.url + "/length").status == 502)
+        // A broken body after the head went out: the client's connection ends.
+        let client = try harness.connect()
+        defer { client.close() }
+        client.send(RawClient.head(upstream.url + "/chunk"))
+        #expect(try client.readHead().starts(with: Array("HTTP/1.1 200".utf8)))
+        #expect(client.isClosedByServer())
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs() == ["IS02206", "IS02208", "IS02206", "IS02209"] })
     }
 
     @Test func obsFoldInAResponseHeadIs502() throws {
@@ -199,11 +209,10 @@ import Testing
             peer.serve { _ in "HTTP/1.1 200 OK\r\nX-Folded: one\r\n two\r\nContent-Length: 2\r\n\r\nhi" }
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        let channel = harness.forward(upstream.url + "/folded")
-        #expect(channel.status == 502)
-        #expect(harness.logs.ids == ["IS03007"])
-        #expect(harness.logs.messages.first?.hasSuffix(": obs-fold (a header line that begins with whitespace)") == true)
+        let harness = try ProxyServerHarness()
+        #expect(try harness.forward(upstream.url + "/folded").status == 502)
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs() == ["IS02206"] })
+        #expect(harness.errorLog().contains(": obs-fold (a header line that begins with whitespace)"))
     }
 
     @Test func bodyCutShortEndsTheClientConnection() throws {
@@ -212,26 +221,15 @@ import Testing
             peer.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..")
         }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        let channel = harness.forward(upstream.url + "/short")
-        #expect(channel.status == 200)
-        #expect(channel.text == "only ten..")
-        #expect(channel.finishedClosing == true)
-        #expect(harness.logs.ids == ["IS03010"])
-    }
-
-    @Test func silentUpstreamIs504() throws {
-        let upstream = TestUpstream { peer, _ in
-            guard let _ = peer.readRequest() else { return }
-            _ = peer.waitForClose()
-        }
-        defer { upstream.stop() }
-        let harness = try ProxyHarness(ioTimeout: 0.5)
-        let started = Date()
-        let channel = harness.forward(upstream.url + "/slow")
-        #expect(channel.status == 504)
-        #expect(Date().timeIntervalSince(started) < 4)
-        #expect(harness.logs.ids == ["IS03005"])
+        let harness = try ProxyServerHarness()
+        let client = try harness.connect()
+        defer { client.close() }
+        client.send(RawClient.head(upstream.url + "/short"))
+        #expect(try client.readHead().starts(with: Array("HTTP/1.1 200".utf8)))
+        #expect(try client.read(10) == Array("only ten..".utf8))
+        #expect(client.isClosedByServer())
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs() == ["IS02209"] })
+        #expect(proxyEventually(timeout: 5) { harness.accessLog().last?.hasPrefix("200 10 X ") == true })
     }
 
     @Test func proxyTimeoutBoundsTheWaitForAnUpstream() throws {
@@ -240,32 +238,35 @@ import Testing
             _ = peer.waitForClose()
         }
         defer { upstream.stop() }
-        // The proxy's own default would wait 60 s; the directive says half a second.
-        let harness = try ProxyHarness(ioTimeout: 60, directives: "ProxyTimeout 500ms\n")
+        let harness = try ProxyServerHarness("ProxyTimeout 500ms\n")
         let started = Date()
-        let channel = harness.forward(upstream.url + "/slow")
-        #expect(channel.status == 504)
-        #expect(Date().timeIntervalSince(started) < 10)
-        #expect(harness.logs.ids == ["IS03005"])
+        let response = try harness.forward(upstream.url + "/slow")
+        #expect(response.status == 504)
+        #expect(Date().timeIntervalSince(started) < 4)
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs() == ["IS02204"] })
     }
 
-    @Test func targetsOtherThanHTTPAre502() throws {
-        let harness = try ProxyHarness()
-        for url in ["https://127.0.0.1/x", "ftp://h/x", "http://user@h/x", "http://h:99999/", "not a url"] {
-            #expect(harness.forward(url).status == 502, "\(url)")
+    @Test func targetsIsapidCannotForwardToAre502() throws {
+        let harness = try ProxyServerHarness()
+        for url in ["ftp://h/x", "http://user@h/x", "http://h:99999/", "not-a-url"] {
+            #expect(try harness.forward(url).status == 502, "\(url)")
         }
-        #expect(harness.logs.ids == Array(repeating: "IS03001", count: 5))
-        #expect(harness.forward("http://no-such-host.invalid/x").status == 502)
-        #expect(harness.logs.ids.last == "IS03002")
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs() == Array(repeating: "IS02200", count: 4) })
+        #expect(try harness.forward("http://no-such-host.invalid/x").status == 502)
+        #expect(proxyEventually(timeout: 5) { harness.errorIDs().last == "IS02201" })
     }
 
-    @Test func anUnreadableClientBodyIs400() throws {
-        let upstream = TestUpstream { peer, _ in _ = peer.waitForClose() }
+    @Test func aMalformedClientBodyIs400AndClosesTheUpstreamConnection() throws {
+        let upstreamClosed = ProxyFlag()
+        let upstream = TestUpstream { peer, _ in
+            if peer.waitForClose() { upstreamClosed.set() }
+        }
         defer { upstream.stop() }
-        let harness = try ProxyHarness()
-        let channel = harness.forward(upstream.url + "/upload", method: "POST", contentLength: 100,
-                                      channel: FakeChannel(requestBody: Array("ten bytes!".utf8), bodyFails: true))
-        #expect(channel.status == 400)
-        #expect(harness.logs.ids == ["IS03009"])
+        let harness = try ProxyServerHarness()
+        let client = try harness.connect()
+        defer { client.close() }
+        client.send(RawClient.head(upstream.url + "/upload", method: "POST", chunked: true) + "zz\r\nten bytes!\r\n")
+        #expect(try client.readResponse().status == 400)
+        #expect(upstreamClosed.wait())
     }
 }
