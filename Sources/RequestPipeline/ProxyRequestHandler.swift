@@ -12,8 +12,9 @@ public final class ProxyRequestHandler: RequestHandler {
             return pipeline.errorResponse(404, &context)
         }
         guard let plan = ProxyPlan(target: target, context: context) else {
-            pipeline.logger.error("proxy target is not an http:// or https:// URL isapid can forward to: \(target.url)",
-                                  metadata: context.logMetadata(id: "IS02200"))
+            pipeline.logger.error(
+                "proxy target is not an http:// or https:// URL isapid can forward to: \(target.url)",
+                metadata: context.logMetadata(id: "IS02200"))
             return pipeline.errorResponse(502, &context)
         }
         return .proxy(plan)

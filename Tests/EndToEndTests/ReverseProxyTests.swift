@@ -7,14 +7,18 @@ import Testing
 @Suite struct ReverseProxyTests {
     /// A daemon with hello.dll, `ThreadsPerChild 4` and `/up/...` proxied to `upstream`.
     static func start(_ upstream: String, extra: String = "") throws -> DaemonProcess {
-        try ISAPITests.start(["hello"], config: { root in
-            ISAPITests.config(root, extra: """
-                ThreadsPerChild 4
-                RewriteEngine On
-                RewriteRule ^/up/(.*)$ \(upstream)/$1 [P]
-                \(extra)
-                """)
-        })
+        try ISAPITests.start(
+            ["hello"],
+            config: { root in
+                ISAPITests.config(
+                    root,
+                    extra: """
+                        ThreadsPerChild 4
+                        RewriteEngine On
+                        RewriteRule ^/up/(.*)$ \(upstream)/$1 [P]
+                        \(extra)
+                        """)
+            })
     }
 
     @Test func aSlowUpstreamHoldsNoExtensionThread() throws {
@@ -29,7 +33,8 @@ import Testing
         // Twice as many proxied requests as extension threads, all waiting on the upstream.
         let slow = try (0..<8).map { _ in try daemon.connect() }
         for client in slow { try client.send("GET /up/x HTTP/1.1\r\nHost: localhost\r\n\r\n") }
-        #expect(eventually(timeout: 10) { upstream.headsRead == 8 }, "\(upstream.headsRead) requests reached the upstream")
+        #expect(
+            eventually(timeout: 10) { upstream.headsRead == 8 }, "\(upstream.headsRead) requests reached the upstream")
         // Meanwhile 100 extension requests complete on the 4 threads.
         for index in 0..<100 {
             let response = try daemon.get("/scripts/hello.dll?n=\(index)")
@@ -42,7 +47,8 @@ import Testing
             #expect(response?.status == 200)
             #expect(response?.bodyText == "slow")
         }
-        #expect(eventually(timeout: 5) { daemon.root.read("logs/access_log").contains("\"GET /up/x HTTP/1.1\" 200 4 ") })
+        #expect(
+            eventually(timeout: 5) { daemon.root.read("logs/access_log").contains("\"GET /up/x HTTP/1.1\" 200 4 ") })
     }
 
     @Test func aSilentUpstreamIsA504AfterProxyTimeout() throws {
@@ -66,10 +72,12 @@ import Testing
         defer { tlsUpstream.stop() }
         let target = "https://127.0.0.1:\(tlsUpstream.port)"
         // The certificate names a.test, not the address: the name check is off here.
-        let trusted = try Self.start(target, extra: """
-            SSLProxyCACertificateFile "\(certificates.caCertificate)"
-            SSLProxyCheckPeerName off
-            """)
+        let trusted = try Self.start(
+            target,
+            extra: """
+                SSLProxyCACertificateFile "\(certificates.caCertificate)"
+                SSLProxyCheckPeerName off
+                """)
         defer { trusted.stop() }
         let response = try trusted.get("/up/a.txt")
         #expect(response.status == 200)
@@ -126,8 +134,9 @@ import Testing
         try client.send("POST /up/upload HTTP/1.1\r\nHost: localhost\r\nContent-Length: \(total)\r\n\r\n")
         try client.send([UInt8](repeating: 1, count: first))
         // The upstream reads what was sent before the client sent the rest.
-        #expect(eventually(timeout: 10) { upstream.bodyBytesRead >= first - 64 * 1024 },
-                "the upstream had \(upstream.bodyBytesRead) bytes")
+        #expect(
+            eventually(timeout: 10) { upstream.bodyBytesRead >= first - 64 * 1024 },
+            "the upstream had \(upstream.bodyBytesRead) bytes")
         try client.send([UInt8](repeating: 2, count: total - first))
         let response = client.readResponses(1, timeout: 20).first
         #expect(response?.status == 200)

@@ -99,4 +99,14 @@ import Testing
             "X-Forwarded-Server: front.example",
         ])
     }
+
+    @Test func xForwardedServerIsTheServersOwnName() throws {
+        let url = try #require(UpstreamURL.parse("http://up/"))
+        let headers: HeaderFields = ["Host": "alias.example", "X-Forwarded-Server": "edge.example"]
+        let fields = ProxyRequestHead.fields(
+            url: url, headers: headers, clientAddress: "192.0.2.1", serverName: "www.example", body: .none,
+            droppedBody: false)
+        #expect(fields["X-Forwarded-Server"] == "edge.example, www.example")
+        #expect(fields["X-Forwarded-Host"] == "alias.example")
+    }
 }

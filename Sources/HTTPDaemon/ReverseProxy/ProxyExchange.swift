@@ -57,8 +57,10 @@ final class ProxyExchange: UpstreamResponseReceiver {
     /// A followed redirect left the client's body behind: what still comes is dropped.
     private var bodyDropped = false
 
-    init(plan: ProxyPlan, pool: UpstreamPool, client: any ProxyClientSide, logger: Logger,
-         metadata: @escaping (String) -> Logger.Metadata) {
+    init(
+        plan: ProxyPlan, pool: UpstreamPool, client: any ProxyClientSide, logger: Logger,
+        metadata: @escaping (String) -> Logger.Metadata
+    ) {
         self.plan = plan
         self.pool = pool
         self.client = client
@@ -123,9 +125,10 @@ final class ProxyExchange: UpstreamResponseReceiver {
         let endpoint = UpstreamEndpoint(scheme: url.isHTTPS ? .https : .http, host: url.host, port: url.port)
         var head = HTTPRequestHead(version: .http1_1, method: HTTPMethod(rawValue: plan.method), uri: url.target)
         for (name, value) in plan.headers { head.headers.add(name: name, value: value) }
-        requestEndSent = false
         pool.send(head, to: endpoint, hasBody: plan.body.hasBody && !bodyDropped, receiver: self) { [self] connection in
             if case .done = state { return connection.close() }
+            // A fresh connection (a stale pooled one is retried once) needs the request's end too.
+            requestEndSent = false
             self.connection = connection
             connection.onWritable = { [weak self] in self?.client?.proxyWantsClientBody() }
             flushBody()
@@ -183,8 +186,9 @@ final class ProxyExchange: UpstreamResponseReceiver {
         }
         state = .relaying
         sentHead = true
-        client?.proxyHead(status: answer.status, reason: answer.reason, headers: answer.headers,
-                          framing: answer.framing)
+        client?.proxyHead(
+            status: answer.status, reason: answer.reason, headers: answer.headers,
+            framing: answer.framing)
     }
 
     func upstreamBody(_ bytes: ByteBuffer) {
@@ -219,8 +223,9 @@ final class ProxyExchange: UpstreamResponseReceiver {
         state = .done
         connection = nil
         if relaying {
-            logger.error("response from upstream cut short after its head was sent: \(failure.message)",
-                         metadata: metadata("IS02209"))
+            logger.error(
+                "response from upstream cut short after its head was sent: \(failure.message)",
+                metadata: metadata("IS02209"))
             client?.proxyCutShort()
         } else {
             logger.error("\(failure.message)", metadata: metadata(failure.id))

@@ -61,7 +61,8 @@ public struct ProxyPlan: Sendable {
     /// gets the redirect as it is (no `F`, too many hops, no usable Location).
     public func redirected(status: Int, location: String?) -> ProxyPlan? {
         guard followsRedirects, hops < Self.maxRedirects, [301, 302, 303, 307, 308].contains(status),
-              let location, let next = upstream.resolve(location) else { return nil }
+            let location, let next = upstream.resolve(location)
+        else { return nil }
         var plan = self
         plan.upstream = next
         plan.hops += 1

@@ -43,7 +43,7 @@ enum ProxyRequestHead {
     /// - Parameters:
     ///   - headers: the request headers now in force (`context.headers`).
     ///   - clientAddress: the client's IP, appended to X-Forwarded-For.
-    ///   - serverName: X-Forwarded-Server when the client sent no Host.
+    ///   - serverName: the (virtual) server's ServerName: X-Forwarded-Server, as mod_proxy sends it.
     ///   - body: the framing of the body that follows (Content-Length or chunked).
     ///   - droppedBody: the client's body is left behind (a followed redirect became a GET):
     ///     its Content-* fields are dropped too.
@@ -66,7 +66,9 @@ enum ProxyRequestHead {
         if let clientHost {
             result.add("X-Forwarded-Host", merged(headers.values("X-Forwarded-Host"), clientHost))
         }
-        if let name = clientHost.flatMap(ServerConfiguration.hostName(fromHostHeader:)) ?? serverName {
+        // mod_proxy sends the server's own name (r->server->server_hostname); without a
+        // ServerName, the name the client asked for stands in for the machine's.
+        if let name = serverName ?? clientHost.flatMap(ServerConfiguration.hostName(fromHostHeader:)) {
             result.add("X-Forwarded-Server", merged(headers.values("X-Forwarded-Server"), name))
         }
         switch body {

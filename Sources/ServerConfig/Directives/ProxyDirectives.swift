@@ -4,16 +4,20 @@ import Foundation
 let proxyDirectives: [DirectiveSpec] = [
     // Apache: the seconds to wait for upstream data (connecting excluded); unset, Timeout.
     // isapid accepts '<n>ms' too, as it does for KeepAliveTimeout.
-    DirectiveSpec("ProxyTimeout", module: "mod_proxy.c", contexts: .server, arity: 1...1,
-                  syntax: "takes one argument, the seconds (or '<n>ms') to wait for data from an upstream") { d, t in
+    DirectiveSpec(
+        "ProxyTimeout", module: "mod_proxy.c", contexts: .server, arity: 1...1,
+        syntax: "takes one argument, the seconds (or '<n>ms') to wait for data from an upstream"
+    ) { d, t in
         let seconds = try d.seconds()
         guard seconds > 0 else { throw d.invalid("ProxyTimeout must be greater than 0") }
         t.server.proxyTimeoutSeconds = seconds
     },
     // Apache: parameters of the worker for a URL; a [P] target whose scheme, host and port
     // match uses them. isapid knows `connectiontimeout` and `timeout` (seconds or '<n>ms').
-    DirectiveSpec("ProxySet", module: "mod_proxy.c", contexts: .server, arity: 2...99,
-                  syntax: "takes an upstream URL and key=value parameters (connectiontimeout=, timeout=)") { d, t in
+    DirectiveSpec(
+        "ProxySet", module: "mod_proxy.c", contexts: .server, arity: 2...99,
+        syntax: "takes an upstream URL and key=value parameters (connectiontimeout=, timeout=)"
+    ) { d, t in
         guard let worker = ProxyWorkerParameters(url: d.arguments[0]) else {
             throw d.invalid("'\(d.arguments[0])' is not an http:// or https:// URL")
         }
@@ -34,8 +38,10 @@ let proxyDirectives: [DirectiveSpec] = [
         t.server.proxyWorkers.append(parameters)
     },
     // mod_ssl: the CA certificates https upstreams are checked against.
-    DirectiveSpec("SSLProxyCACertificateFile", module: "mod_ssl.c", contexts: .server, arity: 1...1,
-                  syntax: "takes one argument, the file of the CA certificates for https upstreams (PEM)") { d, t in
+    DirectiveSpec(
+        "SSLProxyCACertificateFile", module: "mod_ssl.c", contexts: .server, arity: 1...1,
+        syntax: "takes one argument, the file of the CA certificates for https upstreams (PEM)"
+    ) { d, t in
         let path = t.resolvePath(d.arguments[0])
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         guard size > 0 else { throw d.invalid("file '\(path)' does not exist or is empty") }
@@ -43,8 +49,10 @@ let proxyDirectives: [DirectiveSpec] = [
     },
     // mod_ssl: whether an https upstream's certificate is checked (`none` or `require`;
     // isapid's default is `require`, mod_ssl's is `none`).
-    DirectiveSpec("SSLProxyVerify", module: "mod_ssl.c", contexts: .server, arity: 1...1,
-                  syntax: "takes one argument, none or require") { d, t in
+    DirectiveSpec(
+        "SSLProxyVerify", module: "mod_ssl.c", contexts: .server, arity: 1...1,
+        syntax: "takes one argument, none or require"
+    ) { d, t in
         switch d.arguments[0].lowercased() {
         case "none": t.server.sslProxyVerify = false
         case "require": t.server.sslProxyVerify = true
@@ -52,8 +60,10 @@ let proxyDirectives: [DirectiveSpec] = [
         }
     },
     // mod_ssl: whether an https upstream's certificate must name the host the URL names.
-    DirectiveSpec("SSLProxyCheckPeerName", module: "mod_ssl.c", contexts: .server, arity: 1...1,
-                  syntax: "takes one argument, On or Off") { d, t in
+    DirectiveSpec(
+        "SSLProxyCheckPeerName", module: "mod_ssl.c", contexts: .server, arity: 1...1,
+        syntax: "takes one argument, On or Off"
+    ) { d, t in
         t.server.sslProxyCheckPeerName = try d.flag()
     },
 ]

@@ -23,7 +23,7 @@ import Testing
 
     @Test func connectionCloseAndHTTP10AreNotReused() throws {
         let upstream = TestUpstream { peer, index in
-            guard let _ = peer.readRequest() else { return }
+            guard peer.readRequest() != nil else { return }
             switch index {
             case 0: peer.write(httpResponse("200 OK", "closing", headers: ["Connection: close"]))
             case 1: peer.write("HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nold!")
@@ -42,7 +42,7 @@ import Testing
     @Test func aStaleReusedConnectionIsRetriedOnAFreshOne() throws {
         let upstream = TestUpstream { peer, index in
             if index == 0 {
-                guard let _ = peer.readRequest() else { return }
+                guard peer.readRequest() != nil else { return }
                 peer.write(httpResponse("200 OK", "first"))
                 // Reads the next request, then closes without a word (its keep-alive ran out).
                 _ = peer.readRequest()
@@ -64,7 +64,7 @@ import Testing
     @Test func anIdleConnectionTheUpstreamClosedIsNotUsed() throws {
         let closed = ProxyFlag()
         let upstream = TestUpstream { peer, index in
-            guard let _ = peer.readRequest() else { return }
+            guard peer.readRequest() != nil else { return }
             peer.write(httpResponse("200 OK", "from \(index)"))
             if index == 0 {
                 peer.shutdown()
@@ -88,7 +88,7 @@ import Testing
 
     @Test func aStaleConnectionIsNotRetriedOnceBodyBytesWereSent() throws {
         let upstream = TestUpstream { peer, _ in
-            guard let _ = peer.readRequest() else { return }
+            guard peer.readRequest() != nil else { return }
             peer.write(httpResponse("200 OK", "first"))
             _ = peer.readRequest()
         }
@@ -107,9 +107,11 @@ import Testing
                 let origin = "http://" + (request.headers["Host"] ?? "")
                 switch request.target {
                 case "/login":
-                    return httpResponse("302 Found", "", headers: [
-                        "Location: \(origin)/welcome?next=%2Fa", "Content-Location: \(origin)/login.html",
-                    ])
+                    return httpResponse(
+                        "302 Found", "",
+                        headers: [
+                            "Location: \(origin)/welcome?next=%2Fa", "Content-Location: \(origin)/login.html",
+                        ])
                 default:
                     return httpResponse("301 Moved Permanently", "", headers: ["Location: http://elsewhere.example/x"])
                 }
@@ -150,8 +152,9 @@ import Testing
 
         // 303 after a POST: a GET without the body or its Content-* fields.
         let body = Array("a=1".utf8)
-        let seeOther = try harness.forward(upstream.url + "/form", follows: true, method: "POST",
-                                           headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body)
+        let seeOther = try harness.forward(
+            upstream.url + "/form", follows: true, method: "POST",
+            headers: [("Content-Type", "application/x-www-form-urlencoded")], body: body)
         #expect(seeOther.text == "GET /done 0")
         let done = try #require(upstream.requests.last)
         #expect(done.headers["Content-Type"] == nil)
@@ -217,7 +220,7 @@ import Testing
 
     @Test func bodyCutShortEndsTheClientConnection() throws {
         let upstream = TestUpstream { peer, _ in
-            guard let _ = peer.readRequest() else { return }
+            guard peer.readRequest() != nil else { return }
             peer.write("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly ten..")
         }
         defer { upstream.stop() }
@@ -234,7 +237,7 @@ import Testing
 
     @Test func proxyTimeoutBoundsTheWaitForAnUpstream() throws {
         let upstream = TestUpstream { peer, _ in
-            guard let _ = peer.readRequest() else { return }
+            guard peer.readRequest() != nil else { return }
             _ = peer.waitForClose()
         }
         defer { upstream.stop() }

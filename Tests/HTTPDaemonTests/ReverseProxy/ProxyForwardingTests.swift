@@ -9,19 +9,24 @@ import Testing
     @Test func getIsForwardedWithPathQueryAndHeaderRules() throws {
         let upstream = TestUpstream { peer, _ in
             peer.serve { _ in
-                httpResponse("200 OK", "hello", headers: [
-                    "Connection: keep-alive, X-Hop", "X-Hop: 1", "Keep-Alive: timeout=5", "X-App: yes",
-                    "Server: upstream/1.0", "Date: Mon, 01 Jan 2024 00:00:00 GMT",
-                ])
+                httpResponse(
+                    "200 OK", "hello",
+                    headers: [
+                        "Connection: keep-alive, X-Hop", "X-Hop: 1", "Keep-Alive: timeout=5", "X-App: yes",
+                        "Server: upstream/1.0", "Date: Mon, 01 Jan 2024 00:00:00 GMT",
+                    ])
             }
         }
         defer { upstream.stop() }
         let harness = try ProxyServerHarness()
-        let response = try harness.forward(upstream.url + "/app/x?a=1&b=%2F", headers: [
-            ("Connection", "keep-alive, X-Private"), ("X-Private", "secret"), ("Keep-Alive", "300"), ("TE", "trailers"),
-            ("Upgrade", "websocket"), ("Proxy-Authorization", "Basic eDp5"), ("Proxy-Connection", "keep-alive"),
-            ("Trailer", "X-T"), ("X-Forwarded-For", "10.0.0.1"), ("Accept", "text/html"), ("Cookie", "a=b"),
-        ])
+        let response = try harness.forward(
+            upstream.url + "/app/x?a=1&b=%2F",
+            headers: [
+                ("Connection", "keep-alive, X-Private"), ("X-Private", "secret"), ("Keep-Alive", "300"),
+                ("TE", "trailers"),
+                ("Upgrade", "websocket"), ("Proxy-Authorization", "Basic eDp5"), ("Proxy-Connection", "keep-alive"),
+                ("Trailer", "X-T"), ("X-Forwarded-For", "10.0.0.1"), ("Accept", "text/html"), ("Cookie", "a=b"),
+            ])
         #expect(response.status == 200)
         #expect(response.text == "hello")
         #expect(response.header("X-App") == "yes")
@@ -43,8 +48,10 @@ import Testing
         #expect(request.headers["X-Forwarded-Server"] == "www.example.test")
         #expect(request.headers["Accept"] == "text/html")
         #expect(request.headers["Cookie"] == "a=b")
-        for name in ["Connection", "X-Private", "Keep-Alive", "TE", "Upgrade", "Proxy-Authorization",
-                     "Proxy-Connection", "Trailer", "Content-Length", "Transfer-Encoding", "X-Test-Target"] {
+        for name in [
+            "Connection", "X-Private", "Keep-Alive", "TE", "Upgrade", "Proxy-Authorization",
+            "Proxy-Connection", "Trailer", "Content-Length", "Transfer-Encoding", "X-Test-Target",
+        ] {
             #expect(request.headers[name] == nil, "\(name) must not be forwarded")
         }
         // Logged as today: status and body bytes.
@@ -56,8 +63,9 @@ import Testing
         defer { upstream.stop() }
         let harness = try ProxyServerHarness()
         let body = (0..<200_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let response = try harness.forward(upstream.url + "/upload", method: "POST",
-                                           headers: [("Content-Type", "application/x-test")], body: body)
+        let response = try harness.forward(
+            upstream.url + "/upload", method: "POST",
+            headers: [("Content-Type", "application/x-test")], body: body)
         #expect(response.text == "got 200000")
         let request = try #require(upstream.requests.first)
         #expect(request.method == "POST")
@@ -74,8 +82,9 @@ import Testing
         let body = Array(String(repeating: "chunky ", count: 20_000).utf8)
         let client = try harness.connect()
         defer { client.close() }
-        #expect(try client.exchange(upstream.url + "/c", method: "PUT", body: body, chunked: true).text
-            == "got \(body.count)")
+        #expect(
+            try client.exchange(upstream.url + "/c", method: "PUT", body: body, chunked: true).text
+                == "got \(body.count)")
         #expect(try client.exchange(upstream.url + "/c", method: "PUT", body: [], chunked: true).text == "got 0")
         let requests = upstream.requests
         #expect(requests.count == 2)
@@ -110,7 +119,7 @@ import Testing
 
     @Test func bodyUntilCloseIsPassedOnAndTheConnectionNotKept() throws {
         let upstream = TestUpstream { peer, index in
-            guard let _ = peer.readRequest() else { return }
+            guard peer.readRequest() != nil else { return }
             if index == 0 {
                 peer.write("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil the upstream closes")
             } else {
@@ -171,8 +180,10 @@ import Testing
         let body = Array("name=thing".utf8)
         let client = try harness.connect()
         defer { client.close() }
-        client.send(RawClient.head(upstream.url + "/things", method: "POST", headers: [("Expect", "100-continue")],
-                                   contentLength: body.count))
+        client.send(
+            RawClient.head(
+                upstream.url + "/things", method: "POST", headers: [("Expect", "100-continue")],
+                contentLength: body.count))
         // The connection answers the client's Expect itself; the upstream never sees it.
         #expect(try client.readResponse().status == 100)
         client.send(body)
@@ -210,7 +221,7 @@ import Testing
     @Test func aClientThatLeavesEndsTheUpstreamConnection() throws {
         let upstreamClosed = ProxyFlag()
         let upstream = TestUpstream { peer, index in
-            guard let _ = peer.readRequest() else { return }
+            guard peer.readRequest() != nil else { return }
             if index == 0 {
                 peer.write(httpResponse("200 OK", String(repeating: "x", count: 5_000_000)))
                 if peer.waitForClose(seconds: 10) { upstreamClosed.set() }
@@ -228,7 +239,8 @@ import Testing
         #expect(try harness.forward(upstream.url + "/short").text == "second")
         #expect(upstream.accepted == 2)
         // The first exchange is logged as aborted.
-        #expect(proxyEventually(timeout: 5) { harness.accessLog().contains { $0.hasPrefix("200 ") && $0.contains(" X ") } })
+        #expect(
+            proxyEventually(timeout: 5) { harness.accessLog().contains { $0.hasPrefix("200 ") && $0.contains(" X ") } })
     }
 }
 

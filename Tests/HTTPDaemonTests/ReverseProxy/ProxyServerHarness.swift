@@ -61,11 +61,14 @@ final class ProxyServerHarness: @unchecked Sendable {
     func connect() throws -> RawClient { try RawClient(port: port) }
 
     /// Sends one request on a new connection and reads the answer.
-    func forward(_ url: String, follows: Bool = false, method: String = "GET", headers: [(String, String)] = [],
-                 body: [UInt8]? = nil, chunked: Bool = false) throws -> RawResponse {
+    func forward(
+        _ url: String, follows: Bool = false, method: String = "GET", headers: [(String, String)] = [],
+        body: [UInt8]? = nil, chunked: Bool = false
+    ) throws -> RawResponse {
         let client = try connect()
         defer { client.close() }
-        return try client.exchange(url, follows: follows, method: method, headers: headers, body: body, chunked: chunked)
+        return try client.exchange(
+            url, follows: follows, method: method, headers: headers, body: body, chunked: chunked)
     }
 
     func accessLog() -> [String] { read("logs/access_log").split(separator: "\n").map(String.init) }

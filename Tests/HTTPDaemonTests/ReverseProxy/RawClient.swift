@@ -46,7 +46,9 @@ final class RawClient: @unchecked Sendable {
     func send(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let sent = bytes[offset...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let sent = bytes[offset...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             guard sent > 0 else { return false }
             offset += sent
         }
@@ -57,8 +59,10 @@ final class RawClient: @unchecked Sendable {
     func send(_ text: String) -> Bool { send(Array(text.utf8)) }
 
     /// The head of a request through the test proxy to `url`.
-    static func head(_ url: String, follows: Bool = false, method: String = "GET", headers: [(String, String)] = [],
-                     contentLength: Int? = nil, chunked: Bool = false) -> String {
+    static func head(
+        _ url: String, follows: Bool = false, method: String = "GET", headers: [(String, String)] = [],
+        contentLength: Int? = nil, chunked: Bool = false
+    ) -> String {
         var text = "\(method) /front HTTP/1.1\r\nHost: www.example.test\r\nX-Test-Target: \(url)\r\n"
         if follows { text += "X-Test-Follow: 1\r\n" }
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
@@ -68,10 +72,13 @@ final class RawClient: @unchecked Sendable {
     }
 
     /// Sends a request through the test proxy and reads its answer.
-    func exchange(_ url: String, follows: Bool = false, method: String = "GET", headers: [(String, String)] = [],
-                  body: [UInt8]? = nil, chunked: Bool = false) throws -> RawResponse {
+    func exchange(
+        _ url: String, follows: Bool = false, method: String = "GET", headers: [(String, String)] = [],
+        body: [UInt8]? = nil, chunked: Bool = false
+    ) throws -> RawResponse {
         let length = chunked ? nil : body.map(\.count)
-        send(Self.head(url, follows: follows, method: method, headers: headers, contentLength: length, chunked: chunked))
+        send(
+            Self.head(url, follows: follows, method: method, headers: headers, contentLength: length, chunked: chunked))
         if let body {
             if chunked {
                 var offset = 0
@@ -94,11 +101,13 @@ final class RawClient: @unchecked Sendable {
         let lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n")
         let statusParts = lines[0].split(separator: " ", maxSplits: 2).map(String.init)
         guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw RawClientError.malformed }
-        var response = RawResponse(status: status, reason: statusParts.count > 2 ? statusParts[2] : "", headers: [],
-                                   body: [])
+        var response = RawResponse(
+            status: status, reason: statusParts.count > 2 ? statusParts[2] : "", headers: [],
+            body: [])
         for line in lines.dropFirst() where !line.isEmpty {
             guard let colon = line.firstIndex(of: ":") else { continue }
-            response.headers.append((String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " })))
+            response.headers.append(
+                (String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " })))
         }
         if method == "HEAD" || status == 204 || status == 304 || status < 200 { return response }
         if response.header("Transfer-Encoding")?.lowercased() == "chunked" {
