@@ -273,3 +273,51 @@ import Testing
         #expect(upstreamClosed.wait())
     }
 }
+
+/// The proxy's settings as a configuration gives them: Apache's chain of defaults for the
+/// connect timeout, and ProxySet's per-upstream values.
+@Suite struct UpstreamSettingsTests {
+    @Test func timeoutsFollowApachesDefaults() throws {
+        let harness = try ProxyServerHarness("""
+            Timeout 40
+            ProxySet http://slow.example:8080 connectiontimeout=2
+            ProxySet https://api.example timeout=7
+
+            """)
+        let settings = harness.daemon.currentState.upstreams.settings
+        let slow = UpstreamEndpoint(scheme: .http, host: "slow.example", port: 8080)
+        let api = UpstreamEndpoint(scheme: .https, host: "api.example", port: 443)
+        let other = UpstreamEndpoint(scheme: .http, host: "api.example", port: 80)
+        #expect(settings.readTimeout == 40)
+        #expect(settings.connectTimeout(for: slow) == 2)
+        #expect(settings.readTimeout(for: slow) == 40)
+        #expect(settings.connectTimeout(for: api) == 7)
+        #expect(settings.readTimeout(for: api) == 7)
+        #expect(settings.connectTimeout(for: other) == 40)
+        let withProxyTimeout = try ProxyServerHarness("Timeout 40\nProxyTimeout 9\n").daemon.currentState.upstreams
+        #expect(withProxyTimeout.settings.connectTimeout(for: other) == 9)
+        #expect(withProxyTimeout.settings.readTimeout(for: other) == 9)
+    }
+
+    @Test func aProxyFailureGetsItsErrorDocument() throws {
+        let harness = try ProxyServerHarness("ErrorDocument 502 \"the backend is away\"\n")
+        let response = try harness.forward("http://127.0.0.1:\(TestUpstream.refusedPort())/x")
+        #expect(response.status == 502)
+        #expect(response.text == "the backend is away")
+    }
+
+    @Test func anHTTP10ClientGetsABodyWithoutLengthUntilTheClose() throws {
+        let upstream = TestUpstream { peer, _ in
+            peer.serve { _ in "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" }
+        }
+        defer { upstream.stop() }
+        let harness = try ProxyServerHarness()
+        let client = try harness.connect()
+        defer { client.close() }
+        client.send("GET /front HTTP/1.0\r\nHost: www.example.test\r\nX-Test-Target: \(upstream.url)/x\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.header("Transfer-Encoding") == nil)
+        #expect(response.text == "hello")
+    }
+}
