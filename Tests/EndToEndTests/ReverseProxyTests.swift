@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The reverse proxy (`[P]`) on the event loop, end to end: slow upstreams hold no
 /// extension thread, ProxyTimeout answers 504, https upstreams are trusted through
 /// SSLProxyCACertificateFile, and bodies stream both ways.
@@ -141,5 +145,23 @@ import Testing
         let response = client.readResponses(1, timeout: 20).first
         #expect(response?.status == 200)
         #expect(response?.bodyText == "got \(total)")
+    }
+
+    @Test func aReloadSwapsTheProxysSettingsAndItsPools() throws {
+        let upstream = try DaemonProcess.start(TestConfig.standard())
+        defer { upstream.stop() }
+        let daemon = try Self.start("http://127.0.0.1:\(upstream.port)")
+        defer { daemon.stop() }
+        #expect(try daemon.get("/up/a.txt").bodyText == "alpha document\n")
+        let config = daemon.root.read("conf/httpd.conf")
+            .replacingOccurrences(
+                of: "^/up/(.*)$ http://127.0.0.1:\(upstream.port)/$1",
+                with: "^/up/ http://127.0.0.1:\(upstream.port)/b.txt")
+        try daemon.root.writeConfig(config)
+        daemon.sendSignal(SIGHUP)
+        #expect(
+            eventually(timeout: 5) { (try? daemon.get("/up/a.txt"))?.bodyText.hasPrefix("bravo") == true },
+            "error log: \(daemon.root.read("logs/error_log"))")
+        #expect(daemon.isRunning)
     }
 }

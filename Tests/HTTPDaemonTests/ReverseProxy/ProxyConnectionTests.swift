@@ -278,7 +278,8 @@ import Testing
 /// connect timeout, and ProxySet's per-upstream values.
 @Suite struct UpstreamSettingsTests {
     @Test func timeoutsFollowApachesDefaults() throws {
-        let harness = try ProxyServerHarness("""
+        let harness = try ProxyServerHarness(
+            """
             Timeout 40
             ProxySet http://slow.example:8080 connectiontimeout=2
             ProxySet https://api.example timeout=7
