@@ -97,6 +97,10 @@ import Testing
         #expect(try wrongName.get("/up/a.txt").status == 502)
         #expect(eventually(timeout: 5) { untrusted.root.read("logs/error_log").contains("IS02207") })
         #expect(eventually(timeout: 5) { wrongName.root.read("logs/error_log").contains("IS02207") })
+        // SSLProxyVerify none (mod_ssl's default) takes any certificate.
+        let unchecked = try Self.start(target, extra: "SSLProxyVerify none")
+        defer { unchecked.stop() }
+        #expect(try unchecked.get("/up/a.txt").bodyText == "alpha document\n")
     }
 
     @Test func theFirstBytesOfALargeBodyReachTheClientBeforeTheUpstreamFinished() throws {
