@@ -173,7 +173,8 @@ final class UpstreamClient: Sendable {
         do {
             try self.init(settings: settings)
         } catch {
-            throw LoadError(description: "SSLProxyCACertificateFile \(settings.caCertificateFile ?? "(system roots)"): cannot be loaded: \(error)")
+            let file = settings.caCertificateFile ?? "(system roots)"
+            throw LoadError(description: "SSLProxyCACertificateFile \(file): cannot be loaded: \(error)")
         }
     }
 

@@ -53,8 +53,9 @@ public struct UpstreamURL: Sendable, Equatable {
         if let hash = tail.firstIndex(of: "#") { tail = tail[..<hash] }
         var target = String(tail)
         if target.isEmpty || target.hasPrefix("?") { target = "/" + target }
-        return UpstreamURL(scheme: parts.scheme, host: parts.host, port: parts.port ?? (parts.scheme == "https" ? 443 : 80),
-                           isIPv6Literal: parts.isIPv6Literal, target: Self.encodeTarget(target))
+        let port = parts.port ?? (parts.scheme == "https" ? 443 : 80)
+        return UpstreamURL(scheme: parts.scheme, host: parts.host, port: port, isIPv6Literal: parts.isIPv6Literal,
+                           target: Self.encodeTarget(target))
     }
 
     /// A redirect's Location resolved against this URL: an absolute `http(s)://` URL, a

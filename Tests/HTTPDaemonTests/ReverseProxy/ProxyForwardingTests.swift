@@ -242,6 +242,28 @@ import Testing
         #expect(
             proxyEventually(timeout: 5) { harness.accessLog().contains { $0.hasPrefix("200 ") && $0.contains(" X ") } })
     }
+
+    @Test func aProxyFailureGetsItsErrorDocument() throws {
+        let harness = try ProxyServerHarness("ErrorDocument 502 \"the backend is away\"\n")
+        let response = try harness.forward("http://127.0.0.1:\(TestUpstream.refusedPort())/x")
+        #expect(response.status == 502)
+        #expect(response.text == "the backend is away")
+    }
+
+    @Test func anHTTP10ClientGetsABodyWithoutLengthUntilTheClose() throws {
+        let upstream = TestUpstream { peer, _ in
+            peer.serve { _ in "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n" }
+        }
+        defer { upstream.stop() }
+        let harness = try ProxyServerHarness()
+        let client = try harness.connect()
+        defer { client.close() }
+        client.send("GET /front HTTP/1.0\r\nHost: www.example.test\r\nX-Test-Target: \(upstream.url)/x\r\n\r\n")
+        let response = try client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.header("Transfer-Encoding") == nil)
+        #expect(response.text == "hello")
+    }
 }
 
 /// A one-way flag a script raises and a test waits for.
