@@ -57,7 +57,11 @@ extension Daemon {
         }
         standardError.point(at: state.errorLog, logger: state.logger)  // ErrorLog may have changed
         notifyHandlers(state)
+        let previous = context.currentState
         context.swap(state)
+        // The old generation's idle upstream connections close (the proxy's settings may
+        // have changed); those its requests still use close when they are given back.
+        previous.upstreams.shutdown()
         state.logger.notice("isapid/\(ServerSoftware.version) (Linux) configured -- resuming normal operations",
                             metadata: ["id": "IS00094"])
         for warning in configuration.warnings {

@@ -13,7 +13,10 @@ extension HTTPConnectionHandler {
             respondAndClose(error.status, requestLine: error.requestLine, context: context)
             return
         }
-        if current.stream != nil && !current.finishedWriting {
+        if current.proxy != nil && !current.finishedWriting {
+            // The proxy sending this body upstream: the upstream connection closes.
+            takeOverFromProxy(status: error.status, context: context)
+        } else if current.stream != nil && !current.finishedWriting {
             // An extension reading this body: its ReadClient fails, and it is not waited for.
             if takeOverFromBlocking(status: error.status, context: context) == nil {
                 // Its response is ending: the connection closes after it.

@@ -34,6 +34,11 @@ extension HTTPConnectionHandler {
         guard let deadline = bodyDeadline, timerKind == .readingBody || timerKind == .handler, now >= deadline else {
             return false
         }
+        if let run = exchange?.proxy, !run.exchange.wantsClientBody {
+            // The upstream is slow to take the body, not the client to send it.
+            bodyDeadline = now + .seconds(Int64(state.configuration.timeoutSeconds))
+            return false
+        }
         if timerKind == .handler, let stream = exchange?.stream, !stream.wantsBody {
             bodyDeadline = now + .seconds(Int64(state.configuration.timeoutSeconds))
             return false

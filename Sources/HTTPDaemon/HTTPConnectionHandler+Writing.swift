@@ -10,6 +10,8 @@ import ServerConfig
 extension HTTPConnectionHandler {
     func write(context: ChannelHandlerContext) {
         guard let current = exchange, !current.startedWriting else { return }
+        // An answer the proxy gives (an ErrorDocument or an extension's redirect to a proxied URL).
+        if case .proxy(let plan) = current.response.body { return startProxy(plan, current, context: context) }
         current.startedWriting = true
         // A stop began while this request was read, or the client has nothing more to
         // send: this answer is the connection's last, and its head says so.
@@ -30,7 +32,7 @@ extension HTTPConnectionHandler {
         var fileToClose: NIOFileHandle?
         if bodyAllowed && !isHead {
             switch response.body {
-            case .empty, .handOff: break
+            case .empty, .handOff, .proxy: break
             case .bytes(let bytes):
                 buffer.writeBytes(bytes)
             case .file(let path, let segments):

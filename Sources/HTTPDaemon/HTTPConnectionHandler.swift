@@ -40,6 +40,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var wireBytesSent: Int64 = 0
         /// Set while a blocking handler (an extension) answers on the pool.
         var stream: BlockingExchange?
+        /// Set while the reverse proxy answers from an upstream (on this loop).
+        var proxy: ProxyRun?
 
         init(context: RequestContext, response: Response, keepAlive: Bool, receivedEnd: Bool = false) {
             self.context = context
@@ -103,12 +105,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         exchange?.stream?.connectionClosed()
+        exchange?.proxy?.exchange.cancel()
         logUnfinished()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         exchange?.stream?.connectionClosed()
+        exchange?.proxy?.exchange.cancel()
         logUnfinished()
         timer?.cancel()
         ServerFigures.shared.connections.close(statusSlot)
@@ -139,6 +143,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             }
             return
         }
+        // The proxy reads the client's body as fast as the upstream takes it.
+        if let current = exchange, let run = current.proxy, !current.receivedEnd, !current.finishedWriting {
+            if run.exchange.wantsClientBody {
+                context.read()
+            } else {
+                readPending = true
+            }
+            return
+        }
         if isBusyWriting || !queued.isEmpty {
             readPending = true
             return
@@ -161,6 +174,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             bodyDeadline = bodyDeadline.map { $0 + .nanoseconds(Int64(buffer.readableBytes) * 1_000_000_000 / Self.minimumBodyRate) }
             let tooLarge = current.bodyBytes > current.context.bodyLimit
             exchange = current
+            if let run = current.proxy, !current.finishedWriting {
+                return proxyClientBody(buffer, run, tooLarge: tooLarge, context: context)
+            }
             if let stream = current.stream, !current.finishedWriting {
                 if tooLarge {
                     state.logger.error(
@@ -199,6 +215,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             exchange!.receivedEnd = true
             bodyDeadline = nil
             exchange!.stream?.deliverEnd()
+            if let run = exchange!.proxy { proxyClientBodyEnded(run, context: context) }
             if !exchange!.startedWriting {
                 write(context: context)
             } else if exchange!.finishedWriting {
@@ -242,6 +259,11 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if case .handOff(let handler) = response.body {
             if wantsContinue { sendContinue(context: context) }
             startBlocking(handler, current, context: context)
+            return
+        }
+        if case .proxy(let plan) = response.body {
+            if wantsContinue { sendContinue(context: context) }
+            startProxy(plan, current, context: context)
             return
         }
         if request.hasBody {
@@ -289,6 +311,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Progress on a slow reader: the write timeout counts from the last progress.
         if timerKind == .writing { armTimer(.writing, context: context) }
+        if context.channel.isWritable { exchange?.proxy?.exchange.clientWritable() }
         context.fireChannelWritabilityChanged()
     }
 

@@ -17,6 +17,9 @@ final class ServingState: Sendable {
     /// The TLS contexts of this generation, by virtual host (built here, so the key files
     /// are read at start-up, before the serving process gives up root).
     let tls: TLSContexts
+    /// The reverse proxy's upstream side for this generation: its settings (ProxyTimeout,
+    /// ProxySet, SSLProxy*), TLS client context and per-loop connection pools.
+    let upstreams: UpstreamClient
 
     struct AccessLogTarget: Sendable {
         let writer: LogFileWriter
@@ -41,6 +44,7 @@ final class ServingState: Sendable {
         }
         self.accessLogs = accessLogs
         tls = try TLSContexts(configuration: configuration)
+        upstreams = try UpstreamClient(configuration: configuration)
         serverHeader = ServerSoftware.banner(configuration.serverTokens)
         limits = HTTPRequestLimits(
             maxRequestLine: configuration.limitRequestLine, maxHeaderFields: configuration.limitRequestFields,

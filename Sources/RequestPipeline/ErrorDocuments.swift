@@ -54,6 +54,10 @@ extension Pipeline {
             if case .handOff(let handler) = served.body {
                 served.body = .handOff(ErrorStatusHandler(inner: handler, status: status))
             }
+            if case .proxy(var plan) = served.body {
+                plan.errorStatus = status
+                served.body = .proxy(plan)
+            }
             served.headers.remove("Accept-Ranges")
             return served
         }

@@ -9,6 +9,9 @@ extension Pipeline {
         let editor = HeaderEditor(rules: rules, context: context)
         if case .handOff(let handler) = response.body {
             response.body = .handOff(HeaderEditingHandler(inner: handler, editor: editor))
+        } else if case .proxy(var plan) = response.body {
+            plan.headerEditor = editor
+            response.body = .proxy(plan)
         } else {
             editor.edit(&response)
         }

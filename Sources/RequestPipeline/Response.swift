@@ -20,13 +20,18 @@ public struct Response: Sendable {
         case .empty: return 0
         case .bytes(let bytes): return Int64(bytes.count)
         case .file(_, let segments): return segments.reduce(0) { $0 + $1.length }
-        case .handOff: return 0
+        case .handOff, .proxy: return 0
         }
     }
 
     /// A response whose status, headers and body a blocking handler will produce.
     public static func handOff(_ handler: any BlockingHandler) -> Response {
         Response(status: 200, body: .handOff(handler))
+    }
+
+    /// A response the reverse proxy will relay from an upstream.
+    public static func proxy(_ plan: ProxyPlan) -> Response {
+        Response(status: 200, body: .proxy(plan))
     }
 }
 
@@ -39,6 +44,9 @@ public enum ResponseBody: Sendable {
     /// Head and body come from a handler that blocks (an ISAPI extension): the shell
     /// runs it on the extension thread pool with a `ResponseChannel`.
     case handOff(any BlockingHandler)
+    /// Head and body come from an upstream the shell forwards the request to, on the
+    /// connection's event loop (RewriteProxy, `[P]`).
+    case proxy(ProxyPlan)
 }
 
 public enum FileSegment: Sendable, Equatable {

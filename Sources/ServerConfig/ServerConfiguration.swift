@@ -25,6 +25,14 @@ public struct ServerConfiguration: Sendable {
     public var timeoutSeconds: Int = 60
     /// `ProxyTimeout`: seconds the reverse proxy waits for upstream data; nil: the proxy's own default.
     public var proxyTimeoutSeconds: Double?
+    /// `ProxySet`: per-upstream connect timeout and ProxyTimeout.
+    public var proxyWorkers: [ProxyWorkerParameters] = []
+    /// `SSLProxyCACertificateFile`: the CAs https upstreams are checked against; nil: the system's.
+    public var sslProxyCACertificateFile: String?
+    /// `SSLProxyVerify require` (true, isapid's default) or `none`.
+    public var sslProxyVerify = true
+    /// `SSLProxyCheckPeerName`: the upstream's certificate must name its host.
+    public var sslProxyCheckPeerName = true
     public var keepAlive: Bool = true
     public var keepAliveTimeoutSeconds: Double = 5
     public var maxKeepAliveRequests: Int = 100

@@ -1,7 +1,7 @@
 import ServerConfig
 
 /// How the request body travels to the upstream.
-enum RequestBodyFraming: Sendable, Equatable {
+public enum RequestBodyFraming: Sendable, Equatable {
     case none
     case length(Int64)
     case chunked
@@ -18,7 +18,7 @@ enum RequestBodyFraming: Sendable, Equatable {
     }
 
     /// Whether body bytes may follow (a Content-Length of 0 carries none).
-    var hasBody: Bool {
+    public var hasBody: Bool {
         switch self {
         case .none: return false
         case .length(let length): return length > 0
@@ -39,43 +39,44 @@ enum ProxyRequestHead {
         "upgrade", "host", "content-length", "expect", "x-forwarded-for", "x-forwarded-host", "x-forwarded-server",
     ]
 
-    /// The head's bytes.
+    /// The head's header fields, Host first and the body framing last.
     /// - Parameters:
     ///   - headers: the request headers now in force (`context.headers`).
     ///   - clientAddress: the client's IP, appended to X-Forwarded-For.
-    ///   - serverName: X-Forwarded-Server when the client sent no Host.
+    ///   - serverName: the (virtual) server's ServerName: X-Forwarded-Server, as mod_proxy sends it.
     ///   - body: the framing of the body that follows (Content-Length or chunked).
     ///   - droppedBody: the client's body is left behind (a followed redirect became a GET):
     ///     its Content-* fields are dropped too.
-    static func make(method: String, url: UpstreamURL, headers: HeaderFields, clientAddress: String,
-                     serverName: String?, body: RequestBodyFraming, droppedBody: Bool) -> [UInt8] {
+    static func fields(url: UpstreamURL, headers: HeaderFields, clientAddress: String, serverName: String?,
+                       body: RequestBodyFraming, droppedBody: Bool) -> HeaderFields {
         var connectionTokens = Set<String>()
         for value in headers.values("Connection") {
             for token in value.split(separator: ",") { connectionTokens.insert(token.trimmingSpaces().lowercased()) }
         }
-        var text = "\(method) \(url.target) HTTP/1.1\r\nHost: \(url.authority)\r\n"
+        var result: HeaderFields = ["Host": url.authority]
         for (name, value) in headers {
             let lower = name.lowercased()
             guard !dropped.contains(lower), !connectionTokens.contains(lower), isToken(name), isFieldValue(value)
             else { continue }
             if droppedBody && lower.hasPrefix("content-") { continue }
-            text += "\(name): \(value)\r\n"
+            result.add(name, value)
         }
         let clientHost = headers["Host"].flatMap { isFieldValue($0) ? $0 : nil }
-        text += "X-Forwarded-For: \(merged(headers.values("X-Forwarded-For"), clientAddress))\r\n"
+        result.add("X-Forwarded-For", merged(headers.values("X-Forwarded-For"), clientAddress))
         if let clientHost {
-            text += "X-Forwarded-Host: \(merged(headers.values("X-Forwarded-Host"), clientHost))\r\n"
+            result.add("X-Forwarded-Host", merged(headers.values("X-Forwarded-Host"), clientHost))
         }
-        if let name = clientHost.flatMap(ServerConfiguration.hostName(fromHostHeader:)) ?? serverName {
-            text += "X-Forwarded-Server: \(merged(headers.values("X-Forwarded-Server"), name))\r\n"
+        // mod_proxy sends the server's own name (r->server->server_hostname); without a
+        // ServerName, the name the client asked for stands in for the machine's.
+        if let name = serverName ?? clientHost.flatMap(ServerConfiguration.hostName(fromHostHeader:)) {
+            result.add("X-Forwarded-Server", merged(headers.values("X-Forwarded-Server"), name))
         }
         switch body {
         case .none: break
-        case .length(let length): text += "Content-Length: \(length)\r\n"
-        case .chunked: text += "Transfer-Encoding: chunked\r\n"
+        case .length(let length): result.add("Content-Length", String(length))
+        case .chunked: result.add("Transfer-Encoding", "chunked")
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        return result
     }
 
     /// Earlier proxies' values, then ours, comma-separated (Apache's `apr_table_mergen`).

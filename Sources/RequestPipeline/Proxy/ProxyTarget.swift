@@ -2,14 +2,14 @@ import Glibc
 
 /// Where and how to forward one request.
 public struct ProxyTarget: Sendable, Equatable {
-    /// The absolute `http://` URL, with path and query, as the rewrite rule produced it.
+    /// The absolute `http://` or `https://` URL, with path and query, as the rewrite rule produced it.
     public var url: String
     /// ISAPI_Rewrite's RewriteProxy `F` flag: follow the upstream's redirects internally
     /// and answer with the final response.
     public var followsRedirects: Bool
 
     /// - Parameters:
-    ///   - url: the absolute `http://host[:port]/path?query` URL to forward to.
+    ///   - url: the absolute `http[s]://host[:port]/path?query` URL to forward to.
     ///   - followsRedirects: follow upstream 301/302/303/307/308 internally (at most 5 hops).
     public init(url: String, followsRedirects: Bool = false) {
         self.url = url
@@ -17,43 +17,52 @@ public struct ProxyTarget: Sendable, Equatable {
     }
 }
 
-/// A parsed `http://` URL as the proxy uses it: where to connect, what the request line
-/// and the Host header say.
-struct UpstreamURL: Sendable, Equatable {
+/// A parsed `http://` or `https://` URL as the proxy uses it: where to connect, what the
+/// request line and the Host header say.
+public struct UpstreamURL: Sendable, Equatable {
+    /// `http` or `https`.
+    public var scheme: String
     /// The name or address to resolve, lower-cased, without IPv6 brackets.
-    var host: String
-    var port: Int
+    public var host: String
+    public var port: Int
     var isIPv6Literal: Bool
     /// The origin-form request target: path and query, percent-encoded where HTTP
     /// does not allow a byte, never empty.
-    var target: String
+    public var target: String
 
-    /// `host[:port]` for the Host header: brackets around IPv6, no port when it is 80.
-    var authority: String {
+    /// Whether the upstream is reached over TLS.
+    public var isHTTPS: Bool { scheme == "https" }
+
+    /// The scheme's default port (80, 443).
+    var defaultPort: Int { isHTTPS ? 443 : 80 }
+
+    /// `host[:port]` for the Host header: brackets around IPv6, no port when it is the scheme's default.
+    public var authority: String {
         let name = isIPv6Literal ? "[\(host)]" : host
-        return port == 80 ? name : "\(name):\(port)"
+        return port == defaultPort ? name : "\(name):\(port)"
     }
 
-    /// The pool key and the name log messages use: `host:port`, always with the port.
-    var key: String { (isIPv6Literal ? "[\(host)]" : host) + ":\(port)" }
+    /// The name log messages use: `scheme://host:port`, always with the port.
+    var key: String { scheme + "://" + (isIPv6Literal ? "[\(host)]" : host) + ":\(port)" }
 
-    /// Parses an absolute `http://` URL; nil for any other scheme or a malformed one
-    /// (user info, a bad port, characters no host name has).
+    /// Parses an absolute `http://` or `https://` URL; nil for any other scheme or a
+    /// malformed one (user info, a bad port, characters no host name has).
     static func parse(_ url: String) -> UpstreamURL? {
-        guard let parts = AbsoluteURL(url), parts.scheme == "http" else { return nil }
+        guard let parts = AbsoluteURL(url), parts.scheme == "http" || parts.scheme == "https" else { return nil }
         var tail = parts.rest
         if let hash = tail.firstIndex(of: "#") { tail = tail[..<hash] }
         var target = String(tail)
         if target.isEmpty || target.hasPrefix("?") { target = "/" + target }
-        return UpstreamURL(host: parts.host, port: parts.port ?? 80, isIPv6Literal: parts.isIPv6Literal,
+        let port = parts.port ?? (parts.scheme == "https" ? 443 : 80)
+        return UpstreamURL(scheme: parts.scheme, host: parts.host, port: port, isIPv6Literal: parts.isIPv6Literal,
                            target: Self.encodeTarget(target))
     }
 
-    /// A redirect's Location resolved against this URL: an absolute `http://` URL, a
+    /// A redirect's Location resolved against this URL: an absolute `http(s)://` URL, a
     /// network-path (`//host/...`), an absolute path or a relative reference. Nil for
     /// other schemes, which the proxy cannot follow.
     func resolve(_ reference: String) -> UpstreamURL? {
-        if reference.hasPrefix("//") { return Self.parse("http:" + reference) }
+        if reference.hasPrefix("//") { return Self.parse(scheme + ":" + reference) }
         if AbsoluteURL.scheme(of: reference) != nil { return Self.parse(reference) }
         var resolved = self
         var reference = Substring(reference)
@@ -74,11 +83,12 @@ struct UpstreamURL: Sendable, Equatable {
     }
 
     /// A Location or Content-Location the upstream sent, as the client must see it: one
-    /// that points at this upstream (`http://host[:port]`) moves to `clientOrigin`
-    /// (`http://` and the client's Host) with the same path and query; others stay.
+    /// that points at this upstream (`scheme://host[:port]`) moves to `clientOrigin`
+    /// (the client's scheme and Host) with the same path and query; others stay
+    /// (mod_proxy's ProxyPassReverse for the target a rule forwarded to).
     func clientFacing(_ location: String, clientOrigin: String) -> String {
-        guard let parts = AbsoluteURL(location), parts.scheme == "http", parts.host == host,
-              (parts.port ?? 80) == port else { return location }
+        guard let parts = AbsoluteURL(location), parts.scheme == scheme, parts.host == host,
+              (parts.port ?? defaultPort) == port else { return location }
         return clientOrigin + (parts.rest.hasPrefix("/") ? parts.rest : "/" + parts.rest)
     }
 

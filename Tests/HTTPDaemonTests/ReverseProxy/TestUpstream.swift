@@ -1,11 +1,9 @@
 import Foundation
 import Glibc
-import Logging
-import ServerConfig
-@testable import RequestPipeline
+import RequestPipeline
 
 /// A request as the test upstream read it off the socket.
-struct UpstreamRequest: Sendable {
+struct ReceivedRequest: Sendable {
     var method: String
     var target: String
     var version: String
@@ -31,7 +29,7 @@ final class UpstreamPeer: @unchecked Sendable {
 
     /// Reads one request, head and body (Content-Length or chunked), and records it;
     /// nil when the proxy closed the connection first.
-    func readRequest() -> UpstreamRequest? {
+    func readRequest() -> ReceivedRequest? {
         guard let head = readHead() else { return nil }
         let lines = String(decoding: head, as: UTF8.self).components(separatedBy: "\r\n").filter { !$0.isEmpty }
         guard let first = lines.first else { return nil }
@@ -42,7 +40,7 @@ final class UpstreamPeer: @unchecked Sendable {
             guard let colon = line.firstIndex(of: ":") else { continue }
             headers.add(String(line[..<colon]), String(line[line.index(after: colon)...].drop { $0 == " " }))
         }
-        var request = UpstreamRequest(method: parts[0], target: parts[1], version: parts[2], headers: headers,
+        var request = ReceivedRequest(method: parts[0], target: parts[1], version: parts[2], headers: headers,
                                       body: [], wasChunked: false)
         if headers["Transfer-Encoding"]?.lowercased() == "chunked" {
             request.wasChunked = true
@@ -158,7 +156,7 @@ final class TestUpstream: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var acceptedCount = 0
-    private var recorded: [UpstreamRequest] = []
+    private var recorded: [ReceivedRequest] = []
     private var peers: [UpstreamPeer] = []
     private var listenerClosed = false
 
@@ -214,9 +212,9 @@ final class TestUpstream: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)" }
     /// Connections accepted so far.
     var accepted: Int { lock.withLock { acceptedCount } }
-    var requests: [UpstreamRequest] { lock.withLock { recorded } }
+    var requests: [ReceivedRequest] { lock.withLock { recorded } }
 
-    func record(_ request: UpstreamRequest) { lock.withLock { recorded.append(request) } }
+    func record(_ request: ReceivedRequest) { lock.withLock { recorded.append(request) } }
 
     /// Stops accepting and wakes every script blocked on its connection.
     func stop() {
@@ -232,48 +230,9 @@ final class TestUpstream: @unchecked Sendable {
     }
 }
 
-/// A pipeline and a proxy, and a way to forward one request through them.
-final class ProxyHarness {
-    let tree = PipelineTree()
-    let logs = ProxyLogs()
-    let pipeline: Pipeline
-    let proxy: ReverseProxy
-
-    init(connectTimeout: Double = 5, ioTimeout: Double = 5, maxIdle: Int = 16, directives: String = "") throws {
-        let logs = self.logs
-        pipeline = Pipeline(configuration: try tree.configuration("DocumentRoot \(tree.htdocs)\n" + directives),
-                            logger: Logger(label: "proxy-test") { _ in ProxyLogHandler(logs: logs) })
-        proxy = ReverseProxy(connectTimeoutSeconds: connectTimeout, ioTimeoutSeconds: ioTimeout,
-                             maxIdlePerUpstream: maxIdle)
-    }
-
-    deinit {
-        proxy.shutdown()
-        tree.remove()
-    }
-
-    /// Runs the proxy handler for one request from 192.0.2.7 with `Host: www.example.test`.
-    @discardableResult
-    func forward(_ url: String, follows: Bool = false, method: String = "GET", headers: [(String, String)] = [],
-                 contentLength: Int64? = nil, chunked: Bool = false,
-                 channel: FakeChannel = FakeChannel()) -> FakeChannel {
-        var fields: HeaderFields = ["Host": TestRequest.host]
-        for (name, value) in headers { fields.add(name, value) }
-        let request = IncomingRequest(
-            method: method, target: "/front", headers: fields,
-            connection: ConnectionInfo(remoteAddress: "192.0.2.7", remotePort: 40000, localAddress: "127.0.0.1",
-                                       localPort: 80),
-            receivedAtMicroseconds: TestRequest.nowMicroseconds, contentLength: contentLength, isChunked: chunked)
-        let context = RequestContext(request: request, host: pipeline.configuration.mainHost)
-        let handler = proxy.handler(for: ProxyTarget(url: url, followsRedirects: follows))
-        handler.run(context, channel: channel, pipeline: pipeline)
-        return channel
-    }
-}
-
 extension UpstreamPeer {
     /// Answers every request on the connection with `response` until the proxy closes it.
-    func serve(_ response: @escaping (UpstreamRequest) -> String) {
+    func serve(_ response: @escaping (ReceivedRequest) -> String) {
         while let request = readRequest() {
             guard write(response(request)) else { return }
         }

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 @testable import RequestPipeline
 
-/// A client connection as a blocking handler sees it: a scripted request body in, and
+/// A client connection as a blocking handler (an extension) sees it: a scripted request body in, and
 /// a record of what the handler answered.
 final class FakeChannel: ResponseChannel, @unchecked Sendable {
     // Guarded by `lock`.
