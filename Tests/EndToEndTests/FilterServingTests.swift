@@ -245,4 +245,21 @@ import Glibc
         #expect(Date().timeIntervalSince(started) < 3, "answers waited for the blocked filter")
         #expect(slow.readResponses(1, timeout: 10).first?.status == 200)
     }
+
+    @Test("Extensions see what PREPROC_HEADERS changed, and their answers pass SEND_RESPONSE")
+    func extensionsSeeFilters() throws {
+        let daemon = try ISAPITests.start(["servervars"], config: { root in
+            ISAPITests.config(root, extra: "ISAPIFilter filters/addheader.dll\nISAPIFilter filters/tagger.dll")
+        }, prepare: { root in
+            _ = try Self.installSample("addheader", into: root)
+            _ = try Self.compileFilter("tagger", flags: "SF_NOTIFY_PREPROC_HEADERS", body: """
+                if (notification == SF_NOTIFY_PREPROC_HEADERS)
+                    ((HTTP_FILTER_PREPROC_HEADERS *)data)->AddHeader(pfc, "X-From-Filter:", "tagged");
+                """, into: root)
+        })
+        let response = try daemon.get("/scripts/servervars.dll")
+        #expect(response.status == 200)
+        #expect(response.bodyText.contains("HTTP_X_FROM_FILTER:tagged"), "body: \(response.bodyText)")
+        #expect(response.header("X-Filtered-By") == "isapid addheader")
+    }
 }

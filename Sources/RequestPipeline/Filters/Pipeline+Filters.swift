@@ -67,14 +67,23 @@ extension Pipeline {
         return .next
     }
 
-    /// Once the answer is decided (every kind: files, errors, redirects, proxied and
-    /// extension answers whose head the pipeline builds): SF_NOTIFY_ACCESS_DENIED for a
-    /// 401, then SF_NOTIFY_SEND_RESPONSE with the status and headers writable, then the
-    /// headers the filters added (AddResponseHeaders, and on a 401 those of
-    /// SF_REQ_ADD_HEADERS_ON_DENIAL).
+    /// Once the answer is decided: for every kind (files, errors, redirects) at once; for
+    /// an answer a blocking handler streams (an extension, the proxy) when it sends its
+    /// head, through `FilteringChannel`.
     func filterResponse(_ response: inout Response, _ context: inout RequestContext) {
+        guard context.filters != nil else { return }
+        if case .handOff(let handler) = response.body {
+            response.body = .handOff(FilteringHandler(inner: handler))
+            return
+        }
+        applyResponseFilters(&response, &context)
+    }
+
+    /// SF_NOTIFY_ACCESS_DENIED for a 401, then SF_NOTIFY_SEND_RESPONSE with the status and
+    /// headers writable, then the headers the filters added (AddResponseHeaders, and on a
+    /// 401 those of SF_REQ_ADD_HEADERS_ON_DENIAL). A filter that FINISHED replaces the answer.
+    func applyResponseFilters(_ response: inout Response, _ context: inout RequestContext) {
         guard let filters = context.filters else { return }
-        if case .handOff = response.body { return }
         if response.status == 401 && filters.wants(.accessDenied) {
             let host = ContextFilterHost(context, pipeline: self)
             let outcome = filters.session.accessDenied(
