@@ -7,7 +7,7 @@ let sampleExtensions = [
 ]
 
 // The sample ISAPI filters (filters/<name>): C against httpfilt.h only, like the extensions.
-let sampleFilters = ["addheader", "basicauth", "urlrewrite", "logscrub"]
+let sampleFilters = ["addheader", "basicauth", "urlrewrite", "logscrub", "linkfix"]
 
 // The modules on the request path skip the run-time exclusivity checks in release builds
 // (each class property access cost a call and a thread-local lookup, ~5 % of a request);

@@ -86,9 +86,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     enum TimerKind { case none, idle, readingHead, readingBody, writing, handler }
     enum InputState { case open, ended }
 
-    init(daemon: DaemonContext) {
+    init(daemon: DaemonContext, filterSession: ConnectionFilters? = nil) {
         self.daemon = daemon
         self.state = daemon.currentState
+        self.filterSession = filterSession
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -63,8 +63,8 @@ import Glibc
             let response = try daemon.get(path)
             #expect(response.header("X-Filtered-By") == "isapid addheader", "\(path): \(response.headers)")
         }
-        #expect(daemon.errorLog.contains(
-            "IS02300: loaded ISAPI filter \(filter): \"addheader sample filter\" version 2.0, priority low, notifications SF_NOTIFY_SEND_RESPONSE"))
+        #expect(eventually(timeout: 5) { daemon.errorLog.contains(
+            "IS02300: loaded ISAPI filter \(filter): \"addheader sample filter\" version 2.0, priority low, notifications SF_NOTIFY_SEND_RESPONSE") })
     }
 
     @Test("urlrewrite: the rewrite pre-handler and the file mapping see the URL the filter set")
@@ -170,7 +170,7 @@ import Glibc
         let daemon = try DaemonProcess(root: root)
         let response = try daemon.get("/a.txt")
         #expect(response.status == 200 && response.header("X-Filtered-By") == "isapid addheader")
-        #expect(daemon.errorLog.contains("IS02301: \(root.path("conf/httpd.conf")):16: GetFilterVersion() returned FALSE in ISAPI filter \(path) (last error 5); serving without it"),
+        #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02301: \(root.path("conf/httpd.conf")):16: GetFilterVersion() returned FALSE in ISAPI filter \(path) (last error 5); serving without it") },
                 "error log: \(daemon.errorLog)")
     }
 
@@ -182,7 +182,9 @@ import Glibc
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/badcode.dll"))
         let daemon = try DaemonProcess(root: root)
         #expect(try daemon.get("/a.txt").status == 500)
-        #expect(daemon.errorLog.contains("IS02303: ISAPI filter \(path) returned 42 (no SF_STATUS_* code) from HttpFilterProc for SF_NOTIFY_URL_MAP"))
+        #expect(eventually(timeout: 5) {
+            daemon.errorLog.contains("IS02303: ISAPI filter \(path) returned 42 (no SF_STATUS_* code) from HttpFilterProc for SF_NOTIFY_URL_MAP")
+        })
         #expect(try daemon.get("/a.txt").status == 500)
     }
 
@@ -196,7 +198,7 @@ import Glibc
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/greedy.dll"))
         let daemon = try DaemonProcess(root: root)
         #expect(try daemon.get("/a.txt").status == 200)
-        #expect(daemon.errorLog.contains("IS02305: ISAPI filter \(path): AllocMem(1048576) refused"))
+        #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02305: ISAPI filter \(path): AllocMem(1048576) refused") })
         #expect(try daemon.get("/a.txt").status == 200)
     }
 
@@ -261,5 +263,44 @@ import Glibc
         #expect(response.status == 200)
         #expect(response.bodyText.contains("HTTP_X_FROM_FILTER:tagged"), "body: \(response.bodyText)")
         #expect(response.header("X-Filtered-By") == "isapid addheader")
+    }
+
+    @Test("linkfix (SEND_RAW_DATA): static and extension bodies rewritten, longer, and framed for their new length")
+    func sendRawData() throws {
+        let daemon = try ISAPITests.start(["hello"], config: { root in
+            ISAPITests.config(root, extra: "ISAPIFilter filters/linkfix.dll")
+        }, prepare: { root in
+            try TestConfig.writeSite(root)
+            try root.write("htdocs/links.html", "<a href=\"http://example.org/\">x</a> http://b/\n")
+            _ = try Self.installSample("linkfix", into: root)
+        })
+        let client = try daemon.connect()
+        try client.send("GET /links.html HTTP/1.1\r\nHost: localhost\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        let responses = client.readResponses(2, timeout: 10)
+        #expect(responses.count == 2)
+        #expect(responses.first?.bodyText == "<a href=\"https://example.org/\">x</a> https://b/\n")
+        #expect(responses.first?.header("Content-Length") == "\(responses.first?.body.count ?? -1)")
+        #expect(responses.last?.bodyText == "alpha document\n")
+        let hello = try daemon.get("/scripts/hello.dll")
+        #expect(hello.status == 200)
+        #expect(!hello.bodyText.isEmpty)
+    }
+
+    @Test("READ_RAW_DATA: a global filter rewrites the bytes before the request is parsed")
+    func readRawData() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        _ = try Self.compileFilter("rawread", flags: "SF_NOTIFY_READ_RAW_DATA", body: """
+            if (notification == SF_NOTIFY_READ_RAW_DATA) {
+                HTTP_FILTER_RAW_DATA *raw = data;
+                char *bytes = raw->pvInData;
+                for (DWORD i = 0; i + 6 <= raw->cbInData; i++)
+                    if (memcmp(bytes + i, "/x.txt", 6) == 0) memcpy(bytes + i, "/c.txt", 6);
+            }
+            """, into: root)
+        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/rawread.dll"))
+        let daemon = try DaemonProcess(root: root)
+        let response = try daemon.get("/x.txt")
+        #expect(response.status == 200 && response.bodyText == "charlie\n")
     }
 }

@@ -33,8 +33,18 @@ final class FilteringChannel: ForwardingResponseChannel, @unchecked Sendable {
             _ = base.respond(response)
             return false
         }
+        // SEND_RAW_DATA may change the body's length: the daemon frames it (chunked) instead.
+        if context.filters?.wants(.sendRawData) == true { response.headers.remove("Content-Length") }
         return base.sendHead(status: response.status, reason: response.status == status ? reason : nil,
                              headers: response.headers)
+    }
+
+    /// SF_NOTIFY_SEND_RAW_DATA on each piece of the body the handler sends.
+    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let filters = context.filters, filters.wants(.sendRawData) else { return base.sendBody(bytes) }
+        var copy = Array(bytes)
+        _ = filters.session.rawData(&copy, sending: true, list: filters.list, host: nil)
+        return copy.withUnsafeBytes { base.sendBody($0) }
     }
 
     func respond(_ response: Response) -> Bool {

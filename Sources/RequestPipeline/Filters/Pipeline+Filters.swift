@@ -105,6 +105,7 @@ extension Pipeline {
         let added = filters.session.takeOutput()
         for (name, value) in added.addedHeaders { response.headers.add(name, value) }
         if response.status == 401 { for (name, value) in added.denialHeaders { response.headers.add(name, value) } }
+        filterSendRawData(&response, filters)
     }
 
     /// What a notification's outcome means for the request: nil to go on; otherwise the
@@ -212,5 +213,43 @@ extension Pipeline {
     public var filtersWantRequestPhases: Bool {
         guard let set = filterHost?.current else { return false }
         return set.interest & FilterNotification.requestPhaseFlags != 0
+    }
+}
+
+extension Pipeline {
+    /// Whether a global filter asked for SF_NOTIFY_READ_RAW_DATA (the daemon then puts
+    /// its raw-read handler in front of the decoder).
+    public var filtersWantRawReads: Bool { filterHost?.current?.global.wants(.readRawData) ?? false }
+
+    /// SF_NOTIFY_READ_RAW_DATA on bytes just read, before parsing (global filters only).
+    public func filterRawRead(_ bytes: inout [UInt8], session: ConnectionFilters) -> FilterOutcome {
+        guard let list = filterHost?.current?.global, list.wants(.readRawData) else { return .proceed }
+        return session.rawData(&bytes, sending: false, list: list, host: nil)
+    }
+
+    /// SF_NOTIFY_SEND_RAW_DATA on a complete answer's body (read into memory for a file):
+    /// the filter may rewrite it, grow or shrink it; the body's length is then what the
+    /// daemon frames. The head itself is not shown to the filter (unlike IIS).
+    func filterSendRawData(_ response: inout Response, _ filters: RequestFilters) {
+        guard filters.wants(.sendRawData) else { return }
+        var bytes: [UInt8]
+        switch response.body {
+        case .empty, .handOff: return
+        case .bytes(let body): bytes = body
+        case .file(let path, let segments):
+            guard let data = FileManager.default.contents(atPath: path) else { return }
+            bytes = []
+            for segment in segments {
+                switch segment {
+                case .bytes(let literal): bytes += literal
+                case .slice(let offset, let length):
+                    let end = min(Int(offset + length), data.count)
+                    bytes += data[Int(offset)..<max(Int(offset), end)]
+                }
+            }
+        }
+        _ = filters.session.rawData(&bytes, sending: true, list: filters.list, host: nil)
+        response.headers.remove("Content-Length")
+        response.body = bytes.isEmpty ? .empty : .bytes(bytes)
     }
 }
