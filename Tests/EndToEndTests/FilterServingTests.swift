@@ -303,4 +303,48 @@ import Glibc
         let response = try daemon.get("/x.txt")
         #expect(response.status == 200 && response.bodyText == "charlie\n")
     }
+
+    @Test("URL_MAP: the physical path the filter writes is the file served")
+    func urlMap() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        _ = try Self.compileFilter("mapper", flags: "SF_NOTIFY_URL_MAP", body: """
+            if (notification == SF_NOTIFY_URL_MAP) {
+                HTTP_FILTER_URL_MAP *map = data;
+                char *dot = strstr(map->pszPhysicalPath, "/b.txt");
+                if (dot) strcpy(dot, "/c.txt");
+            }
+            """, into: root)
+        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/mapper.dll"))
+        let daemon = try DaemonProcess(root: root)
+        #expect(try daemon.get("/b.txt").bodyText == "charlie\n")
+        #expect(try daemon.get("/a.txt").bodyText == "alpha document\n")
+    }
+
+    @Test("FINISHED: the filter's own answer (SEND_RESPONSE_HEADER + WriteClient) is the response, and is logged")
+    func finishedWithOwnAnswer() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        _ = try Self.compileFilter("answerer", flags: "SF_NOTIFY_PREPROC_HEADERS", body: """
+            char url[256];
+            DWORD size = sizeof url;
+            HTTP_FILTER_PREPROC_HEADERS *headers = data;
+            if (headers->GetHeader(pfc, "url", url, &size) && strcmp(url, "/teapot") == 0) {
+                pfc->ServerSupportFunction(pfc, SF_REQ_SEND_RESPONSE_HEADER, "418 I'm a teapot",
+                                           (ULONG_PTR)"Content-Type: text/plain\\r\\n", 0);
+                DWORD length = 6;
+                pfc->WriteClient(pfc, "short\\n", &length, 0);
+                return SF_STATUS_REQ_FINISHED_KEEP_CONN;
+            }
+            """, into: root)
+        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/answerer.dll"))
+        let daemon = try DaemonProcess(root: root)
+        let response = try daemon.get("/teapot")
+        #expect(response.status == 418)
+        #expect(response.header("Content-Type") == "text/plain")
+        #expect(response.bodyText == "short\n")
+        #expect(eventually(timeout: 5) { daemon.accessLog.contains("\"GET /teapot HTTP/1.1\" 418 6") },
+                "access log: \(daemon.accessLog)")
+        #expect(try daemon.get("/a.txt").status == 200)
+    }
 }
