@@ -114,7 +114,7 @@ public final class Pipeline: Sendable {
         case .respond(let answer): response = answer
         default:
             selectVirtualHost(&context)
-            if let filters = context.filters { context.filters?.list = filters.set.list(forSite: context.host.id) }
+            if let filters = context.filters { selectFilters(filters, &context) }
             if context.directoryConfig.headers != nil { applyEarlyRequestHeaderRules(&context) }
             if context.host.remoteIP.header != nil { applyRemoteIP(&context) }
             if case .respond(let answer) = rewriteURL(&context) {

@@ -75,8 +75,10 @@ public final class FilterSession: @unchecked Sendable {
     public func notify(_ notification: FilterNotification, list: FilterList,
                        host: FilterRequestHost?, data: UnsafeMutableRawPointer?) -> FilterOutcome {
         guard list.wants(notification) else { return .proceed }
-        lock.withLock { self.host = host }
-        defer { lock.withLock { self.host = nil } }
+        // A raw read (no host) may come on the event loop while the pool runs the request's
+        // notifications: it leaves their host in place.
+        if let host { lock.withLock { self.host = host } }
+        defer { if host != nil { lock.withLock { self.host = nil } } }
         for filter in list.filters where filter.notifications & notification.flag != 0 {
             guard filter.servesPort(secure: isSecure) else { continue }
             let box = context(for: filter)

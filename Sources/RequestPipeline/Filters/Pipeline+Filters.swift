@@ -14,13 +14,19 @@ extension Pipeline {
         var scratch = RequestContext(request: request, host: configuration.mainHost)
         selectVirtualHost(&scratch)
         let filters = RequestFilters(session: session, set: set, list: set.list(forSite: scratch.host.id))
-        guard filters.wants(.preprocHeaders) else { return (filters, nil) }
         session.siteID = scratch.host.id + 1
+        guard filters.wants(.preprocHeaders) else { return (filters, nil) }
         let headersHost = RequestHeadersFilterHost(request, pipeline: self)
         let outcome = session.preprocHeaders(list: filters.list, host: headersHost)
         request = headersHost.request
         var context = RequestContext(request: request, host: configuration.mainHost)
         return (filters, filterAnswer(outcome, .preprocHeaders, &context))
+    }
+
+    /// After phase 2: the filters of the site finally selected (SF_PROPERTY_INSTANCE_NUM_ID too).
+    func selectFilters(_ filters: RequestFilters, _ context: inout RequestContext) {
+        context.filters?.list = filters.set.list(forSite: context.host.id)
+        filters.session.siteID = context.host.id + 1
     }
 
     /// After phase 4 (mapToStorage): SF_NOTIFY_URL_MAP with the URL and the physical
