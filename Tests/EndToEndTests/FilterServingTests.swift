@@ -347,4 +347,27 @@ import Glibc
                 "access log: \(daemon.accessLog)")
         #expect(try daemon.get("/a.txt").status == 200)
     }
+
+    @Test("Reload: a dropped filter gets TerminateFilter and stops; a kept one is not reloaded; a new one loads")
+    func reload() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        let kept = try Self.orderFilter("kept", priority: "SF_NOTIFY_ORDER_HIGH", into: root)
+        let dropped = try Self.compileFilter("dropped", flags: "SF_NOTIFY_SEND_RESPONSE", body: """
+            if (notification == SF_NOTIFY_SEND_RESPONSE)
+                ((HTTP_FILTER_SEND_RESPONSE *)data)->AddHeader(pfc, "X-Order:", "dropped");
+            """, into: root)
+        _ = try Self.orderFilter("added", priority: "SF_NOTIFY_ORDER_LOW", into: root)
+        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/kept.dll\nISAPIFilter filters/dropped.dll"))
+        let daemon = try DaemonProcess(root: root)
+        #expect(try daemon.get("/a.txt").headerValues("X-Order") == ["kept", "dropped"])
+        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/kept.dll\nISAPIFilter filters/added.dll"))
+        daemon.sendSignal(SIGHUP)
+        #expect(eventually(timeout: 5, interval: 0.05) {
+            (try? daemon.get("/a.txt"))?.headerValues("X-Order") == ["kept", "added"]
+        }, "error log: \(daemon.errorLog)")
+        #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02302: unloaded ISAPI filter \(dropped)") })
+        let loads = daemon.errorLog.components(separatedBy: "IS02300: loaded ISAPI filter \(kept)").count - 1
+        #expect(loads == 1, "error log: \(daemon.errorLog)")
+    }
 }
