@@ -24,7 +24,8 @@ import Glibc
     static func compileFilter(_ name: String, flags: String, body: String, into root: ServerRoot) throws -> String {
         try FileManager.default.createDirectory(atPath: root.path("filters"), withIntermediateDirectories: true)
         let path = root.path("filters/\(name).dll")
-        try ISAPITests.compileExtension("""
+        try ISAPITests.compileExtension(
+            """
             #include <stdio.h>
             #include <string.h>
             #include <stdlib.h>
@@ -46,10 +47,12 @@ import Glibc
 
     /// A filter that adds `X-Order: <name>` in SEND_RESPONSE.
     static func orderFilter(_ name: String, priority: String, into root: ServerRoot) throws -> String {
-        try compileFilter(name, flags: "SF_NOTIFY_SEND_RESPONSE | \(priority)", body: """
-            if (notification == SF_NOTIFY_SEND_RESPONSE)
-                ((HTTP_FILTER_SEND_RESPONSE *)data)->AddHeader(pfc, "X-Order:", "\(name)");
-            """, into: root)
+        try compileFilter(
+            name, flags: "SF_NOTIFY_SEND_RESPONSE | \(priority)",
+            body: """
+                if (notification == SF_NOTIFY_SEND_RESPONSE)
+                    ((HTTP_FILTER_SEND_RESPONSE *)data)->AddHeader(pfc, "X-Order:", "\(name)");
+                """, into: root)
     }
 
     @Test("addheader: every answer carries the header (file, 404, redirect); the load line names it")
@@ -57,14 +60,19 @@ import Glibc
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
         let filter = try Self.installSample("addheader", into: root)
-        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/addheader.dll\nRedirect /gone http://example.org/"))
+        try root.writeConfig(
+            TestConfig.standard("ISAPIFilter filters/addheader.dll\nRedirect /gone http://example.org/"))
         let daemon = try DaemonProcess(root: root)
         for path in ["/a.txt", "/missing.txt", "/gone"] {
             let response = try daemon.get(path)
             #expect(response.header("X-Filtered-By") == "isapid addheader", "\(path): \(response.headers)")
         }
-        #expect(eventually(timeout: 5) { daemon.errorLog.contains(
-            "IS02300: loaded ISAPI filter \(filter): \"addheader sample filter\" version 2.0, priority low, notifications SF_NOTIFY_SEND_RESPONSE") })
+        #expect(
+            eventually(timeout: 5) {
+                daemon.errorLog.contains(
+                    "IS02300: loaded ISAPI filter \(filter): \"addheader sample filter\" version 2.0, priority low, notifications SF_NOTIFY_SEND_RESPONSE"
+                )
+            })
     }
 
     @Test("urlrewrite: the rewrite pre-handler and the file mapping see the URL the filter set")
@@ -72,17 +80,20 @@ import Glibc
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
         _ = try Self.installSample("urlrewrite", into: root)
-        try root.writeConfig(TestConfig.standard("""
-            ISAPIFilter filters/urlrewrite.dll
-            RewriteEngine On
-            RewriteRule ^/new/(.*)$ /sub/$1 [PT]
-            """))
+        try root.writeConfig(
+            TestConfig.standard(
+                """
+                ISAPIFilter filters/urlrewrite.dll
+                RewriteEngine On
+                RewriteRule ^/new/(.*)$ /sub/$1 [PT]
+                """))
         let daemon = try DaemonProcess(root: root)
         let response = try daemon.get("/old/file.txt")
         #expect(response.status == 200)
         #expect(response.bodyText == "file in sub\n")
-        #expect(eventually(timeout: 5) { daemon.accessLog.contains("\"GET /new/file.txt HTTP/1.1\" 200") },
-                "access log: \(daemon.accessLog)")
+        #expect(
+            eventually(timeout: 5) { daemon.accessLog.contains("\"GET /new/file.txt HTTP/1.1\" 200") },
+            "access log: \(daemon.accessLog)")
     }
 
     @Test("basicauth: 401 with the filter's challenge without credentials, 200 with listed ones")
@@ -112,8 +123,9 @@ import Glibc
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/logscrub.dll"))
         let daemon = try DaemonProcess(root: root)
         #expect(try daemon.get("/a.txt?user=bob&password=hunter2&x=1").status == 200)
-        #expect(eventually(timeout: 5) { daemon.accessLog.contains("GET /a.txt?user=bob&password=***&x=1 HTTP/1.1") },
-                "access log: \(daemon.accessLog)")
+        #expect(
+            eventually(timeout: 5) { daemon.accessLog.contains("GET /a.txt?user=bob&password=***&x=1 HTTP/1.1") },
+            "access log: \(daemon.accessLog)")
         #expect(!daemon.accessLog.contains("hunter2"))
     }
 
@@ -121,27 +133,31 @@ import Glibc
     func order() throws {
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
-        for (name, priority) in [("g-low", "SF_NOTIFY_ORDER_LOW"), ("g-high", "SF_NOTIFY_ORDER_HIGH"),
-                                 ("g-default", "0"), ("g-medium", "SF_NOTIFY_ORDER_MEDIUM"),
-                                 ("s-low", "SF_NOTIFY_ORDER_LOW"), ("s-high", "SF_NOTIFY_ORDER_HIGH")] {
+        for (name, priority) in [
+            ("g-low", "SF_NOTIFY_ORDER_LOW"), ("g-high", "SF_NOTIFY_ORDER_HIGH"),
+            ("g-default", "0"), ("g-medium", "SF_NOTIFY_ORDER_MEDIUM"),
+            ("s-low", "SF_NOTIFY_ORDER_LOW"), ("s-high", "SF_NOTIFY_ORDER_HIGH"),
+        ] {
             _ = try Self.orderFilter(name, priority: priority, into: root)
         }
-        try root.writeConfig(TestConfig.standard("""
-            ISAPIFilter filters/g-low.dll
-            ISAPIFilter filters/g-high.dll
-            ISAPIFilter filters/g-default.dll
-            ISAPIFilter filters/g-medium.dll
-            <VirtualHost *:*>
-                ServerName site.example
-                DocumentRoot "htdocs"
-                ISAPIFilter filters/s-low.dll
-                ISAPIFilter filters/s-high.dll
-            </VirtualHost>
-            <VirtualHost *:*>
-                ServerName other.example
-                DocumentRoot "htdocs"
-            </VirtualHost>
-            """))
+        try root.writeConfig(
+            TestConfig.standard(
+                """
+                ISAPIFilter filters/g-low.dll
+                ISAPIFilter filters/g-high.dll
+                ISAPIFilter filters/g-default.dll
+                ISAPIFilter filters/g-medium.dll
+                <VirtualHost *:*>
+                    ServerName site.example
+                    DocumentRoot "htdocs"
+                    ISAPIFilter filters/s-low.dll
+                    ISAPIFilter filters/s-high.dll
+                </VirtualHost>
+                <VirtualHost *:*>
+                    ServerName other.example
+                    DocumentRoot "htdocs"
+                </VirtualHost>
+                """))
         let daemon = try DaemonProcess(root: root)
         let site = try daemon.request("GET /a.txt HTTP/1.1\r\nHost: site.example\r\nConnection: close\r\n\r\n")
         #expect(site.headerValues("X-Order") == ["g-high", "g-medium", "g-low", "g-default", "s-high", "s-low"])
@@ -155,7 +171,8 @@ import Glibc
         try TestConfig.writeSite(root)
         let path = root.path("filters/refuse.dll")
         try FileManager.default.createDirectory(atPath: root.path("filters"), withIntermediateDirectories: true)
-        try ISAPITests.compileExtension("""
+        try ISAPITests.compileExtension(
+            """
             #include "httpfilt.h"
             BOOL WINAPI GetFilterVersion(HTTP_FILTER_VERSION *v) { (void)v; SetLastError(5); return FALSE; }
             DWORD WINAPI HttpFilterProc(HTTP_FILTER_CONTEXT *p, DWORD n, VOID *d) { (void)p; (void)n; (void)d; return 0; }
@@ -164,14 +181,22 @@ import Glibc
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/refuse.dll\nISAPIFilter filters/addheader.dll"))
         let check = try runIsapid(["-t", "-d", root.path, "-f", "conf/httpd.conf"])
         #expect(check.status == 0)
-        #expect(check.stderr.contains("warning: \(root.path("conf/httpd.conf")):16: ISAPIFilter: GetFilterVersion() returned FALSE in ISAPI filter \(path) (last error 5)"),
-                "stderr: \(check.stderr)")
+        #expect(
+            check.stderr.contains(
+                "warning: \(root.path("conf/httpd.conf")):16: ISAPIFilter: GetFilterVersion() returned FALSE in ISAPI filter \(path) (last error 5)"
+            ),
+            "stderr: \(check.stderr)")
         #expect(check.stdout.contains("Syntax OK"))
         let daemon = try DaemonProcess(root: root)
         let response = try daemon.get("/a.txt")
         #expect(response.status == 200 && response.header("X-Filtered-By") == "isapid addheader")
-        #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02301: \(root.path("conf/httpd.conf")):16: GetFilterVersion() returned FALSE in ISAPI filter \(path) (last error 5); serving without it") },
-                "error log: \(daemon.errorLog)")
+        #expect(
+            eventually(timeout: 5) {
+                daemon.errorLog.contains(
+                    "IS02301: \(root.path("conf/httpd.conf")):16: GetFilterVersion() returned FALSE in ISAPI filter \(path) (last error 5); serving without it"
+                )
+            },
+            "error log: \(daemon.errorLog)")
     }
 
     @Test("A bad return code is a 500 with the filter named; the daemon keeps serving")
@@ -182,9 +207,12 @@ import Glibc
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/badcode.dll"))
         let daemon = try DaemonProcess(root: root)
         #expect(try daemon.get("/a.txt").status == 500)
-        #expect(eventually(timeout: 5) {
-            daemon.errorLog.contains("IS02303: ISAPI filter \(path) returned 42 (no SF_STATUS_* code) from HttpFilterProc for SF_NOTIFY_URL_MAP")
-        })
+        #expect(
+            eventually(timeout: 5) {
+                daemon.errorLog.contains(
+                    "IS02303: ISAPI filter \(path) returned 42 (no SF_STATUS_* code) from HttpFilterProc for SF_NOTIFY_URL_MAP"
+                )
+            })
         #expect(try daemon.get("/a.txt").status == 500)
     }
 
@@ -192,13 +220,18 @@ import Glibc
     func allocMemAbuse() throws {
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
-        let path = try Self.compileFilter("greedy", flags: "SF_NOTIFY_PREPROC_HEADERS", body: """
-            for (int i = 0; i < 64; i++) if (!pfc->AllocMem(pfc, 1 << 20, 0)) break;
-            """, into: root)
+        let path = try Self.compileFilter(
+            "greedy", flags: "SF_NOTIFY_PREPROC_HEADERS",
+            body: """
+                for (int i = 0; i < 64; i++) if (!pfc->AllocMem(pfc, 1 << 20, 0)) break;
+                """, into: root)
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/greedy.dll"))
         let daemon = try DaemonProcess(root: root)
         #expect(try daemon.get("/a.txt").status == 200)
-        #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02305: ISAPI filter \(path): AllocMem(1048576) refused") })
+        #expect(
+            eventually(timeout: 5) {
+                daemon.errorLog.contains("IS02305: ISAPI filter \(path): AllocMem(1048576) refused")
+            })
         #expect(try daemon.get("/a.txt").status == 200)
     }
 
@@ -206,17 +239,22 @@ import Glibc
     func crash() throws {
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
-        let path = try Self.compileFilter("crasher", flags: "SF_NOTIFY_SEND_RESPONSE", body: """
-            if (notification == SF_NOTIFY_SEND_RESPONSE) { volatile int *p = NULL; *p = 1; }
-            """, into: root)
+        let path = try Self.compileFilter(
+            "crasher", flags: "SF_NOTIFY_SEND_RESPONSE",
+            body: """
+                if (notification == SF_NOTIFY_SEND_RESPONSE) { volatile int *p = NULL; *p = 1; }
+                """, into: root)
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/crasher.dll"))
         let daemon = try DaemonProcess(root: root)
         let client = try daemon.connect()
         try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         #expect(client.waitForClose(timeout: 10))
-        #expect(eventually(timeout: 10) {
-            daemon.errorLog.contains("IS00053: the crash was in \(path) while serving \"ISAPI filter: SF_NOTIFY_SEND_RESPONSE for GET /a.txt HTTP/1.1 from 127.0.0.1\"")
-        }, "error log: \(daemon.errorLog)")
+        #expect(
+            eventually(timeout: 10) {
+                daemon.errorLog.contains(
+                    "IS00053: the crash was in \(path) while serving \"ISAPI filter: SF_NOTIFY_SEND_RESPONSE for GET /a.txt HTTP/1.1 from 127.0.0.1\""
+                )
+            }, "error log: \(daemon.errorLog)")
     }
 
     @Test("A filter that blocks holds a pool thread, not an event loop: other connections are answered meanwhile")
@@ -224,17 +262,19 @@ import Glibc
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
         let marker = root.path("entered")
-        _ = try Self.compileFilter("sleeper", flags: "SF_NOTIFY_PREPROC_HEADERS", body: """
-            char url[256];
-            DWORD size = sizeof url;
-            HTTP_FILTER_PREPROC_HEADERS *headers = data;
-            if (notification == SF_NOTIFY_PREPROC_HEADERS && headers->GetHeader(pfc, "url", url, &size)
-                && strcmp(url, "/b.txt") == 0) {
-                FILE *file = fopen("\(marker)", "w");
-                if (file) fclose(file);
-                sleep(4);
-            }
-            """, into: root)
+        _ = try Self.compileFilter(
+            "sleeper", flags: "SF_NOTIFY_PREPROC_HEADERS",
+            body: """
+                char url[256];
+                DWORD size = sizeof url;
+                HTTP_FILTER_PREPROC_HEADERS *headers = data;
+                if (notification == SF_NOTIFY_PREPROC_HEADERS && headers->GetHeader(pfc, "url", url, &size)
+                    && strcmp(url, "/b.txt") == 0) {
+                    FILE *file = fopen("\(marker)", "w");
+                    if (file) fclose(file);
+                    sleep(4);
+                }
+                """, into: root)
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/sleeper.dll"))
         let daemon = try DaemonProcess(root: root)
         let slow = try daemon.connect()
@@ -250,15 +290,20 @@ import Glibc
 
     @Test("Extensions see what PREPROC_HEADERS changed, and their answers pass SEND_RESPONSE")
     func extensionsSeeFilters() throws {
-        let daemon = try ISAPITests.start(["servervars"], config: { root in
-            ISAPITests.config(root, extra: "ISAPIFilter filters/addheader.dll\nISAPIFilter filters/tagger.dll")
-        }, prepare: { root in
-            _ = try Self.installSample("addheader", into: root)
-            _ = try Self.compileFilter("tagger", flags: "SF_NOTIFY_PREPROC_HEADERS", body: """
-                if (notification == SF_NOTIFY_PREPROC_HEADERS)
-                    ((HTTP_FILTER_PREPROC_HEADERS *)data)->AddHeader(pfc, "X-From-Filter:", "tagged");
-                """, into: root)
-        })
+        let daemon = try ISAPITests.start(
+            ["servervars"],
+            config: { root in
+                ISAPITests.config(root, extra: "ISAPIFilter filters/addheader.dll\nISAPIFilter filters/tagger.dll")
+            },
+            prepare: { root in
+                _ = try Self.installSample("addheader", into: root)
+                _ = try Self.compileFilter(
+                    "tagger", flags: "SF_NOTIFY_PREPROC_HEADERS",
+                    body: """
+                        if (notification == SF_NOTIFY_PREPROC_HEADERS)
+                            ((HTTP_FILTER_PREPROC_HEADERS *)data)->AddHeader(pfc, "X-From-Filter:", "tagged");
+                        """, into: root)
+            })
         let response = try daemon.get("/scripts/servervars.dll")
         #expect(response.status == 200)
         #expect(response.bodyText.contains("HTTP_X_FROM_FILTER:tagged"), "body: \(response.bodyText)")
@@ -267,15 +312,20 @@ import Glibc
 
     @Test("linkfix (SEND_RAW_DATA): static and extension bodies rewritten, longer, and framed for their new length")
     func sendRawData() throws {
-        let daemon = try ISAPITests.start(["hello"], config: { root in
-            ISAPITests.config(root, extra: "ISAPIFilter filters/linkfix.dll")
-        }, prepare: { root in
-            try TestConfig.writeSite(root)
-            try root.write("htdocs/links.html", "<a href=\"http://example.org/\">x</a> http://b/\n")
-            _ = try Self.installSample("linkfix", into: root)
-        })
+        let daemon = try ISAPITests.start(
+            ["hello"],
+            config: { root in
+                ISAPITests.config(root, extra: "ISAPIFilter filters/linkfix.dll")
+            },
+            prepare: { root in
+                try TestConfig.writeSite(root)
+                try root.write("htdocs/links.html", "<a href=\"http://example.org/\">x</a> http://b/\n")
+                _ = try Self.installSample("linkfix", into: root)
+            })
         let client = try daemon.connect()
-        try client.send("GET /links.html HTTP/1.1\r\nHost: localhost\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        try client.send(
+            "GET /links.html HTTP/1.1\r\nHost: localhost\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+        )
         let responses = client.readResponses(2, timeout: 10)
         #expect(responses.count == 2)
         #expect(responses.first?.bodyText == "<a href=\"https://example.org/\">x</a> https://b/\n")
@@ -290,14 +340,16 @@ import Glibc
     func readRawData() throws {
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
-        _ = try Self.compileFilter("rawread", flags: "SF_NOTIFY_READ_RAW_DATA", body: """
-            if (notification == SF_NOTIFY_READ_RAW_DATA) {
-                HTTP_FILTER_RAW_DATA *raw = data;
-                char *bytes = raw->pvInData;
-                for (DWORD i = 0; i + 6 <= raw->cbInData; i++)
-                    if (memcmp(bytes + i, "/x.txt", 6) == 0) memcpy(bytes + i, "/c.txt", 6);
-            }
-            """, into: root)
+        _ = try Self.compileFilter(
+            "rawread", flags: "SF_NOTIFY_READ_RAW_DATA",
+            body: """
+                if (notification == SF_NOTIFY_READ_RAW_DATA) {
+                    HTTP_FILTER_RAW_DATA *raw = data;
+                    char *bytes = raw->pvInData;
+                    for (DWORD i = 0; i + 6 <= raw->cbInData; i++)
+                        if (memcmp(bytes + i, "/x.txt", 6) == 0) memcpy(bytes + i, "/c.txt", 6);
+                }
+                """, into: root)
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/rawread.dll"))
         let daemon = try DaemonProcess(root: root)
         let response = try daemon.get("/x.txt")
@@ -308,13 +360,15 @@ import Glibc
     func urlMap() throws {
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
-        _ = try Self.compileFilter("mapper", flags: "SF_NOTIFY_URL_MAP", body: """
-            if (notification == SF_NOTIFY_URL_MAP) {
-                HTTP_FILTER_URL_MAP *map = data;
-                char *dot = strstr(map->pszPhysicalPath, "/b.txt");
-                if (dot) strcpy(dot, "/c.txt");
-            }
-            """, into: root)
+        _ = try Self.compileFilter(
+            "mapper", flags: "SF_NOTIFY_URL_MAP",
+            body: """
+                if (notification == SF_NOTIFY_URL_MAP) {
+                    HTTP_FILTER_URL_MAP *map = data;
+                    char *dot = strstr(map->pszPhysicalPath, "/b.txt");
+                    if (dot) strcpy(dot, "/c.txt");
+                }
+                """, into: root)
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/mapper.dll"))
         let daemon = try DaemonProcess(root: root)
         #expect(try daemon.get("/b.txt").bodyText == "charlie\n")
@@ -325,26 +379,29 @@ import Glibc
     func finishedWithOwnAnswer() throws {
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
-        _ = try Self.compileFilter("answerer", flags: "SF_NOTIFY_PREPROC_HEADERS", body: """
-            char url[256];
-            DWORD size = sizeof url;
-            HTTP_FILTER_PREPROC_HEADERS *headers = data;
-            if (headers->GetHeader(pfc, "url", url, &size) && strcmp(url, "/teapot") == 0) {
-                pfc->ServerSupportFunction(pfc, SF_REQ_SEND_RESPONSE_HEADER, "418 I'm a teapot",
-                                           (ULONG_PTR)"Content-Type: text/plain\\r\\n", 0);
-                DWORD length = 6;
-                pfc->WriteClient(pfc, "short\\n", &length, 0);
-                return SF_STATUS_REQ_FINISHED_KEEP_CONN;
-            }
-            """, into: root)
+        _ = try Self.compileFilter(
+            "answerer", flags: "SF_NOTIFY_PREPROC_HEADERS",
+            body: """
+                char url[256];
+                DWORD size = sizeof url;
+                HTTP_FILTER_PREPROC_HEADERS *headers = data;
+                if (headers->GetHeader(pfc, "url", url, &size) && strcmp(url, "/teapot") == 0) {
+                    pfc->ServerSupportFunction(pfc, SF_REQ_SEND_RESPONSE_HEADER, "418 I'm a teapot",
+                                               (ULONG_PTR)"Content-Type: text/plain\\r\\n", 0);
+                    DWORD length = 6;
+                    pfc->WriteClient(pfc, "short\\n", &length, 0);
+                    return SF_STATUS_REQ_FINISHED_KEEP_CONN;
+                }
+                """, into: root)
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/answerer.dll"))
         let daemon = try DaemonProcess(root: root)
         let response = try daemon.get("/teapot")
         #expect(response.status == 418)
         #expect(response.header("Content-Type") == "text/plain")
         #expect(response.bodyText == "short\n")
-        #expect(eventually(timeout: 5) { daemon.accessLog.contains("\"GET /teapot HTTP/1.1\" 418 6") },
-                "access log: \(daemon.accessLog)")
+        #expect(
+            eventually(timeout: 5) { daemon.accessLog.contains("\"GET /teapot HTTP/1.1\" 418 6") },
+            "access log: \(daemon.accessLog)")
         #expect(try daemon.get("/a.txt").status == 200)
     }
 
@@ -353,19 +410,22 @@ import Glibc
         let root = try ServerRoot()
         try TestConfig.writeSite(root)
         let kept = try Self.orderFilter("kept", priority: "SF_NOTIFY_ORDER_HIGH", into: root)
-        let dropped = try Self.compileFilter("dropped", flags: "SF_NOTIFY_SEND_RESPONSE", body: """
-            if (notification == SF_NOTIFY_SEND_RESPONSE)
-                ((HTTP_FILTER_SEND_RESPONSE *)data)->AddHeader(pfc, "X-Order:", "dropped");
-            """, into: root)
+        let dropped = try Self.compileFilter(
+            "dropped", flags: "SF_NOTIFY_SEND_RESPONSE",
+            body: """
+                if (notification == SF_NOTIFY_SEND_RESPONSE)
+                    ((HTTP_FILTER_SEND_RESPONSE *)data)->AddHeader(pfc, "X-Order:", "dropped");
+                """, into: root)
         _ = try Self.orderFilter("added", priority: "SF_NOTIFY_ORDER_LOW", into: root)
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/kept.dll\nISAPIFilter filters/dropped.dll"))
         let daemon = try DaemonProcess(root: root)
         #expect(try daemon.get("/a.txt").headerValues("X-Order") == ["kept", "dropped"])
         try root.writeConfig(TestConfig.standard("ISAPIFilter filters/kept.dll\nISAPIFilter filters/added.dll"))
         daemon.sendSignal(SIGHUP)
-        #expect(eventually(timeout: 5, interval: 0.05) {
-            (try? daemon.get("/a.txt"))?.headerValues("X-Order") == ["kept", "added"]
-        }, "error log: \(daemon.errorLog)")
+        #expect(
+            eventually(timeout: 5, interval: 0.05) {
+                (try? daemon.get("/a.txt"))?.headerValues("X-Order") == ["kept", "added"]
+            }, "error log: \(daemon.errorLog)")
         #expect(eventually(timeout: 5) { daemon.errorLog.contains("IS02302: unloaded ISAPI filter \(dropped)") })
         let loads = daemon.errorLog.components(separatedBy: "IS02300: loaded ISAPI filter \(kept)").count - 1
         #expect(loads == 1, "error log: \(daemon.errorLog)")

@@ -17,8 +17,11 @@ enum FilterFixture {
             let output = Fixture.workDirectory.appendingPathComponent("filter-\(cache.count).dll")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["cc", "-shared", "-fPIC", "-Wall", "-I", include.path, "-I", fixtures.path]
-                + defines.map { "-D" + $0 } + [fixtures.appendingPathComponent("filter_probe.c").path, "-o", output.path]
+            process.arguments =
+                ["cc", "-shared", "-fPIC", "-Wall", "-I", include.path, "-I", fixtures.path]
+                + defines.map { "-D" + $0 } + [
+                    fixtures.appendingPathComponent("filter_probe.c").path, "-o", output.path,
+                ]
             try! process.run()
             process.waitUntilExit()
             precondition(process.terminationStatus == 0, "cc failed for filter_probe.c \(key)")
@@ -56,7 +59,9 @@ final class FakeFilterHost: FilterRequestHost, @unchecked Sendable {
     func normalizeURL(_ url: String) -> String? {
         // Enough for the probe: dot-segments and %41.
         var parts: [Substring] = []
-        for part in url.replacingOccurrences(of: "%41", with: "A").split(separator: "/", omittingEmptySubsequences: false) {
+        for part in url.replacingOccurrences(of: "%41", with: "A").split(
+            separator: "/", omittingEmptySubsequences: false)
+        {
             if part == "." { continue }
             if part == ".." { _ = parts.popLast() } else { parts.append(part) }
         }

@@ -1,8 +1,9 @@
 import CISAPI
-@testable import ISAPIHost
 import Foundation
 import Logging
 import Testing
+
+@testable import ISAPIHost
 
 // ISAPI filters at the C boundary (issue 17): loading, GetFilterVersion, ordering, the
 // HTTP_FILTER_CONTEXT callbacks and the notification structures, with filter_probe.c.
@@ -12,9 +13,10 @@ struct FilterTests {
     let logger = Logger(label: "filter-tests")
 
     func set(_ paths: [String], sites: [Int: [String]] = [:], previous: FilterSet? = nil) -> FilterSet {
-        FilterSet(global: paths.map { .init(path: $0, location: "test.conf:1") },
-                  sites: sites.mapValues { $0.map { .init(path: $0, location: "test.conf:2") } },
-                  previous: previous, logger: logger)
+        FilterSet(
+            global: paths.map { .init(path: $0, location: "test.conf:1") },
+            sites: sites.mapValues { $0.map { .init(path: $0, location: "test.conf:2") } },
+            previous: previous, logger: logger)
     }
 
     @Test("Load: DllMain(ATTACH), GetFilterVersion with the server's version; flags, priority, description")
@@ -36,8 +38,11 @@ struct FilterTests {
     @Test("GetFilterVersion FALSE: a load error naming the file and the last error; the set serves without it")
     func refused() throws {
         let path = FilterFixture.copy(["PROBE_ACCEPT=FALSE"])
-        #expect(throws: FilterLoadError(path: path, kind: .versionRefused(lastError: 5),
-                                        reason: "GetFilterVersion returned FALSE")) {
+        #expect(
+            throws: FilterLoadError(
+                path: path, kind: .versionRefused(lastError: 5),
+                reason: "GetFilterVersion returned FALSE")
+        ) {
             try FilterLibrary.load(path: path)
         }
         #expect(fixtureLog(path) == ["attach", "version server=0x20000", "detach"])
@@ -87,14 +92,15 @@ struct FilterTests {
         #expect(host.headers["url"] == "/rewritten")
         #expect(host.headers["x-probe"] == "1")
         let log = fixtureLog(path).dropFirst(2)
-        #expect(Array(log) == [
-            "notify 0x4000 secure=0 calls=1",
-            "header url=/original", "header method=GET", "header Host:=example.org",
-            "header X-Absent: missing (\(ERROR_INVALID_INDEX))",
-            "REMOTE_ADDR=192.0.2.7", "small buffer: 0 \(ERROR_INSUFFICIENT_BUFFER) needed=10",
-            "connid nonzero=1", "unsupported: 0 \(ERROR_INVALID_PARAMETER)", "certificate: 0",
-            "normalized /a/cA",
-        ])
+        #expect(
+            Array(log) == [
+                "notify 0x4000 secure=0 calls=1",
+                "header url=/original", "header method=GET", "header Host:=example.org",
+                "header X-Absent: missing (\(ERROR_INVALID_INDEX))",
+                "REMOTE_ADDR=192.0.2.7", "small buffer: 0 \(ERROR_INSUFFICIENT_BUFFER) needed=10",
+                "connid nonzero=1", "unsupported: 0 \(ERROR_INVALID_PARAMETER)", "certificate: 0",
+                "normalized /a/cA",
+            ])
         let output = session.takeOutput()
         #expect(output.addedHeaders.map { "\($0.name)=\($0.value)" } == ["X-Added=yes"])
     }
@@ -112,8 +118,11 @@ struct FilterTests {
         _ = session.sendResponse(status: &status, list: filters.global, host: host)
         session.close(list: filters.global)
         let notes = fixtureLog(path).filter { $0.hasPrefix("notify") }
-        #expect(notes == ["notify 0x40 secure=1 calls=1", "notify 0x80 secure=1 calls=2",
-                          "notify 0x40 secure=1 calls=3", "notify 0x100 secure=1 calls=4"])
+        #expect(
+            notes == [
+                "notify 0x40 secure=1 calls=1", "notify 0x80 secure=1 calls=2",
+                "notify 0x40 secure=1 calls=3", "notify 0x100 secure=1 calls=4",
+            ])
         #expect(host.headers["x-seen"] == "probe")
         // A new connection starts a new context.
         let other = FilterSession(isSecure: false, logger: logger)
@@ -129,16 +138,18 @@ struct FilterTests {
         let session = FilterSession(isSecure: false, logger: logger)
         let host = FakeFilterHost()
         var physical = "/srv/www/index.html"
-        _ = session.urlMap(url: "/index.html", physicalPath: &physical, scriptMapEntry: nil, list: filters.global,
-                           host: host)
+        _ = session.urlMap(
+            url: "/index.html", physicalPath: &physical, scriptMapEntry: nil, list: filters.global,
+            host: host)
         #expect(physical == "/srv/mapped.txt")
         var user = "bob"
         var password = "secret"
         _ = session.authentication(user: &user, password: &password, list: filters.global, host: host)
         #expect(user == "alice" && password == "secret")
-        var fields = FilterLogFields(clientHostName: "192.0.2.7", clientUserName: "", serverName: "example.org",
-                                     operation: "GET", target: "/x", parameters: "", httpStatus: 200,
-                                     bytesSent: 10, bytesReceived: 0, milliseconds: 1)
+        var fields = FilterLogFields(
+            clientHostName: "192.0.2.7", clientUserName: "", serverName: "example.org",
+            operation: "GET", target: "/x", parameters: "", httpStatus: 200,
+            bytesSent: 10, bytesReceived: 0, milliseconds: 1)
         _ = session.log(&fields, list: filters.global, host: host)
         #expect(fields.clientHostName == "0.0.0.0" && fields.httpStatus == 299 && fields.target == "/x")
         var bytes = Array("hello".utf8)
@@ -155,8 +166,9 @@ struct FilterTests {
         let filters = set([path])
         defer { filters.retire(keeping: nil, logger: logger) }
         let session = FilterSession(isSecure: false, logger: logger)
-        let outcome = session.accessDenied(url: "/secret", physicalPath: "/srv/secret", reason: UInt32(SF_DENIED_LOGON),
-                                           list: filters.global, host: FakeFilterHost())
+        let outcome = session.accessDenied(
+            url: "/secret", physicalPath: "/srv/secret", reason: UInt32(SF_DENIED_LOGON),
+            list: filters.global, host: FakeFilterHost())
         #expect(outcome == .finished(keepConnection: false))
         let output = session.takeOutput()
         #expect(output.sentResponseHead)
@@ -165,21 +177,26 @@ struct FilterTests {
 
     @Test("Return codes: HANDLED stops the chain, ERROR and unknown codes are errors, FINISHED_KEEP_CONN keeps")
     func returnCodes() throws {
-        let handled = FilterFixture.copy(["PROBE_FLAGS=SF_NOTIFY_LOG|SF_NOTIFY_ORDER_HIGH",
-                                          "PROBE_RETURN=SF_STATUS_REQ_HANDLED_NOTIFICATION"])
+        let handled = FilterFixture.copy([
+            "PROBE_FLAGS=SF_NOTIFY_LOG|SF_NOTIFY_ORDER_HIGH",
+            "PROBE_RETURN=SF_STATUS_REQ_HANDLED_NOTIFICATION",
+        ])
         let after = FilterFixture.copy(["PROBE_FLAGS=SF_NOTIFY_LOG"])
         let filters = set([after, handled])
         defer { filters.retire(keeping: nil, logger: logger) }
         let session = FilterSession(isSecure: false, logger: logger)
-        var fields = FilterLogFields(clientHostName: "a", clientUserName: "", serverName: "s", operation: "GET",
-                                     target: "/", parameters: "", httpStatus: 200, bytesSent: 0, bytesReceived: 0,
-                                     milliseconds: 0)
+        var fields = FilterLogFields(
+            clientHostName: "a", clientUserName: "", serverName: "s", operation: "GET",
+            target: "/", parameters: "", httpStatus: 200, bytesSent: 0, bytesReceived: 0,
+            milliseconds: 0)
         #expect(session.log(&fields, list: filters.global, host: FakeFilterHost()) == .proceed)
         #expect(fixtureLog(handled).contains { $0.hasPrefix("notify") })
         #expect(!fixtureLog(after).contains { $0.hasPrefix("notify") })
 
-        for (code, expected) in [("SF_STATUS_REQ_ERROR", FilterOutcome.error(lastError: 0)), ("12345", .error(lastError: 0)),
-                                 ("SF_STATUS_REQ_FINISHED_KEEP_CONN", .finished(keepConnection: true))] {
+        for (code, expected) in [
+            ("SF_STATUS_REQ_ERROR", FilterOutcome.error(lastError: 0)), ("12345", .error(lastError: 0)),
+            ("SF_STATUS_REQ_FINISHED_KEEP_CONN", .finished(keepConnection: true)),
+        ] {
             let path = FilterFixture.copy(["PROBE_FLAGS=SF_NOTIFY_LOG", "PROBE_RETURN=\(code)"])
             let one = set([path])
             #expect(session.log(&fields, list: one.global, host: FakeFilterHost()) == expected)
@@ -188,8 +205,9 @@ struct FilterTests {
     }
 
     func logFields() -> FilterLogFields {
-        FilterLogFields(clientHostName: "a", clientUserName: "", serverName: "s", operation: "GET", target: "/",
-                        parameters: "", httpStatus: 200, bytesSent: 0, bytesReceived: 0, milliseconds: 0)
+        FilterLogFields(
+            clientHostName: "a", clientUserName: "", serverName: "s", operation: "GET", target: "/",
+            parameters: "", httpStatus: 200, bytesSent: 0, bytesReceived: 0, milliseconds: 0)
     }
 
     @Test("SF_REQ_DISABLE_NOTIFICATIONS lasts until the end of the request")

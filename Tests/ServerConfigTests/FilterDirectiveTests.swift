@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ServerConfig
 
 // ISAPIFilter: global (server context) and site (<VirtualHost>) lists, in order, with
@@ -7,7 +8,8 @@ import Testing
 @Suite struct FilterDirectiveTests {
     @Test func globalAndSiteListsKeepOrderPathsAndLines() throws {
         let tree = TemporaryTree()
-        let config = try tree.load("""
+        let config = try tree.load(
+            """
             ISAPIFilter filters/a.dll
             <VirtualHost *:80>
                 ServerName shop.example
@@ -26,10 +28,15 @@ import Testing
 
     @Test(arguments: [
         ("ISAPIFilter\n", "ISAPIFilter: takes one argument, the ISAPI filter's path (relative to ServerRoot)"),
-        ("ISAPIFilter a.dll b.dll\n", "ISAPIFilter: takes one argument, the ISAPI filter's path (relative to ServerRoot)"),
+        (
+            "ISAPIFilter a.dll b.dll\n",
+            "ISAPIFilter: takes one argument, the ISAPI filter's path (relative to ServerRoot)"
+        ),
         ("<Directory />\nISAPIFilter a.dll\n</Directory>\n", "ISAPIFilter not allowed here (in <Directory> context)"),
-        ("<VirtualHost *:80>\nISAPIFilterLogNotSupported On\n</VirtualHost>\n",
-         "ISAPIFilterLogNotSupported not allowed here (in <VirtualHost> context)"),
+        (
+            "<VirtualHost *:80>\nISAPIFilterLogNotSupported On\n</VirtualHost>\n",
+            "ISAPIFilterLogNotSupported not allowed here (in <VirtualHost> context)"
+        ),
     ])
     func badUses(text: String, message: String) throws {
         let error = try #require(TemporaryTree().error(text))

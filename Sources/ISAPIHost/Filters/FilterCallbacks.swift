@@ -23,7 +23,9 @@ enum FilterCallbacks {
         return 0
     }
 
-    static func box(_ pfc: Context?) -> FilterContextBox? { FilterContextTable.box(pfc.map(UnsafeMutableRawPointer.init)) }
+    static func box(_ pfc: Context?) -> FilterContextBox? {
+        FilterContextTable.box(pfc.map(UnsafeMutableRawPointer.init))
+    }
 
     /// The host of the notification running now on `pfc`'s connection.
     static func host(_ pfc: Context?) -> FilterRequestHost? {
@@ -86,7 +88,8 @@ enum FilterCallbacks {
         let session = box.session
         let (granted, firstRefusal) = session.lock.withLock { () -> (UnsafeMutableRawPointer?, Bool) in
             guard session.allocatedBytes + Int(size) <= FilterSession.allocationLimit,
-                  let block = calloc(1, max(Int(size), 1)) else {
+                let block = calloc(1, max(Int(size), 1))
+            else {
                 defer { session.allocationRefused = true }
                 return (nil, !session.allocationRefused)
             }
@@ -95,8 +98,9 @@ enum FilterCallbacks {
             return (block, false)
         }
         if firstRefusal {
-            session.logger.error("ISAPI filter \(box.filter.path): AllocMem(\(size)) refused: the connection's filters hold \(session.allocatedBytes) bytes (limit \(FilterSession.allocationLimit))",
-                                 metadata: ["id": "IS02305"])
+            session.logger.error(
+                "ISAPI filter \(box.filter.path): AllocMem(\(size)) refused: the connection's filters hold \(session.allocatedBytes) bytes (limit \(FilterSession.allocationLimit))",
+                metadata: ["id": "IS02305"])
         }
         if granted == nil { isapi_fail(DWORD(ERROR_NOT_ENOUGH_MEMORY)) }
         return granted

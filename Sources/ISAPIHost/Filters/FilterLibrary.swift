@@ -40,8 +40,10 @@ public final class FilterLibrary: @unchecked Sendable {
         var retiring = false
     }
 
-    private init(path: String, handle: UnsafeMutableRawPointer, proc: PFN_HTTPFILTERPROC,
-                 terminate: PFN_TERMINATEFILTER?, dllMain: PFN_DLLMAIN?, version: HTTP_FILTER_VERSION) {
+    private init(
+        path: String, handle: UnsafeMutableRawPointer, proc: PFN_HTTPFILTERPROC,
+        terminate: PFN_TERMINATEFILTER?, dllMain: PFN_DLLMAIN?, version: HTTP_FILTER_VERSION
+    ) {
         var version = version
         self.path = path
         self.handle = handle
@@ -101,17 +103,21 @@ public final class FilterLibrary: @unchecked Sendable {
             let lastError = GetLastError()
             if let dllMain { _ = dllMain(handle, DWORD(DLL_PROCESS_DETACH), nil) }
             dlclose(handle)
-            throw FilterLoadError(path: path, kind: .versionRefused(lastError: lastError),
-                                  reason: "GetFilterVersion returned FALSE")
+            throw FilterLoadError(
+                path: path, kind: .versionRefused(lastError: lastError),
+                reason: "GetFilterVersion returned FALSE")
         }
-        return FilterLibrary(path: path, handle: handle, proc: proc, terminate: terminate, dllMain: dllMain,
-                             version: version)
+        return FilterLibrary(
+            path: path, handle: handle, proc: proc, terminate: terminate, dllMain: dllMain,
+            version: version)
     }
 
     /// Calls HttpFilterProc; nil when the filter is being unloaded (a reload dropped it):
     /// the notification then goes on without it.
-    func call(_ context: UnsafeMutablePointer<HTTP_FILTER_CONTEXT>, _ notification: FilterNotification,
-              _ data: UnsafeMutableRawPointer?) -> DWORD? {
+    func call(
+        _ context: UnsafeMutablePointer<HTTP_FILTER_CONTEXT>, _ notification: FilterNotification,
+        _ data: UnsafeMutableRawPointer?
+    ) -> DWORD? {
         let entered = calls.withLock { state -> Bool in
             guard !state.retiring else { return false }
             state.inside += 1

@@ -78,7 +78,9 @@ public enum FilterOutcome: Equatable, Sendable {
 /// `SF_NOTIFY_ORDER_*`: where a filter runs within its list (IIS: high, then medium, then
 /// low; a filter that names none is low).
 public enum FilterPriority: Int, Comparable, Sendable {
-    case high = 0, medium = 1, low = 2
+    case high = 0
+    case medium = 1
+    case low = 2
 
     init(flags: UInt32) {
         if flags & UInt32(SF_NOTIFY_ORDER_HIGH) != 0 {

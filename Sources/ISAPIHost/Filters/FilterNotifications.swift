@@ -14,9 +14,11 @@ public struct FilterLogFields: Sendable, Equatable {
     public var bytesReceived: Int64
     public var milliseconds: Int64
 
-    public init(clientHostName: String, clientUserName: String, serverName: String, operation: String,
-                target: String, parameters: String, httpStatus: Int, bytesSent: Int64, bytesReceived: Int64,
-                milliseconds: Int64) {
+    public init(
+        clientHostName: String, clientUserName: String, serverName: String, operation: String,
+        target: String, parameters: String, httpStatus: Int, bytesSent: Int64, bytesReceived: Int64,
+        milliseconds: Int64
+    ) {
         self.clientHostName = clientHostName
         self.clientUserName = clientUserName
         self.serverName = serverName
@@ -39,13 +41,17 @@ extension FilterSession {
     }
 
     /// SF_NOTIFY_SEND_RESPONSE: `host` answers on the response headers; `status` (HttpStatus) is writable.
-    public func sendResponse(status: inout Int, list: FilterList,
-                             host: FilterRequestHost) -> FilterOutcome {
+    public func sendResponse(
+        status: inout Int, list: FilterList,
+        host: FilterRequestHost
+    ) -> FilterOutcome {
         headersNotification(.sendResponse, status: &status, list: list, host: host)
     }
 
-    private func headersNotification(_ notification: FilterNotification, status: inout Int, list: FilterList,
-                                     host: FilterRequestHost) -> FilterOutcome {
+    private func headersNotification(
+        _ notification: FilterNotification, status: inout Int, list: FilterList,
+        host: FilterRequestHost
+    ) -> FilterOutcome {
         var info = HTTP_FILTER_PREPROC_HEADERS()
         info.GetHeader = FilterCallbacks.getHeader
         info.SetHeader = FilterCallbacks.setHeader
@@ -69,13 +75,16 @@ extension FilterSession {
 
     /// SF_NOTIFY_AUTHENTICATION: the Basic user and password (empty for anonymous), in
     /// buffers of SF_MAX_USERNAME and SF_MAX_PASSWORD bytes the filter may rewrite.
-    public func authentication(user: inout String, password: inout String, list: FilterList,
-                               host: FilterRequestHost) -> FilterOutcome {
+    public func authentication(
+        user: inout String, password: inout String, list: FilterList,
+        host: FilterRequestHost
+    ) -> FilterOutcome {
         let userBuffer = CStringBuffer(user, capacity: Int(SF_MAX_USERNAME))
         let passwordBuffer = CStringBuffer(password, capacity: Int(SF_MAX_PASSWORD))
-        var info = HTTP_FILTER_AUTHENT(pszUser: userBuffer.pointer, cbUserBuff: DWORD(userBuffer.capacity),
-                                       pszPassword: passwordBuffer.pointer,
-                                       cbPasswordBuff: DWORD(passwordBuffer.capacity))
+        var info = HTTP_FILTER_AUTHENT(
+            pszUser: userBuffer.pointer, cbUserBuff: DWORD(userBuffer.capacity),
+            pszPassword: passwordBuffer.pointer,
+            cbPasswordBuff: DWORD(passwordBuffer.capacity))
         let outcome = notify(.authentication, list: list, host: host, data: &info)
         user = userBuffer.text
         password = passwordBuffer.text
@@ -84,8 +93,10 @@ extension FilterSession {
 
     /// SF_NOTIFY_URL_MAP (as IIS 6, the _EX structure, whose start is HTTP_FILTER_URL_MAP):
     /// the URL and its physical path, the path writable in a buffer of `pathCapacity` bytes.
-    public func urlMap(url: String, physicalPath: inout String, scriptMapEntry: String?, list: FilterList,
-                       host: FilterRequestHost, pathCapacity: Int = 4096) -> FilterOutcome {
+    public func urlMap(
+        url: String, physicalPath: inout String, scriptMapEntry: String?, list: FilterList,
+        host: FilterRequestHost, pathCapacity: Int = 4096
+    ) -> FilterOutcome {
         let pathBuffer = CStringBuffer(physicalPath, capacity: pathCapacity)
         return url.withCString { urlText in
             (scriptMapEntry ?? "").withCString { engine in
@@ -101,8 +112,10 @@ extension FilterSession {
     }
 
     /// SF_NOTIFY_ACCESS_DENIED: a 401 is about to go out; `reason` is SF_DENIED_*.
-    public func accessDenied(url: String, physicalPath: String, reason: UInt32, list: FilterList,
-                             host: FilterRequestHost) -> FilterOutcome {
+    public func accessDenied(
+        url: String, physicalPath: String, reason: UInt32, list: FilterList,
+        host: FilterRequestHost
+    ) -> FilterOutcome {
         url.withCString { urlText in
             physicalPath.withCString { pathText in
                 var info = HTTP_FILTER_ACCESS_DENIED(pszURL: urlText, pszPhysicalPath: pathText, dwReason: reason)
@@ -112,10 +125,14 @@ extension FilterSession {
     }
 
     /// SF_NOTIFY_LOG: every field writable (a filter may point a string at its own memory).
-    public func log(_ fields: inout FilterLogFields, list: FilterList,
-                    host: FilterRequestHost) -> FilterOutcome {
-        let strings = [fields.clientHostName, fields.clientUserName, fields.serverName, fields.operation,
-                       fields.target, fields.parameters].map { text in text.withCString { strdup($0)! } }
+    public func log(
+        _ fields: inout FilterLogFields, list: FilterList,
+        host: FilterRequestHost
+    ) -> FilterOutcome {
+        let strings = [
+            fields.clientHostName, fields.clientUserName, fields.serverName, fields.operation,
+            fields.target, fields.parameters,
+        ].map { text in text.withCString { strdup($0)! } }
         defer { strings.forEach { free($0) } }
         var info = HTTP_FILTER_LOG(
             pszClientHostName: strings[0], pszClientUserName: strings[1], pszServerName: strings[2],
@@ -145,14 +162,17 @@ extension FilterSession {
 
     /// SF_NOTIFY_READ_RAW_DATA / SEND_RAW_DATA: the bytes in a buffer the filter may
     /// rewrite (shrink, or grow up to `cbInBuffer`; or point `pvInData` at its own memory).
-    public func rawData(_ bytes: inout [UInt8], sending: Bool, list: FilterList,
-                        host: FilterRequestHost?) -> FilterOutcome {
+    public func rawData(
+        _ bytes: inout [UInt8], sending: Bool, list: FilterList,
+        host: FilterRequestHost?
+    ) -> FilterOutcome {
         let capacity = max(bytes.count * 2, 4096)
         let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 16)
         defer { buffer.deallocate() }
         if !bytes.isEmpty { bytes.withUnsafeBytes { buffer.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-        var info = HTTP_FILTER_RAW_DATA(pvInData: buffer, cbInData: DWORD(bytes.count), cbInBuffer: DWORD(capacity),
-                                        dwReserved: 0)
+        var info = HTTP_FILTER_RAW_DATA(
+            pvInData: buffer, cbInData: DWORD(bytes.count), cbInBuffer: DWORD(capacity),
+            dwReserved: 0)
         let outcome = notify(sending ? .sendRawData : .readRawData, list: list, host: host, data: &info)
         if let data = info.pvInData {
             bytes = Array(UnsafeRawBufferPointer(start: data, count: Int(info.cbInData)))
@@ -174,7 +194,9 @@ final class CStringBuffer {
         pointer = .allocate(capacity: capacity)
         pointer.initialize(repeating: 0, count: capacity)
         if !bytes.isEmpty {
-            bytes.withUnsafeBytes { UnsafeMutableRawPointer(pointer).copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+            bytes.withUnsafeBytes {
+                UnsafeMutableRawPointer(pointer).copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+            }
         }
     }
 

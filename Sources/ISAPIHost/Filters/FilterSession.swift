@@ -56,8 +56,10 @@ public final class FilterSession: @unchecked Sendable {
     private static let nextConnectionID = NSLock()
     nonisolated(unsafe) private static var lastConnectionID: UInt32 = 0
 
-    public init(isSecure: Bool, logger: Logger, logNotSupported: Bool = false,
-                around: @escaping @Sendable (String, @autoclosure () -> String, () -> DWORD) -> DWORD = { _, _, call in call() }) {
+    public init(
+        isSecure: Bool, logger: Logger, logNotSupported: Bool = false,
+        around: @escaping @Sendable (String, @autoclosure () -> String, () -> DWORD) -> DWORD = { _, _, call in call() }
+    ) {
         self.isSecure = isSecure
         self.logger = logger
         self.logNotSupported = logNotSupported
@@ -72,8 +74,10 @@ public final class FilterSession: @unchecked Sendable {
 
     /// Runs `notification` through `list` (those of its filters that asked for it, on this
     /// kind of port, and have not disabled it) with `data` as `pvNotification`.
-    public func notify(_ notification: FilterNotification, list: FilterList,
-                       host: FilterRequestHost?, data: UnsafeMutableRawPointer?) -> FilterOutcome {
+    public func notify(
+        _ notification: FilterNotification, list: FilterList,
+        host: FilterRequestHost?, data: UnsafeMutableRawPointer?
+    ) -> FilterOutcome {
         guard list.wants(notification) else { return .proceed }
         // A raw read (no host) may come on the event loop while the pool runs the request's
         // notifications: it leaves their host in place.
@@ -89,13 +93,15 @@ public final class FilterSession: @unchecked Sendable {
             }
             let code = answer
             guard let (outcome, next) = FilterOutcome.of(code) else {
-                logger.error("ISAPI filter \(filter.path) returned \(code) (no SF_STATUS_* code) from HttpFilterProc for \(notification.name); answering 500",
-                             metadata: ["id": "IS02303"])
+                logger.error(
+                    "ISAPI filter \(filter.path) returned \(code) (no SF_STATUS_* code) from HttpFilterProc for \(notification.name); answering 500",
+                    metadata: ["id": "IS02303"])
                 return .error(lastError: 0)
             }
             if case .error(let lastError) = outcome, lastError != DWORD(ERROR_ACCESS_DENIED) {
-                logger.error("ISAPI filter \(filter.path) returned SF_STATUS_REQ_ERROR for \(notification.name) (last error \(lastError))",
-                             metadata: ["id": "IS02304"])
+                logger.error(
+                    "ISAPI filter \(filter.path) returned SF_STATUS_REQ_ERROR for \(notification.name) (last error \(lastError))",
+                    metadata: ["id": "IS02304"])
             }
             if !next { return outcome }
         }

@@ -110,7 +110,8 @@ public final class FilterSet: Sendable {
     private static func logLoad(_ library: FilterLibrary, logger: Logger) {
         let description = LogText.quoted(library.descriptionBytes)
         let notifications = library.notificationNames.joined(separator: ", ")
-        logger.info("loaded ISAPI filter \(library.path): \(description) version \(library.versionText), priority \(library.priority.name), notifications \(notifications.isEmpty ? "none" : notifications)",
-                    metadata: LogText.metadata(id: "IS02300"))
+        logger.info(
+            "loaded ISAPI filter \(library.path): \(description) version \(library.versionText), priority \(library.priority.name), notifications \(notifications.isEmpty ? "none" : notifications)",
+            metadata: LogText.metadata(id: "IS02300"))
     }
 }

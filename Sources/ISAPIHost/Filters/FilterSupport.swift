@@ -4,7 +4,8 @@ import Foundation
 /// A filter's ServerSupportFunction requests (IIS 6's SF_REQ_*). Returns nil for TRUE,
 /// or the Windows error to fail with.
 enum FilterSupport {
-    static func run(_ request: SF_REQ_TYPE, box: FilterContextBox, data: PVOID?, ul1: ULONG_PTR, ul2: ULONG_PTR) -> Int? {
+    static func run(_ request: SF_REQ_TYPE, box: FilterContextBox, data: PVOID?, ul1: ULONG_PTR, ul2: ULONG_PTR) -> Int?
+    {
         let session = box.session
         switch request {
         case SF_REQ_SEND_RESPONSE_HEADER:
@@ -64,8 +65,9 @@ enum FilterSupport {
     /// FALSE with ERROR_INVALID_PARAMETER; logged with ISAPIFilterLogNotSupported On.
     private static func notSupported(_ request: SF_REQ_TYPE, _ box: FilterContextBox) -> Int {
         if box.session.logNotSupported {
-            box.session.logger.notice("ISAPI filter \(box.filter.path): ServerSupportFunction request \(request.rawValue) is not supported",
-                                      metadata: ["id": "IS02306"])
+            box.session.logger.notice(
+                "ISAPI filter \(box.filter.path): ServerSupportFunction request \(request.rawValue) is not supported",
+                metadata: ["id": "IS02306"])
         }
         return Int(ERROR_INVALID_PARAMETER)
     }

@@ -5,8 +5,9 @@ struct FilteringHandler: BlockingHandler {
     let inner: any BlockingHandler
 
     func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
-        inner.run(context, channel: FilteringChannel(base: channel, context: context, pipeline: pipeline),
-                  pipeline: pipeline)
+        inner.run(
+            context, channel: FilteringChannel(base: channel, context: context, pipeline: pipeline),
+            pipeline: pipeline)
     }
 }
 
@@ -35,8 +36,9 @@ final class FilteringChannel: ForwardingResponseChannel, @unchecked Sendable {
         }
         // SEND_RAW_DATA may change the body's length: the daemon frames it (chunked) instead.
         if context.filters?.wants(.sendRawData) == true { response.headers.remove("Content-Length") }
-        return base.sendHead(status: response.status, reason: response.status == status ? reason : nil,
-                             headers: response.headers)
+        return base.sendHead(
+            status: response.status, reason: response.status == status ? reason : nil,
+            headers: response.headers)
     }
 
     /// SF_NOTIFY_SEND_RAW_DATA on each piece of the body the handler sends.

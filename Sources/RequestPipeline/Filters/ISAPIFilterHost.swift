@@ -35,9 +35,11 @@ public final class ISAPIFilterHost: RequestHandler, @unchecked Sendable {
         let logger = makeLogger("isapi")
         lock.withLock {
             let previous = filters
-            let next = Self.hasFilters(configuration)
-                ? FilterSet(global: Self.entries(configuration.mainHost), sites: Self.siteEntries(configuration),
-                            previous: previous, logger: logger)
+            let next =
+                Self.hasFilters(configuration)
+                ? FilterSet(
+                    global: Self.entries(configuration.mainHost), sites: Self.siteEntries(configuration),
+                    previous: previous, logger: logger)
                 : nil
             previous?.retire(keeping: next, logger: logger)
             filters = next

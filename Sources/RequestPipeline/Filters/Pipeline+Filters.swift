@@ -32,11 +32,14 @@ extension Pipeline {
     /// After phase 4 (mapToStorage): SF_NOTIFY_URL_MAP with the URL and the physical
     /// path; a path the filter changed is served (and stat'ed) instead.
     func filterURLMap(_ context: inout RequestContext) -> PhaseResult {
-        guard let filters = context.filters, filters.wants(.urlMap), let original = context.filePath else { return .next }
+        guard let filters = context.filters, filters.wants(.urlMap), let original = context.filePath else {
+            return .next
+        }
         var path = original + context.pathInfo
         let host = ContextFilterHost(context, pipeline: self)
-        let outcome = filters.session.urlMap(url: context.path, physicalPath: &path,
-                                             scriptMapEntry: context.scriptMap?.engine, list: filters.list, host: host)
+        let outcome = filters.session.urlMap(
+            url: context.path, physicalPath: &path,
+            scriptMapEntry: context.scriptMap?.engine, list: filters.list, host: host)
         if let answer = filterAnswer(outcome, .urlMap, &context) { return .respond(answer) }
         if path != original + context.pathInfo {
             context.filePath = path
@@ -56,8 +59,9 @@ extension Pipeline {
             let (user, password) = BasicCredentials.parse(context.headers["Authorization"]) ?? ("", "")
             var (newUser, newPassword) = (user, password)
             let host = ContextFilterHost(context, pipeline: self)
-            let outcome = filters.session.authentication(user: &newUser, password: &newPassword, list: filters.list,
-                                                         host: host)
+            let outcome = filters.session.authentication(
+                user: &newUser, password: &newPassword, list: filters.list,
+                host: host)
             if let answer = filterAnswer(outcome, .authentication, &context) { return .respond(answer) }
             if (newUser, newPassword) != (user, password) {
                 context.headers.set("Authorization", BasicCredentials.header(user: newUser, password: newPassword))
@@ -116,8 +120,10 @@ extension Pipeline {
 
     /// What a notification's outcome means for the request: nil to go on; otherwise the
     /// answer (the filter's own output for FINISHED, a 500 for ERROR or a bad code).
-    func filterAnswer(_ outcome: FilterOutcome, _ notification: FilterNotification,
-                      _ context: inout RequestContext) -> Response? {
+    func filterAnswer(
+        _ outcome: FilterOutcome, _ notification: FilterNotification,
+        _ context: inout RequestContext
+    ) -> Response? {
         switch outcome {
         case .proceed, .readNext:
             return nil
@@ -128,8 +134,9 @@ extension Pipeline {
             guard let session = context.filters?.session ?? context.request.connection.filterSession else { return nil }
             let output = session.takeOutput()
             if let response = FilterOutput.response(output.output) { return response }
-            logger.error("an ISAPI filter finished the request in \(notification.name) without sending anything; answering 500",
-                         metadata: context.logMetadata(id: "IS02307"))
+            logger.error(
+                "an ISAPI filter finished the request in \(notification.name) without sending anything; answering 500",
+                metadata: context.logMetadata(id: "IS02307"))
             return errorResponse(500, &context)
         }
     }
@@ -180,7 +187,7 @@ enum FilterOutput {
         guard !bytes.isEmpty else { return nil }
         let separator: [UInt8] = Array("\r\n\r\n".utf8)
         guard bytes.starts(with: Array("HTTP/".utf8)),
-              let end = bytes.indices.dropLast(3).first(where: { bytes[$0..<($0 + 4)].elementsEqual(separator) })
+            let end = bytes.indices.dropLast(3).first(where: { bytes[$0..<($0 + 4)].elementsEqual(separator) })
         else { return Response(status: 200, body: .bytes(bytes)) }
         let lines = String(decoding: bytes[..<end], as: UTF8.self).components(separatedBy: "\r\n")
         let statusWords = lines[0].split(separator: " ", maxSplits: 2)
@@ -201,8 +208,8 @@ enum FilterOutput {
 enum BasicCredentials {
     static func parse(_ header: String?) -> (String, String)? {
         guard let header, header.lowercased().hasPrefix("basic "),
-              let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
+            let data = Data(base64Encoded: String(header.dropFirst(6)).trimmingCharacters(in: .whitespaces)),
+            let text = String(data: data, encoding: .utf8), let colon = text.firstIndex(of: ":")
         else { return nil }
         return (String(text[..<colon]), String(text[text.index(after: colon)...]))
     }

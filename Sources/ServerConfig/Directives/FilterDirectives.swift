@@ -21,12 +21,16 @@ public struct ISAPIFilterConfig: Sendable, Equatable {
 /// decided when it is loaded (at start, reload and `-t`), not here: IIS serves without a
 /// filter that fails.
 let filterDirectives: [DirectiveSpec] = [
-    DirectiveSpec("ISAPIFilter", module: "mod_isapi.c", contexts: .serverConfig, arity: 1...1,
-                  syntax: "takes one argument, the ISAPI filter's path (relative to ServerRoot)") { d, t in
+    DirectiveSpec(
+        "ISAPIFilter", module: "mod_isapi.c", contexts: .serverConfig, arity: 1...1,
+        syntax: "takes one argument, the ISAPI filter's path (relative to ServerRoot)"
+    ) { d, t in
         t.host.isapiFilters.lines.append(.init(path: t.resolvePath(d.arguments[0]), location: d.location))
     },
-    DirectiveSpec("ISAPIFilterLogNotSupported", module: "mod_isapi.c", contexts: .server, arity: 1...1,
-                  syntax: "must be On or Off") { d, t in
+    DirectiveSpec(
+        "ISAPIFilterLogNotSupported", module: "mod_isapi.c", contexts: .server, arity: 1...1,
+        syntax: "must be On or Off"
+    ) { d, t in
         t.host.isapiFilters.logNotSupported = try d.flag()
     },
 ]
