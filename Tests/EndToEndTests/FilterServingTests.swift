@@ -31,6 +31,13 @@ import Glibc
             #include <stdlib.h>
             #include <unistd.h>
             #include "httpfilt.h"
+            /* PREPROC_HEADERS: whether the request's url is `want`. */
+            __attribute__((unused)) static int url_is(HTTP_FILTER_CONTEXT *pfc, VOID *data, const char *want) {
+                char url[256];
+                DWORD size = sizeof url;
+                HTTP_FILTER_PREPROC_HEADERS *headers = data;
+                return headers->GetHeader(pfc, "url", url, &size) && strcmp(url, want) == 0;
+            }
             BOOL WINAPI GetFilterVersion(HTTP_FILTER_VERSION *v) {
                 strcpy(v->lpszFilterDesc, "\(name)");
                 v->dwFlags = \(flags);
@@ -265,11 +272,7 @@ import Glibc
         _ = try Self.compileFilter(
             "sleeper", flags: "SF_NOTIFY_PREPROC_HEADERS",
             body: """
-                char url[256];
-                DWORD size = sizeof url;
-                HTTP_FILTER_PREPROC_HEADERS *headers = data;
-                if (notification == SF_NOTIFY_PREPROC_HEADERS && headers->GetHeader(pfc, "url", url, &size)
-                    && strcmp(url, "/b.txt") == 0) {
+                if (notification == SF_NOTIFY_PREPROC_HEADERS && url_is(pfc, data, "/b.txt")) {
                     FILE *file = fopen("\(marker)", "w");
                     if (file) fclose(file);
                     sleep(4);
@@ -382,10 +385,7 @@ import Glibc
         _ = try Self.compileFilter(
             "answerer", flags: "SF_NOTIFY_PREPROC_HEADERS",
             body: """
-                char url[256];
-                DWORD size = sizeof url;
-                HTTP_FILTER_PREPROC_HEADERS *headers = data;
-                if (headers->GetHeader(pfc, "url", url, &size) && strcmp(url, "/teapot") == 0) {
+                if (notification == SF_NOTIFY_PREPROC_HEADERS && url_is(pfc, data, "/teapot")) {
                     pfc->ServerSupportFunction(pfc, SF_REQ_SEND_RESPONSE_HEADER, "418 I'm a teapot",
                                                (ULONG_PTR)"Content-Type: text/plain\\r\\n", 0);
                     DWORD length = 6;
