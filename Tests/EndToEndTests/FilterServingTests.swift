@@ -301,15 +301,26 @@ import Glibc
             prepare: { root in
                 _ = try Self.installSample("addheader", into: root)
                 _ = try Self.compileFilter(
-                    "tagger", flags: "SF_NOTIFY_PREPROC_HEADERS",
+                    "tagger", flags: "SF_NOTIFY_PREPROC_HEADERS | SF_NOTIFY_AUTH_COMPLETE",
                     body: """
                         if (notification == SF_NOTIFY_PREPROC_HEADERS)
                             ((HTTP_FILTER_PREPROC_HEADERS *)data)->AddHeader(pfc, "X-From-Filter:", "tagged");
+                        if (notification == SF_NOTIFY_AUTH_COMPLETE) {
+                            HTTP_FILTER_AUTH_COMPLETE_INFO *info = data;
+                            HANDLE token = (HANDLE)1;
+                            BOOL got = info->GetUserToken(pfc, &token);
+                            char seen[64];
+                            DWORD size = sizeof seen;
+                            if (!got && token == NULL && info->GetHeader(pfc, "X-From-Filter:", seen, &size))
+                                info->SetHeader(pfc, "X-Auth-Complete:", seen);
+                        }
                         """, into: root)
             })
         let response = try daemon.get("/scripts/servervars.dll")
         #expect(response.status == 200)
         #expect(response.bodyText.contains("HTTP_X_FROM_FILTER:tagged"), "body: \(response.bodyText)")
+        // AUTH_COMPLETE: GetUserToken is FALSE (no token), GetHeader sees PREPROC's change, SetHeader reaches the extension.
+        #expect(response.bodyText.contains("HTTP_X_AUTH_COMPLETE:tagged"), "body: \(response.bodyText)")
         #expect(response.header("X-Filtered-By") == "isapid addheader")
     }
 
