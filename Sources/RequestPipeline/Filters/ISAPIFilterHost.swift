@@ -31,21 +31,24 @@ public final class ISAPIFilterHost: RequestHandler, @unchecked Sendable {
     /// The filters in force now, if any are configured.
     public var current: FilterSet? { lock.withLock { filters } }
 
+    /// Loads the new generation, swaps it in, then unloads the filters it dropped: the
+    /// lock is held only for the swap, so requests never wait for a dropped filter to
+    /// return from a notification (reloads come one at a time).
     public func configurationLoaded(_ configuration: ServerConfiguration, logger makeLogger: (String) -> Logger) {
         let logger = makeLogger("isapi")
+        let previous = current
+        let next =
+            Self.hasFilters(configuration)
+            ? FilterSet(
+                global: Self.entries(configuration.mainHost), sites: Self.siteEntries(configuration),
+                previous: previous, logger: logger)
+            : nil
         lock.withLock {
-            let previous = filters
-            let next =
-                Self.hasFilters(configuration)
-                ? FilterSet(
-                    global: Self.entries(configuration.mainHost), sites: Self.siteEntries(configuration),
-                    previous: previous, logger: logger)
-                : nil
-            previous?.retire(keeping: next, logger: logger)
             filters = next
             self.logger = logger
             logNotSupported = configuration.mainHost.isapiFilters.logNotSupported
         }
+        previous?.retire(keeping: next, logger: logger)
     }
 
     public func shutdown() {
