@@ -78,7 +78,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var local = ("-", 0)
     /// What TLS negotiated on this connection (see HTTPDaemon/TLS).
     var tls = TLSConnectionState.plain
-    /// This connection's ISAPI filter state, made at its first request when filters are configured.
+    /// This connection's ISAPI filter state when filters are configured: made with the connection,
+    /// or at its first request after a reload that configured them.
     var filterSession: ConnectionFilters?
     /// Set while the request's phases run on the pool (its ISAPI filters may block).
     var filtering = false

@@ -43,6 +43,10 @@ extension RequestHandler {
 /// | 6 | rewriteInDirectory | Phases/RewriteInDirectory.swift (mod_rewrite in `<Directory>`, .htaccess; after access checks, as Apache's fixups) |
 /// | 7 | runHandler | Phases/RunHandler.swift, StaticFileHandler.swift |
 /// | 8 | logRequest | HTTPDaemon, with AccessLogFormat |
+///
+/// ISAPI filter notifications (Filters/Pipeline+Filters.swift) hook in around them:
+/// PREPROC_HEADERS before 1, URL_MAP after 4, AUTHENTICATION and AUTH_COMPLETE before 5,
+/// ACCESS_DENIED and SEND_RESPONSE once the answer is decided, LOG and END_OF_REQUEST in 8.
 public final class Pipeline: Sendable {
     public let configuration: ServerConfiguration
     public let fileSystem: any FileSystem
