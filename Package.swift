@@ -6,6 +6,9 @@ let sampleExtensions = [
     "template", "certinfo",
 ]
 
+// The sample ISAPI filters (filters/<name>): C against httpfilt.h only, like the extensions.
+let sampleFilters = ["addheader", "basicauth", "urlrewrite", "logscrub", "linkfix"]
+
 // The modules on the request path skip the run-time exclusivity checks in release builds
 // (each class property access cost a call and a thread-local lookup, ~5 % of a request);
 // debug builds, which the tests run, keep them.
@@ -18,7 +21,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "isapid", targets: ["isapid"])
-    ] + sampleExtensions.map { .library(name: $0, type: .dynamic, targets: [$0]) },
+    ] + (sampleExtensions + sampleFilters).map { .library(name: $0, type: .dynamic, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -166,5 +169,11 @@ let package = Package(
 package.targets += sampleExtensions.map { name in
     .target(
         name: name, path: "extensions/\(name)", publicHeadersPath: ".",
+        cSettings: [.headerSearchPath("../../Sources/CISAPI/include")])
+}
+
+package.targets += sampleFilters.map { name in
+    .target(
+        name: name, path: "filters/\(name)", publicHeadersPath: ".",
         cSettings: [.headerSearchPath("../../Sources/CISAPI/include")])
 }

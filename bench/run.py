@@ -60,7 +60,7 @@ TLS_CERT_COMMAND = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256",
 TLS_CIPHER = "TLS_AES_256_GCM_SHA384"
 PROFILE_BEGIN = "<!-- profile-notes -->"
 PROFILE_END = "<!-- /profile-notes -->"
-SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8"]
+SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9"]
 
 # The rule generation, helpers and the S3 server set-ups are rewrite-rules.py's.
 sys.dont_write_bytecode = True  # no bench/__pycache__
@@ -446,6 +446,21 @@ def scenario_s1(ctx):
     """S1: ~100-byte static file, keep-alive and Connection: close."""
     targets = [isapid_target(ctx, "isapid"), apache_target(ctx, "apache"), nginx_target(ctx, "nginx"),
                epoll_target(ctx, "epoll", INDEX_BODY)]
+    with Started(*targets):
+        for t in targets:
+            check(t, "/index.html", INDEX_BODY)
+        cases = [{"label": f"{t.name} {mode}", "target": t, "path": "/index.html", "close": mode == "close",
+                  "mode": mode} for mode in ("keep-alive", "close") for t in targets]
+        result = measure(ctx, cases)
+        problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
+    return {"cases": result, "configs": {t.name: t.config for t in targets}, "error_log_lines": problems}
+
+
+def scenario_s9(ctx):
+    """S9: the S1 file with one ISAPI filter registered for SF_NOTIFY_PREPROC_HEADERS (its
+    requests run their phases on the extension pool) against none (issue 17)."""
+    targets = [isapid_target(ctx, "isapid"),
+               isapid_target(ctx, "isapid-filter", f'ISAPIFilter "{ctx.filters}/preproc.dll"\n')]
     with Started(*targets):
         for t in targets:
             check(t, "/index.html", INDEX_BODY)
@@ -1106,6 +1121,13 @@ def prepare(ctx, args):
         name = os.path.splitext(os.path.basename(source))[0]
         build([cc, "-O2", "-shared", "-fPIC", "-I", os.path.join(REPO, "Sources", "CISAPI", "include"), source,
                "-o", os.path.join(scripts, f"{name}.dll")])
+    # S9's ISAPI filter (bench/filters), built the same way.
+    ctx.filters = os.path.join(ctx.workdir, "filters")
+    os.makedirs(ctx.filters)
+    for source in sorted(glob.glob(os.path.join(BENCH, "filters", "*.c"))):
+        name = os.path.splitext(os.path.basename(source))[0]
+        build([cc, "-O2", "-shared", "-fPIC", "-I", os.path.join(REPO, "Sources", "CISAPI", "include"), source,
+               "-o", os.path.join(ctx.filters, f"{name}.dll")])
     ctx.epoll = os.path.join(ctx.workdir, "epoll-server")
     build([cc, "-O2", os.path.join(BENCH, "epoll-server.c"), "-o", ctx.epoll])
     build([cc, "-O2", os.path.join(BENCH, "hello-cgi.c"), "-o", os.path.join(ctx.cgidir, "hello.cgi")])
@@ -1180,7 +1202,8 @@ def run(args):
         "scenarios": {},
     }
     functions = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4,
-                 "S5": scenario_s5, "S6": scenario_s6, "S7": scenario_s7, "S8": scenario_s8}
+                 "S5": scenario_s5, "S6": scenario_s6, "S7": scenario_s7, "S8": scenario_s8,
+                 "S9": scenario_s9}
     try:
         for name in ctx.scenarios:
             log(f"{name}: {functions[name].__doc__.splitlines()[0]}")
@@ -1541,6 +1564,10 @@ def report(paths=None):
     # S8
     if "S8" in sc and "cases" in sc["S8"]:
         report_s8(w, sc["S8"])
+    # S9
+    if "S9" in sc and "cases" in sc["S9"]:
+        w("## S9: the S1 file with one PREPROC_HEADERS ISAPI filter (bench/filters/preproc.c) and without\n")
+        w(case_table(sc["S9"]["cases"]) + "\n")
     errors = {k: v["error"] for k, v in sc.items() if "error" in v}
     if errors:
         w("## Scenarios that failed\n")

@@ -231,7 +231,8 @@ public final class Daemon: Sendable {
                     if state.configuration.isTLS(address) {
                         try state.tls.addHandlers(to: channel, configuration: state.configuration, logger: state.logger)
                     }
-                    try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context)
+                    try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context,
+                                                   secure: state.configuration.isTLS(address))
                     if acceptedWhileStopping { channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested()) }
                 }
             }
@@ -256,12 +257,19 @@ public final class Daemon: Sendable {
 
     /// The handlers of one client connection, in order.
     static func addConnectionHandlers(
-        to pipeline: ChannelPipeline.SynchronousOperations, state: ServingState, daemon: DaemonContext
+        to pipeline: ChannelPipeline.SynchronousOperations, state: ServingState, daemon: DaemonContext,
+        secure: Bool = false
     ) throws {
+        // ISAPI filters (when configured): the connection's session, and READ_RAW_DATA
+        // in front of the decoder when a global filter asked for it.
+        let filters = state.pipeline.makeFilterSession(secure: secure)
+        if let filters, state.pipeline.filtersWantRawReads {
+            try pipeline.addHandler(FilterRawReadHandler(session: filters, pipeline: state.pipeline))
+        }
         try pipeline.addHandlers(
             RawReadObserver(),
             ByteToMessageHandler(HTTPRequestDecoder(limits: state.limits)),
-            HTTPConnectionHandler(daemon: daemon))
+            HTTPConnectionHandler(daemon: daemon, filterSession: filters))
     }
 
     private static func display(_ address: SocketAddress) -> String {

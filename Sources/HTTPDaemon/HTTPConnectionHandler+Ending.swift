@@ -61,7 +61,7 @@ extension HTTPConnectionHandler {
     func inputEnded(context: ChannelHandlerContext) {
         guard input == .open else { return }
         input = .ended
-        if exchange == nil && queued.isEmpty && deferredError == nil {
+        if exchange == nil && !filtering && queued.isEmpty && deferredError == nil {
             close(context: context)
         } else if isLastRequest {
             exchange?.stream?.closeAfterResponse()

@@ -149,7 +149,7 @@ extension HTTPConnectionHandler {
             return
         }
         armTimer(.idle, context: context)
-        while let part = queued.first, exchange == nil || !part.isHead {
+        while !filtering, let part = queued.first, exchange == nil || !part.isHead {
             queued.removeFirst()
             handle(part, context: context)
             if closing { return }
@@ -158,7 +158,7 @@ extension HTTPConnectionHandler {
             badRequest(error, context: context)
             return
         }
-        if input == .ended && exchange == nil && queued.isEmpty {
+        if input == .ended && exchange == nil && !filtering && queued.isEmpty {
             close(context: context)
             return
         }
@@ -198,11 +198,15 @@ extension HTTPConnectionHandler {
                 exchange.context.originalQuery = (exchange.context.originalQuery ?? "") + stream.queryAppendix
             }
         }
-        guard let targets = state.accessLogs[exchange.context.host.id], !targets.isEmpty else { return }
-        let record = AccessLogRecordBuilder.record(
+        let targets = state.accessLogs[exchange.context.host.id] ?? []
+        let filtered = exchange.context.request.connection.filterSession != nil
+        guard !targets.isEmpty || filtered else { return }
+        var record = AccessLogRecordBuilder.record(
             exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
             wireBytesSent: exchange.wireBytesSent,
             connection: connection, serverPort: local.1)
+        // ISAPI filters: SF_NOTIFY_LOG may change the fields, then SF_NOTIFY_END_OF_REQUEST.
+        if filtered { state.pipeline.filterLog(&record, exchange.context) }
         for target in targets {
             if let condition = target.condition, (exchange.context.environment[condition.variable] != nil) == condition.negated {
                 continue

@@ -80,13 +80,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var local = ("-", 0)
     /// What TLS negotiated on this connection (see HTTPDaemon/TLS).
     var tls = TLSConnectionState.plain
+    /// This connection's ISAPI filter state when filters are configured: made with the connection,
+    /// or at its first request after a reload that configured them.
+    var filterSession: ConnectionFilters?
+    /// Set while the request's phases run on the pool (its ISAPI filters may block).
+    var filtering = false
 
     enum TimerKind { case none, idle, readingHead, readingBody, writing, handler }
     enum InputState { case open, ended }
 
-    init(daemon: DaemonContext) {
+    init(daemon: DaemonContext, filterSession: ConnectionFilters? = nil) {
         self.daemon = daemon
         self.state = daemon.currentState
+        self.filterSession = filterSession
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -116,6 +122,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         logUnfinished()
         timer?.cancel()
         ServerFigures.shared.connections.close(statusSlot)
+        // While the pool runs this connection's filters, the session closes after them.
+        if let filterSession, !filtering { state.pipeline.closeFilterSession(filterSession) }
     }
 
     // MARK: Reading
@@ -125,8 +133,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         guard context.channel.isActive else { return }
         let part = unwrapInboundIn(data)
         // A pipelined request waits until the one before it is answered; the body and
-        // end of the current request are handled at once.
-        if !queued.isEmpty || (exchange != nil && part.isHead) {
+        // end of the current request are handled at once (once its filters have run).
+        if filtering || !queued.isEmpty || (exchange != nil && part.isHead) {
             queued.append(part)
             return
         }
@@ -134,6 +142,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
+        if filtering {
+            readPending = true
+            return
+        }
         // A blocking handler reads its body at its own pace: the socket follows it.
         if let current = exchange, let stream = current.stream, !current.receivedEnd, !current.finishedWriting {
             if stream.wantsBody {
@@ -235,12 +247,25 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let request = IncomingRequest(
             method: head.method.rawValue, target: head.uri, versionMajor: head.version.major,
             versionMinor: head.version.minor, headers: headers,
-            connection: connectionInfo(keepAliveCount: requestsServed),
+            connection: filteredConnectionInfo(),
             receivedAtMicroseconds: WallClock.microseconds(),
             contentLength: contentLength, isChunked: chunked)
 
-        var (requestContext, response) =
-            tls.isPlain ? state.pipeline.process(request) : tlsRefusal(request) ?? state.pipeline.process(request)
+        let refusal = tls.isPlain ? nil : tlsRefusal(request)
+        if refusal == nil && request.connection.filterSession != nil && state.pipeline.filtersWantRequestPhases {
+            processFiltered(head, request, context: context)
+            return
+        }
+        let (requestContext, response) = refusal ?? state.pipeline.process(request)
+        proceed(head, request, requestContext, response, context: context)
+    }
+
+    /// The rest of `begin`, once the pipeline has answered (on the loop, or on the pool
+    /// for a request with ISAPI filters).
+    func proceed(_ head: HTTPRequestHead, _ request: IncomingRequest, _ requestContext: RequestContext,
+                 _ response: Response, context: ChannelHandlerContext) {
+        var requestContext = requestContext
+        var response = response
         let expectation = head.headers.first(name: "expect")
         if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
             response = state.pipeline.errorResponse(417, &requestContext)
@@ -279,6 +304,14 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         exchange = current
         write(context: context)
+    }
+
+    /// The connection as the pipeline sees it, with the filter session when filters are configured.
+    private func filteredConnectionInfo() -> ConnectionInfo {
+        var info = connectionInfo(keepAliveCount: requestsServed)
+        if filterSession == nil { filterSession = state.pipeline.makeFilterSession(secure: tls.session != nil) }
+        info.filterSession = filterSession
+        return info
     }
 
     static let continueHead = ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")
@@ -346,7 +379,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             closing = true
             statusSlot.set(.gracefullyFinishing)
             exchange?.stream?.closeAfterResponse()
-            if exchange == nil && timerKind != .readingHead && requestsServed > 0 { close(context: context) }
+            if exchange == nil && !filtering && timerKind != .readingHead && requestsServed > 0 { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
     }

@@ -43,6 +43,10 @@ extension RequestHandler {
 /// | 6 | rewriteInDirectory | Phases/RewriteInDirectory.swift (mod_rewrite in `<Directory>`, .htaccess; after access checks, as Apache's fixups) |
 /// | 7 | runHandler | Phases/RunHandler.swift, StaticFileHandler.swift |
 /// | 8 | logRequest | HTTPDaemon, with AccessLogFormat |
+///
+/// ISAPI filter notifications (Filters/Pipeline+Filters.swift) hook in around them:
+/// PREPROC_HEADERS before 1, URL_MAP after 4, AUTHENTICATION and AUTH_COMPLETE before 5,
+/// ACCESS_DENIED and SEND_RESPONSE once the answer is decided, LOG and END_OF_REQUEST in 8.
 public final class Pipeline: Sendable {
     public let configuration: ServerConfiguration
     public let fileSystem: any FileSystem
@@ -64,6 +68,8 @@ public final class Pipeline: Sendable {
     /// The `.htaccess` files, compiled once each and re-read when they change; one per
     /// loaded configuration, since they compile against it.
     let accessFiles: HtaccessCache
+    /// The ISAPI filters (Filters/ISAPIFilterHost.swift), when the configuration lists any.
+    let filterHost: ISAPIFilterHost?
 
     /// Apache's LimitInternalRecursion default.
     public static let maxInternalRedirects = 10
@@ -82,6 +88,8 @@ public final class Pipeline: Sendable {
         self.rewriteLogger = rewriteLogger
         self.remoteIPLogger = moduleLogger?("remoteip") ?? logger
         self.accessFiles = HtaccessCache(configuration: configuration)
+        self.filterHost = ISAPIFilterHost.hasFilters(configuration)
+            ? handlers[ISAPIFilterHost.name] as? ISAPIFilterHost : nil
         self.iniFilePathsByHost = Self.iniFilePaths(configuration)
         self.iniFiles = IniFileCache(
             globalFile: configuration.rewriteIniFile,
@@ -100,13 +108,17 @@ public final class Pipeline: Sendable {
 
     /// Runs phases 1 to 7 for a request and returns its context and answer.
     public func process(_ request: IncomingRequest) -> (RequestContext, Response) {
+        var request = request
+        let filtered = filterHost == nil ? nil : beginFilters(&request)
         var context = RequestContext(request: request, host: configuration.mainHost)
+        context.filters = filtered?.0
         context.directoryConfig = context.host.defaults
         var response: Response
-        switch normalizeURI(&context) {
+        switch filtered?.1.map(PhaseResult.respond) ?? normalizeURI(&context) {
         case .respond(let answer): response = answer
         default:
             selectVirtualHost(&context)
+            if let filters = context.filters { selectFilters(filters, &context) }
             if context.directoryConfig.headers != nil { applyEarlyRequestHeaderRules(&context) }
             if context.host.remoteIP.header != nil { applyRemoteIP(&context) }
             if case .respond(let answer) = rewriteURL(&context) {
@@ -124,6 +136,7 @@ public final class Pipeline: Sendable {
             response.headers.set("Vary", (existing + context.varyHeaders).joined(separator: ","))
         }
         if let rules = context.directoryConfig.headers { applyHeaderRules(rules, &response, context) }
+        if context.filters != nil { filterResponse(&response, &context) }
         return (context, response)
     }
 
@@ -198,6 +211,8 @@ public final class Pipeline: Sendable {
         }
         if context.proxyTarget != nil { return runProxy(&context) }
         if case let result = mapToStorage(&context), !result.isNext { return result }
+        if context.filters != nil, case let result = filterURLMap(&context), !result.isNext { return result }
+        if context.filters != nil, case let result = filterAuthentication(&context), !result.isNext { return result }
         if case let result = checkAccess(&context), !result.isNext { return result }
         if case let result = rewriteInDirectory(&context), !result.isNext { return result }
         if context.directoryConfig.headers != nil { applyRequestHeaderRules(&context) }

@@ -1,3 +1,5 @@
+import ISAPIHost
+
 /// A request as it arrived: what the decoder read, where from, and when.
 public struct IncomingRequest: Sendable {
     public var method: String
@@ -48,6 +50,8 @@ public struct ConnectionInfo: Sendable {
     public var peerAddress: String?
     /// Who named the client in `remoteAddress`/`remotePort`.
     public var clientOrigin = ClientOrigin.peer
+    /// This connection's ISAPI filter state (see Filters/); nil when no filter is configured.
+    public var filterSession: FilterSession?
 
     /// mod_remoteip's two ways of learning the client behind a balancer.
     public enum ClientOrigin: Sendable, Equatable {

@@ -56,6 +56,8 @@ public struct RequestContext: Sendable {
     var requestHeadersEdited = false
     /// Internal redirects so far (ErrorDocument, DirectoryIndex, and later rewrites).
     public var redirectCount = 0
+    /// The ISAPI filters this request runs (Filters/); nil when none are configured.
+    var filters: RequestFilters?
 
     public init(request: IncomingRequest, host: VirtualHost) {
         self.request = request

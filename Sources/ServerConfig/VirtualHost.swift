@@ -28,6 +28,8 @@ public struct VirtualHost: Sendable {
     public var ssl = SSLSettings()
     /// mod_remoteip (`RemoteIPHeader` and friends), merged with the main server's.
     public var remoteIP = RemoteIPConfig()
+    /// `ISAPIFilter` (see Directives/FilterDirectives.swift): the main server's are global.
+    public var isapiFilters = ISAPIFilterConfig()
     public var location: SourceLocation?
     /// 0 for the main server, then 1, 2, ... in configuration order: keys per-host state
     /// such as open log files.

@@ -101,6 +101,8 @@ struct ServeCommand: ParsableCommand {
             for warning in configuration.warnings { ISAPIDCommand.printError("warning: \(warning.description)") }
         }
         if configTest {
+            // IIS serves without a filter that fails to load; -t says which, and where.
+            for problem in ISAPIFilterHost.check(configuration) { ISAPIDCommand.printError("warning: \(problem)") }
             print("Syntax OK")
             return
         }
@@ -132,7 +134,8 @@ struct ServeCommand: ParsableCommand {
             let isapi = ISAPIRequestHandler()
             let daemon = try Daemon(
                 options: options, configuration: configuration,
-                handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler()],
+                handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler(),
+                           ISAPIFilterHost.name: ISAPIFilterHost()],
                 supervision: supervision, pidFile: pidFile)
             try daemon.run()
         } catch {

@@ -1,10 +1,11 @@
 /*
  * httpfilt.h - ISAPI filter types for isapid (Linux, LP64).
  *
- * isapid does NOT host ISAPI filters (GetFilterVersion / HttpFilterProc are
- * never called). This header exists so that sources which implement both an
- * extension and a filter in one file still compile against the SDK.
- * Microsoft's names, values and field order; base types from httpext.h.
+ * isapid hosts ISAPI filters as IIS 6 does (ISAPIFilter; see extensions/README.md,
+ * "Filters"). Microsoft's names, values and field order (checked against the
+ * Windows SDK's httpfilt.h); base types from httpext.h, so on LP64 every pointer
+ * is 8 bytes and DWORD/BOOL 4 (the offsets are asserted in
+ * Tests/CISAPITests/FilterLayoutTests.swift).
  */
 
 #ifndef _HTTPFILT_H_
@@ -227,7 +228,7 @@ typedef struct _HTTP_FILTER_VERSION {
     DWORD dwFlags;
 } HTTP_FILTER_VERSION, *PHTTP_FILTER_VERSION;
 
-/* Filter entry points (declared for compilation only; never called). Default
+/* Filter entry points, called by the host (TerminateFilter is optional). Default
  * visibility on the declaration, as for the extension entry points. */
 ISAPI_SDK_EXPORT DWORD WINAPI HttpFilterProc(HTTP_FILTER_CONTEXT *pfc,
                                              DWORD NotificationType,

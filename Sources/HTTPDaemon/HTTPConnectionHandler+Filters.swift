@@ -1,0 +1,50 @@
+import NIOCore
+import NIOHTTP1
+import RequestPipeline
+
+/// Requests whose ISAPI filters want a request-phase notification: the pipeline runs on
+/// the extension pool, so that a filter that blocks in HttpFilterProc holds a pool thread,
+/// never this connection's event loop (and every other connection on it). Meanwhile the
+/// connection reads nothing more and queues what it has read; the answer then goes on as
+/// any other (`proceed`). Requests no filter is interested in never come here.
+extension HTTPConnectionHandler {
+    func processFiltered(_ head: HTTPRequestHead, _ request: IncomingRequest, context: ChannelHandlerContext) {
+        guard let pool = daemon.threadPool else {
+            let (requestContext, response) = state.pipeline.process(request)
+            proceed(head, request, requestContext, response, context: context)
+            return
+        }
+        filtering = true
+        let pipeline = state.pipeline
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        pool.submit { _ in
+            // Run even when the pool is stopping: the request was accepted and is answered.
+            let (requestContext, response) = pipeline.process(request)
+            eventLoop.execute {
+                let (handler, context) = loopBound.value
+                handler.filtering = false
+                guard context.channel.isActive else {
+                    // The connection ended meanwhile (handlerRemoved left the session open).
+                    if let session = handler.filterSession { pipeline.closeFilterSession(session) }
+                    return
+                }
+                handler.proceed(head, request, requestContext, response, context: context)
+                handler.resumeAfterFiltering(context: context)
+            }
+        }
+    }
+
+    /// What arrived while the filters ran: the request's body and end, then (once it is
+    /// answered) the next request; reading resumes as it would have.
+    private func resumeAfterFiltering(context: ChannelHandlerContext) {
+        while !filtering && !closing, let part = queued.first, exchange == nil || !part.isHead {
+            queued.removeFirst()
+            handle(part, context: context)
+        }
+        if readPending && !filtering && !isBusyWriting && queued.isEmpty {
+            readPending = false
+            context.read()
+        }
+    }
+}
