@@ -56,3 +56,20 @@ final class FilteringChannel: ForwardingResponseChannel, @unchecked Sendable {
         return base.respond(response)
     }
 }
+
+/// ACCESS_DENIED and SEND_RESPONSE on the head of a proxied answer, which arrives on the
+/// connection's event loop (where the proxy runs), so these two notifications run there
+/// for proxied requests, as LOG does for all. The filters' status and headers replace
+/// the upstream's; a filter that answers itself (FINISHED) cannot replace a relayed
+/// body, so only its status and headers are taken.
+public struct ProxyResponseFilter: Sendable {
+    let context: RequestContext
+    let pipeline: Pipeline
+
+    func filter(status: Int, headers: HeaderFields) -> (status: Int, headers: HeaderFields) {
+        var response = Response(status: status, headers: headers)
+        var context = self.context
+        pipeline.applyResponseFilters(&response, &context)
+        return (response.status, response.headers)
+    }
+}

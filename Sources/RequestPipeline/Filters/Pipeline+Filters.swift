@@ -86,6 +86,11 @@ extension Pipeline {
             response.body = .handOff(FilteringHandler(inner: handler))
             return
         }
+        if case .proxy(var plan) = response.body {
+            plan.responseFilter = ProxyResponseFilter(context: context, pipeline: self)
+            response.body = .proxy(plan)
+            return
+        }
         applyResponseFilters(&response, &context)
     }
 
@@ -247,7 +252,7 @@ extension Pipeline {
         guard filters.wants(.sendRawData) else { return }
         var bytes: [UInt8]
         switch response.body {
-        case .empty, .handOff: return
+        case .empty, .handOff, .proxy: return
         case .bytes(let body): bytes = body
         case .file(let path, let segments):
             guard let data = FileManager.default.contents(atPath: path) else { return }

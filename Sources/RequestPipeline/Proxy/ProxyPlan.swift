@@ -35,6 +35,8 @@ public struct ProxyPlan: Sendable {
     var headerEditor: HeaderEditor?
     /// An ErrorDocument served through the proxy: the upstream's 200 becomes this status.
     var errorStatus: Int?
+    /// The ISAPI filters' SEND_RESPONSE (and ACCESS_DENIED) for the upstream's head.
+    var responseFilter: ProxyResponseFilter?
 
     /// The plan for `target`; nil when it is not an `http://` or `https://` URL isapid can forward to.
     init?(target: ProxyTarget, context: RequestContext) {
@@ -98,8 +100,15 @@ public struct ProxyPlan: Sendable {
         guard let framing = head.bodyFraming(method: method) else { return nil }
         var headers = head.clientHeaders(framing: framing) { upstream.clientFacing($0, clientOrigin: clientOrigin) }
         if let headerEditor { headers = headerEditor.edit(headers, serverGenerated: false) }
-        if let errorStatus, head.status == 200 { return (errorStatus, nil, headers, framing) }
-        return (head.status, head.reason, headers, framing)
+        var status = head.status
+        var reason = head.reason
+        if let errorStatus, status == 200 { (status, reason) = (errorStatus, nil) }
+        if let responseFilter {
+            let filtered = responseFilter.filter(status: status, headers: headers)
+            if filtered.status != status { reason = nil }
+            (status, headers) = (filtered.status, filtered.headers)
+        }
+        return (status, reason, headers, framing)
     }
 
     /// The client-facing `host[:port]`: its Host header, else the server's name.
