@@ -1461,14 +1461,18 @@ def floor_ratio(mine, floor):
 
 
 def logs_on_targets(targets, scenario, without, cases_with):
-    """Issue 14 item 4: each logs-on case ≤ 10 % slower than `without` (req/s, or CPU per
-    request where wrk is the limit: compare()'s rule), i.e. ≥ 0.9× of it."""
+    """Issue 14 item 4: each logs-on case ≤ 10 % slower than `without`, judged by server
+    CPU per request (≤ 1.1× of it): on this shared machine req/s of two cases run a few
+    seconds apart differ by more than the 10 % in question; the req/s ratio is shown too."""
     for label, case in cases_with:
-        _, ok, text = compare(case, without, None, 0.9)
+        ok, text = None, "—"
         if case and without:
-            a, b = case["summary"]["cpu_us_per_request"], without["summary"]["cpu_us_per_request"]
-            text += f"; CPU/req {num(a, 1)} vs {num(b, 1)} µs"
-        targets.append((scenario, f"{label}: ≤ 10 % slower than without a log (keep-alive)", text, ok))
+            a, b = case["summary"], without["summary"]
+            x = ratio(a["cpu_us_per_request"], b["cpu_us_per_request"])
+            ok = None if x is None else x <= 1.1
+            text = (f"CPU/req {num(a['cpu_us_per_request'], 1)} vs {num(b['cpu_us_per_request'], 1)} µs = {rtext(x)}; "
+                    f"{rtext(ratio(a['requests_per_s'], b['requests_per_s']))} req/s")
+        targets.append((scenario, f"{label}: ≤ 10 % slower than without a log (CPU/req, keep-alive)", text, ok))
 
 
 def find(cases, **match):
@@ -1814,7 +1818,7 @@ def report_profile(w, p):
       "the command is in the JSON (`scenarios.P.rows[].syscalls.command`)."
       + ("" if p.get("valgrind") else " valgrind was not installed: no instruction counts.") + "\n")
     floor = next((r for r in p["rows"] if r["scenario"] == "floor"), {})
-    w("| scenario | server, case | instructions/request | ÷ floor | system calls/request | of which (per request; failing ones in brackets) |")
+    w("| scenario | server, case | instructions/request | ÷ floor | system calls/request | of which, per request |")
     w("|---|---|---:|---:|---:|---|")
     for r in p["rows"]:
         calls = r.get("syscalls", {})
