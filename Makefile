@@ -7,8 +7,9 @@
 #   make fleet      HAProxy in front of two isapid instances under wrk, through a
 #                   graceful restart, a child crash and a stop/start (bench/fleet.sh;
 #                   minutes; not part of make test), see docs/deployment.md
-#   make bench      the benchmarks against Apache and nginx (bench/run.py; QUICK=1 for
-#                   a short run), writes bench/RESULTS.md
+#   make bench      the benchmarks against Apache, nginx and a bare SwiftNIO server (the
+#                   floor, bench-nio-floor) (bench/run.py; QUICK=1 for a short run),
+#                   writes bench/RESULTS.md
 #   make install    build, then install into $(DESTDIR) with FHS paths (PREFIX=/usr)
 #   make deb        dist/isapid_<version>_<arch>.deb (Swift's stdlib linked statically)
 #   make deb-test   build the .deb, install it here, serve, purge (dist/test-deb.sh; root)
@@ -21,7 +22,7 @@ TEST_DEPS := curl python3 groff-base haproxy prometheus
 # What make fleet runs: the balancer, the load, the crash extension's compiler.
 FLEET_DEPS := haproxy wrk curl python3 gcc util-linux
 # What make bench runs next to isapid, measures with, and draws with.
-BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc openssl
+BENCH_DEPS := apache2 nginx wrk gnuplot-nox curl python3 gcc openssl valgrind strace
 
 # apt-get needs root: use sudo only when not already root.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -82,7 +83,8 @@ test: test-deps
 configtest: build
 	$(ISAPID) -t -f conf/httpd.conf -d "$(CURDIR)"
 
-# Builds isapid into its own scratch path (.build-bench), starts every server from a
+# Builds isapid and the floor (bench-nio-floor) in release into their own scratch path
+# (.build-bench), starts every server from a
 # throw-away configuration, runs the scenarios S1-S8, and writes
 # bench/results/<date>-<time>.json, bench/RESULTS.md and the charts. Needs root
 # (Apache and nginx drop to www-data). QUICK=1: one short run per case (about 2 minutes

@@ -20,7 +20,9 @@ let package = Package(
     name: "isapid",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "isapid", targets: ["isapid"])
+        .executable(name: "isapid", targets: ["isapid"]),
+        // The bare SwiftNIO server bench/run.py measures beside isapid (issue 14's floor); not installed.
+        .executable(name: "bench-nio-floor", targets: ["BenchFloor"]),
     ] + (sampleExtensions + sampleFilters).map { .library(name: $0, type: .dynamic, targets: [$0]) },
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -132,6 +134,14 @@ let package = Package(
                     "-Xlinker", "--export-dynamic-symbol=GetLastError",
                     "-Xlinker", "--export-dynamic-symbol=SetLastError",
                 ])
+            ]
+        ),
+        .executableTarget(
+            name: "BenchFloor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .testTarget(name: "PCRE2RegexTests", dependencies: ["PCRE2Regex"]),

@@ -1,21 +1,36 @@
 #!/usr/bin/env bash
-# User-space instructions per request of isapid, with callgrind (valgrind from Debian).
+# User-space instructions per request of isapid, with callgrind (valgrind from Debian),
+# and optionally of the floor (bench-nio-floor: a bare SwiftNIO server) beside it.
 #
-#   bench/instructions-per-request.sh ISAPID SERVER_ROOT PORT PATH [N]
+#   bench/instructions-per-request.sh [--floor FLOOR] ISAPID SERVER_ROOT PORT PATH [N]
 #
 # Serves SERVER_ROOT (its conf/httpd.conf must Listen on 127.0.0.1:PORT) in one process
 # (-X) under callgrind twice, sends N and then 3×N keep-alive GETs of PATH, and prints
 # (instructions of the second run − the first) ÷ 2N: start-up and shutdown cancel out.
-# The binary's DWARF is stripped first: valgrind 3.19 cannot read Swift 6's debug info
+# With --floor, the floor binary (.build-bench/release/bench-nio-floor, which make bench
+# builds) is measured the same way on a free port, and both counts print side by side
+# with their ratio:
+#
+#   isapid: 91500 instructions per request (/index.html)
+#   floor: 45800 instructions per request (/)
+#   isapid ÷ floor: 2.00
+#
+# The binaries' DWARF is stripped first: valgrind 3.19 cannot read Swift 6's debug info
 # (the symbol table stays, so callgrind_annotate still names functions). The profiles
-# stay in $TMPDIR as isapid-cg.N.out and isapid-cg.3N.out.
+# stay in $TMPDIR as isapid-cg.N.out, isapid-cg.3N.out (and floor-cg.N.out, floor-cg.3N.out).
 set -euo pipefail
+floor=""
+if [ "${1:-}" = "--floor" ]; then floor=$2; shift 2; fi
 isapid=$1 root=$2 port=$3 path=$4 n=${5:-1000}
 work=${TMPDIR:-/tmp}
-strip --strip-debug -o "$work/isapid-cg" "$isapid"
+
+# count NAME PORT PATH REQUESTS COMMAND...: the instructions callgrind collected for
+# COMMAND serving REQUESTS keep-alive GETs of PATH on PORT, start and stop included.
 count() {
-  local requests=$1 out="$work/isapid-cg.$1.out"
-  valgrind --tool=callgrind --callgrind-out-file="$out" "$work/isapid-cg" -X -d "$root" >"$work/isapid-cg.$1.log" 2>&1 &
+  local name=$1 port=$2 path=$3 requests=$4
+  shift 4
+  local out="$work/$name-cg.$requests.out"
+  valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$work/$name-cg.$requests.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port$path" && break; sleep 0.2; done
   python3 - "$port" "$path" "$requests" <<'PY'
@@ -43,8 +58,28 @@ for _ in range(n):
         buffer += s.recv(65536)
 PY
   kill -TERM "$pid"; wait "$pid" || true
-  grep -o "Collected : [0-9]*" "$work/isapid-cg.$requests.log" | awk '{print $3}'
+  grep -o "Collected : [0-9]*" "$work/$name-cg.$requests.log" | awk '{print $3}'
 }
-first=$(count "$n")
-second=$(count $((3 * n)))
-echo "$(( (second - first) / (2 * n) )) instructions per request ($path)"
+
+# per_request NAME PORT PATH COMMAND...: (3N run − N run) ÷ 2N.
+per_request() {
+  local name=$1 port=$2 path=$3
+  shift 3
+  local first second
+  first=$(count "$name" "$port" "$path" "$n" "$@")
+  second=$(count "$name" "$port" "$path" $((3 * n)) "$@")
+  echo $(( (second - first) / (2 * n) ))
+}
+
+strip --strip-debug -o "$work/isapid-cg" "$isapid"
+mine=$(per_request isapid "$port" "$path" "$work/isapid-cg" -X -d "$root")
+if [ -z "$floor" ]; then
+  echo "$mine instructions per request ($path)"
+  exit 0
+fi
+strip --strip-debug -o "$work/floor-cg" "$floor"
+floor_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+theirs=$(per_request floor "$floor_port" / "$work/floor-cg" "$floor_port")
+echo "isapid: $mine instructions per request ($path)"
+echo "floor: $theirs instructions per request (/)"
+python3 -c "import sys; print(f'isapid ÷ floor: {int(sys.argv[1]) / int(sys.argv[2]):.2f}')" "$mine" "$theirs"

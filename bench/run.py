@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The isapid benchmark harness (issue 6): every scenario, isapid side by side with
-Apache httpd 2.4 (Debian, event MPM), nginx (Debian) and a minimal C epoll server, in
-one run on one machine. Python 3 stdlib only.
+Apache httpd 2.4 (Debian, event MPM), nginx (Debian), a minimal C epoll server and, in
+S1 and S2, the floor (issue 14: bench-nio-floor, a bare SwiftNIO server), in one run on
+one machine. Python 3 stdlib only.
 
     bench/run.py [--quick] [--scenarios S1,S2,...] [--runs N] [--duration S]
                  [--no-build] [--isapid PATH]
@@ -46,6 +47,10 @@ SCRATCH = os.path.join(REPO, ".build-bench")
 # Only the daemon: the sample extensions the scenarios load are compiled below with the
 # bench-only ones (one C file each), which keeps a fresh clone's build short.
 BUILD_COMMAND = ["swift", "build", "-c", "release", "--scratch-path", ".build-bench", "--product", "isapid"]  # run in REPO
+# The floor (issue 14): one event loop, NIOHTTP1's configureHTTPServerPipeline, a fixed
+# 13-byte answer (Sources/BenchFloor); what SwiftNIO itself costs per request.
+FLOOR_BUILD_COMMAND = BUILD_COMMAND[:-1] + ["bench-nio-floor"]
+FLOOR_BODY = "Hello world!\n"
 NGINX = "/usr/sbin/nginx"
 SERVER_CPU = "0"
 CLIENT_CPU = "1"
@@ -60,7 +65,11 @@ TLS_CERT_COMMAND = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-sha256",
 TLS_CIPHER = "TLS_AES_256_GCM_SHA384"
 PROFILE_BEGIN = "<!-- profile-notes -->"
 PROFILE_END = "<!-- /profile-notes -->"
-SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9"]
+# P: instructions and system calls per request (callgrind, strace) of the floor and isapid.
+SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "P"]
+# The access log of the logs-on cases (issue 14 item 4): Apache's combined format.
+COMBINED_LOG = 'CustomLog "{root}/access_log" combined\n'
+BUFFERED_LOG = COMBINED_LOG + "BufferedLogs On\n"
 
 # The rule generation, helpers and the S3 server set-ups are rewrite-rules.py's.
 sys.dont_write_bytecode = True  # no bench/__pycache__
@@ -326,6 +335,24 @@ def epoll_target(ctx, name, body):
     return target
 
 
+def floor_target(ctx, name):
+    """bench-nio-floor on a fresh port: answers every path with FLOOR_BODY."""
+    root = make_root(ctx.workdir, name)
+    port = rr.free_port()
+    target = Target(name, root, [ctx.floor, str(port)])
+    target.port, target.config = port, f"bench-nio-floor {port} (one event loop, configureHTTPServerPipeline, 13-byte body)"
+    return target
+
+
+def logged_isapid_target(ctx, name, log, extra=""):
+    """isapid with an access log (COMBINED_LOG or BUFFERED_LOG) in its throw-away root."""
+    target = isapid_target(ctx, name, extra)
+    with open(os.path.join(target.root, "conf", "httpd.conf"), "a") as f:
+        f.write(log.format(root=target.root))
+    target.config += log.format(root="<root>")
+    return target
+
+
 class Started:
     """Starts the targets, stops them all on exit (also on errors)."""
 
@@ -445,13 +472,19 @@ def error_log_problems(target):
 def scenario_s1(ctx):
     """S1: ~100-byte static file, keep-alive and Connection: close."""
     targets = [isapid_target(ctx, "isapid"), apache_target(ctx, "apache"), nginx_target(ctx, "nginx"),
-               epoll_target(ctx, "epoll", INDEX_BODY)]
-    with Started(*targets):
-        for t in targets:
-            check(t, "/index.html", INDEX_BODY)
+               epoll_target(ctx, "epoll", INDEX_BODY)] + ([floor_target(ctx, "floor")] if ctx.floor else [])
+    # Logs on (issue 14 item 4): the same, with a combined CustomLog, unbuffered and buffered; keep-alive only.
+    logged = [logged_isapid_target(ctx, "isapid-log", COMBINED_LOG),
+              logged_isapid_target(ctx, "isapid-log-buffered", BUFFERED_LOG)]
+    with Started(*targets, *logged):
+        for t in targets + logged:
+            check(t, "/index.html", FLOOR_BODY if t.name == "floor" else INDEX_BODY)
         cases = [{"label": f"{t.name} {mode}", "target": t, "path": "/index.html", "close": mode == "close",
                   "mode": mode} for mode in ("keep-alive", "close") for t in targets]
+        cases += [{"label": f"{t.name} keep-alive", "target": t, "path": "/index.html", "mode": "keep-alive"}
+                  for t in logged]
         result = measure(ctx, cases)
+        targets += logged
         problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
     return {"cases": result, "configs": {t.name: t.config for t in targets}, "error_log_lines": problems}
 
@@ -479,18 +512,30 @@ def scenario_s2(ctx):
     apache = apache_target(ctx, "apache")
     nginx = nginx_target(ctx, "nginx")
     epoll = epoll_target(ctx, "epoll", HELLO_BODY)
-    targets = [cached, per_request, apache, nginx, epoll]
+    cache = f'ISAPICacheFile "{ctx.docroot}/scripts/hello.dll"\n'
+    logged = [(logged_isapid_target(ctx, "isapid-cached-log", COMBINED_LOG, cache), "isapid hello.dll cached, combined log"),
+              (logged_isapid_target(ctx, "isapid-cached-log-buffered", BUFFERED_LOG, cache),
+               "isapid hello.dll cached, combined log, BufferedLogs On")]
+    targets = [cached, per_request, apache, nginx, epoll] + [t for t, _ in logged]
     paths = [(cached, "/scripts/hello.dll", "isapid hello.dll cached"),
              (per_request, "/scripts/hello.dll", "isapid hello.dll per request"),
              (nginx, "/hello", "nginx return 200"),
              (epoll, "/hello", "C epoll server"),
              (apache, "/cgi-bin/hello.cgi", "Apache CGI (mod_cgid)"),
              (apache, "/index.html", "Apache static file")]
+    if ctx.floor:
+        floor = floor_target(ctx, "floor")
+        targets.append(floor)
+        paths.append((floor, "/hello", "SwiftNIO floor"))
     with Started(*targets):
         for t, path, _ in paths:
-            check(t, path, INDEX_BODY if path == "/index.html" else HELLO_BODY)
+            check(t, path, INDEX_BODY if path == "/index.html" else FLOOR_BODY if t.name == "floor" else HELLO_BODY)
         cases = [{"label": f"{label} {mode}", "name": label, "target": t, "path": path, "close": mode == "close",
                   "mode": mode} for mode in ("keep-alive", "close") for t, path, label in paths]
+        for t, label in logged:
+            check(t, "/scripts/hello.dll", HELLO_BODY)
+            cases.append({"label": f"{label} keep-alive", "name": label, "target": t, "path": "/scripts/hello.dll",
+                          "mode": "keep-alive"})
         result = measure(ctx, cases)
         problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
     return {"cases": result, "configs": {t.name: t.config for t in targets}, "error_log_lines": problems}
@@ -949,6 +994,130 @@ def scenario_s8(ctx):
             "error_log_lines": problems}
 
 
+# ---------------------------------------------------------------- P: instructions and system calls per request
+
+INSTRUCTIONS_SCRIPT = os.path.join(BENCH, "instructions-per-request.sh")
+
+
+def sequential_requests(port, path, n):
+    """n keep-alive GETs of path, one after the other on one connection (as the
+    instruction count's client); returns the responses that were not 200."""
+    request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
+    failures = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        scratch = bytearray(65536)
+        for _ in range(n):
+            sock.sendall(request)
+            status, _, _ = read_response(sock, scratch)
+            failures += status != 200
+    return failures
+
+
+def traced(pid):
+    """Whether a tracer (strace) is attached to every thread of pid."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return True  # gone: nothing left to wait for
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                if re.search(r"^TracerPid:\s+0$", f.read(), re.M):
+                    return False
+        except OSError:
+            continue
+    return True
+
+
+def system_calls(ctx, target, path, n):
+    """System calls per request: `strace -c -f` attached to every process of the running
+    target while n sequential keep-alive GETs of path are answered (after a warm-up of
+    100). Returns {"total": calls per request, "calls": {name: per request}, "errors":
+    {name: failing per request}, "command": ...}."""
+    sequential_requests(target.port, path, 100)
+    out = os.path.join(target.root, "strace.out")
+    command = ["strace", "-c", "-f", "-o", out] + [arg for pid in target.pids() for arg in ("-p", str(pid))]
+    tracer = subprocess.Popen(["taskset", "-c", CLIENT_CPU] + command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 30
+    while not all(traced(pid) for pid in target.pids()) and time.time() < deadline:
+        time.sleep(0.05)
+    failures = sequential_requests(target.port, path, n)
+    tracer.send_signal(signal.SIGINT)
+    tracer.communicate(timeout=60)
+    calls, errors = {}, {}
+    with open(out) as f:
+        for line in f:
+            # % time  seconds  usecs/call  calls  errors  syscall
+            fields = line.split()
+            if len(fields) >= 5 and re.fullmatch(r"[\d.]+", fields[0]) and fields[-1] != "total":
+                count = int(fields[3])
+                failed = int(fields[4]) if len(fields) == 6 else 0
+                calls[fields[-1]] = round(count / n, 2)
+                if failed:
+                    errors[fields[-1]] = round(failed / n, 2)
+    calls = dict(sorted(((k, v) for k, v in calls.items() if v >= 0.01), key=lambda kv: -kv[1]))
+    errors = {k: v for k, v in errors.items() if k in calls and v >= 0.01}
+    return {"total": round(sum(calls.values()), 2), "calls": calls, "errors": errors, "requests": n,
+            "non_200": failures, "command": shlex.join(command).replace(ctx.workdir, "<work>")}
+
+
+def instructions(ctx, target, path, n, floor=False):
+    """bench/instructions-per-request.sh on the target's root (the target not running):
+    {"isapid": instructions per request[, "floor": the floor's]}."""
+    command = [INSTRUCTIONS_SCRIPT] + (["--floor", ctx.floor] if floor else []) + [
+        ctx.isapid, target.root, str(target.port), path, str(n)]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800,
+                            env=dict(os.environ, TMPDIR=target.root))
+    found = {}
+    for line in result.stdout.splitlines():
+        m = re.match(r"(?:(isapid|floor): )?(\d+) instructions per request", line)
+        if m:
+            found[m.group(1) or "isapid"] = int(m.group(2))
+    if "isapid" not in found:
+        raise RuntimeError(f"{shlex.join(command)} failed: {(result.stderr or result.stdout).strip()[-400:]}")
+    found["command"] = shlex.join(command).replace(ctx.workdir, "<work>").replace(REPO + "/", "")
+    return found
+
+
+def scenario_p(ctx):
+    """P: instructions and system calls per request, the floor and isapid (S1, S2, logs on)."""
+    n = ctx.profile_requests
+    cache = f'ISAPICacheFile "{ctx.docroot}/scripts/hello.dll"\n'
+    rows = [("floor", "SwiftNIO floor (13-byte answer)", "/", None),
+            ("S1", "isapid static /index.html", "/index.html", lambda: isapid_target(ctx, "isapid-p")),
+            ("S1", "isapid static, combined log", "/index.html",
+             lambda: logged_isapid_target(ctx, "isapid-p-log", COMBINED_LOG)),
+            ("S1", "isapid static, combined log, BufferedLogs On", "/index.html",
+             lambda: logged_isapid_target(ctx, "isapid-p-buffered", BUFFERED_LOG)),
+            ("S2", "isapid hello.dll cached", "/scripts/hello.dll", lambda: isapid_target(ctx, "isapid-p-hello", cache))]
+    valgrind = shutil.which("valgrind") is not None
+    results = []
+    floor_instructions = None
+    for scenario, label, path, make in rows:
+        if make is None and not ctx.floor:
+            continue
+        target = make() if make else floor_target(ctx, "floor-p")
+        row = {"scenario": scenario, "label": label, "path": path}
+        try:
+            with Started(target):
+                check(target, path)
+                row["syscalls"] = system_calls(ctx, target, path, n)
+            if make and valgrind:
+                counted = instructions(ctx, target, path, n, floor=bool(ctx.floor) and floor_instructions is None)
+                floor_instructions = counted.get("floor", floor_instructions)
+                row["instructions"] = counted["isapid"]
+                row["instructions_command"] = counted["command"]
+        except Exception as error:
+            row["error"] = str(error)
+        log(f"  P {label}: {row.get('instructions', '—')} instructions, "
+            f"{row.get('syscalls', {}).get('total', '—')} system calls per request {row.get('error', '')}")
+        results.append(row)
+    for row in results:
+        if row["scenario"] == "floor":
+            row["instructions"] = floor_instructions
+    return {"rows": results, "requests": n, "valgrind": valgrind}
+
+
 # ---------------------------------------------------------------- the transfer client (_xfer)
 
 def read_response(sock, scratch):
@@ -1100,6 +1269,16 @@ def prepare(ctx, args):
                 time.sleep(10)
             else:
                 sys.exit("the isapid build failed")
+    # The floor is always bench-nio-floor from .build-bench (also with --isapid).
+    ctx.floor = os.path.join(SCRATCH, "release", "bench-nio-floor")
+    ctx.floor_build = " ".join(FLOOR_BUILD_COMMAND)
+    if not args.no_build:
+        log("building: " + ctx.floor_build)
+        if subprocess.run(FLOOR_BUILD_COMMAND, cwd=REPO).returncode != 0:
+            log("the floor's build failed: it is left out of this run")
+    if not os.access(ctx.floor, os.X_OK):
+        log(f"{os.path.relpath(ctx.floor, REPO)} is missing: the floor is left out of this run")
+        ctx.floor = None
     ctx.workdir = tempfile.mkdtemp(prefix="isapid-bench-")
     os.chmod(ctx.workdir, 0o755)
     ctx.docroot = os.path.join(ctx.workdir, "htdocs")
@@ -1160,6 +1339,7 @@ def run(args):
     ctx.connection_counts = [1000, 10000]
     ctx.wrk_max_connections = 1000 if args.quick else 10000
     ctx.starts = 3 if args.quick else 7
+    ctx.profile_requests = 300 if args.quick else 1000
     fd_limit = raise_fd_limit()
     started = time.time()
     prepare(ctx, args)  # on every core: the release build would take twice as long on one
@@ -1185,15 +1365,17 @@ def run(args):
                      "connections": ctx.connections, "quiet_wait_s": ctx.quiet_wait, "rule_counts": ctx.rule_counts, "big_bytes": ctx.big_bytes,
                      "transfer_runs": ctx.transfer_runs, "connection_counts": ctx.connection_counts,
                      "wrk_max_connections": ctx.wrk_max_connections, "starts": ctx.starts,
-                     "server_cpu": SERVER_CPU, "client_cpu": CLIENT_CPU},
+                     "server_cpu": SERVER_CPU, "client_cpu": CLIENT_CPU, "profile_requests": ctx.profile_requests},
         "commands": {
             "harness": " ".join(["bench/run.py"] + sys.argv[1:]),
             "build": ctx.build,
+            "build_floor": ctx.floor_build,
             "compile": ctx.compile_commands,
             "isapid": f"taskset -c {SERVER_CPU} {os.path.relpath(ctx.isapid, REPO)} -d <root> -f conf/httpd.conf",
             "apache": f"taskset -c {SERVER_CPU} {APACHE} -d <root> -f <root>/httpd.conf -DFOREGROUND",
             "nginx": f"taskset -c {SERVER_CPU} {NGINX} -p <root>/ -c <root>/nginx.conf -e <root>/error_log",
             "epoll": f"taskset -c {SERVER_CPU} <work>/epoll-server <port> <body>",
+            "floor": f"taskset -c {SERVER_CPU} .build-bench/release/bench-nio-floor <port>",
             "wrk": shlex.join(wrk_command("http://127.0.0.1:<port><path>", ctx.duration, ctx.connections)),
             "wrk_close": shlex.join(wrk_command("http://127.0.0.1:<port><path>", ctx.duration, ctx.connections, True)),
             "wrk_tls": shlex.join(wrk_command("https://localhost:<port><path>", ctx.duration, ctx.connections)),
@@ -1203,7 +1385,7 @@ def run(args):
     }
     functions = {"S1": scenario_s1, "S2": scenario_s2, "S3": scenario_s3, "S4": scenario_s4,
                  "S5": scenario_s5, "S6": scenario_s6, "S7": scenario_s7, "S8": scenario_s8,
-                 "S9": scenario_s9}
+                 "S9": scenario_s9, "P": scenario_p}
     try:
         for name in ctx.scenarios:
             log(f"{name}: {functions[name].__doc__.splitlines()[0]}")
@@ -1290,6 +1472,30 @@ def compare(isapid_case, peer_case, limit, want):
     used = by_cpu if limited else by_rps
     basis = "CPU/request (wrk-limited)" if limited else "req/s"
     return used, (used >= want if used is not None else None), f"{rtext(by_rps)} req/s, {rtext(by_cpu)} CPU/req; judged by {basis}"
+
+
+def floor_ratio(mine, floor):
+    """isapid ÷ the floor in server CPU per request (how many times the floor's cost)."""
+    if not mine or not floor:
+        return None, "—"
+    a, b = mine["summary"]["cpu_us_per_request"], floor["summary"]["cpu_us_per_request"]
+    x = ratio(a, b)
+    return x, f"{num(a, 1)} ÷ {num(b, 1)} µs = {rtext(x)}"
+
+
+def logs_on_targets(targets, scenario, without, cases_with):
+    """Issue 14 item 4: each logs-on case ≤ 10 % slower than `without`, judged by server
+    CPU per request (≤ 1.1× of it): on this shared machine req/s of two cases run a few
+    seconds apart differ by more than the 10 % in question; the req/s ratio is shown too."""
+    for label, case in cases_with:
+        ok, text = None, "—"
+        if case and without:
+            a, b = case["summary"], without["summary"]
+            x = ratio(a["cpu_us_per_request"], b["cpu_us_per_request"])
+            ok = None if x is None else x <= 1.1
+            text = (f"CPU/req {num(a['cpu_us_per_request'], 1)} vs {num(b['cpu_us_per_request'], 1)} µs = {rtext(x)}; "
+                    f"{rtext(ratio(a['requests_per_s'], b['requests_per_s']))} req/s")
+        targets.append((scenario, f"{label}: ≤ 10 % slower than without a log (CPU/req, keep-alive)", text, ok))
 
 
 def find(cases, **match):
@@ -1405,9 +1611,19 @@ def report(paths=None):
         for peer, want in (("apache", 2.5), ("nginx", 0.9)):
             used, ok, text = compare(iso, find(cases, server=peer, mode="keep-alive"), limit, want)
             targets.append(("S1", f"isapid ≥ {want}× {peer} (static, keep-alive)", text, ok))
+        floor = find(cases, server="floor", mode="keep-alive")
+        x, text = floor_ratio(iso, floor)
+        targets.append(("S1", "isapid ÷ floor, server CPU per request (static, keep-alive) ≤ 1.3×", text,
+                        None if x is None else x <= 1.3))
+        logs_on_targets(targets, "S1", iso, [("combined CustomLog", find(cases, server="isapid-log")),
+                                             ("combined CustomLog, BufferedLogs On",
+                                              find(cases, server="isapid-log-buffered"))])
         for peer in ("apache", "nginx"):
             _, _, text = compare(find(cases, server="isapid", mode="close"), find(cases, server=peer, mode="close"), None, 0)
             w(f"- `Connection: close`, isapid ÷ {peer}: {text.split('; judged')[0]} (no target)")
+        if floor:
+            _, text = floor_ratio(find(cases, server="isapid", mode="close"), find(cases, server="floor", mode="close"))
+            w(f"- `Connection: close`, isapid ÷ floor, CPU per request: {text} (no target)")
         if limit:
             w(f"- the C epoll server's {num(limit)} req/s is what wrk and this machine managed in this run: the "
               "practical limit")
@@ -1428,6 +1644,13 @@ def report(paths=None):
             targets.append(("S2", label + " (keep-alive)", text, ok))
             _, _, text = compare(get(mine, "close"), get(peer, "close"), None, 0)
             w(f"- {label.split(' ≥')[0]} ÷ {peer}, `Connection: close`: {text.split('; judged')[0]} (no target)")
+        _, text = floor_ratio(get("isapid hello.dll cached"), get("SwiftNIO floor"))
+        targets.append(("S2", "isapid hello.dll cached ÷ floor, server CPU per request (keep-alive; no target of "
+                              "its own: the extension's code is in it)", text, None))
+        logs_on_targets(targets, "S2", get("isapid hello.dll cached"),
+                        [("hello.dll cached, combined CustomLog", get("isapid hello.dll cached, combined log")),
+                         ("hello.dll cached, combined CustomLog, BufferedLogs On",
+                          get("isapid hello.dll cached, combined log, BufferedLogs On"))])
         w("")
     # S3
     if "S3" in sc and "points" in sc["S3"]:
@@ -1568,6 +1791,8 @@ def report(paths=None):
     if "S9" in sc and "cases" in sc["S9"]:
         w("## S9: the S1 file with one PREPROC_HEADERS ISAPI filter (bench/filters/preproc.c) and without\n")
         w(case_table(sc["S9"]["cases"]) + "\n")
+    if "P" in sc and "rows" in sc["P"]:
+        report_profile(w, sc["P"])
     errors = {k: v["error"] for k, v in sc.items() if "error" in v}
     if errors:
         w("## Scenarios that failed\n")
@@ -1587,7 +1812,7 @@ def report(paths=None):
             w(f"| {scenario} | {server} | {count} | `{message[:200]}` |")
         w("")
 
-    table = ["## Targets (issue 6)\n", "| scenario | target | measured | verdict |", "|---|---|---|---|"]
+    table = ["## Targets (issues 6 and 14)\n", "| scenario | target | measured | verdict |", "|---|---|---|---|"]
     for scenario, label, measured, ok in targets:
         table.append(f"| {scenario} | {label} | {measured} | {verdict(ok)} |")
     table.append("\nWhere wrk, not the server, is the limit (a target's rate within 15 % of what the C epoll "
@@ -1608,6 +1833,29 @@ def report(paths=None):
     log(f"wrote {os.path.relpath(RESULTS_MD, REPO)} from {rel}")
     for scenario, label, measured, ok in targets:
         print(f"{scenario}  {verdict(ok).strip('*'):<7} {label}: {measured}")
+
+
+def report_profile(w, p):
+    """The table of instructions and system calls per request per scenario (issue 14)."""
+    w("## Instructions and system calls per request per scenario\n")
+    w(f"One client, {p['requests']:,} sequential keep-alive GETs on one connection (no concurrency: the figures per "
+      "request of one exchange). Instructions: user space only, `bench/instructions-per-request.sh` (callgrind, "
+      "N and 3N requests, the difference ÷ 2N; the floor with `--floor`). System calls: `strace -c -f` attached to "
+      "every process of the running server for the N requests (after 100 of warm-up), calls ÷ N; "
+      "the command is in the JSON (`scenarios.P.rows[].syscalls.command`)."
+      + ("" if p.get("valgrind") else " valgrind was not installed: no instruction counts.") + "\n")
+    floor = next((r for r in p["rows"] if r["scenario"] == "floor"), {})
+    w("| scenario | server, case | instructions/request | ÷ floor | system calls/request | of which, per request |")
+    w("|---|---|---:|---:|---:|---|")
+    for r in p["rows"]:
+        calls = r.get("syscalls", {})
+        detail = ", ".join(f"{name} {count:g}" + (f" ({calls['errors'][name]:g} failing)" if name in calls.get("errors", {}) else "")
+                           for name, count in calls.get("calls", {}).items())
+        if "error" in r:
+            detail = f"error: {r['error'][:200]}"
+        w(f"| {r['scenario']} | {r['label']} | {num(r.get('instructions'))} | "
+          f"{rtext(ratio(r.get('instructions'), floor.get('instructions')))} | {num(calls.get('total'), 2)} | {detail} |")
+    w("")
 
 
 def report_s8(w, s8):
@@ -1716,7 +1964,7 @@ def main():
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="1 short run per case (make bench QUICK=1)")
-    parser.add_argument("--scenarios", help="comma-separated subset of S1..S8 (default: all)")
+    parser.add_argument("--scenarios", help="comma-separated subset of S1..S8 and P (default: all)")
     parser.add_argument("--runs", type=int, help="wrk runs per case (default 3, quick 1)")
     parser.add_argument("--duration", type=int, help="seconds per wrk run (default 5, quick 1)")
     parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")

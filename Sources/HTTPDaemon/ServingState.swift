@@ -36,9 +36,12 @@ final class ServingState: Sendable {
             Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
         }
         var accessLogs: [Int: [AccessLogTarget]] = [:]
+        let logger = logger
         for host in configuration.allHosts {
             accessLogs[host.id] = try host.customLogs.map { spec in
-                AccessLogTarget(writer: try logFiles.writer(for: spec.path), format: try Self.compile(spec),
+                AccessLogTarget(writer: try logFiles.accessLogWriter(for: spec.path, bufferedLogs: configuration.bufferedLogs,
+                                                                     errorLog: logger),
+                                format: try Self.compile(spec),
                                 condition: spec.condition)
             }
         }

@@ -35,6 +35,8 @@ public final class ServerFigures: Sendable {
     public let extensions = ExtensionFiguresTable()
     public let requests = RequestFigures()
     public let tlsHandshakes = Atomic<Int>(0)
+    /// Log lines dropped because a log file's bounded queue was full or a write failed.
+    public let logLinesDropped = Atomic<Int>(0)
     /// A graceful stop has begun (Apache's `Stopping`).
     public let stopping = Atomic<Bool>(false)
 

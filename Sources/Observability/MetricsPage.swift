@@ -89,6 +89,9 @@ public enum MetricsPage {
         }
         counter(
             "isapid_tls_handshakes_total", "TLS handshakes completed by this serving child.", [], status.tlsHandshakes)
+        counter(
+            "isapid_log_lines_dropped_total", "Log lines dropped by this serving child: a log file's queue was full.", [],
+            status.logLinesDropped)
         gauge(
             "isapid_config_generation", "Apache's ParentServerConfigGeneration: raised by every reload.", [],
             Double(status.generation))

@@ -68,6 +68,7 @@ public enum StatusPage {
         out += "ISAPIPoolQueued: \(status.poolQueued)\n"
         out += "ISAPIConnectionsAccepted: \(status.connectionsAccepted)\n"
         out += "ISAPITLSHandshakes: \(status.tlsHandshakes)\n"
+        out += "ISAPILogLinesDropped: \(status.logLinesDropped)\n"
         for line in status.extensions {
             out += "ISAPIExtension: \(line.path) \(line.cached ? "cached" : "per-request") calls=\(line.calls)"
             out += " errors=\(line.errors) crashes=\(line.crashes) inflight=\(line.inFlight)"

@@ -81,6 +81,7 @@ public struct StatusSnapshot: Sendable {
     public var childRestarts: UInt32
     public var recentRestarts: [SharedFigures.Restart]
     public var tlsHandshakes: Int
+    public var logLinesDropped = 0
 
     /// Seconds since the restart time (Apache's `Uptime`), at least 0.
     public var uptimeSeconds: Int64 { max(0, (nowMicroseconds - restartMicroseconds) / 1_000_000) }
@@ -123,7 +124,8 @@ public struct StatusSnapshot: Sendable {
             poolQueued: max(0, figures.pool.queued.load(ordering: .relaxed)),
             extensions: lines.values.sorted { $0.path < $1.path },
             childRestarts: SharedFigures.childRestarts, recentRestarts: SharedFigures.recentRestarts,
-            tlsHandshakes: figures.tlsHandshakes.load(ordering: .relaxed))
+            tlsHandshakes: figures.tlsHandshakes.load(ordering: .relaxed),
+            logLinesDropped: figures.logLinesDropped.load(ordering: .relaxed))
     }
 
     // MARK: The scoreboard, as Apache counts it

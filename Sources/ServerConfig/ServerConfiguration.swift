@@ -65,6 +65,9 @@ public struct ServerConfiguration: Sendable {
     /// `ErrorLog`: an absolute path, or nil for standard error.
     public var errorLog: String?
     public var logLevel = LogLevelSetting()
+    /// mod_log_config's `BufferedLogs`: access-log lines are written in batches (4 KiB, or
+    /// after a second) rather than each as it comes; flushed on reload and stop.
+    public var bufferedLogs = false
     /// `LogFormat` nicknames.
     public var logFormats: [String: String] = [
         "common": #"%h %l %u %t "%r" %>s %b"#,

@@ -1,4 +1,4 @@
-/// mod_log_config and core logging: ErrorLog, LogLevel, LogFormat, CustomLog, TransferLog.
+/// mod_log_config and core logging: ErrorLog, LogLevel, LogFormat, CustomLog, TransferLog, BufferedLogs.
 let logDirectives: [DirectiveSpec] = [
     DirectiveSpec("ErrorLog", module: "core.c", contexts: .serverConfig, arity: 1...1,
                   syntax: "takes one argument, the file to log errors to") { d, t in
@@ -40,6 +40,12 @@ let logDirectives: [DirectiveSpec] = [
     DirectiveSpec("TransferLog", module: "mod_log_config.c", contexts: .serverConfig, arity: 1...1,
                   syntax: "takes one argument, a file name (logged in the last LogFormat without a nickname, else common)") { d, t in
         try addCustomLog(d, t, path: d.arguments[0], format: t.server.logFormats["default"] ?? "common", condition: nil)
+    },
+    // Server-wide, as in Apache: every access log gathers its lines in memory (On) or
+    // writes each promptly (Off); the error log is never buffered.
+    DirectiveSpec("BufferedLogs", module: "mod_log_config.c", contexts: .server, arity: 1...1,
+                  syntax: "must be On or Off") { d, t in
+        t.server.bufferedLogs = try d.flag()
     },
 ]
 
