@@ -155,9 +155,11 @@ final class LogFileWriter: @unchecked Sendable {
         started?(.started(queueBytes: limits.queueBytes))
     }
 
+    /// Reopens the file by its path (log rotation). Synchronous, so that every line
+    /// queued before the call goes to the old file and every line after it to the new one.
     func reopen() {
         guard let path else { return }
-        queue.async { [self] in
+        queue.sync { [self] in
             drain()  // what was queued for the old file goes to it
             guard let fresh = try? Self.open(path) else { return }
             Foundation.close(descriptor)
