@@ -107,7 +107,7 @@ public struct DirectiveTable: Sendable {
     public static let standard = DirectiveTable([
         coreDirectives, limitDirectives, logDirectives, aliasDirectives, mimeDirectives, dirDirectives,
         authzDirectives, isapiDirectives, actionDirectives, rewriteIniDirectives, rewriteDirectives,
-        headersDirectives, sslDirectives, remoteIPDirectives, proxyDirectives, statusDirectives,
+        headersDirectives, sslDirectives, remoteIPDirectives, proxyDirectives, statusDirectives, fileCacheDirectives,
     ])
 
     /// What `<IfModule>` finds: every module with a directive here, in both spellings

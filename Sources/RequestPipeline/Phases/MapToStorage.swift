@@ -38,9 +38,17 @@ extension Pipeline {
     /// then the checks that need it: Redirect in a directory, the body limit.
     private func mergeDirectoryConfig(_ context: inout RequestContext) -> PhaseResult {
         let isDirectory = context.fileStatus?.isDirectory ?? false
-        do {
-            context.directoryConfig = try context.host.directoryConfig(
-                filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles)
+        do throws(HtaccessError) {
+            let (host, filePath, urlPath) = (context.host, context.filePath, context.path)
+            let merge = { () throws(HtaccessError) -> DirectoryConfig in
+                try host.directoryConfig(filePath: filePath, isDirectory: isDirectory, urlPath: urlPath, accessFiles: self.accessFiles)
+            }
+            if let directoryConfigs {
+                let key = DirectoryConfigCache.Key(hostID: host.id, filePath: filePath, isDirectory: isDirectory, urlPath: urlPath)
+                context.directoryConfig = try directoryConfigs.config(for: key, merge: merge)
+            } else {
+                context.directoryConfig = try merge()
+            }
         } catch {
             // The server's own sections still hold (its ErrorDocument 500, say); no .htaccess does.
             context.directoryConfig = context.host.directoryConfig(
