@@ -26,16 +26,26 @@ final class DirectoryConfigCache: @unchecked Sendable {
         self.files = files
     }
 
-    /// The configuration merged for `key`, from the cache or from `merge` (whose result
-    /// is kept unless it throws).
-    func config(for key: Key, merge: () throws(HtaccessError) -> DirectoryConfig) throws(HtaccessError) -> DirectoryConfig {
+    /// What the cache holds for a key.
+    enum Lookup {
+        case hit(DirectoryConfig)
+        /// Merge it, then `store` it with this generation (read before the merge).
+        case miss(generation: Int)
+    }
+
+    func lookup(_ key: Key) -> Lookup {
         let generation = files.generation
-        if let hit = lock.withLock({ entries[key] }), hit.generation == generation { return hit.config }
-        let config = try merge()
+        guard let entry = lock.withLock({ entries[key] }), entry.generation == generation else {
+            return .miss(generation: generation)
+        }
+        return .hit(entry.config)
+    }
+
+    /// Keeps a merge made at `generation` (a change heard since makes it stale at once).
+    func store(_ config: DirectoryConfig, for key: Key, generation: Int) {
         lock.withLock {
             if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
             entries[key] = (generation, config)
         }
-        return config
     }
 }
