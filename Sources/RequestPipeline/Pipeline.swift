@@ -69,6 +69,8 @@ public final class Pipeline: Sendable {
     public let fileCache: FileCache?
     /// The merged per-directory configurations by path (with `fileCache` only).
     let directoryConfigs: DirectoryConfigCache?
+    /// Static files' Content-Type by path (with `fileCache` only).
+    let mediaTypes: MediaTypeCache?
     /// The file cache's listener that reloads changed httpd.ini files.
     private let iniListener: Int?
 
@@ -92,6 +94,7 @@ public final class Pipeline: Sendable {
         let accessFiles = HtaccessCache(configuration: configuration)
         self.accessFiles = fileCache.map { CachedAccessFiles(files: $0, compiled: accessFiles) } ?? accessFiles
         self.directoryConfigs = fileCache.map(DirectoryConfigCache.init)
+        self.mediaTypes = fileCache.map { _ in MediaTypeCache() }
         let iniFilePaths = Self.iniFilePaths(configuration)
         self.iniFilePathsByHost = iniFilePaths
         let iniFiles = IniFileCache(

@@ -75,7 +75,8 @@ extension Pipeline {
         case .proceed:
             break
         }
-        let contentType = mediaType(for: path, context)
+        let contentType = mediaTypes.map { $0.type(for: path, context.directoryConfig) { mediaType(for: path, context) } }
+            ?? mediaType(for: path, context)
         let range = ByteRange.evaluate(
             rangeHeader: context.method == "GET" ? request["Range"] : nil, ifRange: request["If-Range"],
             size: status.size, etag: etag, lastModified: status.modificationSeconds)

@@ -7,10 +7,11 @@ import Testing
 /// loaded and when the watcher says they changed, never by a request; a static file is
 /// answered from the cache with the validators it had.
 @Suite struct FileCachePipelineTests {
-    func pipeline(_ tree: PipelineTree, _ cache: FileCache) throws -> Pipeline {
+    func pipeline(_ tree: PipelineTree, _ cache: FileCache, config: String = "") throws -> Pipeline {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
-        return Pipeline(configuration: try tree.configuration("DocumentRoot htdocs\n"), fileCache: cache, logger: logger)
+        return Pipeline(configuration: try tree.configuration("DocumentRoot htdocs\n" + config),
+                        fileCache: cache, logger: logger)
     }
 
     func body(_ response: Response) -> String? {
@@ -52,5 +53,31 @@ import Testing
         #expect(!etag.hasPrefix("W/"))
         let (_, second) = pipeline.process(TestRequest.make("/a.txt", headers: [("If-None-Match", etag)]))
         #expect(second.status == 304)
+    }
+
+    /// One file reached under two URLs with different ForceType and AddType: each answer
+    /// has its own type, whatever the cache remembered from the other.
+    @Test func aRememberedContentTypeHoldsOnlyWhereItCannotDiffer() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        tree.write("conf/mime.types", "text/plain txt\n")
+        let pipeline = try pipeline(tree, FileCache(), config: """
+            TypesConfig conf/mime.types
+            Alias /forced \(tree.htdocs)
+            Alias /added \(tree.htdocs)
+            <Location /forced>
+                ForceType text/x-forced
+            </Location>
+            <Location /added>
+                AddType text/x-added .txt
+            </Location>
+            """)
+        func type(_ target: String) -> String? { pipeline.process(TestRequest.make(target)).1.headers["Content-Type"] }
+        for _ in 0..<2 {
+            #expect(type("/a.txt") == "text/plain")
+            #expect(type("/forced/a.txt") == "text/x-forced")
+            #expect(type("/added/a.txt") == "text/x-added")
+        }
     }
 }
