@@ -81,6 +81,18 @@ import Testing
         #expect(cache.status(tree.root + "/htdocs/f49.txt")?.size == 1)
     }
 
+    /// A made-up deep path costs a stat and a failed watch per level, as before the cache:
+    /// a path whose directory is missing is not kept, its nearest parent's entry is.
+    @Test func aPathInAMissingDirectoryIsNotKept() {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        let cache = FileCache()
+        #expect(cache.status(tree.htdocs + String(repeating: "/x", count: 200) + "/f.txt") == nil)
+        #expect(cache.count == 0)
+        #expect(cache.status(tree.htdocs + "/x") == nil)
+        #expect(cache.count == 1)
+    }
+
     @Test func onlySmallFilesKeepTheirBytes() throws {
         let tree = PipelineTree()
         defer { tree.remove() }

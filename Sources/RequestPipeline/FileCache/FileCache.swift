@@ -97,9 +97,14 @@ public final class FileCache: FileSystem, @unchecked Sendable {
             return (entry.lookup, changes, false)
         }
         if let cached { return cached }
-        // Watched before the stat: a change after the stat is then always heard.
-        // Where no watch can be set the time bound alone holds, as on NFS.
-        _ = watchDirectory(of: path)
+        // Watched before the stat: a change after the stat is then always heard. A path
+        // whose directory does not exist is not kept (its parent's entry is, and that
+        // directory appearing is heard there); walking up from it instead would cost a
+        // failed inotify_add_watch per missing level, per level, on a deep made-up path.
+        // Where no watch can be set at all, the time bound alone holds, as on NFS.
+        if case .notADirectory = watchDirectory(of: path, walkingUp: false) {
+            return Self.lookUp(path, keepingContent: false)
+        }
         let lookup = Self.lookUp(path, keepingContent: keepsContent)
         lock.withLock {
             // A change heard while this stat ran may postdate it: keep nothing then.
@@ -131,20 +136,17 @@ public final class FileCache: FileSystem, @unchecked Sendable {
         contentBytes = entries.values.reduce(0) { $0 + $1.lookup.contentSize }
     }
 
-    /// Watches the nearest existing directory above `path`; false when none can be watched.
-    private func watchDirectory(of path: String) -> Bool {
+    /// Watches the directory `path` is in, or (`walkingUp`) the nearest existing one above it.
+    private func watchDirectory(of path: String, walkingUp: Bool) -> DirectoryWatcher.WatchResult {
         var directory = Substring(path)
         while directory.count > 1 {
             if directory.hasSuffix("/") { directory = directory.dropLast() }
-            guard let slash = directory.lastIndex(of: "/") else { return false }
+            guard let slash = directory.lastIndex(of: "/") else { return .notADirectory }
             directory = slash == directory.startIndex ? "/" : directory[..<slash]
-            switch watcher.watch(String(directory)) {
-            case .watching: return true
-            case .refused: return false
-            case .notADirectory: continue
-            }
+            let result = watcher.watch(String(directory))
+            guard case .notADirectory = result, walkingUp else { return result }
         }
-        return false
+        return .notADirectory
     }
 
     // MARK: Listeners
@@ -153,7 +155,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     /// it may have changed, and each `validSeconds` for all of them (the bound where
     /// events are silent). Returns the id for `removeListener`.
     public func addListener(paths: [String], onChange: @escaping @Sendable (String) -> Void) -> Int {
-        for path in paths { _ = watchDirectory(of: path) }
+        for path in paths { _ = watchDirectory(of: path, walkingUp: true) }
         return lock.withLock {
             nextListener += 1
             listeners[nextListener] = (paths, onChange)
