@@ -7,6 +7,11 @@ extension Daemon {
     /// `fileCache.stop()` ends it.
     func startFileWatcher() {
         let fileCache = self.fileCache
+        guard fileCache.hearsChanges else {
+            logger.warning("file cache: inotify is not available; changed files are seen after FileCacheValid (\(context.currentState.configuration.fileCacheValid) s) at the latest",
+                           metadata: ["id": "IS02350"])
+            return
+        }
         let thread = Thread { fileCache.watchForever() }
         thread.name = "isapid-file-watcher"
         thread.start()

@@ -64,6 +64,10 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     /// (a merged per-directory configuration) is stale once this moves.
     public var generation: Int { lock.withLock { changes } }
 
+    /// Whether change events can be heard (inotify could be set up); when not, only
+    /// the time bound (`FileCacheValid`) brings changes in.
+    public var hearsChanges: Bool { watcher.isAvailable }
+
     /// How many paths are cached now.
     var count: Int { lock.withLock { entries.count } }
 
