@@ -31,6 +31,8 @@ public final class Daemon: Sendable {
     private let pidFile: PidFile?
     /// When a graceful stop must be over: set when it begins (GracefulShutdownTimeout later).
     let stopDeadline = NIOLockedValueBox<NIODeadline?>(nil)
+    /// The open-file and stat cache, kept across reloads; its watcher thread starts with serving.
+    let fileCache = FileCache()
 
     /// Opens the logs of a loaded configuration; binds nothing yet.
     public init(options: ConfigLoadOptions, configuration: ServerConfiguration,
@@ -46,7 +48,8 @@ public final class Daemon: Sendable {
         if supervision == nil { SharedFigures.start() }
         inheritedListeners = NIOLockedValueBox(supervision?.listeners ?? [:])
         Self.blockHandledSignals()
-        let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: self.handlers)
+        let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: self.handlers,
+                                     fileCache: fileCache)
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
         threadPool = NIOThreadPool(numberOfThreads: configuration.threadsPerChild)
         context = DaemonContext(state: state, threadPool: threadPool)
@@ -99,6 +102,7 @@ public final class Daemon: Sendable {
         // notifyHandlers: an ISAPICacheFile extension's start-up messages as well).
         standardError.point(at: context.currentState.errorLog, logger: logger)
         threadPool.start()
+        startFileWatcher()
         notifyHandlers(context.currentState)
         do {
             try bindListeners(configuration.listeners)
@@ -131,6 +135,7 @@ public final class Daemon: Sendable {
             logger.warning("extension calls still running after GracefulShutdownTimeout; exiting without waiting for them",
                            metadata: ["id": "IS00171"])
         }
+        fileCache.stop()
         logFiles.flushAll()
     }
 

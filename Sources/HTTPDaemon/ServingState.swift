@@ -27,12 +27,16 @@ final class ServingState: Sendable {
         let condition: LogCondition?
     }
 
-    init(configuration: ServerConfiguration, logFiles: LogFiles, handlers: [String: any RequestHandler]) throws {
+    /// - Parameter fileCache: the process's file cache, used unless `FileCacheValid 0`.
+    init(configuration: ServerConfiguration, logFiles: LogFiles, handlers: [String: any RequestHandler],
+         fileCache: FileCache? = nil) throws {
         self.configuration = configuration
         errorLog = try logFiles.writer(for: configuration.errorLog)
         logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
         let errorLog = errorLog
-        pipeline = Pipeline(configuration: configuration, handlers: handlers, logger: logger) { module in
+        fileCache?.setValidSeconds(configuration.fileCacheValid)
+        pipeline = Pipeline(configuration: configuration, handlers: handlers,
+                            fileCache: configuration.fileCacheValid > 0 ? fileCache : nil, logger: logger) { module in
             Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
         }
         var accessLogs: [Int: [AccessLogTarget]] = [:]

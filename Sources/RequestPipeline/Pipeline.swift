@@ -67,9 +67,18 @@ public final class Pipeline: Sendable {
     let rewriteEvaluator = RewriteEvaluator(maps: RewriteMapStore())
     /// The `.htaccess` files, compiled once each and re-read when they change; one per
     /// loaded configuration, since they compile against it.
-    let accessFiles: HtaccessCache
+    let accessFiles: any AccessFileSource
     /// The ISAPI filters (Filters/ISAPIFilterHost.swift), when the configuration lists any.
     let filterHost: ISAPIFilterHost?
+    /// The process's open-file and stat cache, shared by the configurations it serves;
+    /// nil where every request asks the filesystem (tests, `rewrite-test`).
+    public let fileCache: FileCache?
+    /// The merged per-directory configurations by path (with `fileCache` only).
+    let directoryConfigs: DirectoryConfigCache?
+    /// Static files' Content-Type by path (with `fileCache` only).
+    let mediaTypes: MediaTypeCache?
+    /// The file cache's listener that reloads changed httpd.ini files.
+    private let iniListener: Int?
 
     /// Apache's LimitInternalRecursion default.
     public static let maxInternalRedirects = 10
@@ -77,21 +86,26 @@ public final class Pipeline: Sendable {
     /// - Parameter moduleLogger: the error log of a module by Apache's name (`core`,
     ///   `authz_core`), so that `LogLevel` can be set per module; by default `logger` serves all.
     public init(configuration: ServerConfiguration, fileSystem: any FileSystem = LocalFileSystem(),
-                handlers: [String: any RequestHandler] = [:], logger: Logger,
+                handlers: [String: any RequestHandler] = [:], fileCache: FileCache? = nil, logger: Logger,
                 moduleLogger: ((String) -> Logger)? = nil) {
         self.configuration = configuration
-        self.fileSystem = fileSystem
+        self.fileSystem = fileCache ?? fileSystem
+        self.fileCache = fileCache
         self.handlers = handlers
         self.logger = logger
         self.authzLogger = moduleLogger?("authz_core") ?? logger
         let rewriteLogger = moduleLogger?("rewrite") ?? logger
         self.rewriteLogger = rewriteLogger
         self.remoteIPLogger = moduleLogger?("remoteip") ?? logger
-        self.accessFiles = HtaccessCache(configuration: configuration)
+        let accessFiles = HtaccessCache(configuration: configuration)
+        self.accessFiles = fileCache.map { CachedAccessFiles(files: $0, compiled: accessFiles) } ?? accessFiles
         self.filterHost = ISAPIFilterHost.hasFilters(configuration)
             ? handlers[ISAPIFilterHost.name] as? ISAPIFilterHost : nil
-        self.iniFilePathsByHost = Self.iniFilePaths(configuration)
-        self.iniFiles = IniFileCache(
+        self.directoryConfigs = fileCache.map(DirectoryConfigCache.init)
+        self.mediaTypes = fileCache.map { _ in MediaTypeCache() }
+        let iniFilePaths = Self.iniFilePaths(configuration)
+        self.iniFilePathsByHost = iniFilePaths
+        let iniFiles = IniFileCache(
             globalFile: configuration.rewriteIniFile,
             onLoad: { path, rules in
                 if rules.errors.isEmpty {
@@ -104,6 +118,20 @@ public final class Pipeline: Sendable {
             onProblem: { path, problem in
                 rewriteLogger.error("\(path): \(problem)", metadata: ["id": "IS04006"])
             })
+        self.iniFiles = iniFiles
+        iniListener = fileCache.map { Self.watchIniFiles(iniFiles, paths: iniFilePaths, with: $0) }
+    }
+
+    deinit {
+        if let iniListener { fileCache?.removeListener(iniListener) }
+    }
+
+    /// With a file cache, the httpd.ini files are read now (at load and reload) and
+    /// again when the watcher says one changed, never on the request path.
+    private static func watchIniFiles(_ iniFiles: IniFileCache, paths: [Int: [String]], with fileCache: FileCache) -> Int {
+        let paths = Array(Set(paths.values.joined())).sorted()
+        for path in paths { _ = iniFiles.rules(at: path, sweeping: false) }
+        return fileCache.addListener(paths: paths) { path in _ = iniFiles.rules(at: path, sweeping: false) }
     }
 
     /// Runs phases 1 to 7 for a request and returns its context and answer.

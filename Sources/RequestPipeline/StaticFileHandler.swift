@@ -51,10 +51,13 @@ extension Pipeline {
 
     private func fileResponse(_ path: String, _ status: FileStatus, _ context: inout RequestContext) -> Response {
         let now = context.request.receivedAtMicroseconds
-        let etag = EntityTag.forFile(inode: status.inode, size: status.size, mtimeMicroseconds: status.modificationMicroseconds,
-                                     requestTimeMicroseconds: now)
+        // The file cache has the validators formatted, and a small file's bytes.
+        let cached = fileCache?.file(path, matching: status)
+        let etag = cached?.etag(at: now) ?? EntityTag.forFile(
+            inode: status.inode, size: status.size, mtimeMicroseconds: status.modificationMicroseconds,
+            requestTimeMicroseconds: now)
         var headers: HeaderFields = [
-            "Last-Modified": HTTPDate.format(status.modificationSeconds),
+            "Last-Modified": cached?.lastModified ?? HTTPDate.format(status.modificationSeconds),
             "ETag": etag.headerValue,
             "Accept-Ranges": "bytes",
         ]
@@ -72,14 +75,17 @@ extension Pipeline {
         case .proceed:
             break
         }
-        let contentType = mediaType(for: path, context)
+        let contentType = mediaTypes.map { $0.type(for: path, context.directoryConfig) { mediaType(for: path, context) } }
+            ?? mediaType(for: path, context)
         let range = ByteRange.evaluate(
             rangeHeader: context.method == "GET" ? request["Range"] : nil, ifRange: request["If-Range"],
             size: status.size, etag: etag, lastModified: status.modificationSeconds)
         switch range {
         case .full:
             if let contentType { headers.set("Content-Type", contentType) }
-            return Response(status: 200, headers: headers, body: .file(path: path, segments: [.slice(offset: 0, length: status.size)]))
+            // A cached small file goes from memory: no open, read or close.
+            let whole: FileSegment = cached?.content.map { .bytes($0) } ?? .slice(offset: 0, length: status.size)
+            return Response(status: 200, headers: headers, body: .file(path: path, segments: [whole]))
         case .partial(let offset, let length):
             if let contentType { headers.set("Content-Type", contentType) }
             headers.set("Content-Range", ByteRange.contentRange(ByteSpan(offset: offset, length: length), size: status.size))

@@ -108,7 +108,7 @@ public struct DirectiveTable: Sendable {
         coreDirectives, limitDirectives, logDirectives, aliasDirectives, mimeDirectives, dirDirectives,
         authzDirectives, isapiDirectives, actionDirectives, rewriteIniDirectives, rewriteDirectives,
         headersDirectives, sslDirectives, remoteIPDirectives, proxyDirectives, statusDirectives,
-        filterDirectives,
+        filterDirectives, fileCacheDirectives,
     ])
 
     /// What `<IfModule>` finds: every module with a directive here, in both spellings

@@ -86,6 +86,9 @@ public struct ServerConfiguration: Sendable {
     public var rewriteIniFile: String?
     /// `RewriteIniSiteFiles`: whether each virtual host's `DocumentRoot/httpd.ini` applies.
     public var rewriteIniSiteFiles = true
+    /// `FileCacheValid`: seconds after which the file cache looks at a cached path again
+    /// even when no change event came (the bound where inotify is silent); 0: no cache.
+    public var fileCacheValid = 60
     /// The names `-D` and `Define` left defined once the configuration was read: what
     /// `<IfDefine>` and `${NAME}` see in `.htaccess` files.
     public var defines: [String: String] = [:]

@@ -72,7 +72,12 @@ extension Pipeline {
     func runIniRules(_ context: RequestContext, trace: ((String, IniRuleSet, IniTraceStep?) -> Void)?) -> IniRulesRun {
         let originalURL = Self.requestURI(context.request.target)
         var run = IniRulesRun(originalURL: originalURL)
-        let files = iniFilePaths(for: context).compactMap { path in iniFiles.rules(at: path).map { (path, $0) } }
+        let now = Int(context.request.receivedAtMicroseconds / 1_000_000)
+        let files = iniFilePaths(for: context).compactMap { path in
+            // With the file cache, the watcher keeps the rules current: no stat here.
+            (fileCache == nil ? iniFiles.rules(at: path, now: now) : iniFiles.loadedRules(at: path, now: now))
+                .map { (path, $0) }
+        }
         guard files.contains(where: { !$0.1.rules.isEmpty }) || trace != nil else { return run }
         var request = PipelineRewriteRequest(context, url: originalURL)
         let logger = rewriteLogger

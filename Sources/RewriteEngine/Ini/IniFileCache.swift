@@ -47,7 +47,9 @@ public final class IniFileCache: @unchecked Sendable {
     }
 
     /// The rules of the httpd.ini at `path` as it is now; nil when there is no such file.
-    public func rules(at path: String, now: Int = Int(time(nil))) -> IniRuleSet? {
+    /// `sweeping: false` keeps idle entries (for `loadedRules(at:now:)`, whose caller
+    /// reloads on change and has nothing to fall back on).
+    public func rules(at path: String, now: Int = Int(time(nil)), sweeping: Bool = true) -> IniRuleSet? {
         var status = stat()
         guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
             lock.withLock { _ = entries.removeValue(forKey: path) }
@@ -55,7 +57,7 @@ public final class IniFileCache: @unchecked Sendable {
         }
         let signature = FileSignature(status)
         let cached: IniRuleSet? = lock.withLock {
-            sweepIfDue(now: now)
+            if sweeping { sweepIfDue(now: now) }
             guard let entry = entries[path], entry.signature == signature else { return nil }
             entry.lastUsed = now
             return entry.rules
@@ -69,6 +71,17 @@ public final class IniFileCache: @unchecked Sendable {
         }
         onLoad?(path, rules)
         return rules
+    }
+
+    /// The rules last loaded from `path`, without looking at the file: for a caller that
+    /// hears of changes otherwise (a watcher calling `rules(at:)`) and must not touch the
+    /// filesystem per request. Nil when the file was not there at the last look.
+    public func loadedRules(at path: String, now: Int) -> IniRuleSet? {
+        lock.withLock {
+            guard let entry = entries[path] else { return nil }
+            entry.lastUsed = now
+            return entry.rules
+        }
     }
 
     private func load(_ path: String, size: Int64) -> IniRuleSet {

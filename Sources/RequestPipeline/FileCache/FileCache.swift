@@ -1,0 +1,232 @@
+import Foundation
+
+/// The open-file and stat cache of a serving process (nginx's `open_file_cache`): what
+/// `stat` said about a path (including that it is not there), and for a small regular
+/// file its bytes and the constant part of its response head, so that a static request
+/// makes no system call of its own.
+///
+/// Entries are invalidated by events, not probed per request: every entry's directory
+/// is watched with inotify (`DirectoryWatcher`), and a change there drops the entries
+/// it concerns; a thread the daemon starts runs `watchForever`. Where inotify is silent
+/// (NFS, a refused watch) the time bound holds: an entry older than `validSeconds`
+/// (`FileCacheValid`) is looked at again. At most `maxEntries` are kept (a clock:
+/// entries unused since the last sweep go first). The cache outlives reloads; what
+/// depends on the configuration is cached by the pipeline of that configuration.
+public final class FileCache: FileSystem, @unchecked Sendable {
+    /// nginx's `open_file_cache … valid=` default.
+    public static let defaultValidSeconds = 60
+    public static let defaultMaxEntries = 10_000
+    /// Files up to this size are kept in memory (the size FileBody reads rather than sendfiles).
+    public static let contentLimit: Int64 = 32 * 1024
+    /// At most this many bytes of file content are kept; beyond it entries keep none.
+    static let contentBudget = 64 * 1024 * 1024
+
+    /// What a lookup found.
+    enum Lookup {
+        case found(CachedFile)
+        /// `stat` failed with this errno (ENOENT and ENOTDIR: not there).
+        case failed(CInt)
+    }
+
+    // A class, so that a hit only sets its bit instead of writing the dictionary back.
+    private final class Entry {
+        let lookup: Lookup
+        let checkedAt: Int64
+        var referenced = true
+
+        init(lookup: Lookup, checkedAt: Int64) {
+            self.lookup = lookup
+            self.checkedAt = checkedAt
+        }
+    }
+
+    private let watcher = DirectoryWatcher()
+    private let maxEntries: Int
+    private let local = LocalFileSystem()
+    // Everything below is guarded by `lock`.
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var validSeconds: Int64
+    private var changes = 0
+    private var contentBytes = 0
+    private var listeners: [Int: (paths: [String], onChange: @Sendable (String) -> Void)] = [:]
+    private var nextListener = 0
+
+    public init(validSeconds: Int = FileCache.defaultValidSeconds, maxEntries: Int = FileCache.defaultMaxEntries) {
+        self.validSeconds = Int64(validSeconds)
+        self.maxEntries = maxEntries
+    }
+
+    /// `FileCacheValid` of the configuration now loaded.
+    public func setValidSeconds(_ seconds: Int) { lock.withLock { validSeconds = Int64(seconds) } }
+
+    /// How many invalidations the watcher made: what was computed from entries before
+    /// (a merged per-directory configuration) is stale once this moves.
+    public var generation: Int { lock.withLock { changes } }
+
+    /// Whether change events can be heard (inotify could be set up); when not, only
+    /// the time bound (`FileCacheValid`) brings changes in.
+    public var hearsChanges: Bool { watcher.isAvailable }
+
+    /// How many paths are cached now.
+    var count: Int { lock.withLock { entries.count } }
+
+    // MARK: FileSystem
+
+    public func status(_ path: String) -> FileStatus? {
+        if case .found(let file) = lookup(path) { return file.status }
+        return nil
+    }
+
+    public func isSymbolicLink(_ path: String) -> Bool { local.isSymbolicLink(path) }
+
+    public func owners(_ path: String) -> (link: UInt32, target: UInt32)? { local.owners(path) }
+
+    // MARK: Lookups
+
+    /// The file at `path` as the cache knows it, when it is still the one `status` describes.
+    public func file(_ path: String, matching status: FileStatus) -> CachedFile? {
+        guard case .found(let file) = lookup(path), file.status == status else { return nil }
+        return file
+    }
+
+    /// What `stat` says about `path`, from the cache when the entry is fresh.
+    func lookup(_ path: String) -> Lookup {
+        let now = Self.monotonicSeconds()
+        let (cached, generation, keepsContent): (Lookup?, Int, Bool) = lock.withLock {
+            guard let entry = entries[path], now - entry.checkedAt < validSeconds else {
+                return (nil, changes, contentBytes < Self.contentBudget)
+            }
+            entry.referenced = true
+            return (entry.lookup, changes, false)
+        }
+        if let cached { return cached }
+        // Watched before the stat: a change after the stat is then always heard. A path
+        // whose directory does not exist is not kept (its parent's entry is, and that
+        // directory appearing is heard there); walking up from it instead would cost a
+        // failed inotify_add_watch per missing level, per level, on a deep made-up path.
+        // Where no watch can be set at all, the time bound alone holds, as on NFS.
+        if case .notADirectory = watchDirectory(of: path, walkingUp: false) {
+            return Self.lookUp(path, keepingContent: false)
+        }
+        let lookup = Self.lookUp(path, keepingContent: keepsContent)
+        lock.withLock {
+            // A change heard while this stat ran may postdate it: keep nothing then.
+            guard changes == generation else { return }
+            if entries.count >= maxEntries { sweep() }
+            if let old = entries.updateValue(Entry(lookup: lookup, checkedAt: now), forKey: path) {
+                contentBytes -= old.lookup.contentSize
+            }
+            contentBytes += lookup.contentSize
+        }
+        return lookup
+    }
+
+    private static func lookUp(_ path: String, keepingContent: Bool) -> Lookup {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return .failed(errno) }
+        return .found(CachedFile(path: path, info, keepingContent: keepingContent))
+    }
+
+    /// The clock sweep: entries not used since the last sweep go; if all were, all go.
+    private func sweep() {
+        entries = entries.filter { $0.value.referenced }
+        if entries.count >= maxEntries / 2 { entries.removeAll(keepingCapacity: true) }
+        for entry in entries.values { entry.referenced = false }
+        countContent()
+    }
+
+    private func countContent() {
+        contentBytes = entries.values.reduce(0) { $0 + $1.lookup.contentSize }
+    }
+
+    /// Watches the directory `path` is in, or (`walkingUp`) the nearest existing one above it.
+    private func watchDirectory(of path: String, walkingUp: Bool) -> DirectoryWatcher.WatchResult {
+        var directory = Substring(path)
+        while directory.count > 1 {
+            if directory.hasSuffix("/") { directory = directory.dropLast() }
+            guard let slash = directory.lastIndex(of: "/") else { return .notADirectory }
+            directory = slash == directory.startIndex ? "/" : directory[..<slash]
+            let result = watcher.watch(String(directory))
+            guard case .notADirectory = result, walkingUp else { return result }
+        }
+        return .notADirectory
+    }
+
+    // MARK: Listeners
+
+    /// Calls `onChange` (on the watcher thread) with one of `paths` when something about
+    /// it may have changed, and each `validSeconds` for all of them (the bound where
+    /// events are silent). Returns the id for `removeListener`.
+    public func addListener(paths: [String], onChange: @escaping @Sendable (String) -> Void) -> Int {
+        for path in paths { _ = watchDirectory(of: path, walkingUp: true) }
+        return lock.withLock {
+            nextListener += 1
+            listeners[nextListener] = (paths, onChange)
+            return nextListener
+        }
+    }
+
+    public func removeListener(_ id: Int) { _ = lock.withLock { listeners.removeValue(forKey: id) } }
+
+    // MARK: The watcher thread
+
+    /// Reads change events and drops the entries they concern until `stop`; the daemon
+    /// runs it on a thread of its own. Returns at once where inotify is unavailable.
+    public func watchForever() {
+        guard watcher.isAvailable else { return }
+        while true {
+            let timeout = lock.withLock { CInt(clamping: max(validSeconds, 1) * 1000) }
+            guard let changes = watcher.waitForChanges(timeout: timeout) else { return }
+            let targets: [String?] = changes.map { change in
+                switch change {
+                case .overflow: return nil
+                case .entry(let directory, let name):
+                    return name.isEmpty ? directory : (directory == "/" ? "/" : directory + "/") + name
+                }
+            }
+            // Nothing heard for a while: the listeners look at their files all the same.
+            let called = targets.isEmpty ? allListenerPaths() : invalidate(targets)
+            for (onChange, path) in called { onChange(path) }
+        }
+    }
+
+    private func allListenerPaths() -> [(@Sendable (String) -> Void, String)] {
+        lock.withLock { listeners.values.flatMap { listener in listener.paths.map { (listener.onChange, $0) } } }
+    }
+
+    /// Wakes `watchForever` for good.
+    public func stop() { watcher.stop() }
+
+    /// Drops the entries at or under each target (nil: everything) and returns the
+    /// listeners to call.
+    private func invalidate(_ targets: [String?]) -> [(@Sendable (String) -> Void, String)] {
+        lock.withLock {
+            changes += 1
+            let everything = targets.contains(nil)
+            let prefixes = targets.compactMap { $0.map { $0.hasSuffix("/") ? $0 : $0 + "/" } }
+            func concerns(_ path: String) -> Bool {
+                everything || prefixes.contains { path.hasPrefix($0) || path == $0.dropLast() }
+            }
+            entries = entries.filter { !concerns($0.key) }
+            countContent()
+            return listeners.values.flatMap { listener in
+                listener.paths.filter(concerns).map { (listener.onChange, $0) }
+            }
+        }
+    }
+
+    static func monotonicSeconds() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
+        return Int64(now.tv_sec)
+    }
+}
+
+extension FileCache.Lookup {
+    /// Bytes of file content the entry holds.
+    var contentSize: Int {
+        if case .found(let file) = self { return file.content?.count ?? 0 }
+        return 0
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+import Logging
+import Testing
+@testable import RequestPipeline
+
+/// A pipeline with the file cache: httpd.ini files are read when the configuration is
+/// loaded and when the watcher says they changed, never by a request; a static file is
+/// answered from the cache with the validators it had.
+@Suite struct FileCachePipelineTests {
+    func pipeline(_ tree: PipelineTree, _ cache: FileCache, config: String = "") throws -> Pipeline {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return Pipeline(configuration: try tree.configuration("DocumentRoot htdocs\n" + config),
+                        fileCache: cache, logger: logger)
+    }
+
+    func body(_ response: Response) -> String? {
+        guard case .file(_, let segments) = response.body, case .bytes(let bytes)? = segments.first else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func httpdIniIsReadAtLoadAndWhenTheWatcherHearsOfIt() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        tree.write("htdocs/b.txt", "bravo\n")
+        tree.write("conf/httpd.ini", "[ISAPI_Rewrite]\nRewriteRule /page /a.txt\n")
+        let cache = FileCache()
+        let pipeline = try pipeline(tree, cache)
+        // Loaded with the configuration: gone from disk, the rules still apply (no request looks).
+        try FileManager.default.removeItem(atPath: tree.root + "/conf/httpd.ini")
+        #expect(body(pipeline.process(TestRequest.make("/page")).1) == "alpha\n")
+        // A site httpd.ini that appears is not probed for by requests either...
+        tree.write("htdocs/httpd.ini", "[ISAPI_Rewrite]\nRewriteRule /page /b.txt\n")
+        #expect(body(pipeline.process(TestRequest.make("/page")).1) == "alpha\n")
+        // ...but the watcher hears of both changes.
+        Thread { cache.watchForever() }.start()
+        defer { cache.stop() }
+        tree.write("htdocs/httpd.ini", "[ISAPI_Rewrite]\nRewriteRule /page /b.txt\n")
+        #expect(eventually { body(pipeline.process(TestRequest.make("/page")).1) == "bravo\n" })
+    }
+
+    @Test func aStaticAnswerComesFromTheCacheWithItsValidators() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        let pipeline = try pipeline(tree, FileCache())
+        let (_, first) = pipeline.process(TestRequest.make("/a.txt"))
+        #expect(first.status == 200)
+        #expect(body(first) == "alpha\n")
+        #expect(first.headers["Last-Modified"] == PipelineTree.mtimeHTTPDate)
+        let etag = try #require(first.headers["ETag"])
+        #expect(!etag.hasPrefix("W/"))
+        let (_, second) = pipeline.process(TestRequest.make("/a.txt", headers: [("If-None-Match", etag)]))
+        #expect(second.status == 304)
+    }
+
+    /// One file reached under two URLs with different ForceType and AddType: each answer
+    /// has its own type, whatever the cache remembered from the other.
+    @Test func aRememberedContentTypeHoldsOnlyWhereItCannotDiffer() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        tree.write("conf/mime.types", "text/plain txt\n")
+        let pipeline = try pipeline(tree, FileCache(), config: """
+            TypesConfig conf/mime.types
+            Alias /forced \(tree.htdocs)
+            Alias /added \(tree.htdocs)
+            <Location /forced>
+                ForceType text/x-forced
+            </Location>
+            <Location /added>
+                AddType text/x-added .txt
+            </Location>
+            """)
+        func type(_ target: String) -> String? { pipeline.process(TestRequest.make(target)).1.headers["Content-Type"] }
+        for _ in 0..<2 {
+            #expect(type("/a.txt") == "text/plain")
+            #expect(type("/forced/a.txt") == "text/x-forced")
+            #expect(type("/added/a.txt") == "text/x-added")
+        }
+    }
+}
