@@ -4,12 +4,12 @@
  * PHP without output buffering writes 1 to 80 bytes per WriteClient; a call
  * that crossed into Swift, found its session under a lock and handed the
  * bytes to the connection under another cost ~280 ns. Here a small write of
- * the thread that runs HttpExtensionProc is a compare, an atomic exchange and
- * a memcpy; everything else (the first write with its head, a write that does
- * not fit, a foreign thread, HSE_IO_ASYNC, a stale ConnID) goes to the host.
+ * the thread that runs HttpExtensionProc is a few compares and a copy into a
+ * single-producer ring; everything else (the first write with its head, a
+ * write that does not fit, a foreign thread, HSE_IO_ASYNC, a stale ConnID)
+ * goes to the host.
  */
 
-#include <sched.h>
 #include <string.h>
 
 #include "httpext.h"
@@ -32,32 +32,45 @@ isapi_output *isapi_output_swap(isapi_output *output)
     return previous;
 }
 
-void isapi_output_take(isapi_output *output)
+int isapi_output_is_current(const isapi_output *output)
 {
-    while (__atomic_exchange_n(&output->busy, 1, __ATOMIC_ACQUIRE))
-        sched_yield(); /* a fast-path memcpy of at most `capacity` bytes */
+    return output != NULL && isapi_current_output == output;
 }
 
-void isapi_output_give(isapi_output *output)
+DWORD isapi_output_tail(const isapi_output *output)
 {
-    __atomic_store_n(&output->busy, 0, __ATOMIC_RELEASE);
+    return __atomic_load_n(&output->tail, __ATOMIC_ACQUIRE);
 }
 
-/* A fast-path write too long for the inline copy below: memcpy, else the host. */
-__attribute__((noinline)) static BOOL isapi_write_client_copy(isapi_output *out, HCONN conn_id, LPVOID buffer,
-                                                              LPDWORD size, DWORD flags)
+void isapi_output_consumed(isapi_output *output, DWORD head)
 {
-    DWORD count = *size;
-    if (buffer != NULL && !__atomic_exchange_n(&out->busy, 1, __ATOMIC_ACQUIRE)) {
-        if (out->open && count <= out->capacity - out->used) {
-            memcpy(out->bytes + out->used, buffer, count);
-            out->used += count;
-            __atomic_store_n(&out->busy, 0, __ATOMIC_RELEASE);
-            return TRUE;
-        }
-        __atomic_store_n(&out->busy, 0, __ATOMIC_RELEASE);
-    }
-    return isapi_write_slow(conn_id, buffer, size, flags);
+    __atomic_store_n(&output->head, head, __ATOMIC_RELEASE);
+}
+
+void isapi_output_set_open(isapi_output *output, int open)
+{
+    __atomic_store_n(&output->open, open, __ATOMIC_RELEASE);
+}
+
+/* The room the producer has, or 0 when the output is closed. */
+static inline DWORD room(const isapi_output *out, DWORD tail)
+{
+    if (!__atomic_load_n(&out->open, __ATOMIC_ACQUIRE))
+        return 0;
+    return out->capacity - (tail - __atomic_load_n(&out->head, __ATOMIC_ACQUIRE));
+}
+
+int isapi_output_append(isapi_output *out, const void *bytes, DWORD count)
+{
+    DWORD tail = out->tail;
+    if (count == 0 || count > room(out, tail))
+        return 0;
+    DWORD start = tail & (out->capacity - 1);
+    DWORD first = out->capacity - start < count ? out->capacity - start : count;
+    memcpy(out->bytes + start, bytes, first);
+    memcpy(out->bytes, (const unsigned char *)bytes + first, count - first);
+    __atomic_store_n(&out->tail, tail + count, __ATOMIC_RELEASE);
+    return 1;
 }
 
 /*
@@ -72,20 +85,17 @@ BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
     if (out == NULL || conn_id != out->conn_id || size == NULL || (flags & ~(DWORD)HSE_IO_SYNC) != 0)
         return isapi_write_slow(conn_id, buffer, size, flags);
     DWORD count = *size;
+    if (count == 0 || buffer == NULL)
+        return isapi_write_slow(conn_id, buffer, size, flags);
     if (count > 64)
-        return isapi_write_client_copy(out, conn_id, buffer, size, flags);
-    if ((buffer != NULL || count == 0) && !__atomic_exchange_n(&out->busy, 1, __ATOMIC_ACQUIRE)) {
-        DWORD used = out->used;
-        if (out->open && count <= out->capacity - used) {
-            unsigned char *to = out->bytes + used;
-            const unsigned char *from = buffer;
-            for (DWORD i = 0; i < count; i++)
-                to[i] = from[i];
-            out->used = used + count;
-            __atomic_store_n(&out->busy, 0, __ATOMIC_RELEASE);
-            return TRUE;
-        }
-        __atomic_store_n(&out->busy, 0, __ATOMIC_RELEASE);
-    }
-    return isapi_write_slow(conn_id, buffer, size, flags);
+        return isapi_output_append(out, buffer, count) ? TRUE : isapi_write_slow(conn_id, buffer, size, flags);
+    DWORD tail = out->tail;
+    if (count > room(out, tail))
+        return isapi_write_slow(conn_id, buffer, size, flags);
+    DWORD mask = out->capacity - 1;
+    const unsigned char *from = buffer;
+    for (DWORD i = 0; i < count; i++)
+        out->bytes[(tail + i) & mask] = from[i];
+    __atomic_store_n(&out->tail, tail + count, __ATOMIC_RELEASE);
+    return TRUE;
 }

@@ -25,18 +25,19 @@ void isapi_fail(DWORD error);
 
 /*
  * The session's output buffer: WriteClient's fast path (writebuffer.c). Small
- * body writes of the extension's own thread are copied here, with no lock, no
- * system call and no thread hop, and handed to the connection in one piece
- * by the host (when the buffer is full, before any other callback, at the
- * end, and by the host's flush timer). `busy` is taken with an atomic exchange
- * by whoever touches `used`; the host sets `open` and `conn_id`.
+ * body writes of the extension's own thread are copied into this ring with
+ * no lock, no atomic read-modify-write, no system call and no thread hop, and
+ * handed to the connection by the host (when the ring is full, before any
+ * other callback, at the end, and by the host's flush timer). One producer,
+ * the thread the output is attached to, moves `tail`; one consumer at a time
+ * (the host, under its hand-over lock) moves `head`. Only the host sets `open`.
  */
 typedef struct isapi_output {
     HCONN conn_id;          /* the ConnID whose writes may take the fast path */
-    int busy;               /* 1 while someone copies into or out of the buffer */
     int open;               /* 1: the head went out, small writes are held here */
-    DWORD used;             /* bytes held */
-    DWORD capacity;         /* size of `bytes` */
+    DWORD head;             /* bytes handed over so far (the consumer's) */
+    DWORD tail;             /* bytes written so far (the producer's) */
+    DWORD capacity;         /* size of `bytes`, a power of two */
     unsigned char *bytes;
 } isapi_output;
 
@@ -47,9 +48,15 @@ BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
 void isapi_set_write_slow_path(isapi_write_client_fn slow);
 /* Makes `output` the calling thread's (NULL: none); returns the one before. */
 isapi_output *isapi_output_swap(isapi_output *output);
-/* Takes `busy`, waiting out a fast-path copy in progress (host side only). */
-void isapi_output_take(isapi_output *output);
-void isapi_output_give(isapi_output *output);
+/* Whether `output` is the calling thread's (it may append). */
+int isapi_output_is_current(const isapi_output *output);
+/* Appends as the producer (the calling thread's output only); 0 when closed or full. */
+int isapi_output_append(isapi_output *output, const void *bytes, DWORD count);
+/* The producer's `tail` as the consumer may read it. */
+DWORD isapi_output_tail(const isapi_output *output);
+/* The consumer has handed over everything before `head`: the room is free again. */
+void isapi_output_consumed(isapi_output *output, DWORD head);
+void isapi_output_set_open(isapi_output *output, int open);
 
 #ifdef __cplusplus
 } /* extern "C" */
