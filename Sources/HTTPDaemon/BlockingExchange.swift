@@ -222,7 +222,12 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         return true
     }
 
-    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { acceptBody(bytes, waitForRoom: true) }
+
+    /// A timer's flush of held writes: the bytes join the queue, whatever its length.
+    func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { acceptBody(bytes, waitForRoom: false) }
+
+    private func acceptBody(_ bytes: UnsafeRawBufferPointer, waitForRoom: Bool) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard connected, !endRequested else { return false }
@@ -234,7 +239,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         // Back-pressure only: the bytes are taken, so the call succeeded whatever happens
         // to the connection while it waits (mod_isapi returns ap_pass_brigade's status for
         // the bytes it passed). A client gone by now fails the next call.
-        while connected && pending.readableBytes >= Self.outgoingHighWater { condition.wait() }
+        while waitForRoom && connected && pending.readableBytes >= Self.outgoingHighWater { condition.wait() }
         return true
     }
 

@@ -164,7 +164,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             }
             return
         }
-        if isBusyWriting || !queued.isEmpty {
+        // While an answer is written, one read ahead (until a part is queued): the next
+        // request of a kept-alive client is taken as it comes, and the socket keeps its
+        // read interest (two epoll_ctl a request fewer); more waits for the answer.
+        if !queued.isEmpty || (isBusyWriting && exchange?.receivedEnd != true) {
             readPending = true
             return
         }

@@ -6,13 +6,17 @@ import Foundation
 /// session. Every FALSE sets the thread's last error and then errno (`isapi_fail`).
 enum ECBCallbacks {
     static func install(in ecb: UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>) {
+        _ = slowPathInstalled
         ecb.pointee.GetServerVariable = getServerVariable
-        ecb.pointee.WriteClient = writeClient
+        // The C fast path (small writes held in the session), falling back to `writeClient`.
+        ecb.pointee.WriteClient = isapi_write_client
         ecb.pointee.ReadClient = readClient
         ecb.pointee.ServerSupportFunction = serverSupportFunction
     }
 
     static let success: BOOL = 1
+
+    private static let slowPathInstalled: Void = isapi_set_write_slow_path(writeClient)
 
     /// The live session a ConnID stands for, noting that its extension is active.
     static func liveSession(_ connID: HCONN?) -> ExtensionSession? {
@@ -65,6 +69,8 @@ enum ECBCallbacks {
         guard let session = liveSession(connID), let size else { return fail(ERROR_INVALID_PARAMETER) }
         let capacity = Int(size.pointee)
         guard capacity == 0 || buffer != nil else { return fail(ERROR_INVALID_PARAMETER) }
+        // The client may be waiting for what was written before it sends more.
+        session.handOverHeld()
         guard let read = session.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: capacity)) else {
             size.pointee = 0
             return fail(ERROR_READ_FAULT)
@@ -76,6 +82,9 @@ enum ECBCallbacks {
     static let serverSupportFunction: @convention(c) (HCONN?, DWORD, LPVOID?, LPDWORD?, LPDWORD?) -> BOOL = {
         connID, code, buffer, size, dataType in
         guard let session = liveSession(connID) else { return fail(ERROR_INVALID_PARAMETER) }
+        // What was written goes before whatever the support function does (a head check,
+        // a file, the end of the session, a wait).
+        session.handOverHeld()
         if let error = session.support(code, buffer: buffer, size: size, dataType: dataType) { return fail(Int(error)) }
         return success
     }

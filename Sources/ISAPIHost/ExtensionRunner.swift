@@ -28,7 +28,9 @@ public enum ExtensionRunner {
             connection.finish(closeConnection: true)
             return .succeeded
         }
+        let outer = session.output.attachToThread()
         let result = httpExtensionProc(session.ecb)
+        SessionOutput.restore(outer)
         let logData = session.logData
         if !logData.isEmpty {
             logger.info("\(extensionPath): \(LogText.escaped(logData))", metadata: LogText.metadata(id: "IS02004"))
@@ -57,6 +59,8 @@ public enum ExtensionRunner {
             logger.warning("unrecognized result code \(result) from HttpExtensionProc(): \(extensionPath)", metadata: ["id": "IS02009"])
             failed = true
         }
+        // What the extension wrote and the host held goes out before the end.
+        session.endHolding()
         let state = session.withState { $0 }
         if state.answered { return failed ? .failed : .succeeded }
         if connection.headSent {

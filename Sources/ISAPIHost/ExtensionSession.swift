@@ -17,6 +17,8 @@ final class ExtensionSession: @unchecked Sendable {
     /// DONE_WITH_SESSION's signal for a PENDING request, and the clock of the
     /// extension's silence while it is pending.
     let done = PendingCompletion()
+    /// The small writes held back until they are worth a hand-over (`SessionOutput`).
+    let output = SessionOutput()
 
     struct State {
         /// SEND_URL or a redirect answered the request: nothing more is sent.
@@ -72,6 +74,7 @@ final class ExtensionSession: @unchecked Sendable {
     /// Reads ahead up to ISAPIReadAheadBuffer body bytes; false when the client failed.
     func fillECB(connID: UInt) -> Bool {
         self.connID = connID
+        output.raw.pointee.conn_id = UnsafeMutableRawPointer(bitPattern: connID)
         let capacity = readAhead.count - 1
         guard let available = read(into: UnsafeMutableRawBufferPointer(rebasing: readAhead[0..<capacity])) else {
             return false

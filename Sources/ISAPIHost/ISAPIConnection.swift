@@ -8,6 +8,10 @@ public protocol ISAPIConnection: AnyObject, Sendable {
     func sendHead(status: Int, reason: String?, headers: [(name: String, value: String)]) -> Bool
     /// Sends body bytes (copied); false when the client is gone.
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// Sends body bytes (copied) without waiting while too much is unsent: the flush
+    /// timer's hand-over of held writes, which serves every session and must not block.
+    /// False when the client is gone.
+    func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// Ends the response.
     func finish(closeConnection: Bool)
     /// Nothing was sent: answer with the server's page (or ErrorDocument) for a status.

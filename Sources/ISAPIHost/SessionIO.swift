@@ -17,9 +17,13 @@ extension ExtensionSession {
         return filled
     }
 
-    /// WriteClient's work: nil on success, else the Windows error.
+    /// WriteClient's work when the fast path (`isapi_write_client`) did not take it: the
+    /// first write (which may carry a head), one that does not fit, one from another
+    /// thread or with HSE_IO_ASYNC. Nil on success, else the Windows error.
     func write(_ bytes: UnsafeRawBufferPointer) -> DWORD? {
         if withState({ $0.answered || $0.headRefused }) { return DWORD(ERROR_INVALID_PARAMETER) }
+        output.handOver.lock()
+        defer { output.handOver.unlock() }
         var body = bytes
         if !connection.headSent {
             let data = Array(bytes)
@@ -39,13 +43,58 @@ extension ExtensionSession {
                 }
             }
         }
-        guard body.isEmpty || connection.sendBody(body) else { return DWORD(ERROR_NETNAME_DELETED) }
+        // Held with what came before when it fits; else what is held goes first.
+        if body.count < SessionOutput.capacity && output.hold(body) { return nil }
+        guard handOverHeldLocked() else { return DWORD(ERROR_NETNAME_DELETED) }
+        if body.count < SessionOutput.capacity && output.hold(body) { return nil }
+        guard body.isEmpty || connection.sendBody(body) else {
+            output.setMode(.passThrough)
+            return DWORD(ERROR_NETNAME_DELETED)
+        }
         return nil
+    }
+
+    /// Hands what the session holds to the connection (before a callback that may
+    /// block or that the written bytes must precede); false when the client is gone.
+    @discardableResult
+    func handOverHeld() -> Bool {
+        output.handOver.lock()
+        defer { output.handOver.unlock() }
+        return handOverHeldLocked()
+    }
+
+    /// The response is over for the extension (it returned, or DONE_WITH_SESSION): what
+    /// is held goes out and nothing more is held.
+    func endHolding() {
+        output.handOver.lock()
+        defer { output.handOver.unlock() }
+        handOverHeldLocked()
+        output.setMode(.passThrough)
+    }
+
+    /// The flush timer: hands over what waited since the last round, without waiting
+    /// for room (back-pressure is the extension's next write's to wait for); skipped
+    /// while a hand-over of the session's own is under way.
+    func handOverHeldOnTimer() {
+        guard output.mayHoldBytes, output.handOver.try() else { return }
+        defer { output.handOver.unlock() }
+        if !output.handOverHeld({ connection.sendBodyWithoutWaiting($0) }) { output.setMode(.passThrough) }
+    }
+
+    /// With `output.handOver` held. A failed hand-over stops the holding: the
+    /// extension's next write reaches the connection and learns that the client left.
+    @discardableResult
+    private func handOverHeldLocked() -> Bool {
+        if output.handOverHeld({ connection.sendBody($0) }) { return true }
+        output.setMode(.passThrough)
+        return false
     }
 
     /// SEND_RESPONSE_HEADER(_EX): an explicit status and header block; the bytes after
     /// the blank line are body.
     func sendResponseHeader(status: [UInt8], headerBlock: [UInt8]) -> DWORD? {
+        output.handOver.lock()
+        defer { output.handOver.unlock() }
         if connection.headSent || withState({ $0.answered || $0.headRefused }) { return DWORD(ERROR_INVALID_PARAMETER) }
         switch ResponseHeadParser.parse(status: status, headerBlock: headerBlock, defaultStatus: requestedStatus) {
         case .failure(let failure):
@@ -63,13 +112,16 @@ extension ExtensionSession {
     }
 
     /// Sends the extension's head (or the host's in its place); after
-    /// HSE_REQ_CLOSE_CONNECTION it announces the close.
+    /// HSE_REQ_CLOSE_CONNECTION it announces the close. From then on small body writes
+    /// are held (`SessionOutput`).
     func sendHead(_ head: ResponseHead) -> Bool {
         ecb.pointee.dwHttpStatusCode = DWORD(head.status)
         var headers = head.headers
         // HSE_REQ_CLOSE_CONNECTION came first: the head announces the close.
         if withState({ $0.closeConnection }) { headers.append((name: "Connection", value: "close")) }
-        return connection.sendHead(status: head.status, reason: head.reason, headers: headers)
+        guard connection.sendHead(status: head.status, reason: head.reason, headers: headers) else { return false }
+        output.setMode(.holding)
+        return true
     }
 
     /// A head that would corrupt the response (CR/LF in a value, a bad line): refused,

@@ -25,7 +25,19 @@ enum SessionTable {
         shard.lock.lock()
         shard.sessions[id] = session
         shard.lock.unlock()
+        OutputFlusher.sessionStarted()
         return id
+    }
+
+    /// Every live session (for the flush timer).
+    static func liveSessions() -> [ExtensionSession] {
+        var live: [ExtensionSession] = []
+        for shard in shards {
+            shard.lock.lock()
+            live.append(contentsOf: shard.sessions.values)
+            shard.lock.unlock()
+        }
+        return live
     }
 
     static func remove(_ id: UInt) {

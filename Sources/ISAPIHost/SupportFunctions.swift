@@ -50,7 +50,9 @@ extension ExtensionSession {
 
         case SupportRequest.doneWithSession:
             guard settings.fakeAsync else { return unsupported(code) }
-            // The ConnID ends here: every later call with it gets ERROR_INVALID_PARAMETER.
+            // The ConnID ends here: every later call with it gets ERROR_INVALID_PARAMETER
+            // (the fast path's too: nothing is held from now on).
+            endHolding()
             SessionTable.remove(connID)
             done.signal()
             return nil

@@ -19,6 +19,8 @@ public protocol ResponseChannel: AnyObject, Sendable {
     /// Copies and sends body bytes; blocks only while too much is unsent. False when the
     /// client is gone or no head was sent.
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// `sendBody` without the wait for room (a timer's flush, which must never block).
+    func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// A complete answer (an error page, a redirect) when no head was sent yet.
     func respond(_ response: Response) -> Bool
     /// Ends the response; `closeConnection` ends the connection after it.
@@ -34,6 +36,11 @@ public protocol ResponseChannel: AnyObject, Sendable {
     func annotateLog(note name: String, value: String, appendToQuery: Bool)
 }
 
+extension ResponseChannel {
+    /// A channel whose `sendBody` never waits for room needs nothing else.
+    public func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { sendBody(bytes) }
+}
+
 /// A response channel that wraps another and changes only part of what passes through
 /// (the head's status, its headers): everything it does not implement itself goes to
 /// `base` unchanged.
@@ -47,6 +54,7 @@ extension ForwardingResponseChannel {
         base.sendHead(status: status, reason: reason, headers: headers)
     }
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBody(bytes) }
+    func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBodyWithoutWaiting(bytes) }
     func respond(_ response: Response) -> Bool { base.respond(response) }
     func finish(closeConnection: Bool) { base.finish(closeConnection: closeConnection) }
     var headSent: Bool { base.headSent }

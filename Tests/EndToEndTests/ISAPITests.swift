@@ -581,6 +581,16 @@ import Musl
                 if (!head(pECB) || !put(pECB, "slept")) return HSE_STATUS_ERROR;
                 return HSE_STATUS_SUCCESS;
             }
+            if ((a = arg(qs, "held")) != NULL) {
+                /* A small write, then silence until the client has it (it creates file a). */
+                if (!head(pECB) || !put(pECB, "first;")) return HSE_STATUS_ERROR;
+                int waited;
+                for (waited = 0; waited < 1000 && access(a, F_OK) != 0; waited++) {
+                    struct timespec ts = { 0, 10000000 };
+                    nanosleep(&ts, NULL);
+                }
+                return put(pECB, waited < 1000 ? "second" : "timeout") ? HSE_STATUS_SUCCESS : HSE_STATUS_ERROR;
+            }
             if ((a = arg(qs, "disconnect")) != NULL) {
                 static char chunk[65536];
                 memset(chunk, 'z', sizeof chunk);
@@ -687,6 +697,21 @@ import Musl
         #expect(elapsed < 1.5, "the static request took \(elapsed) s while the extension slept")
         let slept = Self.responses(slow, count: 1, timeout: 10).first
         #expect(slept?.bodyText == "slept")
+    }
+
+    /// A small WriteClient is held in the session, but not for long: an extension that
+    /// writes a little and then goes silent still gets it to the client (the flush timer).
+    @Test func aSmallWriteReachesTheClientWhileTheExtensionIsSilent() throws {
+        let daemon = try Self.startProbe()
+        let signal = daemon.root.path("logs/held-received")
+        let client = try daemon.connect()
+        try client.send("GET /scripts/probe.dll?held=\(signal) HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let early = client.read(timeout: 5) { String(decoding: $0, as: UTF8.self).contains("first;") }
+        try #require(early, "the held write did not arrive; received \(client.bufferText.debugDescription)")
+        try Data().write(to: URL(fileURLWithPath: signal))
+        let responses = Self.responses(client, count: 1)
+        try #require(responses.count == 1, "received \(client.bufferText.debugDescription)")
+        #expect(responses[0].bodyText == "first;second")
     }
 
     @Test func writeClientAfterTheClientLeftReturnsFalse() throws {

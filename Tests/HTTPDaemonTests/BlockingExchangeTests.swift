@@ -64,6 +64,18 @@ import Testing
         #expect(next == false)
     }
 
+    /// The flush timer's hand-over of held writes never waits for room: it serves every
+    /// session; the extension's next write waits instead.
+    @Test func aTimersHandOverDoesNotWaitForRoom() throws {
+        let fixture = Fixture()
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: [:]))
+        let body = [UInt8](repeating: 0x62, count: BlockingExchange.outgoingHighWater)
+        #expect(body.withUnsafeBytes { exchange.sendBodyWithoutWaiting($0) })
+        #expect(body.withUnsafeBytes { exchange.sendBodyWithoutWaiting($0) })
+        #expect(exchange.bodyBytesSent == Int64(2 * body.count))
+    }
+
     /// A close learnt after the head was encoded but before it left is announced in it.
     @Test func aHeadHeldBackAnnouncesACloseLearntMeanwhile() throws {
         let fixture = Fixture()

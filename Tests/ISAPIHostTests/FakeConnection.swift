@@ -10,6 +10,10 @@ final class FakeConnection: ISAPIConnection, @unchecked Sendable {
     var connected = true
     private(set) var head: (status: Int, reason: String?, headers: [(name: String, value: String)])?
     private(set) var sent: [UInt8] = []
+    /// How many times body bytes were handed over (`sendBody` and its timer variant).
+    private(set) var bodyHandOvers = 0
+    /// The body sent when `readBody` was first called.
+    private(set) var sentBeforeFirstRead: String?
     /// `finish(closeConnection:)`'s argument, once called.
     private(set) var finished: Bool?
     private(set) var respondedStatus: Int?
@@ -24,6 +28,7 @@ final class FakeConnection: ISAPIConnection, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if failReads { return nil }
+        if sentBeforeFirstRead == nil { sentBeforeFirstRead = String(decoding: sent, as: UTF8.self) }
         // Deliver in small pieces, as a socket would.
         let count = min(buffer.count, body.count - bodyOffset, 7000)
         buffer.copyBytes(from: body[bodyOffset..<(bodyOffset + count)])
@@ -43,9 +48,12 @@ final class FakeConnection: ISAPIConnection, @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard connected, head != nil else { return false }
+        bodyHandOvers += 1
         sent += bytes
         return true
     }
+
+    func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { sendBody(bytes) }
 
     func finish(closeConnection: Bool) { lock.withLock { finished = closeConnection } }
     func respond(status: Int) { lock.withLock { respondedStatus = status } }
@@ -56,7 +64,7 @@ final class FakeConnection: ISAPIConnection, @unchecked Sendable {
     var headSent: Bool { lock.withLock { head != nil } }
     var isConnected: Bool { lock.withLock { connected } }
     var keepsConnection: Bool { true }
-    var sentText: String { String(decoding: sent, as: UTF8.self) }
+    var sentText: String { lock.withLock { String(decoding: sent, as: UTF8.self) } }
 }
 
 extension ISAPIRequest {

@@ -23,6 +23,41 @@ extern "C" {
  */
 void isapi_fail(DWORD error);
 
+/*
+ * The session's output buffer: WriteClient's fast path (writebuffer.c). Small
+ * body writes of the extension's own thread are copied into this ring with
+ * no lock, no atomic read-modify-write, no system call and no thread hop, and
+ * handed to the connection by the host (when the ring is full, before any
+ * other callback, at the end, and by the host's flush timer). One producer,
+ * the thread the output is attached to, moves `tail`; one consumer at a time
+ * (the host, under its hand-over lock) moves `head`. Only the host sets `open`.
+ */
+typedef struct isapi_output {
+    HCONN conn_id;          /* the ConnID whose writes may take the fast path */
+    int open;               /* 1: the head went out, small writes are held here */
+    DWORD head;             /* bytes handed over so far (the consumer's) */
+    DWORD tail;             /* bytes written so far (the producer's) */
+    DWORD capacity;         /* size of `bytes`, a power of two */
+    unsigned char *bytes;
+} isapi_output;
+
+/* WriteClient as the ECB offers it: the fast path, else `slow`. */
+typedef BOOL (*isapi_write_client_fn)(HCONN, LPVOID, LPDWORD, DWORD);
+BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags);
+/* The host's own WriteClient, for every call the fast path does not take. */
+void isapi_set_write_slow_path(isapi_write_client_fn slow);
+/* Makes `output` the calling thread's (NULL: none); returns the one before. */
+isapi_output *isapi_output_swap(isapi_output *output);
+/* Whether `output` is the calling thread's (it may append). */
+int isapi_output_is_current(const isapi_output *output);
+/* Appends as the producer (the calling thread's output only); 0 when closed or full. */
+int isapi_output_append(isapi_output *output, const void *bytes, DWORD count);
+/* The producer's `tail` as the consumer may read it. */
+DWORD isapi_output_tail(const isapi_output *output);
+/* The consumer has handed over everything before `head`: the room is free again. */
+void isapi_output_consumed(isapi_output *output, DWORD head);
+void isapi_output_set_open(isapi_output *output, int open);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

@@ -1,0 +1,84 @@
+import CISAPI
+import Foundation
+
+/// The body bytes a session holds back, as Apache's core output filter holds small
+/// writes: WriteClient's fast path (`isapi_write_client`, in C) copies a small write of the
+/// extension's own thread into a ring here with no lock, atomic read-modify-write, system
+/// call or thread hop, and the host hands what is held to the connection, in order —
+/// when the next write does not fit, before any other callback (ReadClient,
+/// ServerSupportFunction), when the extension is done, and at the latest
+/// `OutputFlusher.interval` after it was written.
+///
+/// The ring has one producer, the thread it is attached to (the pool thread inside
+/// HttpExtensionProc), and one consumer at a time: whoever holds `handOver`.
+///
+/// A WriteClient that returned TRUE here had its bytes accepted: they will be sent (or
+/// the client went away, which the next call that reaches the connection reports).
+final class SessionOutput: @unchecked Sendable {
+    /// Small writes are held until this many bytes (Apache's core output filter: 8 KB);
+    /// a power of two.
+    static let capacity = 8192
+
+    /// Whether small writes are held, or every write goes to the connection as it comes.
+    enum Mode {
+        /// No head yet, or the response is over: nothing is held.
+        case passThrough
+        /// The head went out: small writes are held.
+        case holding
+    }
+
+    /// The C side, which the fast path reads.
+    let raw: UnsafeMutablePointer<isapi_output>
+    /// Makes the holder the ring's one consumer, and orders every hand-over (with the
+    /// write that caused it) against the others.
+    let handOver = NSLock()
+
+    /// The ConnID (`conn_id`) is set when the session gets it.
+    init() {
+        raw = .allocate(capacity: 1)
+        raw.initialize(to: isapi_output())
+        raw.pointee.capacity = DWORD(Self.capacity)
+        raw.pointee.bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.capacity)
+    }
+
+    deinit {
+        raw.pointee.bytes!.deallocate()
+        raw.deinitialize(count: 1)
+        raw.deallocate()
+    }
+
+    /// The fast path serves the calling thread (the pool thread, inside HttpExtensionProc)
+    /// until `restore` gets the returned value (the outer call's, when SEND_URL or an
+    /// ErrorDocument runs another extension inside a support call).
+    func attachToThread() -> UnsafeMutablePointer<isapi_output>? { isapi_output_swap(raw) }
+    static func restore(_ previous: UnsafeMutablePointer<isapi_output>?) { _ = isapi_output_swap(previous) }
+
+    func setMode(_ mode: Mode) { isapi_output_set_open(raw, mode == .holding ? 1 : 0) }
+
+    /// Appends a small write while holding; false when the mode or the room says no, or
+    /// when the caller is not the ring's producer (another thread's write goes to the
+    /// connection after what is held).
+    func hold(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0, isapi_output_is_current(raw) != 0 else { return false }
+        return isapi_output_append(raw, base, DWORD(bytes.count)) != 0
+    }
+
+    /// Passes what is held to `send` (in at most two pieces: the ring wraps) and frees
+    /// the room; the caller holds `handOver`. False when `send` failed (the bytes are
+    /// dropped: the client is gone).
+    func handOverHeld(_ send: (UnsafeRawBufferPointer) -> Bool) -> Bool {
+        let tail = isapi_output_tail(raw)
+        let head = raw.pointee.head
+        guard tail != head else { return true }
+        defer { isapi_output_consumed(raw, tail) }
+        let bytes = UnsafeRawPointer(raw.pointee.bytes!)
+        let start = Int(head) & (Self.capacity - 1)
+        let count = Int(tail &- head)
+        let first = min(count, Self.capacity - start)
+        guard send(UnsafeRawBufferPointer(start: bytes + start, count: first)) else { return false }
+        return first == count || send(UnsafeRawBufferPointer(start: bytes, count: count - first))
+    }
+
+    /// Whether bytes are held (for the flush timer).
+    var mayHoldBytes: Bool { isapi_output_tail(raw) != raw.pointee.head }
+}
