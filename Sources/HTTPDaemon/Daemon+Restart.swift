@@ -37,7 +37,8 @@ extension Daemon {
         }
         let state: ServingState
         do {
-            state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers)
+            state = try ServingState(
+                configuration: configuration, logFiles: logFiles, handlers: handlers, filterHost: filterHost)
         } catch {
             logger.error("configuration reload failed, still serving the previous configuration: \(error)",
                          metadata: ["id": "IS00526"])

@@ -27,12 +27,14 @@ final class ServingState: Sendable {
         let condition: LogCondition?
     }
 
-    init(configuration: ServerConfiguration, logFiles: LogFiles, handlers: [String: any RequestHandler]) throws {
+    init(configuration: ServerConfiguration, logFiles: LogFiles, handlers: [String: any RequestHandler],
+         filterHost: ISAPIFilterHost? = nil) throws {
         self.configuration = configuration
         errorLog = try logFiles.writer(for: configuration.errorLog)
         logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
         let errorLog = errorLog
-        pipeline = Pipeline(configuration: configuration, handlers: handlers, logger: logger) { module in
+        pipeline = Pipeline(configuration: configuration, handlers: handlers, filterHost: filterHost, logger: logger) {
+            module in
             Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
         }
         var accessLogs: [Int: [AccessLogTarget]] = [:]

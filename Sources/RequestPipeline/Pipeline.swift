@@ -76,8 +76,9 @@ public final class Pipeline: Sendable {
 
     /// - Parameter moduleLogger: the error log of a module by Apache's name (`core`,
     ///   `authz_core`), so that `LogLevel` can be set per module; by default `logger` serves all.
+    /// - Parameter filterHost: the daemon's ISAPI filters, used when the configuration lists any.
     public init(configuration: ServerConfiguration, fileSystem: any FileSystem = LocalFileSystem(),
-                handlers: [String: any RequestHandler] = [:], logger: Logger,
+                handlers: [String: any RequestHandler] = [:], filterHost: ISAPIFilterHost? = nil, logger: Logger,
                 moduleLogger: ((String) -> Logger)? = nil) {
         self.configuration = configuration
         self.fileSystem = fileSystem
@@ -88,8 +89,7 @@ public final class Pipeline: Sendable {
         self.rewriteLogger = rewriteLogger
         self.remoteIPLogger = moduleLogger?("remoteip") ?? logger
         self.accessFiles = HtaccessCache(configuration: configuration)
-        self.filterHost = ISAPIFilterHost.hasFilters(configuration)
-            ? handlers[ISAPIFilterHost.name] as? ISAPIFilterHost : nil
+        self.filterHost = ISAPIFilterHost.hasFilters(configuration) ? filterHost : nil
         self.iniFilePathsByHost = Self.iniFilePaths(configuration)
         self.iniFiles = IniFileCache(
             globalFile: configuration.rewriteIniFile,
