@@ -9,6 +9,22 @@ import Glibc
 /// closes the connection (FINISHED_KEEP_CONN keeps it); the daemon's own error answers
 /// pass SEND_RESPONSE; AUTHENTICATION's user is the request's user.
 @Suite struct FilterAnswerTests {
+    /// A filter that answers `/finish` (FINISHED) and `/keep` (FINISHED_KEEP_CONN) itself.
+    static func answerer(into root: ServerRoot) throws {
+        _ = try FilterServingTests.compileFilter(
+            "answerer", flags: "SF_NOTIFY_PREPROC_HEADERS",
+            body: """
+                if (notification == SF_NOTIFY_PREPROC_HEADERS
+                    && (url_is(pfc, data, "/finish") || url_is(pfc, data, "/keep"))) {
+                    pfc->ServerSupportFunction(pfc, SF_REQ_SEND_RESPONSE_HEADER, "200 OK",
+                                               (ULONG_PTR)"Content-Type: text/plain\\r\\n", 0);
+                    DWORD length = 4;
+                    pfc->WriteClient(pfc, "own\\n", &length, 0);
+                    return url_is(pfc, data, "/finish") ? SF_STATUS_REQ_FINISHED : SF_STATUS_REQ_FINISHED_KEEP_CONN;
+                }
+                """, into: root)
+    }
+
     /// A daemon with the addheader sample as global filter and `extra` configuration.
     static func addheaderDaemon(_ extra: String) throws -> DaemonProcess {
         let root = try ServerRoot()
@@ -31,5 +47,32 @@ import Glibc
         // The daemon itself tells the filter host of the end of serving: TerminateFilter.
         daemon.stop()
         #expect(daemon.errorLog.contains("IS02302: unloaded ISAPI filter \(filter)"), "error log: \(daemon.errorLog)")
+    }
+
+    @Test("SF_STATUS_REQ_FINISHED closes the connection after the filter's answer; FINISHED_KEEP_CONN keeps it")
+    func finishedClosesTheConnection() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try Self.answerer(into: root)
+        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/answerer.dll"))
+        let daemon = try DaemonProcess(root: root)
+        let client = try daemon.connect()
+        try client.send("GET /keep HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let kept = try #require(client.readResponses(1).first)
+        #expect(kept.status == 200 && kept.bodyText == "own\n")
+        #expect(kept.header("Connection") != "close", "\(kept.headers)")
+        // The same connection serves the next request.
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        #expect(client.readResponses(1).first?.status == 200)
+        try client.send("GET /finish HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let finished = try #require(client.readResponses(1).first)
+        #expect(finished.status == 200 && finished.bodyText == "own\n")
+        #expect(finished.header("Connection") == "close", "\(finished.headers)")
+        #expect(client.waitForClose(timeout: 5))
+        // The next connection is kept alive again (the close was that request's only).
+        let next = try daemon.connect()
+        try next.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        let plain = try #require(next.readResponses(1).first)
+        #expect(plain.status == 200 && plain.header("Connection") != "close", "\(plain.headers)")
     }
 }

@@ -135,8 +135,10 @@ extension Pipeline {
         case .error(let lastError):
             // IIS: ERROR with ERROR_ACCESS_DENIED is a 401 (which raises ACCESS_DENIED).
             return errorResponse(lastError == 5 ? 401 : 500, &context)
-        case .finished:
+        case .finished(let keepConnection):
             guard let session = context.filters?.session ?? context.request.connection.filterSession else { return nil }
+            // IIS: FINISHED closes the session after the answer; FINISHED_KEEP_CONN keeps it.
+            if !keepConnection { session.closeAfterAnswer() }
             let output = session.takeOutput()
             if let response = FilterOutput.response(output.output) { return response }
             logger.error(
