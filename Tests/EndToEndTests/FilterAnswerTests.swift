@@ -75,4 +75,41 @@ import Glibc
         let plain = try #require(next.readResponses(1).first)
         #expect(plain.status == 200 && plain.header("Connection") != "close", "\(plain.headers)")
     }
+
+    @Test("The daemon's own answers pass SEND_RESPONSE: 417, 413, 400 of a parsed request; garbage gets none")
+    func daemonAnswersPassSendResponse() throws {
+        let daemon = try Self.addheaderDaemon("LimitRequestBody 10")
+        let expectation = try daemon.request(
+            "GET /a.txt HTTP/1.1\r\nHost: localhost\r\nExpect: teapot\r\nConnection: close\r\n\r\n")
+        #expect(expectation.status == 417)
+        #expect(expectation.header("X-Filtered-By") == "isapid addheader", "\(expectation.headers)")
+        let tooLarge = try daemon.request(
+            "POST /a.txt HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n20\r\n"
+                + String(repeating: "x", count: 32) + "\r\n0\r\n\r\n", method: "POST")
+        #expect(tooLarge.status == 413)
+        #expect(tooLarge.header("X-Filtered-By") == "isapid addheader", "\(tooLarge.headers)")
+        let badHeader = try daemon.request("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nNo colon here\r\n\r\n")
+        #expect(badHeader.status == 400)
+        #expect(badHeader.header("X-Filtered-By") == "isapid addheader", "\(badHeader.headers)")
+        let garbage = try daemon.request("\u{1}\u{2}\u{3} garbage\r\n\r\n")
+        #expect(garbage.status == 400)
+        #expect(garbage.header("X-Filtered-By") == nil, "\(garbage.headers)")
+    }
+
+    @Test("408 on a body that trickles passes SEND_RESPONSE")
+    func slowBodyTimeout() throws {
+        let daemon = try Self.addheaderDaemon("Timeout 1")
+        let client = try daemon.connect()
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n")
+        // A trickle (5 bytes a second, below the minimum rate) until the daemon answers.
+        for _ in 0..<40 {
+            try? client.send("b")
+            if client.read(timeout: 0.2, until: { HTTPResponseParser.find(Array("\r\n\r\n".utf8), in: $0, from: 0) != nil }) {
+                break
+            }
+        }
+        let response = try #require(client.readResponses(1, timeout: 5).first, "\(client.bufferText)")
+        #expect(response.status == 408)
+        #expect(response.header("X-Filtered-By") == "isapid addheader", "\(response.headers)")
+    }
 }

@@ -273,3 +273,19 @@ extension Pipeline {
         response.body = bytes.isEmpty ? .empty : .bytes(bytes)
     }
 }
+
+extension Pipeline {
+    /// SF_NOTIFY_SEND_RESPONSE (ACCESS_DENIED first for a 401, SEND_RAW_DATA after) on an
+    /// answer the daemon makes outside the phases for a request whose head it parsed: 417,
+    /// 413, 408 on a slow body, the 400s of a parsed but invalid request. A request that
+    /// never reached the phases runs the global filters. Runs on the connection's event
+    /// loop (these answers are made there). A request whose head could not be parsed at all
+    /// (garbage bytes) is answered without filters: there is no request to show them.
+    public func filterDaemonAnswer(_ response: inout Response, _ context: inout RequestContext, session: FilterSession?) {
+        guard let session, let set = filterHost?.current else { return }
+        if context.filters == nil {
+            context.filters = RequestFilters(session: session, set: set, list: set.global)
+        }
+        applyResponseFilters(&response, &context)
+    }
+}
