@@ -112,4 +112,77 @@ import Glibc
         #expect(response.status == 408)
         #expect(response.header("X-Filtered-By") == "isapid addheader", "\(response.headers)")
     }
+
+    @Test("AUTHENTICATION's user is the request's user: REMOTE_USER for extensions and filters, %u; once per request")
+    func authenticatedUser() throws {
+        let daemon = try ISAPITests.start(
+            [],
+            config: { root in
+                ISAPITests.config(root, extra: "ISAPIFilter filters/mapper.dll\nErrorDocument 404 /scripts/user.dll")
+            },
+            prepare: { root in
+                try FileManager.default.createDirectory(
+                    atPath: root.path("htdocs/scripts"), withIntermediateDirectories: true)
+                try ISAPITests.compileExtension(Self.userExtension, to: root.path("htdocs/scripts/user.dll"))
+                // AUTHENTICATION maps every request to "mapped" and notes each call in
+                // logs/auth.calls; SEND_RESPONSE shows REMOTE_USER as a filter sees it.
+                _ = try FilterServingTests.compileFilter(
+                    "mapper", flags: "SF_NOTIFY_AUTHENTICATION | SF_NOTIFY_SEND_RESPONSE",
+                    body: """
+                        if (notification == SF_NOTIFY_AUTHENTICATION) {
+                            HTTP_FILTER_AUTHENT *auth = data;
+                            strcpy(auth->pszUser, "mapped");
+                            FILE *calls = fopen("\(root.path("logs/auth.calls"))", "a");
+                            if (calls) { fputs("auth\\n", calls); fclose(calls); }
+                        }
+                        if (notification == SF_NOTIFY_SEND_RESPONSE) {
+                            HTTP_FILTER_SEND_RESPONSE *response = data;
+                            char user[64];
+                            DWORD size = sizeof user;
+                            if (pfc->GetServerVariable(pfc, "REMOTE_USER", user, &size))
+                                response->SetHeader(pfc, "X-Remote-User:", user);
+                        }
+                        """, into: root)
+            })
+        let direct = try daemon.get("/scripts/user.dll")
+        #expect(direct.status == 200)
+        #expect(direct.bodyText == "REMOTE_USER=mapped AUTH_USER=mapped LOGON_USER=mapped", "\(direct.bodyText)")
+        #expect(direct.header("X-Remote-User") == "mapped")
+        #expect(daemon.root.read("logs/auth.calls") == "auth\n")
+        // An ErrorDocument is an internal redirect: AUTHENTICATION runs once, the user kept.
+        let redirected = try daemon.get("/missing.txt")
+        #expect(redirected.bodyText == "REMOTE_USER=mapped AUTH_USER=mapped LOGON_USER=mapped", "\(redirected.bodyText)")
+        #expect(daemon.root.read("logs/auth.calls") == "auth\nauth\n")
+        #expect(
+            eventually(timeout: 5) { daemon.accessLog.contains(" - mapped [") && daemon.accessLogLines.count >= 2 },
+            "access log: \(daemon.accessLog)")
+        #expect(daemon.accessLogLines.allSatisfy { $0.contains(" - mapped [") }, "access log: \(daemon.accessLog)")
+    }
+
+    /// Writes `REMOTE_USER=... AUTH_USER=... LOGON_USER=...`.
+    static let userExtension = #"""
+        #include <stdio.h>
+        #include <string.h>
+        #include <httpext.h>
+        BOOL WINAPI GetExtensionVersion(HSE_VERSION_INFO *v) {
+            v->dwExtensionVersion = MAKELONG(HSE_VERSION_MINOR, HSE_VERSION_MAJOR);
+            strcpy(v->lpszExtensionDesc, "user");
+            return TRUE;
+        }
+        DWORD WINAPI HttpExtensionProc(EXTENSION_CONTROL_BLOCK *ecb) {
+            const char *names[] = {"REMOTE_USER", "AUTH_USER", "LOGON_USER"};
+            char out[512] = "";
+            for (int i = 0; i < 3; i++) {
+                char value[128] = "";
+                DWORD size = sizeof value;
+                if (!ecb->GetServerVariable(ecb->ConnID, (LPSTR)names[i], value, &size)) strcpy(value, "?");
+                snprintf(out + strlen(out), sizeof out - strlen(out), "%s%s=%s", i ? " " : "", names[i], value);
+            }
+            DWORD length = (DWORD)strlen(out);
+            ecb->ServerSupportFunction(ecb->ConnID, HSE_REQ_SEND_RESPONSE_HEADER, NULL, NULL,
+                                       (LPDWORD)"Content-Type: text/plain\r\n\r\n");
+            ecb->WriteClient(ecb->ConnID, out, &length, 0);
+            return HSE_STATUS_SUCCESS;
+        }
+        """#
 }

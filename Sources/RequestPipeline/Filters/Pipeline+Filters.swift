@@ -55,13 +55,15 @@ extension Pipeline {
     /// SF_NOTIFY_AUTH_COMPLETE on the request's headers.
     func filterAuthentication(_ context: inout RequestContext) -> PhaseResult {
         guard let filters = context.filters else { return .next }
-        if filters.wants(.authentication) {
+        // Once per request: an internal redirect keeps the user the first pass left.
+        if filters.wants(.authentication), case .notYet = filters.authentication {
             let (user, password) = BasicCredentials.parse(context.headers["Authorization"]) ?? ("", "")
             var (newUser, newPassword) = (user, password)
             let host = ContextFilterHost(context, pipeline: self)
             let outcome = filters.session.authentication(
                 user: &newUser, password: &newPassword, list: filters.list,
                 host: host)
+            context.filters?.authentication = .done(user: newUser, password: newPassword)
             if let answer = filterAnswer(outcome, .authentication, &context) { return .respond(answer) }
             if (newUser, newPassword) != (user, password) {
                 context.headers.set("Authorization", BasicCredentials.header(user: newUser, password: newPassword))
@@ -153,6 +155,8 @@ extension Pipeline {
     public func filterLog(_ record: inout AccessLogRecord, _ context: RequestContext) {
         guard let filters = context.filters else { return }
         let host = ContextFilterHost(context, pipeline: self)
+        // %u: the user AUTHENTICATION left (IIS logs the logged-on user).
+        if let user = filters.user { record.remoteUser = user }
         if filters.wants(.log) {
             var fields = FilterLogFields(
                 clientHostName: record.remoteIP, clientUserName: record.remoteUser ?? "",
