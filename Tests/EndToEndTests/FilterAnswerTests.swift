@@ -159,6 +159,35 @@ import Glibc
         #expect(daemon.accessLogLines.allSatisfy { $0.contains(" - mapped [") }, "access log: \(daemon.accessLog)")
     }
 
+    @Test("SF_REQ_SET_NEXT_READ_SIZE: the next READ_RAW_DATA shows at most that many bytes, the rest comes after")
+    func nextReadSize() throws {
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        let sizes = root.path("logs/read.sizes")
+        // Notes each notification's cbInData; on the connection's first, asks for 4-byte reads.
+        _ = try FilterServingTests.compileFilter(
+            "sizer", flags: "SF_NOTIFY_READ_RAW_DATA",
+            body: """
+                if (notification == SF_NOTIFY_READ_RAW_DATA) {
+                    FILE *file = fopen("\(sizes)", "a");
+                    if (file) { fprintf(file, "%u\\n", (unsigned)((HTTP_FILTER_RAW_DATA *)data)->cbInData); fclose(file); }
+                    if (pfc->pFilterContext == NULL) {
+                        pfc->pFilterContext = (VOID *)1;
+                        pfc->ServerSupportFunction(pfc, SF_REQ_SET_NEXT_READ_SIZE, NULL, 4, 0);
+                    }
+                }
+                """, into: root)
+        try root.writeConfig(TestConfig.standard("ISAPIFilter filters/sizer.dll"))
+        let daemon = try DaemonProcess(root: root)
+        let client = try daemon.connect()
+        try client.send("GET /a.txt HTTP/1.1\r\n")
+        #expect(eventually(timeout: 5) { root.read("logs/read.sizes") == "21\n" }, "\(root.read("logs/read.sizes"))")
+        try client.send("Host: localhost\r\nConnection: close\r\n\r\n")
+        let response = try #require(client.readResponses(1).first)
+        #expect(response.status == 200)
+        #expect(root.read("logs/read.sizes") == "21\n4\n34\n")
+    }
+
     /// Writes `REMOTE_USER=... AUTH_USER=... LOGON_USER=...`.
     static let userExtension = #"""
         #include <stdio.h>

@@ -133,6 +133,14 @@ public final class FilterSession: @unchecked Sendable {
     /// Whether a filter asked (FINISHED) for the connection to close after this answer.
     public var closesAfterAnswer: Bool { lock.withLock { afterAnswer == .closeConnection } }
 
+    /// SF_REQ_SET_NEXT_READ_SIZE's size (taken: it is for the next read only), if a filter set one.
+    public func takeNextReadSize() -> Int? {
+        lock.withLock {
+            defer { requestState.nextReadSize = nil }
+            return requestState.nextReadSize
+        }
+    }
+
     /// Takes (and clears) the response headers and output the filters produced so far.
     public func takeOutput() -> FilterRequestState {
         lock.withLock {
