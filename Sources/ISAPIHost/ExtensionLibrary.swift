@@ -68,13 +68,8 @@ public final class ExtensionLibrary: @unchecked Sendable {
     /// Loads the extension at `path` and runs its start-up. On failure nothing
     /// stays loaded (DllMain gets its DETACH if it got an ATTACH).
     public static func load(path: String) throws(ExtensionLoadError) -> ExtensionLibrary {
-        let module: ISAPIModule
-        let exports: [UnsafeMutableRawPointer]
-        do {
-            (module, exports) = try ISAPIModule.open(path: path, required: ["GetExtensionVersion", "HttpExtensionProc"])
-        } catch {
-            throw ExtensionLoadError(path: path, error)
-        }
+        let (module, exports) = try ISAPIModule.open(
+            path: path, required: ["GetExtensionVersion", "HttpExtensionProc"]) { ExtensionLoadError(path: path, $0) }
         let getVersion = unsafeBitCast(exports[0], to: PFN_GETEXTENSIONVERSION.self)
         let proc = unsafeBitCast(exports[1], to: PFN_HTTPEXTENSIONPROC.self)
         let terminate = module.symbol("TerminateExtension").map { unsafeBitCast($0, to: PFN_TERMINATEEXTENSION.self) }

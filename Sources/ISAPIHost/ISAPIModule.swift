@@ -55,8 +55,19 @@ struct ISAPIModule: @unchecked Sendable {
 
     /// Opens the library at `path`, resolves the `required` exports (returned in the same
     /// order) and runs DllMain(DLL_PROCESS_ATTACH). On failure nothing stays loaded
-    /// (DllMain gets its DETACH if ATTACH refused, as Windows does).
-    static func open(path: String, required: [String]) throws(OpenFailure) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
+    /// (DllMain gets its DETACH if ATTACH refused, as Windows does) and the error thrown is
+    /// `failure`'s, in the words of the kind of library (extension, filter).
+    static func open<Failure: Error>(
+        path: String, required: [String], failure: (OpenFailure) -> Failure
+    ) throws(Failure) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
+        do {
+            return try open(path: path, required: required)
+        } catch {
+            throw failure(error)
+        }
+    }
+
+    private static func open(path: String, required: [String]) throws(OpenFailure) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
         // RTLD_NOW: an unresolved symbol fails here, not in the middle of a request.
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw OpenFailure(kind: .openFailed, reason: lastDlerror())

@@ -70,13 +70,8 @@ public final class FilterLibrary: @unchecked Sendable {
 
     /// Loads the filter at `path` and runs its start-up. On failure nothing stays loaded.
     public static func load(path: String) throws(FilterLoadError) -> FilterLibrary {
-        let module: ISAPIModule
-        let exports: [UnsafeMutableRawPointer]
-        do {
-            (module, exports) = try ISAPIModule.open(path: path, required: ["GetFilterVersion", "HttpFilterProc"])
-        } catch {
-            throw FilterLoadError(path: path, error)
-        }
+        let (module, exports) = try ISAPIModule.open(
+            path: path, required: ["GetFilterVersion", "HttpFilterProc"]) { FilterLoadError(path: path, $0) }
         let getVersion = unsafeBitCast(exports[0], to: PFN_GETFILTERVERSION.self)
         let proc = unsafeBitCast(exports[1], to: PFN_HTTPFILTERPROC.self)
         let terminate = module.symbol("TerminateFilter").map { unsafeBitCast($0, to: PFN_TERMINATEFILTER.self) }
