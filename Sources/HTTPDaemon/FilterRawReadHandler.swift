@@ -45,7 +45,8 @@ final class FilterRawReadHandler: ChannelInboundHandler, RemovableChannelHandler
         nextReadSize = session.takeNextReadSize()
         switch outcome {
         case .proceed:
-            if !bytes.isEmpty { context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: bytes))) }
+            guard !bytes.isEmpty else { return true }
+            context.fireChannelRead(wrapInboundOut(context.channel.allocator.buffer(bytes: bytes)))
             return true
         case .readNext:
             held = bytes

@@ -126,7 +126,8 @@ extension ExtensionLoadError {
     init(path: String, _ failure: ISAPIModule.OpenFailure) {
         switch failure.kind {
         case .openFailed: self.init(path: path, kind: .openFailed, reason: failure.reason)
-        case .missingExport(let symbol): self.init(path: path, kind: .missingExport(symbol: symbol), reason: failure.reason)
+        case .missingExport(let symbol):
+            self.init(path: path, kind: .missingExport(symbol: symbol), reason: failure.reason)
         case .attachRefused: self.init(path: path, kind: .attachRefused, reason: failure.reason)
         }
     }

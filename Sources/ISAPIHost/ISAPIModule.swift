@@ -67,7 +67,9 @@ struct ISAPIModule: @unchecked Sendable {
         }
     }
 
-    private static func open(path: String, required: [String]) throws(OpenFailure) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
+    private static func open(
+        path: String, required: [String]
+    ) throws(OpenFailure) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
         // RTLD_NOW: an unresolved symbol fails here, not in the middle of a request.
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
             throw OpenFailure(kind: .openFailed, reason: lastDlerror())

@@ -12,7 +12,8 @@ import Musl
 ///
 /// `load(path:)` opens it with the loader extensions use too (`ISAPIModule`: dlopen, dlsym,
 /// DllMain(DLL_PROCESS_ATTACH)) and calls GetFilterVersion; `unload()` does
-/// TerminateFilter(0), then the loader's DETACH and dlclose, once. `FilterSet` decides when (a reload, the end of serving), never
+/// TerminateFilter(0), then the loader's DETACH and dlclose, once. `FilterSet` decides
+/// when (a reload, the end of serving), never
 /// while a notification is inside the filter.
 ///
 /// `@unchecked Sendable` for the raw handle: every stored property is a `let` set before
@@ -132,7 +133,8 @@ extension FilterLoadError {
     init(path: String, _ failure: ISAPIModule.OpenFailure) {
         switch failure.kind {
         case .openFailed: self.init(path: path, kind: .openFailed, reason: failure.reason)
-        case .missingExport(let symbol): self.init(path: path, kind: .missingExport(symbol: symbol), reason: failure.reason)
+        case .missingExport(let symbol):
+            self.init(path: path, kind: .missingExport(symbol: symbol), reason: failure.reason)
         case .attachRefused: self.init(path: path, kind: .attachRefused, reason: failure.reason)
         }
     }

@@ -285,7 +285,9 @@ extension Pipeline {
     /// never reached the phases runs the global filters. Runs on the connection's event
     /// loop (these answers are made there). A request whose head could not be parsed at all
     /// (garbage bytes) is answered without filters: there is no request to show them.
-    public func filterDaemonAnswer(_ response: inout Response, _ context: inout RequestContext, session: FilterSession?) {
+    public func filterDaemonAnswer(
+        _ response: inout Response, _ context: inout RequestContext, session: FilterSession?
+    ) {
         guard let session, let set = filterHost?.current else { return }
         if context.filters == nil {
             context.filters = RequestFilters(session: session, set: set, list: set.global)
