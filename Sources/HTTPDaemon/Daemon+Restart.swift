@@ -37,8 +37,9 @@ extension Daemon {
         }
         let state: ServingState
         do {
-            state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: handlers,
-                                     fileCache: fileCache)
+            state = try ServingState(
+                configuration: configuration, logFiles: logFiles, handlers: handlers, filterHost: filterHost,
+                fileCache: fileCache)
         } catch {
             logger.error("configuration reload failed, still serving the previous configuration: \(error)",
                          metadata: ["id": "IS00526"])

@@ -20,6 +20,9 @@ public final class Daemon: Sendable {
     let listeners = NIOLockedValueBox<[ListenAddress: Channel]>([:])
     let stopped: EventLoopPromise<Void>
     let handlers: [String: any RequestHandler]
+    /// The ISAPI filters (issue 17): told of each configuration and of the end of serving
+    /// beside the handlers, but no handler itself.
+    let filterHost = ISAPIFilterHost()
     private let threadPool: NIOThreadPool
     /// Set when a supervising parent started this process: listeners to take over, the
     /// crash board, the parent-watch pipe.
@@ -48,8 +51,9 @@ public final class Daemon: Sendable {
         if supervision == nil { SharedFigures.start() }
         inheritedListeners = NIOLockedValueBox(supervision?.listeners ?? [:])
         Self.blockHandledSignals()
-        let state = try ServingState(configuration: configuration, logFiles: logFiles, handlers: self.handlers,
-                                     fileCache: fileCache)
+        let state = try ServingState(
+            configuration: configuration, logFiles: logFiles, handlers: self.handlers, filterHost: filterHost,
+            fileCache: fileCache)
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
         threadPool = NIOThreadPool(numberOfThreads: configuration.threadsPerChild)
         context = DaemonContext(state: state, threadPool: threadPool)
@@ -129,6 +133,7 @@ public final class Daemon: Sendable {
         try group.syncShutdownGracefully()
         if poolStopped {
             uniqueHandlers.forEach { $0.shutdown() }
+            filterHost.shutdown()
         } else {
             // Unloading an extension a thread is still inside would crash the process:
             // the process exits with the call unfinished instead, as Apache's child would be killed.
@@ -177,6 +182,7 @@ public final class Daemon: Sendable {
         try? group.syncShutdownGracefully()
         try? threadPool.syncShutdownGracefully()
         uniqueHandlers.forEach { $0.shutdown() }
+        filterHost.shutdown()
     }
 
     /// A start-up that fails: its log lines are written before the process exits, and
@@ -253,11 +259,13 @@ public final class Daemon: Sendable {
     func notifyHandlers(_ state: ServingState) {
         let configuration = state.configuration
         let errorLog = state.errorLog
-        for handler in uniqueHandlers {
-            handler.configurationLoaded(configuration) { module in
-                Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
-            }
+        let moduleLogger = { (module: String) in
+            Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
         }
+        for handler in uniqueHandlers {
+            handler.configurationLoaded(configuration, logger: moduleLogger)
+        }
+        filterHost.configurationLoaded(configuration, logger: moduleLogger)
     }
 
     /// The handlers of one client connection, in order.

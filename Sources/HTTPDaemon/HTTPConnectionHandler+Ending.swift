@@ -42,16 +42,22 @@ extension HTTPConnectionHandler {
         closing = true
         queued.removeAll()
         var requestContext: RequestContext
+        // Whether a request head was parsed (the filters see its answer), or only garbage.
+        let parsedHead: Bool
         if let current = exchange, !current.startedWriting {
             requestContext = current.context
+            parsedHead = true
         } else {
+            parsedHead = requestLine != nil
             let request = IncomingRequest(
                 method: requestLine?.method ?? "-", target: requestLine?.target ?? "-",
                 versionMinor: requestLine?.versionMinor ?? 1,
                 connection: connectionInfo(keepAliveCount: 0))
             requestContext = RequestContext(request: request, host: state.configuration.mainHost)
         }
-        let response = state.pipeline.errorResponse(status, &requestContext)
+        let response =
+            parsedHead
+            ? daemonAnswer(status, &requestContext) : state.pipeline.errorResponse(status, &requestContext)
         exchange = Exchange(context: requestContext, response: response, keepAlive: false, receivedEnd: true)
         write(context: context)
     }

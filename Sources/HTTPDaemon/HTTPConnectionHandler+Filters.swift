@@ -48,3 +48,13 @@ extension HTTPConnectionHandler {
         }
     }
 }
+
+extension HTTPConnectionHandler {
+    /// An error answer the daemon makes itself (417, 413, 408, a 400) for a request whose
+    /// head was parsed: it passes the filters' SEND_RESPONSE as every answer does (issue 17).
+    func daemonAnswer(_ status: Int, _ requestContext: inout RequestContext) -> Response {
+        var response = state.pipeline.errorResponse(status, &requestContext)
+        state.pipeline.filterDaemonAnswer(&response, &requestContext, session: filterSession)
+        return response
+    }
+}

@@ -14,8 +14,9 @@ extension HTTPConnectionHandler {
         if case .proxy(let plan) = current.response.body { return startProxy(plan, current, context: context) }
         current.startedWriting = true
         // A stop began while this request was read, or the client has nothing more to
-        // send: this answer is the connection's last, and its head says so.
-        if closing || isLastRequest { current.keepAlive = false }
+        // send, or a filter returned SF_STATUS_REQ_FINISHED: this answer is the connection's
+        // last, and its head says so.
+        if closing || isLastRequest || filterSession?.closesAfterAnswer == true { current.keepAlive = false }
         exchange = current
         let response = current.response
         let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"

@@ -216,7 +216,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                     close(context: context)
                 } else {
                     var context2 = current.context
-                    exchange?.response = state.pipeline.errorResponse(413, &context2)
+                    exchange?.response = daemonAnswer(413, &context2)
                     exchange?.keepAlive = false
                     exchange?.receivedEnd = true
                     write(context: context)
@@ -271,7 +271,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var response = response
         let expectation = head.headers.first(name: "expect")
         if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
-            response = state.pipeline.errorResponse(417, &requestContext)
+            response = daemonAnswer(417, &requestContext)
         }
         let configuration = state.configuration
         var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest

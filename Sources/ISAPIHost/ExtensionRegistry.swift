@@ -250,11 +250,7 @@ public final class ExtensionRegistry: Sendable {
     }
 
     /// IS02041's text: what is wrong with the library at `path`, and the fix.
-    static func hiddenDllMainWarning(_ path: String) -> String {
-        "DllMain is in \(path) but not exported (built with -fvisibility=hidden?): it is not called. "
-            + "Include httpext.h where DllMain is defined (it declares it with default visibility), "
-            + "or add __attribute__((visibility(\"default\"))) to its definition"
-    }
+    static func hiddenDllMainWarning(_ path: String) -> String { ISAPIModule.hiddenDllMainWarning(path) }
 
     /// Unloads `library`, whose entry this thread has set to `.unloading`,
     /// without the lock; then forgets the entry and wakes waiters.

@@ -154,6 +154,8 @@ struct ISAPIExtensionRun: BlockingHandler {
             contentLength: context.request.isChunked ? nil : context.request.contentLength,
             isChunked: context.request.isChunked, variables: environment.variables,
             rawHeaders: context.headers.entries)
+        // The user an ISAPI filter's AUTHENTICATION left comes first: it wins.
+        if let filters = context.filters { request.variables.insert(contentsOf: filters.userVariables, at: 0) }
         request.serverOnlyVariables = [
             ("URL", url),
             ("LOCAL_ADDR", connection.localAddress), ("REMOTE_HOST", connection.remoteAddress),

@@ -85,8 +85,10 @@ public final class Pipeline: Sendable {
 
     /// - Parameter moduleLogger: the error log of a module by Apache's name (`core`,
     ///   `authz_core`), so that `LogLevel` can be set per module; by default `logger` serves all.
+    /// - Parameter filterHost: the daemon's ISAPI filters, used when the configuration lists any.
     public init(configuration: ServerConfiguration, fileSystem: any FileSystem = LocalFileSystem(),
-                handlers: [String: any RequestHandler] = [:], fileCache: FileCache? = nil, logger: Logger,
+                handlers: [String: any RequestHandler] = [:], filterHost: ISAPIFilterHost? = nil,
+                fileCache: FileCache? = nil, logger: Logger,
                 moduleLogger: ((String) -> Logger)? = nil) {
         self.configuration = configuration
         self.fileSystem = fileCache ?? fileSystem
@@ -99,8 +101,7 @@ public final class Pipeline: Sendable {
         self.remoteIPLogger = moduleLogger?("remoteip") ?? logger
         let accessFiles = HtaccessCache(configuration: configuration)
         self.accessFiles = fileCache.map { CachedAccessFiles(files: $0, compiled: accessFiles) } ?? accessFiles
-        self.filterHost = ISAPIFilterHost.hasFilters(configuration)
-            ? handlers[ISAPIFilterHost.name] as? ISAPIFilterHost : nil
+        self.filterHost = ISAPIFilterHost.hasFilters(configuration) ? filterHost : nil
         self.directoryConfigs = fileCache.map(DirectoryConfigCache.init)
         self.mediaTypes = fileCache.map { _ in MediaTypeCache() }
         let iniFilePaths = Self.iniFilePaths(configuration)

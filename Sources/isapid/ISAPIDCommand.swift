@@ -134,8 +134,7 @@ struct ServeCommand: ParsableCommand {
             let isapi = ISAPIRequestHandler()
             let daemon = try Daemon(
                 options: options, configuration: configuration,
-                handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler(),
-                           ISAPIFilterHost.name: ISAPIFilterHost()],
+                handlers: ["isapi-handler": isapi, "isapi-isa": isapi, ProxyRequestHandler.name: ProxyRequestHandler()],
                 supervision: supervision, pidFile: pidFile)
             try daemon.run()
         } catch {

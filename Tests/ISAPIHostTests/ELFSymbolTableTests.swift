@@ -266,3 +266,51 @@ struct LoadDiagnosticsTests {
                 "\(logs.lines)")
     }
 }
+
+/// The loader extensions and filters share (`ISAPIModule`): the same diagnostics for both.
+@Suite("Shared loader")
+struct SharedLoaderTests {
+    /// A loadable filter whose DllMain is `dllMainAttribute`-qualified; no SDK header.
+    static func filterSource(dllMain dllMainAttribute: String) -> String {
+        """
+        typedef struct { unsigned int server, version; char desc[257]; unsigned int flags; } VERSION;
+        \(ELFFixture.exported) int GetFilterVersion(VERSION *v) { v->version = 1u << 16; v->flags = 0x200; return 1; }
+        \(ELFFixture.exported) unsigned int HttpFilterProc(void *c, unsigned int n, void *d) {
+            (void)c; (void)n; (void)d; return 0x8000002;  /* NEXT_NOTIFICATION */
+        }
+        \(dllMainAttribute) \(ELFFixture.dllMain)
+        """
+    }
+
+    @Test("A filter whose DllMain is hidden: loads, DllMain not called, IS02041 as for an extension")
+    func hiddenFilterDllMain() throws {
+        let path = try ELFFixture.compile(
+            Self.filterSource(dllMain: ""), flags: ["-fvisibility=hidden"], name: "filter-hidden")
+        let logs = CapturedLogs()
+        let set = FilterSet(
+            global: [.init(path: path, location: "test.conf:1")], sites: [:],
+            logger: Logger(label: "isapi") { _ in CapturingLogHandler(logs) })
+        let library = try #require(set.global.filters.first)
+        #expect(library.dllMainPresence == .hidden)
+        #expect(logs.lines.contains(ExtensionRegistry.hiddenDllMainWarning(path)), "\(logs.lines)")
+        set.retire(keeping: nil, logger: Logger(label: "isapi"))
+    }
+
+    @Test("An exported DllMain in a filter: no warning; open failures worded per kind")
+    func exportedAndFailures() throws {
+        let path = try ELFFixture.compile(
+            Self.filterSource(dllMain: ELFFixture.exported), flags: ["-fvisibility=hidden"], name: "filter-exported")
+        let library = try FilterLibrary.load(path: path)
+        #expect(library.dllMainPresence == .exported)
+        library.unload()
+        // The same loader failure, in each kind's words.
+        #expect(throws: FilterLoadError(path: ELFFixture.noDllMainBuild, kind: .missingExport(symbol: "GetFilterVersion"),
+                                        reason: "\(ELFFixture.noDllMainBuild): undefined symbol: GetFilterVersion")) {
+            try FilterLibrary.load(path: ELFFixture.noDllMainBuild)
+        }
+        #expect(throws: ExtensionLoadError(path: path, kind: .missingExport(symbol: "GetExtensionVersion"),
+                                           reason: "\(path): undefined symbol: GetExtensionVersion")) {
+            try ExtensionLibrary.load(path: path)
+        }
+    }
+}

@@ -10,9 +10,10 @@ import Musl
 /// One ISAPI filter loaded into the process: its `dlopen` handle, entry points and what
 /// `GetFilterVersion` asked for (notifications, ports, priority, description).
 ///
-/// `load(path:)` does dlopen (RTLD_NOW | RTLD_LOCAL), dlsym, DllMain(DLL_PROCESS_ATTACH)
-/// and GetFilterVersion; `unload()` does TerminateFilter(0), DllMain(DLL_PROCESS_DETACH)
-/// and dlclose, once. `FilterSet` decides when (a reload, the end of serving), never
+/// `load(path:)` opens it with the loader extensions use too (`ISAPIModule`: dlopen, dlsym,
+/// DllMain(DLL_PROCESS_ATTACH)) and calls GetFilterVersion; `unload()` does
+/// TerminateFilter(0), then the loader's DETACH and dlclose, once. `FilterSet` decides
+/// when (a reload, the end of serving), never
 /// while a notification is inside the filter.
 ///
 /// `@unchecked Sendable` for the raw handle: every stored property is a `let` set before
@@ -20,10 +21,9 @@ import Musl
 /// threads at once, so filters are written for it.
 public final class FilterLibrary: @unchecked Sendable {
     public let path: String
-    let handle: UnsafeMutableRawPointer
+    let module: ISAPIModule
     let httpFilterProc: PFN_HTTPFILTERPROC
     let terminateFilter: PFN_TERMINATEFILTER?
-    let dllMain: PFN_DLLMAIN?
     /// `HTTP_FILTER_VERSION.dwFlags` as the filter set it.
     public let flags: UInt32
     /// `dwFilterVersion` (MAKELONG(minor, major)).
@@ -41,15 +41,14 @@ public final class FilterLibrary: @unchecked Sendable {
     }
 
     private init(
-        path: String, handle: UnsafeMutableRawPointer, proc: PFN_HTTPFILTERPROC,
-        terminate: PFN_TERMINATEFILTER?, dllMain: PFN_DLLMAIN?, version: HTTP_FILTER_VERSION
+        module: ISAPIModule, proc: PFN_HTTPFILTERPROC, terminate: PFN_TERMINATEFILTER?,
+        version: HTTP_FILTER_VERSION
     ) {
         var version = version
-        self.path = path
-        self.handle = handle
+        self.path = module.path
+        self.module = module
         self.httpFilterProc = proc
         self.terminateFilter = terminate
-        self.dllMain = dllMain
         self.filterVersion = version.dwFilterVersion
         self.descriptionBytes = withUnsafeBytes(of: &version.lpszFilterDesc) { raw in Array(raw.prefix { $0 != 0 }) }
         // IIS: a filter that names neither port kind is notified on both.
@@ -72,44 +71,22 @@ public final class FilterLibrary: @unchecked Sendable {
 
     /// Loads the filter at `path` and runs its start-up. On failure nothing stays loaded.
     public static func load(path: String) throws(FilterLoadError) -> FilterLibrary {
-        guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-            throw FilterLoadError(path: path, kind: .openFailed, reason: dlerrorText())
-        }
-        func symbol(_ name: String) -> UnsafeMutableRawPointer? {
-            _ = dlerror()
-            return dlsym(handle, name)
-        }
-        func missing(_ name: String) -> FilterLoadError {
-            let error = FilterLoadError(path: path, kind: .missingExport(symbol: name), reason: dlerrorText())
-            dlclose(handle)
-            return error
-        }
-        guard let versionSymbol = symbol("GetFilterVersion") else { throw missing("GetFilterVersion") }
-        guard let procSymbol = symbol("HttpFilterProc") else { throw missing("HttpFilterProc") }
-        let getVersion = unsafeBitCast(versionSymbol, to: PFN_GETFILTERVERSION.self)
-        let proc = unsafeBitCast(procSymbol, to: PFN_HTTPFILTERPROC.self)
-        let terminate = symbol("TerminateFilter").map { unsafeBitCast($0, to: PFN_TERMINATEFILTER.self) }
-        let dllMain = symbol("DllMain").map { unsafeBitCast($0, to: PFN_DLLMAIN.self) }
-
-        if let dllMain, dllMain(handle, DWORD(DLL_PROCESS_ATTACH), nil) == 0 {
-            _ = dllMain(handle, DWORD(DLL_PROCESS_DETACH), nil)
-            dlclose(handle)
-            throw FilterLoadError(path: path, kind: .attachRefused, reason: "DllMain returned FALSE")
-        }
+        let (module, exports) = try ISAPIModule.open(
+            path: path, required: ["GetFilterVersion", "HttpFilterProc"]) { FilterLoadError(path: path, $0) }
+        let getVersion = unsafeBitCast(exports[0], to: PFN_GETFILTERVERSION.self)
+        let proc = unsafeBitCast(exports[1], to: PFN_HTTPFILTERPROC.self)
+        let terminate = module.symbol("TerminateFilter").map { unsafeBitCast($0, to: PFN_TERMINATEFILTER.self) }
         var version = HTTP_FILTER_VERSION()
         version.dwServerFilterVersion = DWORD((HTTP_FILTER_MAJOR << 16) | HTTP_FILTER_MINOR)
         SetLastError(0)
         if getVersion(&version) == 0 {
             let lastError = GetLastError()
-            if let dllMain { _ = dllMain(handle, DWORD(DLL_PROCESS_DETACH), nil) }
-            dlclose(handle)
+            module.close()
             throw FilterLoadError(
                 path: path, kind: .versionRefused(lastError: lastError),
                 reason: "GetFilterVersion returned FALSE")
         }
-        return FilterLibrary(
-            path: path, handle: handle, proc: proc, terminate: terminate, dllMain: dllMain,
-            version: version)
+        return FilterLibrary(module: module, proc: proc, terminate: terminate, version: version)
     }
 
     /// Calls HttpFilterProc; nil when the filter is being unloaded (a reload dropped it):
@@ -139,9 +116,11 @@ public final class FilterLibrary: @unchecked Sendable {
         calls.withLock { $0.retiring = true }
         calls.wait { $0.inside == 0 ? () : nil }
         if let terminateFilter { _ = terminateFilter(0) }
-        if let dllMain { _ = dllMain(handle, DWORD(DLL_PROCESS_DETACH), nil) }
-        dlclose(handle)
+        module.close()
     }
+
+    /// Whether DllMain is exported (and called), hidden (never called: IS02041), or absent.
+    public var dllMainPresence: DllMainPresence { module.dllMainPresence }
 
     public var isUnloaded: Bool { unloaded.load(ordering: .acquiring) }
 
@@ -149,9 +128,16 @@ public final class FilterLibrary: @unchecked Sendable {
     public var versionText: String { "\(filterVersion >> 16).\(filterVersion & 0xFFFF)" }
 }
 
-private func dlerrorText() -> String {
-    guard let message = dlerror() else { return "unknown dlerror" }
-    return String(cString: message)
+extension FilterLoadError {
+    /// The shared loader's failure, in the filter's words.
+    init(path: String, _ failure: ISAPIModule.OpenFailure) {
+        switch failure.kind {
+        case .openFailed: self.init(path: path, kind: .openFailed, reason: failure.reason)
+        case .missingExport(let symbol):
+            self.init(path: path, kind: .missingExport(symbol: symbol), reason: failure.reason)
+        case .attachRefused: self.init(path: path, kind: .attachRefused, reason: failure.reason)
+        }
+    }
 }
 
 /// Why an ISAPI filter could not be loaded, with its file. `description` is the log line.

@@ -49,6 +49,15 @@ public final class FilterSession: @unchecked Sendable {
     var host: FilterRequestHost?
     /// What the filters asked for during the current request.
     public internal(set) var requestState = FilterRequestState()
+    /// What becomes of the connection after the current request's answer (guarded by `lock`).
+    private var afterAnswer = AfterAnswer.keepConnection
+
+    /// The connection after the answer: as HTTP says (keep-alive or not), or closed because
+    /// a filter returned SF_STATUS_REQ_FINISHED (IIS: "close the session").
+    public enum AfterAnswer: Sendable {
+        case keepConnection
+        case closeConnection
+    }
 
     /// AllocMem's limit per connection: past it, NULL with ERROR_NOT_ENOUGH_MEMORY.
     public static let allocationLimit = 16 << 20
@@ -113,7 +122,22 @@ public final class FilterSession: @unchecked Sendable {
     public func endRequest() {
         lock.withLock {
             requestState = FilterRequestState()
+            afterAnswer = .keepConnection
             for box in contexts.values { box.disabled = 0 }
+        }
+    }
+
+    /// SF_STATUS_REQ_FINISHED: the connection closes once the filter's answer is written.
+    public func closeAfterAnswer() { lock.withLock { afterAnswer = .closeConnection } }
+
+    /// Whether a filter asked (FINISHED) for the connection to close after this answer.
+    public var closesAfterAnswer: Bool { lock.withLock { afterAnswer == .closeConnection } }
+
+    /// SF_REQ_SET_NEXT_READ_SIZE's size (taken: it is for the next read only), if a filter set one.
+    public func takeNextReadSize() -> Int? {
+        lock.withLock {
+            defer { requestState.nextReadSize = nil }
+            return requestState.nextReadSize
         }
     }
 

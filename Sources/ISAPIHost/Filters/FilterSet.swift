@@ -113,5 +113,9 @@ public final class FilterSet: Sendable {
         logger.info(
             "loaded ISAPI filter \(library.path): \(description) version \(library.versionText), priority \(library.priority.name), notifications \(notifications.isEmpty ? "none" : notifications)",
             metadata: LogText.metadata(id: "IS02300"))
+        // The extensions' diagnostic: a DllMain the build hid is never called.
+        if library.dllMainPresence == .hidden {
+            logger.warning("\(ISAPIModule.hiddenDllMainWarning(library.path))", metadata: ["id": "IS02041"])
+        }
     }
 }

@@ -10,9 +10,35 @@ public struct RequestFilters: Sendable {
     public let session: FilterSession
     public let set: FilterSet
     public var list: FilterList
+    /// SF_NOTIFY_AUTHENTICATION's result: it runs once per request (an internal redirect
+    /// keeps it), and the user it leaves is the request's user.
+    var authentication = FilterAuthentication.notYet
+
+    /// The user a filter's AUTHENTICATION left, when not empty: IIS's logged-on user.
+    var user: String? {
+        guard case .done(let user, _) = authentication, !user.isEmpty else { return nil }
+        return user
+    }
+
+    /// The server variables that name the request's user, for extensions and filters'
+    /// GetServerVariable: AUTH_USER, LOGON_USER, REMOTE_USER (and the Basic password and
+    /// type, as IIS gives them after a Basic logon). Empty without a user.
+    var userVariables: [(name: String, value: String)] {
+        guard case .done(let user, let password) = authentication, !user.isEmpty else { return [] }
+        return [
+            ("AUTH_TYPE", "Basic"), ("AUTH_USER", user), ("LOGON_USER", user), ("REMOTE_USER", user),
+            ("UNMAPPED_REMOTE_USER", user), ("AUTH_PASSWORD", password),
+        ]
+    }
 
     /// The bit test every phase makes before building anything for a notification.
     @inline(__always) func wants(_ notification: FilterNotification) -> Bool { list.wants(notification) }
+}
+
+/// Whether AUTHENTICATION has run for the request, and the user and password it left.
+enum FilterAuthentication: Sendable {
+    case notYet
+    case done(user: String, password: String)
 }
 
 /// The request side of PREPROC_HEADERS and AUTH_COMPLETE: the request's headers and the

@@ -13,14 +13,12 @@ import ServerConfig
 /// END_OF_REQUEST and END_OF_NET_SESSION run on the connection's loop. A request no
 /// filter is interested in pays one Boolean test per phase.
 ///
-/// It is registered with the daemon beside the handlers (under `name`) only to be told of
-/// each configuration (`configurationLoaded`: loads the new filters, unloads the dropped
-/// ones) and of the end of serving (`shutdown`: TerminateFilter for all); it answers no
-/// request itself.
-public final class ISAPIFilterHost: RequestHandler, @unchecked Sendable {
-    /// Its key among the daemon's handlers; no `SetHandler` can name it usefully.
-    public static let name = "isapi-filter-host"
-
+/// The daemon owns one for its whole life (filters outlive a configuration: a reload
+/// keeps the ones it still lists) and gives it to each generation's `Pipeline`; it tells
+/// it of each configuration (`configurationLoaded`: loads the new filters, unloads the
+/// dropped ones) and of the end of serving (`shutdown`: TerminateFilter for all). It is
+/// no request handler: no `SetHandler` names it.
+public final class ISAPIFilterHost: @unchecked Sendable {
     private let lock = NSLock()
     private var filters: FilterSet?
     private var logger = Logger(label: "isapi")
@@ -57,10 +55,6 @@ public final class ISAPIFilterHost: RequestHandler, @unchecked Sendable {
             return (filters, self.logger)
         }
         set?.retire(keeping: nil, logger: logger)
-    }
-
-    public func handle(_ context: inout RequestContext, pipeline: Pipeline) -> Response {
-        pipeline.errorResponse(500, &context)
     }
 
     /// One connection's filter state; its HttpFilterProc calls are noted on the crash board.

@@ -55,13 +55,15 @@ extension Pipeline {
     /// SF_NOTIFY_AUTH_COMPLETE on the request's headers.
     func filterAuthentication(_ context: inout RequestContext) -> PhaseResult {
         guard let filters = context.filters else { return .next }
-        if filters.wants(.authentication) {
+        // Once per request: an internal redirect keeps the user the first pass left.
+        if filters.wants(.authentication), case .notYet = filters.authentication {
             let (user, password) = BasicCredentials.parse(context.headers["Authorization"]) ?? ("", "")
             var (newUser, newPassword) = (user, password)
             let host = ContextFilterHost(context, pipeline: self)
             let outcome = filters.session.authentication(
                 user: &newUser, password: &newPassword, list: filters.list,
                 host: host)
+            context.filters?.authentication = .done(user: newUser, password: newPassword)
             if let answer = filterAnswer(outcome, .authentication, &context) { return .respond(answer) }
             if (newUser, newPassword) != (user, password) {
                 context.headers.set("Authorization", BasicCredentials.header(user: newUser, password: newPassword))
@@ -135,8 +137,10 @@ extension Pipeline {
         case .error(let lastError):
             // IIS: ERROR with ERROR_ACCESS_DENIED is a 401 (which raises ACCESS_DENIED).
             return errorResponse(lastError == 5 ? 401 : 500, &context)
-        case .finished:
+        case .finished(let keepConnection):
             guard let session = context.filters?.session ?? context.request.connection.filterSession else { return nil }
+            // IIS: FINISHED closes the session after the answer; FINISHED_KEEP_CONN keeps it.
+            if !keepConnection { session.closeAfterAnswer() }
             let output = session.takeOutput()
             if let response = FilterOutput.response(output.output) { return response }
             logger.error(
@@ -151,6 +155,8 @@ extension Pipeline {
     public func filterLog(_ record: inout AccessLogRecord, _ context: RequestContext) {
         guard let filters = context.filters else { return }
         let host = ContextFilterHost(context, pipeline: self)
+        // %u: the user AUTHENTICATION left (IIS logs the logged-on user).
+        if let user = filters.user { record.remoteUser = user }
         if filters.wants(.log) {
             var fields = FilterLogFields(
                 clientHostName: record.remoteIP, clientUserName: record.remoteUser ?? "",
@@ -269,5 +275,23 @@ extension Pipeline {
         _ = filters.session.rawData(&bytes, sending: true, list: filters.list, host: nil)
         response.headers.remove("Content-Length")
         response.body = bytes.isEmpty ? .empty : .bytes(bytes)
+    }
+}
+
+extension Pipeline {
+    /// SF_NOTIFY_SEND_RESPONSE (ACCESS_DENIED first for a 401, SEND_RAW_DATA after) on an
+    /// answer the daemon makes outside the phases for a request whose head it parsed: 417,
+    /// 413, 408 on a slow body, the 400s of a parsed but invalid request. A request that
+    /// never reached the phases runs the global filters. Runs on the connection's event
+    /// loop (these answers are made there). A request whose head could not be parsed at all
+    /// (garbage bytes) is answered without filters: there is no request to show them.
+    public func filterDaemonAnswer(
+        _ response: inout Response, _ context: inout RequestContext, session: FilterSession?
+    ) {
+        guard let session, let set = filterHost?.current else { return }
+        if context.filters == nil {
+            context.filters = RequestFilters(session: session, set: set, list: set.global)
+        }
+        applyResponseFilters(&response, &context)
     }
 }
