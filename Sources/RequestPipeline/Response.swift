@@ -45,8 +45,10 @@ public enum ResponseBody: Sendable {
     /// runs it on the extension thread pool with a `ResponseChannel`.
     case handOff(any BlockingHandler)
     /// Head and body come from an upstream the shell forwards the request to, on the
-    /// connection's event loop (RewriteProxy, `[P]`).
-    case proxy(ProxyPlan)
+    /// connection's event loop (RewriteProxy, `[P]`). Boxed: the plan is large, and held
+    /// inline it would make every `Response` (and every phase's result) that large, all
+    /// of it zeroed and copied per phase (~35k instructions a static request).
+    indirect case proxy(ProxyPlan)
 }
 
 public enum FileSegment: Sendable, Equatable {
