@@ -143,4 +143,34 @@ import Testing
         #expect(handled.header("X-First") == "yes")
         #expect(handled.header("X-Order") == nil, "\(handled.headers)")
     }
+
+    @Test("READ_NEXT: the bytes are held and shown again joined to the next read; the request is parsed once the filter proceeds")
+    func readNextJoinsReads() throws {
+        let root = try ServerRoot()
+        let record = root.path("logs/filter-reads")
+        _ = try FilterServingTests.compileFilter(
+            "whole", flags: "SF_NOTIFY_READ_RAW_DATA",
+            body: """
+                if (notification == SF_NOTIFY_READ_RAW_DATA) {
+                    HTTP_FILTER_RAW_DATA *raw = data;
+                    int complete = raw->cbInData >= 4
+                        && memcmp((char *)raw->pvInData + raw->cbInData - 4, "\\r\\n\\r\\n", 4) == 0;
+                    FILE *f = fopen("\(record)", "a");
+                    if (f) { fprintf(f, "%u %d\\n", (unsigned)raw->cbInData, complete); fclose(f); }
+                    if (!complete) return SF_STATUS_REQ_READ_NEXT;
+                }
+                """, into: root)
+        let daemon = try Self.start(root, filters: ["whole"])
+        defer { daemon.stop() }
+        let client = try daemon.connect()
+        let first = "GET /a.txt HTTP/1.1\r\nHost: localhost\r\n"
+        try client.send(first)
+        #expect(eventually(timeout: 5) { !root.read("logs/filter-reads").isEmpty })
+        try client.send("\r\n")
+        let response = client.readResponses(1).first
+        #expect(response?.status == 200)
+        #expect(response?.bodyText == "alpha document\n")
+        let reads = root.read("logs/filter-reads").split(separator: "\n")
+        #expect(reads == ["\(first.utf8.count) 0", "\(first.utf8.count + 2) 1"], "\(reads)")
+    }
 }
