@@ -173,4 +173,56 @@ import Testing
         let reads = root.read("logs/filter-reads").split(separator: "\n")
         #expect(reads == ["\(first.utf8.count) 0", "\(first.utf8.count + 2) 1"], "\(reads)")
     }
+
+    /// Two filters on SEND_RESPONSE: one for the secure port only (SF_NOTIFY_SECURE_PORT),
+    /// one for both that reports `fIsSecurePort` and sets HttpStatus on request.
+    static func compilePortFilters(into root: ServerRoot) throws {
+        _ = try FilterServingTests.compileFilter(
+            "secureonly", flags: "SF_NOTIFY_SEND_RESPONSE | SF_NOTIFY_SECURE_PORT",
+            body: """
+                if (notification == SF_NOTIFY_SEND_RESPONSE)
+                    ((HTTP_FILTER_SEND_RESPONSE *)data)->AddHeader(pfc, "X-Secure-Only:", "ran");
+                """, into: root)
+        _ = try FilterServingTests.compileFilter(
+            "porter", flags: "SF_NOTIFY_SEND_RESPONSE",
+            body: """
+                if (notification == SF_NOTIFY_SEND_RESPONSE) {
+                    HTTP_FILTER_SEND_RESPONSE *response = data;
+                    char query[64];
+                    DWORD size = sizeof query;
+                    response->AddHeader(pfc, "X-Is-Secure:", pfc->fIsSecurePort ? "1" : "0");
+                    if (pfc->GetServerVariable(pfc, "QUERY_STRING", query, &size) && strcmp(query, "status") == 0)
+                        response->HttpStatus = 203;
+                }
+                """, into: root)
+    }
+
+    @Test("SF_NOTIFY_SECURE_PORT filters run on TLS connections only; fIsSecurePort says which; HttpStatus is writable")
+    func securePortAndHttpStatus() throws {
+        let plainRoot = try ServerRoot()
+        try Self.compilePortFilters(into: plainRoot)
+        let plain = try Self.start(plainRoot, filters: ["secureonly", "porter"])
+        defer { plain.stop() }
+        let answer = try plain.get("/a.txt")
+        #expect(answer.status == 200)
+        #expect(answer.header("X-Is-Secure") == "0", "\(answer.headers)")
+        #expect(answer.header("X-Secure-Only") == nil)
+        let changed = try plain.get("/a.txt?status")
+        #expect(changed.status == 203, "HttpStatus written by the filter")
+        #expect(changed.bodyText == "alpha document\n")
+
+        let certificates = try TestCertificates.get()
+        let tls = try DaemonProcess.start(
+            TLSTests.config(certificates, extra: "ISAPIFilter filters/secureonly.dll\nISAPIFilter filters/porter.dll")
+        ) { root in
+            try TestConfig.writeSite(root)
+            try Self.compilePortFilters(into: root)
+        }
+        defer { tls.stop() }
+        let secure = try TLSTests.curlHTTPS(tls, certificates, name: "a.test", path: "/a.txt", extra: ["-i"])
+        #expect(secure.status == 0, "\(secure.stderr)")
+        let head = secure.stdout.lowercased()
+        #expect(head.contains("x-is-secure: 1"), "\(secure.stdout)")
+        #expect(head.contains("x-secure-only: ran"), "\(secure.stdout)")
+    }
 }
