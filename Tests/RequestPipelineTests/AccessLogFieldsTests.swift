@@ -44,7 +44,8 @@ struct AccessLogFieldsTests {
             """)
         let headers = [("Referer", "http://r/\u{7f}"), ("User-Agent", "agent \"1\""),
                        ("Cookie", "session=abc; other=1")]
-        var (context, response) = pipeline.run(target, headers: headers)
+        let (ran, response) = pipeline.run(target, headers: headers)
+        var context = ran
         context.notes["note"] = "noted"
         context.headers.set("Host", host)
         #expect(context.headers["Host"] == host)
