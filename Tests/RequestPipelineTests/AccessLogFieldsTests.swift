@@ -39,7 +39,6 @@ struct AccessLogFieldsTests {
         tree.write("htdocs/plain", "p")
         let pipeline = try tree.pipeline("""
             DocumentRoot \(tree.htdocs)
-            SetEnv ENVVAR env-value
             Header set X-Out "out \\"q\\""
             """)
         let headers = [("Referer", "http://r/\u{7f}"), ("User-Agent", "agent \"1\""),
@@ -47,6 +46,7 @@ struct AccessLogFieldsTests {
         let (ran, response) = pipeline.run(target, headers: headers)
         var context = ran
         context.notes["note"] = "noted"
+        context.environment["ENVVAR"] = "env-value"
         context.headers.set("Host", host)
         #expect(context.headers["Host"] == host)
         for formatString in [Self.everything, AccessLogFormat.combined.formatString, "%h %>s", "%V %{tid}P %{hextid}P"] {
