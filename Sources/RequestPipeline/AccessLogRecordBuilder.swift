@@ -55,14 +55,19 @@ public enum AccessLogRecordBuilder {
 
     /// ``IncomingRequest/requestLine`` (`GET /x?y HTTP/1.1`) in one allocation.
     static func requestLine(_ request: IncomingRequest, _ protocolName: String) -> String {
-        var line = ""
-        line.reserveCapacity(request.method.utf8.count + request.target.utf8.count + protocolName.utf8.count + 2)
-        line.append(request.method)
-        line.append(" ")
-        line.append(request.target)
-        line.append(" ")
-        line.append(protocolName)
-        return line
+        let parts = [request.method, request.target, protocolName]
+        let length = parts.reduce(2) { $0 + $1.utf8.count }
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var at = 0
+            for (index, part) in parts.enumerated() {
+                if index > 0 {
+                    buffer[at] = UInt8(ascii: " ")
+                    at += 1
+                }
+                at = buffer[at...].initialize(fromContentsOf: part.utf8)
+            }
+            return at
+        }
     }
 
     /// `%P`: asked of the kernel once. The serving process never forks (children are
