@@ -205,7 +205,8 @@ extension HTTPConnectionHandler {
         var record = AccessLogRecordBuilder.record(
             exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
             wireBytesSent: exchange.wireBytesSent,
-            connection: connection, serverPort: local.1)
+            connection: connection, serverPort: local.1,
+            fields: filtered ? .all : targets.reduce(into: AccessLogFields()) { $0.formUnion($1.format.fields) })
         // ISAPI filters: SF_NOTIFY_LOG may change the fields, then SF_NOTIFY_END_OF_REQUEST.
         if filtered { state.pipeline.filterLog(&record, exchange.context) }
         for target in targets {

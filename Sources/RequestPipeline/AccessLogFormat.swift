@@ -18,6 +18,9 @@ public struct AccessLogFormat: Sendable {
     public let formatString: String
     let items: [Item]
     let estimatedLength: Int
+    /// The costly parts of a record this format prints: what ``AccessLogRecordBuilder``
+    /// must gather for it (and may leave out otherwise).
+    public let fields: AccessLogFields
 
     /// Compiles a format string, as `LogFormat` does at configuration time.
     /// - Throws: ``AccessLogFormatError`` with Apache's message for an unknown directive
@@ -27,10 +30,13 @@ public struct AccessLogFormat: Sendable {
         var parser = Parser(Array(format.utf8))
         items = try parser.parse()
         var estimate = 0
+        var fields: AccessLogFields = []
         for item in items {
             if case .literal(let bytes) = item.directive { estimate += bytes.count } else { estimate += 24 }
+            fields.formUnion(item.directive.fields)
         }
         estimatedLength = estimate + 16
+        self.fields = fields
     }
 
     /// The log line for one request, without the trailing newline.

@@ -64,8 +64,7 @@ extension AccessLogFormat.TimeSpec {
         case .millisecondFraction: out.appendDecimal((micros / 1_000) % 1_000, minimumDigits: 3)
         case .microsecondFraction: out.appendDecimal(micros % 1_000_000, minimumDigits: 6)
         case .clf:
-            let time = CivilTime(epochSeconds: micros / 1_000_000, utcOffset: r.utcOffsetSeconds)
-            out.appendCommonLogTime(time)
+            out.append(LogTimeCache.shared.commonLogTime(seconds: micros / 1_000_000, utcOffset: r.utcOffsetSeconds))
         case .custom(let pieces):
             let seconds = micros / 1_000_000
             let time = CivilTime(epochSeconds: seconds, utcOffset: r.utcOffsetSeconds)

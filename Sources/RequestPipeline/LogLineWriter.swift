@@ -13,7 +13,11 @@ package struct LogLineWriter {
     package mutating func append(byte: UInt8) { bytes.append(byte) }
     mutating func appendDash() { bytes.append(UInt8(ascii: "-")) }
     mutating func append(_ text: [UInt8]) { bytes.append(contentsOf: text) }
-    package mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    package mutating func append(_ text: String) {
+        // A native String's bytes in one copy, not one by one through its UTF8View.
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if done == nil { bytes.append(contentsOf: text.utf8) }
+    }
     package mutating func append(_ text: StaticString) {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
