@@ -494,9 +494,10 @@ def scenario_s9(ctx):
     requests run their phases on the extension pool) against none (issue 17)."""
     targets = [isapid_target(ctx, "isapid"),
                isapid_target(ctx, "isapid-filter", f'ISAPIFilter "{ctx.filters}/preproc.dll"\n')]
+    targets += [floor_target(ctx, "floor")] if ctx.floor else []
     with Started(*targets):
         for t in targets:
-            check(t, "/index.html", INDEX_BODY)
+            check(t, "/index.html", FLOOR_BODY if t.name == "floor" else INDEX_BODY)
         cases = [{"label": f"{t.name} {mode}", "target": t, "path": "/index.html", "close": mode == "close",
                   "mode": mode} for mode in ("keep-alive", "close") for t in targets]
         result = measure(ctx, cases)
@@ -542,8 +543,16 @@ def scenario_s2(ctx):
 
 
 def scenario_s3(ctx):
-    """S3: a static file behind 0..10,000 non-matching rules (rewrite-rules.py's set-up)."""
+    """S3: a static file behind 0..10,000 non-matching rules (rewrite-rules.py's set-up);
+    the floor once, beside the first point (its cost does not depend on rules)."""
     points = []
+    floor_case = None
+    if ctx.floor:
+        floor = floor_target(ctx, "floor-s3")
+        with Started(floor):
+            check(floor, "/index.html", FLOOR_BODY)
+            floor_case = measure(ctx, [{"label": "SwiftNIO floor", "name": "SwiftNIO floor", "target": floor,
+                                        "path": "/index.html"}])[0]
     for n in ctx.rule_counts:
         servers = [rr.Isapid(n, ctx.workdir, ctx.isapid), rr.IsapidModRewrite(n, ctx.workdir, ctx.isapid),
                    rr.Apache(n, ctx.workdir)]
@@ -576,7 +585,8 @@ def scenario_s3(ctx):
             for server in servers:
                 server.stop()
         points.append(point)
-    return {"points": points, "rule_examples": {"httpd.ini": [rr.ini_rule(s, 17) for s in range(4)],
+    return {"points": points, "floor": floor_case,
+            "rule_examples": {"httpd.ini": [rr.ini_rule(s, 17) for s in range(4)],
                                                 "mod_rewrite": [rr.apache_rule(s, 17) for s in range(4)]}}
 
 
@@ -678,8 +688,9 @@ def scenario_s5(ctx):
     return {"cases": result, "config": isapid.config, "error_log_lines": problems}
 
 
-def hold_connections(port, count):
-    """Opens `count` connections, one keep-alive GET /index.html on each; returns (sockets, errors)."""
+def hold_connections(port, count, body=INDEX_BODY):
+    """Opens `count` connections, one keep-alive GET /index.html (answered with `body`) on
+    each; returns (sockets, errors)."""
     request = b"GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n"
     sockets, errors = [], []
     batch = 250
@@ -697,7 +708,7 @@ def hold_connections(port, count):
                 data = s.recv(65536)
                 if not data.startswith(b"HTTP/1.1 200"):
                     errors.append(f"answer: {data[:40]!r}")
-                while INDEX_BODY.encode() not in data and data:
+                while body.encode() not in data and data:
                     more = s.recv(65536)
                     if not more:
                         errors.append("closed mid-answer")
@@ -743,15 +754,17 @@ def scenario_s6(ctx):
         targets = [isapid_target(ctx, "isapid"),
                    apache_target(ctx, "apache", "AsyncRequestWorkerFactor 100\nListenBacklog 4096\n"),
                    nginx_target(ctx, "nginx", connections=20000), epoll_target(ctx, "epoll", INDEX_BODY)]
+        targets += [floor_target(ctx, "floor")] if ctx.floor else []
         level = {"connections": n, "servers": {}}
         with Started(*targets):
             for t in targets:
-                check(t, "/index.html", INDEX_BODY if t.name != "epoll" else INDEX_BODY)
+                body = FLOOR_BODY if t.name == "floor" else INDEX_BODY
+                check(t, "/index.html", body)
                 entry = level["servers"].setdefault(t.name, {})
                 time.sleep(0.3)
                 entry["memory_before"] = t.memory()
                 started = time.time()
-                sockets, errors = hold_connections(t.port, n)
+                sockets, errors = hold_connections(t.port, n, body)
                 entry["open_seconds"] = round(time.time() - started, 1)
                 time.sleep(1.0)
                 entry["memory_idle"] = t.memory()
@@ -804,6 +817,8 @@ def scenario_s7(ctx):
     makers = {"isapid": lambda: isapid_target(ctx, "isapid-s7"),
               "isapid-cached": lambda: isapid_target(ctx, "isapid-s7c", f'ISAPICacheFile "{ctx.docroot}/scripts/hello.dll"\n'),
               "apache": lambda: apache_target(ctx, "apache-s7"), "nginx": lambda: nginx_target(ctx, "nginx-s7")}
+    if ctx.floor:
+        makers["floor"] = lambda: floor_target(ctx, "floor-s7")
     for start in range(ctx.starts):
         for name, make in makers.items():
             target = make()
@@ -1696,6 +1711,14 @@ def report(paths=None):
                    if find(p.get("cases", []), name=n) and find(p.get("cases", []), name=names[2]) else "—"
                    for p in points]
             targets.append(("S3", f"{n}: ahead of Apache at every rule count", " / ".join(per), ahead[n]))
+        floor = sc["S3"].get("floor")
+        if floor:
+            f = floor["summary"]
+            zero = next((p for p in points if p["rules"] == 0 and "cases" in p), None)
+            ratios = [f"{n} {floor_ratio(find(zero['cases'], name=n), floor)[1]}" for n in names[:2]] if zero else []
+            w(f"\nThe floor (`bench-nio-floor`, measured once before the points: its cost does not depend on rules): "
+              f"{num(f['requests_per_s'])} req/s, {num(f['cpu_us_per_request'], 1)} µs CPU/req"
+              + (f"; isapid ÷ floor in CPU per request at 0 rules: {'; '.join(ratios)}" if ratios else "") + ".")
         w("\n![S3 chart](s3.png)\n")
         mem = []
         for p in points:
@@ -1717,7 +1740,9 @@ def report(paths=None):
             s = value["summary"]
             w(f"| {value['description']} | {num(s['MB_per_s'])} | {num(s['min'])}–{num(s['max'])} | "
               f"{mib(s['rss_growth_kB_max'])} | {s['errors']} |")
-        w("\nMB = 10⁶ bytes; growth = peak of the server's RSS sampled every 20 ms during the transfer minus its RSS before "
+        w("\nNo floor here: `bench-nio-floor` reads no request body and answers only its 13 bytes; nginx's static "
+          "file is the reference for what loopback and the client manage.\n")
+        w("MB = 10⁶ bytes; growth = peak of the server's RSS sampled every 20 ms during the transfer minus its RSS before "
           "(after a 1 MiB warm-up transfer of each kind). The client (`run.py _xfer`, Python, on CPU 1) reads and writes "
           "1 MiB at a time; nginx's static figure shows what the client and loopback manage on this machine, so a "
           "figure close to it is limited by the client, not by isapid.\n")
@@ -1734,6 +1759,8 @@ def report(paths=None):
         cases = sc["S5"]["cases"]
         w("## S5: 20,000 one-byte WriteClient calls against one 20,000-byte call\n")
         w(case_table(cases) + "\n")
+        w("No floor here: the two cases are the same extension answering the same 20,000 bytes, so their ratio "
+          "is the host's cost of many small writes; S2 has the floor beside an extension call.\n")
         tiny, one = find(cases, name="tiny"), find(cases, name="one")
         if tiny and one:
             by_rps = ratio(one["summary"]["requests_per_s"], tiny["summary"]["requests_per_s"])
@@ -1764,6 +1791,13 @@ def report(paths=None):
                 targets.append(("S6", f"isapid ≤ {limit} MiB RSS at {n:,} idle connections, no errors",
                                 f"{mib(rss)} MiB idle, {e['hold_error_count'] + e['recheck_errors']} errors holding" + wrk_text,
                                 rss <= limit * 1024 and errs == 0 and e["held"] == n))
+        for level in sc["S6"]["levels"]:
+            e, f = level["servers"].get("isapid"), level["servers"].get("floor")
+            if e and f:
+                w(f"- {level['connections']:,} connections, isapid ÷ floor: idle RSS "
+                  f"{rtext(ratio(e['memory_idle']['rss_kB'], f['memory_idle']['rss_kB']))}"
+                  + (f", wrk req/s {rtext(ratio(e['wrk']['summary']['requests_per_s'], f['wrk']['summary']['requests_per_s']))}"
+                     if e.get("wrk") and f.get("wrk") else ""))
         w("\nRSS is summed over each server's processes (isapid: the supervising parent and the serving child; Apache: "
           "the parent, 2 children and mod_cgid's daemon; nginx: master and worker). A second request on every 50th "
           "held connection checks they were kept open. wrk counts a request it got no answer to within 2 s as a "
@@ -1780,7 +1814,8 @@ def report(paths=None):
         for name, value in sc["S7"]["servers"].items():
             w(f"| {name} | {num(value['median_ms'], 1)} | {num(value['min_ms'], 1)}–{num(value['max_ms'], 1)} | "
               f"{len(value['ms'])}{' **errors**' if value.get('errors') else ''} |")
-        w("\n(isapid-cached loads hello.dll at start with ISAPICacheFile.)\n")
+        w("\n(isapid-cached loads hello.dll at start with ISAPICacheFile; floor is `bench-nio-floor`, a bare SwiftNIO "
+          "server with nothing to read at start.)\n")
         isapid = sc["S7"]["servers"].get("isapid", {})
         x = isapid.get("median_ms")
         targets.append(("S7", "isapid starts in < 200 ms", f"{num(x, 1)} ms", None if x is None else x < 200))
@@ -1791,6 +1826,12 @@ def report(paths=None):
     if "S9" in sc and "cases" in sc["S9"]:
         w("## S9: the S1 file with one PREPROC_HEADERS ISAPI filter (bench/filters/preproc.c) and without\n")
         w(case_table(sc["S9"]["cases"]) + "\n")
+        cases = sc["S9"]["cases"]
+        for server in ("isapid", "isapid-filter"):
+            _, text = floor_ratio(find(cases, server=server, mode="keep-alive"), find(cases, server="floor", mode="keep-alive"))
+            if text != "—":
+                w(f"- {server} ÷ floor, CPU per request (keep-alive): {text}")
+        w("")
     if "P" in sc and "rows" in sc["P"]:
         report_profile(w, sc["P"])
     errors = {k: v["error"] for k, v in sc.items() if "error" in v}
@@ -1869,6 +1910,7 @@ def report_s8(w, s8):
       "(`ssl_conf_command Ciphersuites`, `SSLCipherSuite TLSv1.3`), isapid (BoringSSL) has no TLS 1.3 cipher "
       "setting; session tickets and caches are each server's default (all three issue tickets; no server-side "
       "cache for nginx and Apache, BoringSSL's in-memory one for isapid); what each negotiated is below")
+    w("- no floor here: `bench-nio-floor` speaks no TLS; S1 has the floor beside the same file over plain HTTP")
     w("- keep-alive: `wrk -c32`, one handshake per connection, then requests over it")
     w(f"- close, resumed: `wrk -H 'Connection: close'`. wrk resumes sessions: against a server issuing tickets it "
       f"made {wrk['full']} full and {wrk['resumed']} resumed handshakes (it keeps one OpenSSL `SSL` object per "
