@@ -36,7 +36,7 @@ for run in $(seq 1 "$runs"); do
   for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$port/a.txt" && break; sleep 0.05; done
   nstat -n >/dev/null
   out=$(taskset -c 1 wrk -t1 -c"$connections" -d"${seconds}s" "http://127.0.0.1:$port/a.txt" 2>&1)
-  overflows=$(nstat -az TcpExtListenOverflows TcpExtListenDrops | awk '/TcpExt/ {printf "%s %s  ", $1, $2}')
+  overflows=$(nstat -z TcpExtListenOverflows TcpExtListenDrops | awk '/TcpExt/ {printf "%s %s  ", $1, $2}')
   requests=$(echo "$out" | awk '/requests in/ {print $1}')
   errors=$(echo "$out" | grep -o 'Socket errors:.*' || echo "Socket errors: none")
   echo "run $run: -c$connections ${seconds}s: $requests requests; $errors; $overflows"
