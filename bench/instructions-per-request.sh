@@ -2,7 +2,7 @@
 # User-space instructions per request of isapid, with callgrind (valgrind from Debian),
 # and optionally of the floor (bench-nio-floor: a bare SwiftNIO server) beside it.
 #
-#   bench/instructions-per-request.sh [--floor FLOOR] ISAPID SERVER_ROOT PORT PATH [N]
+#   bench/instructions-per-request.sh [--close] [--floor FLOOR] ISAPID SERVER_ROOT PORT PATH [N]
 #
 # Serves SERVER_ROOT (its conf/httpd.conf must Listen on 127.0.0.1:PORT) in one process
 # (-X) under callgrind twice, sends N and then 3×N keep-alive GETs of PATH, and prints
@@ -18,8 +18,13 @@
 # The binaries' DWARF is stripped first: valgrind 3.19 cannot read Swift 6's debug info
 # (the symbol table stays, so callgrind_annotate still names functions). The profiles
 # stay in $TMPDIR as isapid-cg.N.out, isapid-cg.3N.out (and floor-cg.N.out, floor-cg.3N.out).
+#
+# With --close every request goes on a connection of its own (`Connection: close`, read
+# to the end of file): the count then holds accepting, setting up and tearing down a
+# connection as well (issue 14 item 7), for isapid and the floor alike.
 set -euo pipefail
-floor=""
+floor="" close=0
+if [ "${1:-}" = "--close" ]; then close=1; shift; fi
 if [ "${1:-}" = "--floor" ]; then floor=$2; shift 2; fi
 isapid=$1 root=$2 port=$3 path=$4 n=${5:-1000}
 work=${TMPDIR:-/tmp}
@@ -33,9 +38,17 @@ count() {
   valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$work/$name-cg.$requests.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port$path" && break; sleep 0.2; done
-  python3 - "$port" "$path" "$requests" <<'PY'
+  python3 - "$port" "$path" "$requests" "$close" <<'PY'
 import socket, sys
-port, path, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, path, n, close = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+if close:
+    request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+    for _ in range(n):
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(request)
+            while s.recv(65536):
+                pass
+    sys.exit(0)
 s = socket.create_connection(("127.0.0.1", port))
 request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
 buffer = b""

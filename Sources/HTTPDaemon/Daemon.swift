@@ -201,8 +201,9 @@ public final class Daemon: Sendable {
         for address in addresses {
             // A socket the supervising parent holds is taken over (once); others are opened here.
             let inherited = inheritedListeners.withLockedValue { $0.removeValue(forKey: address) }
-            let channel = try inherited.map { try makeBootstrap(for: address).withBoundSocket($0).wait() }
-                ?? makeBootstrap(for: address).bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
+            let bootstrap = Self.makeBootstrap(for: address, group: group, daemon: context)
+            let channel = try inherited.map { try bootstrap.withBoundSocket($0).wait() }
+                ?? bootstrap.bind(host: address.host ?? "0.0.0.0", port: address.port).wait()
             // NIO listens again on a socket it takes over, with its default backlog of 128:
             // set ListenBacklog once more (listen on a listening socket only resizes it).
             if let inherited { _ = listen(inherited, Int32(clamping: context.currentState.configuration.listenBacklog)) }
@@ -214,39 +215,62 @@ public final class Daemon: Sendable {
         }
     }
 
-    private func makeBootstrap(for address: ListenAddress) -> ServerBootstrap {
-        let context = self.context
+    /// The listener of `address` and how it sets up each connection it accepts.
+    static func makeBootstrap(for address: ListenAddress, group: EventLoopGroup, daemon context: DaemonContext)
+        -> ServerBootstrap {
+        let listenBacklog = context.currentState.configuration.listenBacklog
         return ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: Int32(clamping: context.currentState.configuration.listenBacklog))
+            .serverChannelOption(.backlog, value: Int32(clamping: listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // On the listener, once: Linux hands TCP_NODELAY on to every socket it accepts
+            // (NIO sets it there too). IPPROTO_TCP: at SOL_SOCKET, 1 is SO_DEBUG (root only).
+            .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             // NIO accepts 4 connections per wake-up by default: in a burst of new clients
             // the last ones wait, their first request already sent, while the loop serves
-            // all the others again and again (seconds at a thousand clients).
-            .serverChannelOption(.maxMessagesPerRead, value: 64)
-            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)  // IPPROTO_TCP: at SOL_SOCKET, 1 is SO_DEBUG (root only)
-            .childChannelOption(.maxMessagesPerRead, value: 16)
+            // all the others again and again (seconds at a thousand clients). One wake-up
+            // takes as many as the accept queue holds (ListenBacklog, at least 64), as
+            // nginx accepts before it serves: with 10,000 clients connecting at once, the
+            // queue is emptied before their retried handshakes come back (after 1 s), not
+            // 64 at a time between rounds of serving thousands of requests.
+            .serverChannelOption(.maxMessagesPerRead, value: UInt(clamping: max(64, listenBacklog)))
+            // No child channel options: the bootstrap applies those one by one through
+            // futures, ~20,000 instructions a connection (issue 14 item 7); the
+            // initializer sets what a connection needs synchronously instead.
             .childChannelInitializer { channel in
                 let state = context.currentState
                 guard context.register(channel, limit: state.configuration.maxConnections) else {
                     return channel.close()
                 }
-                // Accepted while a graceful stop is closing the listeners: its client has
-                // sent (or is sending) a request, which is answered like those of the
-                // connections already open, with `Connection: close`.
-                let acceptedWhileStopping = context.isShuttingDown
-                return channel.eventLoop.makeCompletedFuture {
-                    // The PROXY header comes first on the wire, before a TLS ClientHello.
-                    if let handler = ProxyProtocolHandler.ifRequired(on: channel, state: state) {
-                        try channel.pipeline.syncOperations.addHandler(handler)
-                    }
-                    if state.configuration.isTLS(address) {
-                        try state.tls.addHandlers(to: channel, configuration: state.configuration, logger: state.logger)
-                    }
-                    try Self.addConnectionHandlers(to: channel.pipeline.syncOperations, state: state, daemon: context,
-                                                   secure: state.configuration.isTLS(address))
-                    if acceptedWhileStopping { channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested()) }
+                do {
+                    try Self.setUpConnection(channel, address: address, state: state, daemon: context)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
                 }
             }
+    }
+
+    /// A new connection's options and handlers, set synchronously on its event loop (no
+    /// future per step).
+    private static func setUpConnection(_ channel: Channel, address: ListenAddress, state: ServingState,
+                                daemon: DaemonContext) throws {
+        // Accepted while a graceful stop is closing the listeners: its client has sent (or
+        // is sending) a request, which is answered like those of the connections already
+        // open, with `Connection: close`.
+        let acceptedWhileStopping = daemon.isShuttingDown
+        // Up to 16 reads per readable event (NIO's default is 4): a client sending a large body.
+        try channel.syncOptions?.setOption(.maxMessagesPerRead, value: 16)
+        // The PROXY header comes first on the wire, before a TLS ClientHello.
+        let pipeline = channel.pipeline.syncOperations
+        if let handler = ProxyProtocolHandler.ifRequired(on: channel, state: state) {
+            try pipeline.addHandler(handler)
+        }
+        let secure = state.configuration.isTLS(address)
+        if secure {
+            try state.tls.addHandlers(to: channel, configuration: state.configuration, logger: state.logger)
+        }
+        try addConnectionHandlers(to: pipeline, state: state, daemon: daemon, secure: secure)
+        if acceptedWhileStopping { pipeline.fireUserInboundEventTriggered(ShutdownRequested()) }
     }
 
     /// Each handler object once, though it may serve several names (isapi-handler, isapi-isa).

@@ -99,8 +99,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // End of input is then an event (ChannelEvent.inputClosed) rather than a close: the
         // requests read before it are still answered (the socket stays writable).
         try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
-        if let address = context.channel.remoteAddress { remote = (address.ipAddress ?? "-", address.port ?? 0) }
-        if let address = context.channel.localAddress { local = (address.ipAddress ?? "-", address.port ?? 0) }
+        if let address = context.channel.remoteAddress { remote = address.textAndPort }
+        if let address = context.channel.localAddress { local = address.textAndPort }
         if context.channel.isActive { armTimer(.idle, context: context, firstRequest: true) }
     }
 
