@@ -203,7 +203,7 @@ extension HTTPConnectionHandler {
         let filtered = exchange.context.request.connection.filterSession != nil
         guard !targets.isEmpty || filtered else { return }
         var record = AccessLogRecordBuilder.record(
-            exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
+            inPlace: &exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
             wireBytesSent: exchange.wireBytesSent,
             connection: connection, serverPort: local.1,
             fields: filtered ? .all : targets.reduce(into: AccessLogFields()) { $0.formUnion($1.format.fields) })
@@ -213,7 +213,7 @@ extension HTTPConnectionHandler {
             if let condition = target.condition, (exchange.context.environment[condition.variable] != nil) == condition.negated {
                 continue
             }
-            target.writer.write(target.format.format(record))
+            target.writer.write { target.format.append(record, to: &$0) }
         }
     }
 }
