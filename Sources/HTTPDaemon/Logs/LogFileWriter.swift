@@ -87,7 +87,7 @@ final class LogFileWriter: Sendable {
     /// line and reopen queued before; returns `errno` when `dup2` fails. The duplicate
     /// shares the open file (and its O_APPEND) and is inherited by child processes.
     func duplicateDescriptor(onto target: Int32) -> Int32? {
-        queue.withDrainedFile { descriptor in
+        queue.withDrainedFile { (descriptor: inout Int32) -> Int32? in
             while dup2(descriptor, target) < 0 {
                 if errno != EINTR { return errno }
             }
