@@ -94,15 +94,20 @@ final class LogFileQueue: @unchecked Sendable {
             }
         }
         swap(&out.bytes, &pending)
+        var wake = false
         switch writer {
         case .parked where pending.count > before,
              .holding where pending.count >= limits.bufferBytes && before < limits.bufferBytes:
             writer = .busy
-            condition.signal()
+            wake = true
         case .busy, .parked, .holding, .stopped:
             break
         }
         condition.unlock()
+        // Signalled after the unlock: the woken thread does not run into the lock still
+        // held here (a futex wait and wake more per line). No wake-up is lost: the writer
+        // looks at `pending` under the lock before it waits.
+        if wake { condition.signal() }
         started?(.started(queueBytes: limits.queueBytes))
     }
 
