@@ -62,7 +62,17 @@ extension AccessLogFormat.Directive {
             case .close: out.appendDash()
             }
         case .keepAliveCount: out.appendDecimal(Int64(r.keepAliveCount))
-        case .requestLine: out.appendEscaped(r.requestLine)
+        case .requestLine:
+            if let target = r.requestTarget, r.requestLine.isEmpty {
+                // Escaping goes byte by byte: the parts escaped one by one make the escaped line.
+                out.appendEscaped(r.method)
+                out.append(byte: UInt8(ascii: " "))
+                out.appendEscaped(target)
+                out.append(byte: UInt8(ascii: " "))
+                out.appendEscaped(r.protocolVersion)
+            } else {
+                out.appendEscaped(r.requestLine)
+            }
         case .duration(let unit):
             switch unit {
             case .seconds: out.appendDecimal(r.durationMicroseconds / 1_000_000)

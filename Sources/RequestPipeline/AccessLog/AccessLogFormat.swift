@@ -42,14 +42,23 @@ public struct AccessLogFormat: Sendable {
     /// The log line for one request, without the trailing newline.
     public func format(_ record: AccessLogRecord) -> String {
         var out = LogLineWriter(capacity: estimatedLength)
-        for item in items {
-            if !item.conditions.isEmpty && item.negated == item.conditions.contains(record.finalStatus) {
+        append(record, to: &out)
+        return out.string
+    }
+
+    /// Appends the log line for one request, without the trailing newline, to `out`
+    /// (a log file's pending batch): the line is never a `String` of its own.
+    package func append(_ record: borrowing AccessLogRecord, to out: inout LogLineWriter) {
+        // By index, not `for item in items`: the iterator copies each item out (a retain
+        // and a release of its payload); a subscript reads it in place.
+        for index in items.indices {
+            if !items[index].conditions.isEmpty
+                && items[index].negated == items[index].conditions.contains(record.finalStatus) {
                 out.append(byte: UInt8(ascii: "-"))
                 continue
             }
-            item.directive.append(record, to: &out)
+            items[index].directive.append(record, to: &out)
         }
-        return out.string
     }
 
     /// `%h %l %u %t "%r" %>s %b`, the Common Log Format.

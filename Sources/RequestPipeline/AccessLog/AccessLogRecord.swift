@@ -40,6 +40,10 @@ public struct AccessLogRecord: Sendable {
     public var timeZoneAbbreviation: String?
     /// `%r`: the first line of the request as received, e.g. `GET /x?y HTTP/1.1`.
     public var requestLine: String
+    /// `%r` when ``requestLine`` is empty: the request target, printed between ``method`` and
+    /// ``protocolVersion`` (the record builder's way, so that no line is put together);
+    /// nil when ``requestLine`` is the whole of `%r`.
+    public var requestTarget: String?
     /// `%m`: the request method.
     public var method: String
     /// `%H`: the request protocol, e.g. `HTTP/1.1`.
@@ -97,11 +101,11 @@ public struct AccessLogRecord: Sendable {
     /// A record; every field defaults to an empty/absent value so callers and tests set only
     /// what they know.
     public init(
-        remoteIP: String = "-", remotePort: Int = 0, localIP: String = "-", localPort: Int = 0,
+        remoteIP: String = "-", remotePort: Int = 0, peerIP: String? = nil, localIP: String = "-", localPort: Int = 0,
         remoteLogname: String? = nil, remoteUser: String? = nil,
         requestTimeSeconds: Int64 = 0, requestTimeMicroseconds: Int64 = 0, utcOffsetSeconds: Int = 0,
         timeZoneAbbreviation: String? = nil,
-        requestLine: String = "", method: String = "", protocolVersion: String = "HTTP/1.1",
+        requestLine: String = "", requestTarget: String? = nil, method: String = "", protocolVersion: String = "HTTP/1.1",
         urlPath: String = "", query: String = "",
         originalStatus: Int = 0, finalStatus: Int = 0,
         bodyBytesSent: Int64 = 0, bytesReceived: Int64? = nil, bytesSent: Int64? = nil,
@@ -114,6 +118,7 @@ public struct AccessLogRecord: Sendable {
     ) {
         self.remoteIP = remoteIP
         self.remotePort = remotePort
+        self.peerIP = peerIP
         self.localIP = localIP
         self.localPort = localPort
         self.remoteLogname = remoteLogname
@@ -123,6 +128,7 @@ public struct AccessLogRecord: Sendable {
         self.utcOffsetSeconds = utcOffsetSeconds
         self.timeZoneAbbreviation = timeZoneAbbreviation
         self.requestLine = requestLine
+        self.requestTarget = requestTarget
         self.method = method
         self.protocolVersion = protocolVersion
         self.urlPath = urlPath

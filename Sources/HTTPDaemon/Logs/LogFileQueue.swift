@@ -1,0 +1,216 @@
+import Foundation
+import NIOConcurrencyHelpers
+import Observability
+import RequestPipeline
+
+/// One log file's bounded queue and the thread that writes it (``LogFileWriter`` is its
+/// face). A line is formatted straight into the pending batch under `condition`'s lock;
+/// the writer thread is woken only when it is parked and the line gives it work (the
+/// batch became non-empty, or full with `BufferedLogs On`), so a busy server wakes it
+/// once per batch, not once per line.
+///
+/// Two locks: `condition` guards the pending batch and the thread's state (held for the
+/// length of one line's formatting); `fileLock` serializes the taking of a batch with its
+/// `write(2)` and guards the descriptor, so batches reach the file in the order they were
+/// taken, whichever thread writes them (the writer thread, or a caller of `flush`,
+/// `reopen`, `close`).
+final class LogFileQueue: @unchecked Sendable {
+    /// What the writer thread is doing, as the appending side sees it.
+    private enum Writer {
+        /// Taking or writing a batch, or woken and about to: a new line needs no wake-up.
+        case busy
+        /// Waiting for a first line, with nothing pending.
+        case parked
+        /// `BufferedLogs On`: lines wait until the buffer fills or the deadline passes.
+        case holding
+        /// Gone (the writer was released).
+        case stopped
+    }
+
+    /// Whether the owner still uses the queue.
+    private enum Life { case open, stopping }
+
+    /// Whether lines are being dropped.
+    private enum Overflow {
+        case none
+        case dropping(lines: Int)
+    }
+
+    let limits: LogFileWriter.Limits
+    private let path: String?
+    private let condition = NSCondition()
+    // Under `condition`.
+    private var pending: [UInt8] = []
+    private var writer = Writer.busy
+    private var life = Life.open
+    private var buffering = LogFileWriter.Buffering.prompt
+    /// `BufferedLogs On`: when the batch that is gathering must go out at the latest.
+    private var holdDeadline: Date?
+    private var overflow = Overflow.none
+    private var droppedTotal = 0
+    private var report: (@Sendable (LogFileWriter.DropReport) -> Void)?
+    // Under `fileLock`.
+    private let fileLock = NIOLock()
+    private var descriptor: Int32
+    private var batch: [UInt8] = []
+    private var writeCalls = 0
+
+    init(path: String?, descriptor: Int32, limits: LogFileWriter.Limits) {
+        self.path = path
+        self.descriptor = descriptor
+        self.limits = limits
+    }
+
+    deinit {
+        if descriptor > STDERR_FILENO { Foundation.close(descriptor) }
+    }
+
+    /// Starts the writer thread; it keeps the queue alive until ``stop()``.
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "isapid log \(path.map { ($0 as NSString).lastPathComponent } ?? "stderr")"
+        thread.start()
+    }
+
+    /// Appends one line, which `format` writes (without its newline) into the batch.
+    /// Beyond `limits.queueBytes` the line is taken back, dropped and counted.
+    func append(_ format: (inout LogLineWriter) -> Void) {
+        var started: (@Sendable (LogFileWriter.DropReport) -> Void)?
+        condition.lock()
+        var out = LogLineWriter(capacity: 0)
+        swap(&out.bytes, &pending)
+        let before = out.bytes.count
+        format(&out)
+        out.append(byte: UInt8(ascii: "\n"))
+        if out.bytes.count > limits.queueBytes {
+            out.bytes.removeLast(out.bytes.count - before)
+            droppedTotal += 1
+            ServerFigures.shared.logLinesDropped.add(1, ordering: .relaxed)
+            if case .dropping(let lines) = overflow {
+                overflow = .dropping(lines: lines + 1)
+            } else {
+                overflow = .dropping(lines: 1)
+                started = report
+            }
+        }
+        swap(&out.bytes, &pending)
+        var wake = false
+        switch writer {
+        case .parked where pending.count > before,
+             .holding where pending.count >= limits.bufferBytes && before < limits.bufferBytes:
+            writer = .busy
+            wake = true
+        case .busy, .parked, .holding, .stopped:
+            break
+        }
+        condition.unlock()
+        // Signalled after the unlock: the woken thread does not run into the lock still
+        // held here (a futex wait and wake more per line). No wake-up is lost: the writer
+        // looks at `pending` under the lock before it waits.
+        if wake { condition.signal() }
+        started?(.started(queueBytes: limits.queueBytes))
+    }
+
+    /// `BufferedLogs`; turning it Off sends what waits.
+    func setBuffering(_ value: LogFileWriter.Buffering) {
+        locked {
+            buffering = value
+            if writer == .holding {
+                writer = .busy
+                condition.signal()
+            }
+        }
+    }
+
+    func reportDrops(to report: (@Sendable (LogFileWriter.DropReport) -> Void)?) { locked { self.report = report } }
+    var droppedLines: Int { locked { droppedTotal } }
+    var queuedBytes: Int { locked { pending.count } }
+    var writeCallCount: Int { fileLock.withLock { writeCalls } }
+
+    /// Runs `body` with the file to itself, after every line queued so far was written.
+    func withDrainedFile<T>(_ body: (inout Int32) -> T) -> T {
+        fileLock.withLock {
+            drainLocked()
+            return body(&descriptor)
+        }
+    }
+
+    /// The owner let go: the thread writes what is left and ends.
+    func stop() {
+        locked {
+            life = .stopping
+            condition.signal()
+        }
+    }
+
+    private func locked<T>(_ body: () -> T) -> T {
+        condition.lock()
+        defer { condition.unlock() }
+        return body()
+    }
+
+    /// The writer thread: writes each batch as it gathers, parks when there is none.
+    private func run() {
+        condition.lock()
+        while true {
+            if pending.isEmpty {
+                holdDeadline = nil
+                if life == .stopping {
+                    writer = .stopped
+                    condition.unlock()
+                    return
+                }
+                writer = .parked
+                condition.wait()
+                continue
+            }
+            if buffering == .buffered, life == .open, pending.count < limits.bufferBytes {
+                let deadline = holdDeadline ?? Date(timeIntervalSinceNow: Double(limits.bufferMilliseconds) / 1000)
+                holdDeadline = deadline
+                if deadline.timeIntervalSinceNow > 0 {
+                    writer = .holding
+                    _ = condition.wait(until: deadline)
+                    continue
+                }
+            }
+            writer = .busy
+            condition.unlock()
+            fileLock.withLock { drainLocked() }
+            condition.lock()
+        }
+    }
+
+    /// Under `fileLock`: takes everything pending and writes it in one `write(2)` (more
+    /// only when the kernel takes part of it), then reports the end of a dropping episode.
+    private func drainLocked() {
+        locked {
+            swap(&pending, &batch)
+            holdDeadline = nil
+        }
+        guard !batch.isEmpty else { return }
+        var offset = 0
+        while offset < batch.count {
+            let written = batch[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            writeCalls += 1
+            if written < 0 {
+                if errno == EINTR { continue }
+                break
+            }
+            offset += written
+        }
+        let lost = offset < batch.count ? batch[offset...].count(where: { $0 == UInt8(ascii: "\n") }) : 0
+        // A large batch (a burst, or the queue's bound) is not kept around.
+        batch.removeAll(keepingCapacity: batch.capacity <= 4 * limits.bufferBytes)
+        var ended: (@Sendable (LogFileWriter.DropReport) -> Void)?
+        let count = locked { () -> Int in
+            droppedTotal += lost
+            if lost > 0 { ServerFigures.shared.logLinesDropped.add(lost, ordering: .relaxed) }
+            var dropped = lost
+            if case .dropping(let lines) = overflow { dropped += lines }
+            overflow = .none
+            ended = report
+            return dropped
+        }
+        if count > 0 { ended?(.ended(lines: count)) }
+    }
+}
