@@ -79,6 +79,8 @@ public final class Pipeline: Sendable {
     let mediaTypes: MediaTypeCache?
     /// The file cache's listener that reloads changed httpd.ini files.
     private let iniListener: Int?
+    /// The virtual hosts and their defaults per directory, shared by the requests.
+    let hosts: SharedHosts
 
     /// Apache's LimitInternalRecursion default.
     public static let maxInternalRedirects = 10
@@ -120,6 +122,7 @@ public final class Pipeline: Sendable {
                 rewriteLogger.error("\(path): \(problem)", metadata: ["id": "IS04006"])
             })
         self.iniFiles = iniFiles
+        self.hosts = SharedHosts(configuration)
         iniListener = fileCache.map { Self.watchIniFiles(iniFiles, paths: iniFilePaths, with: $0) }
     }
 
@@ -139,9 +142,8 @@ public final class Pipeline: Sendable {
     public func process(_ request: IncomingRequest) -> (RequestContext, Response) {
         var request = request
         let filtered = filterHost == nil ? nil : beginFilters(&request)
-        var context = RequestContext(request: request, host: configuration.mainHost)
+        var context = RequestContext(request: request, host: hosts.main.host, directoryConfig: hosts.main.defaults)
         context.filters = filtered?.0
-        context.directoryConfig = context.host.defaults
         var response: Response
         switch filtered?.1.map(PhaseResult.respond) ?? normalizeURI(&context) {
         case .respond(let answer): response = answer

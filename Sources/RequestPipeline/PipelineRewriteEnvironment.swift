@@ -59,7 +59,7 @@ struct PipelineRewriteEnvironment: RewriteEnvironment {
         case "THE_REQUEST": return request.requestLine
         case "REQUEST_URI": return context.pointee.path
         case "REQUEST_SCHEME": return connection.scheme
-        case "HTTPS": return connection.tls == nil ? "off" : "on"
+        case "HTTPS": return connection.isSecure ? "on" : "off"
         case "IPV6": return "off"
         case "IS_SUBREQ": return "false"
         default: return ""

@@ -19,12 +19,30 @@ public struct RequestContext: Sendable {
     public var originalPath: String?
     public var originalQuery: String?
 
-    public var host: VirtualHost
+    /// The virtual host serving the request (phase 2 chooses it). Read in place (`_read`):
+    /// it lives behind `sharedHost`, so copying the context does not copy it.
+    public var host: VirtualHost {
+        _read { yield sharedHost.value }
+        set { sharedHost = Shared(newValue) }
+    }
+    /// `host`'s storage: the pipeline's own `Shared` of each virtual host (no allocation per request).
+    var sharedHost: Shared<VirtualHost>
     /// The file the URL maps to (it may not exist), and the URL part past it.
     public var filePath: String?
     public var pathInfo: String = ""
     public var fileStatus: FileStatus?
-    public var directoryConfig = DirectoryConfig()
+    /// The merged per-directory configuration in force (phase 4 finds it). Read in place;
+    /// changing a field (mod_rewrite's [T=] and [H=], rarely) copies it into a new `Shared`.
+    public var directoryConfig: DirectoryConfig {
+        _read { yield sharedDirectoryConfig.value }
+        _modify {
+            var config = sharedDirectoryConfig.value
+            yield &config
+            sharedDirectoryConfig = Shared(config)
+        }
+    }
+    /// `directoryConfig`'s storage: the host's defaults or a cached merge, shared.
+    var sharedDirectoryConfig: Shared<DirectoryConfig>
     /// The handler chosen for the request, lower-cased; nil for the default (static files).
     public var handler: String?
     /// Set when an `ISAPIScriptMap` chose the handler: `filePath` is the script, and this
@@ -59,12 +77,22 @@ public struct RequestContext: Sendable {
     /// The ISAPI filters this request runs (Filters/); nil when none are configured.
     var filters: RequestFilters?
 
+    /// A context served by `host`, with an empty per-directory configuration (the pipeline
+    /// sets the host's defaults, then the merged one).
     public init(request: IncomingRequest, host: VirtualHost) {
+        self.init(request: request, host: Shared(host), directoryConfig: Self.noDirectoryConfig)
+    }
+
+    /// The same without copying the host: the pipeline passes its own `Shared` values.
+    init(request: IncomingRequest, host: Shared<VirtualHost>, directoryConfig: Shared<DirectoryConfig>) {
         self.request = request
         self.method = request.method
         self.headers = request.headers
-        self.host = host
+        self.sharedHost = host
+        self.sharedDirectoryConfig = directoryConfig
     }
+
+    private static let noDirectoryConfig = Shared(DirectoryConfig())
 
     /// The body limit in force, once the per-directory config is known.
     public var bodyLimit: Int64 { directoryConfig.effectiveLimitRequestBody }

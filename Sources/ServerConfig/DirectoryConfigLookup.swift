@@ -92,18 +92,27 @@ extension ServerConfiguration {
     /// ServerName or ServerAlias matches the Host header, else the first of those; the
     /// main server when no `<VirtualHost>` matches the address.
     public func virtualHost(localAddress: String, localPort: Int, hostHeader: String?) -> VirtualHost {
-        guard !virtualHosts.isEmpty else { return mainHost }
+        virtualHostIndex(localAddress: localAddress, localPort: localPort, hostHeader: hostHeader)
+            .map { virtualHosts[$0] } ?? mainHost
+    }
+
+    /// The same choice as an index into `virtualHosts`, nil for the main server: no host
+    /// is copied (a VirtualHost holds dozens of strings and arrays; this runs per request).
+    public func virtualHostIndex(localAddress: String, localPort: Int, hostHeader: String?) -> Int? {
+        guard !virtualHosts.isEmpty else { return nil }
         func portMatches(_ address: HostAddress) -> Bool { address.port == nil || address.port == localPort }
         let local = IPAddress(localAddress)
-        let exact = virtualHosts.filter { host in
-            host.addresses.contains { !$0.isWildcard && portMatches($0) && IPAddress($0.host).map { $0 == local } == true }
+        let exact = virtualHosts.indices.filter { index in
+            virtualHosts[index].addresses.contains {
+                !$0.isWildcard && portMatches($0) && IPAddress($0.host).map { $0 == local } == true
+            }
         }
         let candidates = exact.isEmpty
-            ? virtualHosts.filter { $0.addresses.contains { $0.isWildcard && portMatches($0) } }
+            ? virtualHosts.indices.filter { virtualHosts[$0].addresses.contains { $0.isWildcard && portMatches($0) } }
             : exact
-        guard let first = candidates.first else { return mainHost }
+        guard let first = candidates.first else { return nil }
         guard let hostHeader, let name = Self.hostName(fromHostHeader: hostHeader) else { return first }
-        return candidates.first { $0.answers(to: name) } ?? first
+        return candidates.first { virtualHosts[$0].answers(to: name) } ?? first
     }
 
     /// The host part of a Host header, without port, brackets or a trailing dot.

@@ -171,4 +171,16 @@ struct URIPathTests {
     func escape(path: String, expected: String) {
         #expect(URIPath.escape(path) == expected)
     }
+
+    /// Paths that need no decoding or dot-segment removal are taken as they are; the
+    /// others still go through the full normalization.
+    @Test(arguments: [
+        ("/a.txt", true, "/a.txt"), ("/", true, "/"), ("/d/", true, "/d/"), ("/a/b.c/d", true, "/a/b.c/d"),
+        ("/.hidden", false, "/.hidden"), ("//a", false, "/a"), ("/a/./b", false, "/a/b"), ("/a/../b", false, "/b"),
+        ("/a%41", false, "/aA"), ("/a/.", false, "/a/"),
+    ])
+    func normalPathsAreTakenAsTheyAre(path: String, isNormal: Bool, normalized: String) throws {
+        #expect(URIPath.isNormal(Substring(path)) == isNormal)
+        #expect(try URIPath.normalize(Substring(path)).get() == normalized)
+    }
 }

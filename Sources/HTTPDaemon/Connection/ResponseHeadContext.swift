@@ -24,7 +24,12 @@ struct ResponseHeadContext: Sendable {
         head.append("\r\n" as StaticString)
         Self.appendField("Date", daemon.dateHeader(), to: &head)
         Self.appendField("Server", serverHeader, to: &head)
-        for (name, value) in headers { Self.appendField(name, value, to: &head) }
+        if let encoded = headers.encoded {
+            // Encoded once for many responses (a static file's validators and type).
+            head.bytes.append(contentsOf: encoded)
+        } else {
+            for (name, value) in headers { Self.appendField(name, value, to: &head) }
+        }
         if let contentLength {
             head.append("Content-Length: " as StaticString)
             head.appendDecimal(contentLength)

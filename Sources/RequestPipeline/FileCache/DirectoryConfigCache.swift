@@ -20,7 +20,7 @@ final class DirectoryConfigCache: @unchecked Sendable {
     private let files: FileCache
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var entries: [Key: (generation: Int, config: DirectoryConfig)] = [:]
+    private var entries: [Key: (generation: Int, config: Shared<DirectoryConfig>)] = [:]
 
     init(files: FileCache) {
         self.files = files
@@ -28,7 +28,7 @@ final class DirectoryConfigCache: @unchecked Sendable {
 
     /// What the cache holds for a key.
     enum Lookup {
-        case hit(DirectoryConfig)
+        case hit(Shared<DirectoryConfig>)
         /// Merge it, then `store` it with this generation (read before the merge).
         case miss(generation: Int)
     }
@@ -42,7 +42,7 @@ final class DirectoryConfigCache: @unchecked Sendable {
     }
 
     /// Keeps a merge made at `generation` (a change heard since makes it stale at once).
-    func store(_ config: DirectoryConfig, for key: Key, generation: Int) {
+    func store(_ config: Shared<DirectoryConfig>, for key: Key, generation: Int) {
         lock.withLock {
             if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
             entries[key] = (generation, config)

@@ -11,6 +11,16 @@ final class MediaTypeCache: @unchecked Sendable {
         let forceType: String?
         let charset: String??
         let type: String?
+        /// The full answer's fields for one version of the file (`storeFields`).
+        var fields: FileFields?
+    }
+
+    /// A static file's 200 fields (validators, Accept-Ranges, type), encoded once: the
+    /// same for every request while the file (`status`: inode, size, time) and its type stay.
+    struct FileFields {
+        let status: FileStatus
+        let contentType: String?
+        let headers: HeaderFields
     }
 
     static let maxEntries = 10_000
@@ -19,18 +29,24 @@ final class MediaTypeCache: @unchecked Sendable {
     private let lock = NSLock()
     private var byPath: [String: Memo] = [:]
 
-    /// The type for `path` under `config`, remembered or from `compute`.
-    func type(for path: String, _ config: DirectoryConfig, compute: () -> String?) -> String? {
-        guard config.typesByExtension.isEmpty else { return compute() }
+    /// The type for `path` under `config`, remembered or from `compute`, and the full
+    /// answer's fields stored for the path (one look-up for both).
+    func type(for path: String, _ config: DirectoryConfig, compute: () -> String?) -> (type: String?, fields: FileFields?) {
+        guard config.typesByExtension.isEmpty else { return (compute(), nil) }
         if let memo = lock.withLock({ byPath[path] }), memo.forceType == config.forceType,
            memo.charset == config.addDefaultCharset {
-            return memo.type
+            return (memo.type, memo.fields)
         }
         let type = compute()
         lock.withLock {
             if byPath.count >= Self.maxEntries { byPath.removeAll(keepingCapacity: true) }
             byPath[path] = Memo(forceType: config.forceType, charset: config.addDefaultCharset, type: type)
         }
-        return type
+        return (type, nil)
+    }
+
+    /// Keeps a file's full-answer fields (`HeaderFields.encodingOnce`) beside its type.
+    func storeFields(_ fields: FileFields, for path: String) {
+        lock.withLock { byPath[path]?.fields = fields }
     }
 }

@@ -25,8 +25,9 @@ extension Pipeline {
 
     /// After phase 2: the filters of the site finally selected (SF_PROPERTY_INSTANCE_NUM_ID too).
     func selectFilters(_ filters: RequestFilters, _ context: inout RequestContext) {
-        context.filters?.list = filters.set.list(forSite: context.host.id)
-        filters.session.siteID = context.host.id + 1
+        let siteID = context.host.id
+        context.filters?.list = filters.set.list(forSite: siteID)
+        filters.session.siteID = siteID + 1
     }
 
     /// After phase 4 (mapToStorage): SF_NOTIFY_URL_MAP with the URL and the physical

@@ -1,7 +1,13 @@
 /// HTTP header fields in the order received or set, with case-insensitive lookup.
 /// The pipeline's own type, so that it needs no networking library.
 public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {
-    public private(set) var entries: [(name: String, value: String)]
+    public private(set) var entries: [(name: String, value: String)] {
+        didSet { encoded = nil }
+    }
+    /// The fields as a response head writes them (`Name: value` and CRLF each), when they
+    /// were encoded once for many responses (`encodingOnce()`: a static file's validators
+    /// and type); every change clears it, so it never disagrees with `entries`.
+    public private(set) var encoded: [UInt8]?
 
     public init(_ entries: [(name: String, value: String)] = []) { self.entries = entries }
 
@@ -31,7 +37,26 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         add(name, value)
     }
 
-    public mutating func remove(_ name: String) { entries.removeAll { Self.same($0.name, name) } }
+    public mutating func remove(_ name: String) {
+        // Looked for first: removeAll(where:) copies an array it shares (a context's headers
+        // share the request's) even when nothing matches; most removals find nothing.
+        guard entries.contains(where: { Self.same($0.name, name) }) else { return }
+        entries.removeAll { Self.same($0.name, name) }
+    }
+
+    /// The same fields with `encoded` filled in, for a cache to hand out to many responses.
+    public func encodingOnce() -> HeaderFields {
+        var copy = self
+        var bytes: [UInt8] = []
+        for (name, value) in entries {
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: ": ".utf8)
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(contentsOf: "\r\n".utf8)
+        }
+        copy.encoded = bytes
+        return copy
+    }
 
     public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { entries.makeIterator() }
 

@@ -41,9 +41,23 @@ public enum URIPath {
         return (rest[..<question], rest[rest.utf8.index(after: question)...])
     }
 
+    /// Whether `normalize` would return the path as it is: it starts with `/` and has no
+    /// `%`, NUL, `//` or segment starting with `.` (so no dot-segment). Most requests'
+    /// paths are; this one scan saves decoding, splitting and joining them (~3k instructions).
+    static func isNormal(_ rawPath: Substring) -> Bool {
+        var previous: UInt8 = 0
+        for byte in rawPath.utf8 {
+            if byte == UInt8(ascii: "%") || byte == 0 { return false }
+            if previous == UInt8(ascii: "/") && (byte == UInt8(ascii: "/") || byte == UInt8(ascii: ".")) { return false }
+            previous = byte
+        }
+        return rawPath.utf8.first == UInt8(ascii: "/")
+    }
+
     /// Percent-decodes a path and removes dot-segments and repeated slashes, refusing
     /// every spelling that would climb above the root.
     public static func normalize(_ rawPath: Substring) -> Result<String, Failure> {
+        if isNormal(rawPath) { return .success(String(rawPath)) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(rawPath.utf8.count)
         var iterator = rawPath.utf8.makeIterator()

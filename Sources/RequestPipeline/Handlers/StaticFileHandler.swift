@@ -56,11 +56,13 @@ extension Pipeline {
         let etag = cached?.etag(at: now) ?? EntityTag.forFile(
             inode: status.inode, size: status.size, mtimeMicroseconds: status.modificationMicroseconds,
             requestTimeMicroseconds: now)
-        var headers: HeaderFields = [
-            "Last-Modified": cached?.lastModified ?? HTTPDate.format(status.modificationSeconds),
-            "ETag": etag.headerValue,
-            "Accept-Ranges": "bytes",
-        ]
+        func validators() -> HeaderFields {
+            [
+                "Last-Modified": cached?.lastModified ?? HTTPDate.format(status.modificationSeconds),
+                "ETag": etag.headerValue,
+                "Accept-Ranges": "bytes",
+            ]
+        }
         let request = context.headers
         switch ConditionalRequest.evaluate(
             method: context.method, ifMatch: request["If-Match"], ifNoneMatch: request["If-None-Match"],
@@ -68,6 +70,7 @@ extension Pipeline {
             etag: etag, lastModified: status.modificationSeconds, now: now / 1_000_000)
         {
         case .notModified:
+            var headers = validators()
             headers.remove("Accept-Ranges")
             return Response(status: 304, headers: headers)
         case .preconditionFailed:
@@ -75,23 +78,40 @@ extension Pipeline {
         case .proceed:
             break
         }
-        let contentType = mediaTypes.map { $0.type(for: path, context.directoryConfig) { mediaType(for: path, context) } }
-            ?? mediaType(for: path, context)
+        let (contentType, storedFields) = mediaTypes.map { $0.type(for: path, context.directoryConfig) { mediaType(for: path, context) } }
+            ?? (mediaType(for: path, context), nil)
         let range = ByteRange.evaluate(
             rangeHeader: context.method == "GET" ? request["Range"] : nil, ifRange: request["If-Range"],
             size: status.size, etag: etag, lastModified: status.modificationSeconds)
         switch range {
         case .full:
-            if let contentType { headers.set("Content-Type", contentType) }
+            func fields() -> HeaderFields {
+                var headers = validators()
+                if let contentType { headers.set("Content-Type", contentType) }
+                return headers
+            }
+            // A cached file's fields are encoded once, while its tag is strong (a weak
+            // one, within a second of a change, is not for keeping).
+            let headers: HeaderFields
+            if let stored = storedFields, stored.status == status, stored.contentType == contentType, !etag.weak {
+                headers = stored.headers
+            } else if cached != nil, !etag.weak, let mediaTypes {
+                headers = fields().encodingOnce()
+                mediaTypes.storeFields(.init(status: status, contentType: contentType, headers: headers), for: path)
+            } else {
+                headers = fields()
+            }
             // A cached small file goes from memory: no open, read or close.
             let whole: FileSegment = cached?.content.map { .bytes($0) } ?? .slice(offset: 0, length: status.size)
             return Response(status: 200, headers: headers, body: .file(path: path, segments: [whole]))
         case .partial(let offset, let length):
+            var headers = validators()
             if let contentType { headers.set("Content-Type", contentType) }
             headers.set("Content-Range", ByteRange.contentRange(ByteSpan(offset: offset, length: length), size: status.size))
             return Response(status: 206, headers: headers, body: .file(path: path, segments: [.slice(offset: offset, length: length)]))
         case .multiple(let spans):
             let multipart = MultipartByteranges(spans: spans, contentType: contentType, size: status.size)
+            var headers = validators()
             headers.set("Content-Type", multipart.contentType)
             return Response(status: 206, headers: headers, body: .file(path: path, segments: multipart.segments))
         case .unsatisfiable:

@@ -46,11 +46,11 @@ extension Pipeline {
                     hostID: context.host.id, filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path)
                 switch directoryConfigs.lookup(key) {
                 case .hit(let config):
-                    context.directoryConfig = config
+                    context.sharedDirectoryConfig = config
                 case .miss(let generation):
-                    context.directoryConfig = try context.host.directoryConfig(
-                        filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles)
-                    directoryConfigs.store(context.directoryConfig, for: key, generation: generation)
+                    context.sharedDirectoryConfig = Shared(try context.host.directoryConfig(
+                        filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles))
+                    directoryConfigs.store(context.sharedDirectoryConfig, for: key, generation: generation)
                 }
             } else {
                 context.directoryConfig = try context.host.directoryConfig(

@@ -8,9 +8,9 @@ extension Pipeline {
     /// SERVER_NAME, SERVER_PORT and self-referential redirects follow it too.
     func selectVirtualHost(_ context: inout RequestContext) {
         let connection = context.request.connection
-        context.host = configuration.virtualHost(
+        let index = configuration.virtualHostIndex(
             localAddress: connection.localAddress, localPort: connection.localPort,
             hostHeader: context.headers["Host"])
-        context.directoryConfig = context.host.defaults
+        context.select(hosts[index])
     }
 }
