@@ -8,7 +8,7 @@ import Observability
 /// call takes the next queued one without parking, and a submit wakes a parked worker
 /// only when the queue holds more calls than workers already woken for it: under load
 /// the busy workers keep taking work without a futex wake or a sleep. Each parked worker
-/// waits on a condition of its own, so a wake-up wakes exactly one thread.
+/// waits on a semaphore of its own, so a wake-up wakes exactly one thread.
 final class ExtensionPool: @unchecked Sendable {
     /// Whether a call runs for real or is given up on (the pool is stopping).
     enum Run: Equatable {

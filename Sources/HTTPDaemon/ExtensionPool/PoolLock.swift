@@ -6,9 +6,8 @@ import Musl
 import Darwin
 #endif
 
-/// The extension pool's one mutex. A plain pthread mutex, so that each parked worker can
-/// wait on a condition of its own under it (`PoolCondition`): a submit wakes exactly the
-/// worker it chose, never a herd.
+/// The extension pool's one mutex: a plain pthread mutex, so that the stop can wait for
+/// the last thread on a condition under it (`PoolCondition`) with a monotonic deadline.
 final class PoolLock: @unchecked Sendable {
     fileprivate let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 

@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +6,9 @@ import Musl
 #endif
 
 /// One thread of the `ExtensionPool`: it takes queued calls while there are any and
-/// parks, on a condition of its own, only when the queue is empty.
+/// parks, on a semaphore of its own, only when the queue is empty. A semaphore, not a
+/// condition under the pool's mutex: glibc re-takes the mutex after a condition wait in
+/// its contended mode, so the woken thread's next unlock would cost one more futex call.
 final class PoolWorker: @unchecked Sendable {
     /// What the worker is doing; guarded by the pool's lock.
     enum State: Equatable {
@@ -21,7 +24,9 @@ final class PoolWorker: @unchecked Sendable {
     let pool: ExtensionPool
     let index: Int
     var state = State.running
-    let wake = PoolCondition()
+    /// Signalled once for each time the worker is chosen (it remembers a signal that
+    /// comes before the wait: the chooser signals after releasing the pool's lock).
+    let wake = DispatchSemaphore(value: 0)
 
     init(pool: ExtensionPool, index: Int) {
         self.pool = pool
@@ -57,7 +62,9 @@ final class PoolWorker: @unchecked Sendable {
             state = .parked
             pool.parked.append(self)
             pool.handOffs.parks += 1
-            repeat { wake.wait(pool.lock) } while state == .parked
+            pool.lock.unlock()
+            wake.wait()
+            pool.lock.lock()
             // A submit (or the stop) chose this worker and counted it in `waking`.
             pool.waking -= 1
             state = .running
