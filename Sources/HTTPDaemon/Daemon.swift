@@ -23,7 +23,7 @@ public final class Daemon: Sendable {
     /// The ISAPI filters (issue 17): told of each configuration and of the end of serving
     /// beside the handlers, but no handler itself.
     let filterHost = ISAPIFilterHost()
-    private let threadPool: NIOThreadPool
+    private let threadPool: ExtensionPool
     /// Set when a supervising parent started this process: listeners to take over, the
     /// crash board, the parent-watch pipe.
     let supervision: Supervision?
@@ -55,7 +55,7 @@ public final class Daemon: Sendable {
             configuration: configuration, logFiles: logFiles, handlers: self.handlers, filterHost: filterHost,
             fileCache: fileCache)
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
-        threadPool = NIOThreadPool(numberOfThreads: configuration.threadsPerChild)
+        threadPool = ExtensionPool(numberOfThreads: configuration.threadsPerChild)
         context = DaemonContext(state: state, threadPool: threadPool)
         group = MultiThreadedEventLoopGroup(numberOfThreads: UsableCores.count)
         stopped = group.next().makePromise(of: Void.self)
@@ -167,11 +167,8 @@ public final class Daemon: Sendable {
     /// Waits for the pool's threads (extension calls) until the graceful stop's deadline,
     /// and half a second at least; false when some are still busy then.
     private func shutDownThreadPool() -> Bool {
-        let finished = DispatchSemaphore(value: 0)
-        threadPool.shutdownGracefully(queue: .global()) { _ in finished.signal() }
         let deadline = max(stopDeadline.withLockedValue { $0 } ?? .now(), .now() + .milliseconds(500))
-        let wait = DispatchTime.now() + .nanoseconds(Int((deadline - .now()).nanoseconds))
-        return finished.wait(timeout: wait) == .success
+        return threadPool.shutDown(deadline: deadline)
     }
 
     /// A start-up that fails once the pool and the handlers have started: the command
@@ -180,7 +177,7 @@ public final class Daemon: Sendable {
         standardError.pointBackAtTerminal()
         abandonStart()
         try? group.syncShutdownGracefully()
-        try? threadPool.syncShutdownGracefully()
+        threadPool.shutDown(deadline: .distantFuture)
         uniqueHandlers.forEach { $0.shutdown() }
         filterHost.shutdown()
     }

@@ -12,9 +12,9 @@ final class DaemonContext: Sendable {
     private let connections = NIOLockedValueBox<[ObjectIdentifier: Channel]>([:])
     /// The ThreadsPerChild threads that run blocking handlers (extensions); nil where
     /// nothing may block (channel tests).
-    let threadPool: NIOThreadPool?
+    let threadPool: ExtensionPool?
 
-    init(state: ServingState, threadPool: NIOThreadPool? = nil) {
+    init(state: ServingState, threadPool: ExtensionPool? = nil) {
         self.state = NIOLockedValueBox(state)
         self.threadPool = threadPool
     }

@@ -11,6 +11,9 @@ enum SessionTable {
     private final class Shard: @unchecked Sendable {
         let lock = NSLock()
         var sessions: [UInt: ExtensionSession] = [:]
+        /// `sessions.count`, stored under `lock` after each change and read without it
+        /// by the flush timer: an empty shard costs it one load, not a lock and a copy.
+        let count = Atomic<Int>(0)
     }
 
     private static let shardCount: UInt = 64
@@ -24,6 +27,7 @@ enum SessionTable {
         let shard = shard(id)
         shard.lock.lock()
         shard.sessions[id] = session
+        shard.count.store(shard.sessions.count, ordering: .sequentiallyConsistent)
         shard.lock.unlock()
         OutputFlusher.sessionStarted()
         return id
@@ -32,7 +36,7 @@ enum SessionTable {
     /// Every live session (for the flush timer).
     static func liveSessions() -> [ExtensionSession] {
         var live: [ExtensionSession] = []
-        for shard in shards {
+        for shard in shards where shard.count.load(ordering: .sequentiallyConsistent) > 0 {
             shard.lock.lock()
             live.append(contentsOf: shard.sessions.values)
             shard.lock.unlock()
@@ -44,6 +48,7 @@ enum SessionTable {
         let shard = shard(id)
         shard.lock.lock()
         shard.sessions[id] = nil
+        shard.count.store(shard.sessions.count, ordering: .sequentiallyConsistent)
         shard.lock.unlock()
     }
 

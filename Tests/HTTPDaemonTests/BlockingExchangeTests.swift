@@ -23,7 +23,7 @@ import Testing
         /// - Parameter writesComplete: whether the "socket" takes each write at once.
         init(writesComplete: Bool = false) {
             exchange = BlockingExchange(
-                eventLoop: group.next(), allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false,
+                returns: LoopReturns(eventLoop: group.next()), allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false,
                 keepAlive: true,
                 makeHead: { status, _, _, keepAlive in ByteBuffer(string: "head \(status) keepAlive=\(keepAlive)") },
                 writeParts: { [written, wrote] parts, _, completion in
@@ -114,8 +114,8 @@ import Testing
     }
 }
 
-/// Polls `condition` until it holds or `timeout` seconds pass.
-private func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
+/// Polls `condition` until it holds or `timeout` seconds pass (the HTTPDaemonTests share it).
+func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
         if condition() { return true }

@@ -50,7 +50,7 @@ import Testing
 
     final class Server {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let pool = NIOThreadPool(numberOfThreads: 4)
+        let pool = ExtensionPool(numberOfThreads: 4)
         let root = NSTemporaryDirectory() + "isapid-blocking-" + UUID().uuidString
         var channel: Channel!
         var port = 0
@@ -77,7 +77,7 @@ import Testing
         deinit {
             try? channel.close().wait()
             try? group.syncShutdownGracefully()
-            try? pool.syncShutdownGracefully()
+            pool.shutDown(deadline: .distantFuture)
             try? FileManager.default.removeItem(atPath: root)
         }
 

@@ -11,10 +11,12 @@ import RequestPipeline
 /// to it (a head and the first writes, many small writes, the last write and the end)
 /// leaves in one write and one system call.
 final class BlockingExchange: ResponseChannel, @unchecked Sendable {
-    // Everything below `condition` is guarded by it; `eventLoop`, `allocator` and the
+    // Everything below `condition` is guarded by it; `returns`, `allocator` and the
     // callbacks are immutable.
     private let condition = NSCondition()
-    private let eventLoop: EventLoop
+    /// The way back to the connection's event loop, shared by its exchanges: returns
+    /// posted together run in one loop task (`LoopReturns`).
+    private let returns: LoopReturns
     private let allocator: ByteBufferAllocator
     private let requestIsHTTP10: Bool
     private let isHead: Bool
@@ -66,12 +68,12 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// Body bytes the handler handed over (accepted for sending).
     private(set) var bodyBytesSent: Int64 = 0
 
-    init(eventLoop: EventLoop, allocator: ByteBufferAllocator, requestIsHTTP10: Bool, isHead: Bool, keepAlive: Bool,
+    init(returns: LoopReturns, allocator: ByteBufferAllocator, requestIsHTTP10: Bool, isHead: Bool, keepAlive: Bool,
          makeHead: @escaping (Int, String?, HeaderFields, Bool) -> ByteBuffer,
          writeParts: @escaping ([IOData], Int, @escaping @Sendable (Bool) -> Void) -> Void,
          resumeReading: @escaping () -> Void, completed: @escaping (Ending) -> Void,
          respondNormally: @escaping (Response) -> Void) {
-        self.eventLoop = eventLoop
+        self.returns = returns
         self.allocator = allocator
         self.requestIsHTTP10 = requestIsHTTP10
         self.isHead = isHead
@@ -183,7 +185,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         let resume = readingPaused && bufferedBodyBytes < Self.bodyHighWater / 2
         if resume { readingPaused = false }
         condition.unlock()
-        if resume { eventLoop.execute { self.resumeReading() } }
+        if resume { returns.post(self, .resumeReading) }
         return copied
     }
 
@@ -256,7 +258,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         responseHeaders = response.headers
         bodyBytesSent = response.bodyLength
         condition.unlock()
-        eventLoop.execute { self.respondNormally(response) }
+        returns.post(self, .respond(response))
         return true
     }
 
@@ -285,7 +287,17 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// Has the event loop take what is queued. Called with the lock held.
     private func scheduleDrain() {
         writeInFlight = true
-        eventLoop.execute { self.drain() }
+        returns.post(self, .drain)
+    }
+
+    /// Event-loop side: what a pool thread handed back (`LoopReturns` runs it).
+    func perform(_ what: LoopReturns.Return) {
+        switch what {
+        case .drain: drain()
+        case .resumeReading: resumeReading()
+        case .respond(let response): respondNormally(response)
+        case .broken: completed(.broken)
+        }
     }
 
     /// Event-loop side: everything queued so far (head, body, end) in one write.
@@ -363,7 +375,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         if connected && (headHeld || pending.readableBytes > 0 || (endRequested && !ended)) { scheduleDrain() }
         condition.broadcast()
         condition.unlock()
-        if abandoned { eventLoop.execute { self.completed(.broken) } }
+        if abandoned { returns.post(self, .broken) }
     }
 
     /// Ends a response the handler left open: a 500 when nothing was sent, else the end.

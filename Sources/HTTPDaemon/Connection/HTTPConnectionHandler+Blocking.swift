@@ -10,8 +10,10 @@ extension HTTPConnectionHandler {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let headContext = headContext(current)
         let allocator = context.channel.allocator
+        let pool = daemon.threadPool
         let stream = BlockingExchange(
-            eventLoop: context.eventLoop, allocator: allocator,
+            returns: pool?.returns(for: context.eventLoop) ?? LoopReturns(eventLoop: context.eventLoop),
+            allocator: allocator,
             requestIsHTTP10: current.context.request.versionMinor == 0,
             isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !closing && !isLastRequest,
             makeHead: { status, reason, headers, keepAlive in
@@ -67,18 +69,14 @@ extension HTTPConnectionHandler {
         armTimer(.handler, context: context)
         let requestContext = current.context
         let pipeline = state.pipeline
-        guard let pool = daemon.threadPool else {
+        guard let pool else {
             state.logger.error("no extension thread pool to run handler \(requestContext.handler ?? "?")",
                                metadata: requestContext.logMetadata(id: "IS00301"))
             _ = stream.respond(pipeline.errorResponseAfterHandler(500, requestContext))
             return
         }
-        let poolFigures = ServerFigures.shared.pool
-        poolFigures.submitted()
-        pool.submit { poolState in
-            poolFigures.started()
-            defer { poolFigures.finished() }
-            guard case .active = poolState else {
+        pool.submit(figures: ServerFigures.shared.pool) { run in
+            guard case .active = run else {
                 stream.finishAbandoned(pipeline, requestContext)
                 return
             }

@@ -1,0 +1,155 @@
+import NIOCore
+import Observability
+
+/// The `ThreadsPerChild` threads that run blocking handlers (ISAPI extensions) and the
+/// request phases of ISAPI filters.
+///
+/// It replaces `NIOThreadPool` for one reason: the hand-off. A worker that finishes a
+/// call takes the next queued one without parking, and a submit wakes a parked worker
+/// only when the queue holds more calls than workers already woken for it: under load
+/// the busy workers keep taking work without a futex wake or a sleep. Each parked worker
+/// waits on a semaphore of its own, so a wake-up wakes exactly one thread.
+final class ExtensionPool: @unchecked Sendable {
+    /// Whether a call runs for real or is given up on (the pool is stopping).
+    enum Run: Equatable {
+        case active
+        /// Not run: the pool stopped before a thread took it. The call answers its
+        /// request the way a handler that gave up would (a 500 for an extension).
+        case abandoned
+    }
+
+    typealias Work = @Sendable (Run) -> Void
+
+    /// Where the pool is in its life.
+    enum State: Equatable {
+        case notStarted
+        case running
+        /// Queued calls were abandoned; running ones finish, then their threads end.
+        case stopping
+    }
+
+    /// One queued call, and the figures (`ServerFigures.shared.pool`) it counts in.
+    struct Item {
+        let work: Work
+        let figures: PoolFigures?
+    }
+
+    let numberOfThreads: Int
+    /// Each event loop's return queue.
+    private let loopReturns = LoopReturnsTable()
+    // Everything below is guarded by `lock`.
+    let lock = PoolLock()
+    var state = State.notStarted
+    var queue = CircularBuffer<Item>()
+    /// Workers asleep, the most recently parked last (woken first: its stack is warm).
+    var parked: [PoolWorker] = []
+    /// Workers a submit woke that have not looked at the queue yet.
+    var waking = 0
+    /// Threads not yet ended.
+    var liveThreads = 0
+    /// Signalled when the last thread ends.
+    let allEnded = PoolCondition()
+    /// How often a submit woke a parked thread, and how often a thread parked.
+    var handOffs = (wakeUps: 0, parks: 0)
+
+    init(numberOfThreads: Int) {
+        self.numberOfThreads = max(1, numberOfThreads)
+    }
+
+    /// Starts the threads. Calls submitted before run once it has.
+    func start() {
+        lock.lock()
+        guard state == .notStarted else { return lock.unlock() }
+        state = .running
+        liveThreads = numberOfThreads
+        lock.unlock()
+        for index in 0..<numberOfThreads { PoolWorker(pool: self, index: index).start() }
+    }
+
+    /// Queues `work` for a pool thread. `figures` (when given) counts it as queued, then
+    /// busy. A pool that is stopping runs `work(.abandoned)` at once on the calling thread.
+    func submit(figures: PoolFigures? = nil, _ work: @escaping Work) {
+        figures?.submitted()
+        lock.lock()
+        guard state != .stopping else {
+            lock.unlock()
+            return Self.run(Item(work: work, figures: figures), .abandoned)
+        }
+        queue.append(Item(work: work, figures: figures))
+        var woken: PoolWorker?
+        if state == .running && queue.count > waking, let worker = parked.popLast() {
+            worker.state = .woken
+            waking += 1
+            woken = worker
+            handOffs.wakeUps += 1
+        }
+        lock.unlock()
+        // Signalled after the unlock: the woken thread does not wake into a held lock.
+        woken?.wake.signal()
+    }
+
+    /// Runs one call with its figures.
+    static func run(_ item: Item, _ run: Run) {
+        item.figures?.started()
+        item.work(run)
+        item.figures?.finished()
+    }
+
+    /// Stops taking calls: the queued ones run abandoned (on the calling thread, now),
+    /// parked threads end, busy ones end when their call returns.
+    func beginShutdown() {
+        lock.lock()
+        guard state != .stopping else { return lock.unlock() }
+        if state == .notStarted { liveThreads = 0 }
+        state = .stopping
+        let abandoned = queue
+        queue.removeAll()
+        let sleepers = parked
+        parked.removeAll()
+        for worker in sleepers { worker.state = .woken }
+        waking += sleepers.count
+        lock.unlock()
+        for worker in sleepers { worker.wake.signal() }
+        for item in abandoned { Self.run(item, .abandoned) }
+    }
+
+    /// Stops (`beginShutdown`) and waits for the threads until `deadline`; false when
+    /// some are still inside a call then.
+    @discardableResult
+    func shutDown(deadline: NIODeadline) -> Bool {
+        beginShutdown()
+        lock.lock()
+        defer { lock.unlock() }
+        while liveThreads > 0 {
+            if !allEnded.wait(lock, untilMonotonic: deadline.uptimeNanoseconds), liveThreads > 0 { return false }
+        }
+        return true
+    }
+
+    /// Threads not yet ended (for tests and the stop).
+    var threadsAlive: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return liveThreads
+    }
+
+    /// How often a submit woke a parked thread, and how often a thread parked (tests).
+    var handOffCounts: (wakeUps: Int, parks: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        return handOffs
+    }
+
+    /// Calls waiting for a thread.
+    var queuedCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return queue.count
+    }
+}
+
+extension ExtensionPool {
+    /// The return queue (`LoopReturns`) of `eventLoop`: how this pool's calls hand
+    /// their results back to it, in batches.
+    func returns(for eventLoop: any EventLoop) -> LoopReturns { loopReturns.returns(for: eventLoop) }
+}

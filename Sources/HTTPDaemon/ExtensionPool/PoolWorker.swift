@@ -1,0 +1,76 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// One thread of the `ExtensionPool`: it takes queued calls while there are any and
+/// parks, on a semaphore of its own, only when the queue is empty. A semaphore, not a
+/// condition under the pool's mutex: glibc re-takes the mutex after a condition wait in
+/// its contended mode, so the woken thread's next unlock would cost one more futex call.
+final class PoolWorker: @unchecked Sendable {
+    /// What the worker is doing; guarded by the pool's lock.
+    enum State: Equatable {
+        /// Taking and running calls.
+        case running
+        /// Asleep in `pool.parked`, waiting for a submit (or the stop) to choose it.
+        case parked
+        /// Chosen and signalled; it has not looked at the queue yet (`pool.waking` counts it).
+        case woken
+    }
+
+    /// Strong: a running thread keeps its pool; the stop ends the threads, which ends the cycle.
+    let pool: ExtensionPool
+    let index: Int
+    var state = State.running
+    /// Signalled once for each time the worker is chosen (it remembers a signal that
+    /// comes before the wait: the chooser signals after releasing the pool's lock).
+    let wake = DispatchSemaphore(value: 0)
+
+    init(pool: ExtensionPool, index: Int) {
+        self.pool = pool
+        self.index = index
+    }
+
+    /// Starts the thread (default attributes: the stack size the system gives threads,
+    /// as NIOThreadPool's threads had).
+    func start() {
+        let box = Unmanaged.passRetained(self).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { argument in
+            let worker = Unmanaged<PoolWorker>.fromOpaque(argument!).takeRetainedValue()
+            worker.run()
+            return nil
+        }, box)
+        precondition(result == 0, "pthread_create failed: \(result)")
+        pthread_detach(thread)
+    }
+
+    private func run() {
+        let pool = self.pool
+        pool.lock.lock()
+        while true {
+            if let item = pool.queue.popFirst() {
+                // Work is queued: take it without parking, however many wait.
+                pool.lock.unlock()
+                ExtensionPool.run(item, .active)
+                pool.lock.lock()
+                continue
+            }
+            guard pool.state == .running else { break }
+            state = .parked
+            pool.parked.append(self)
+            pool.handOffs.parks += 1
+            pool.lock.unlock()
+            wake.wait()
+            pool.lock.lock()
+            // A submit (or the stop) chose this worker and counted it in `waking`.
+            pool.waking -= 1
+            state = .running
+        }
+        pool.liveThreads -= 1
+        if pool.liveThreads == 0 { pool.allEnded.broadcast() }
+        pool.lock.unlock()
+    }
+}
