@@ -13,6 +13,13 @@ import NIOHTTP1
 /// `BlockingExchange` or `ProxyRun` answering it) stays on the handler's `Exchange`; this
 /// machine holds where that exchange is (`State.exchange`), so the handler's `exchange`
 /// is set exactly while the state is `.exchange`.
+///
+/// What the handler's fields were: `exchange != nil` is `.exchange`; `filtering` is
+/// `.filtering`; `timerKind == .readingHead` with no exchange is `.readingHead`;
+/// `startedWriting`/`finishedWriting` are `Exchange.output`; `receivedEnd` is
+/// `Exchange.body`; `stream`/`proxy` being set is `Exchange.answerer`; `closing` is
+/// `lifecycle`; `readPending` is `readInterest`; `input`, `queued`, `deferredError`,
+/// `timerKind` and `requestsServed` are kept here as they were.
 struct ConnectionStateMachine {
     /// Where the connection is.
     enum State: Equatable {
