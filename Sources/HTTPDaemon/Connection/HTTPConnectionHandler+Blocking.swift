@@ -15,7 +15,7 @@ extension HTTPConnectionHandler {
             returns: pool?.returns(for: context.eventLoop) ?? LoopReturns(eventLoop: context.eventLoop),
             allocator: allocator,
             requestIsHTTP10: current.context.request.versionMinor == 0,
-            isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !closing && !isLastRequest,
+            isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !machine.isClosing && !isLastRequest,
             makeHead: { status, reason, headers, keepAlive in
                 var buffer = allocator.buffer(capacity: 384)
                 headContext.encode(status: status, reason: reason, headers: headers, contentLength: nil,
@@ -25,7 +25,7 @@ extension HTTPConnectionHandler {
             writeParts: { parts, bodyBytes, completion in
                 let (handler, context) = loopBound.value
                 // The handler is alive while it writes: its deadline counts from here.
-                if handler.timerKind == .handler { handler.armTimer(.handler, context: context) }
+                if handler.machine.timer == .handler { handler.armTimer(.handler, context: context) }
                 let promise = context.eventLoop.makePromise(of: Void.self)
                 // An empty list still completes after everything written before it.
                 let last = parts.last ?? .byteBuffer(ByteBuffer())
@@ -45,11 +45,8 @@ extension HTTPConnectionHandler {
             },
             resumeReading: {
                 let (handler, context) = loopBound.value
-                if handler.timerKind == .handler { handler.armTimer(.handler, context: context) }
-                if handler.readPending {
-                    handler.readPending = false
-                    context.read()
-                }
+                if handler.machine.timer == .handler { handler.armTimer(.handler, context: context) }
+                if handler.machine.takeHeldRead() { context.read() }
             },
             completed: { ending in
                 let (handler, context) = loopBound.value
@@ -57,14 +54,13 @@ extension HTTPConnectionHandler {
             },
             respondNormally: { response in
                 let (handler, context) = loopBound.value
-                guard handler.exchange?.stream != nil else { return }
-                handler.exchange?.response = response
-                handler.exchange?.startedWriting = false
+                guard let current = handler.exchange, current.stream != nil else { return }
+                current.response = response
+                handler.machine.answerRestarted()
                 handler.write(context: context)
             })
         current.stream = stream
-        current.startedWriting = true
-        exchange = current
+        machine.answered(by: .blocking)
         // A handler that neither writes nor reads for Timeout seconds is given up on.
         armTimer(.handler, context: context)
         let requestContext = current.context
@@ -111,7 +107,7 @@ extension HTTPConnectionHandler {
         switch expiry {
         case .answerNow:
             current.stream = nil
-            current.startedWriting = false
+            machine.answered(by: .loop)
             disarmTimer()
             respondAndClose(status, context: context)
         case .closeNow, .alreadyEnding:
@@ -132,18 +128,14 @@ extension HTTPConnectionHandler {
             closeAfterQueuedWrites(context: context)
             return
         }
-        current.finishedWriting = true
+        machine.writingFinished()
         current.keepAlive = current.keepAlive && keepAlive
-        exchange = current
-        if current.receivedEnd || !current.keepAlive {
+        if machine.exchange?.body == .ended || !current.keepAlive {
             finish(context: context)
         } else {
             // Read and discard what the handler left of the body, then go on.
             armTimer(.readingBody, context: context)
-            if readPending {
-                readPending = false
-                context.read()
-            }
+            if machine.takeHeldRead() { context.read() }
         }
     }
 }

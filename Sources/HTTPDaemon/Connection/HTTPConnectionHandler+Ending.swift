@@ -8,29 +8,29 @@ extension HTTPConnectionHandler {
     /// the error's status when nothing of an answer went out yet, else the connection
     /// closes after what was queued. Either way it is the connection's last.
     func badRequest(_ error: HTTPRequestError, context: ChannelHandlerContext) {
-        deferredError = nil
-        guard let current = exchange else {
+        machine.takeDeferredError()
+        guard let current = exchange, let output = machine.exchange?.output else {
             respondAndClose(error.status, requestLine: error.requestLine, context: context)
             return
         }
-        if current.proxy != nil && !current.finishedWriting {
+        if current.proxy != nil && output != .finished {
             // The proxy sending this body upstream: the upstream connection closes.
             takeOverFromProxy(status: error.status, context: context)
-        } else if current.stream != nil && !current.finishedWriting {
+        } else if current.stream != nil && output != .finished {
             // An extension reading this body: its ReadClient fails, and it is not waited for.
             if takeOverFromBlocking(status: error.status, context: context) == nil {
                 // Its response is ending: the connection closes after it.
                 current.keepAlive = false
-                closing = true
+                machine.closeAfterAnswer()
             }
-        } else if !current.startedWriting {
+        } else if output == .notStarted {
             respondAndClose(error.status, context: context)
-        } else if current.finishedWriting {
+        } else if output == .finished {
             // Answered already; the rest of its body cannot be read past.
             current.keepAlive = false
             finish(context: context)
         } else {
-            closing = true
+            machine.closeAfterAnswer()
         }
     }
 
@@ -39,12 +39,11 @@ extension HTTPConnectionHandler {
     /// it), else one that never reached the pipeline (with its request line when that was
     /// read: a HEAD is answered without a body, and `%r` shows it).
     func respondAndClose(_ status: Int, requestLine: RejectedRequestLine? = nil, context: ChannelHandlerContext) {
-        closing = true
-        queued.removeAll()
+        machine.closeAfterAnswerDroppingQueued()
         var requestContext: RequestContext
         // Whether a request head was parsed (the filters see its answer), or only garbage.
         let parsedHead: Bool
-        if let current = exchange, !current.startedWriting {
+        if let current = exchange, machine.exchange?.output == .notStarted {
             requestContext = current.context
             parsedHead = true
         } else {
@@ -58,31 +57,23 @@ extension HTTPConnectionHandler {
         let response =
             parsedHead
             ? daemonAnswer(status, &requestContext) : state.pipeline.errorResponse(status, &requestContext)
-        exchange = Exchange(context: requestContext, response: response, keepAlive: false, receivedEnd: true)
+        startExchange(Exchange(context: requestContext, response: response, keepAlive: false), body: .ended)
         write(context: context)
     }
 
     /// The client sent its last byte (a half-close, or the first sign of a full close).
     /// It is not an abort: what was read is answered, then the connection closes.
     func inputEnded(context: ChannelHandlerContext) {
-        guard input == .open else { return }
-        input = .ended
-        if exchange == nil && !filtering && queued.isEmpty && deferredError == nil {
-            close(context: context)
-        } else if isLastRequest {
-            exchange?.stream?.closeAfterResponse()
+        switch machine.inputClosed() {
+        case .close: close(context: context)
+        case .lastAnswer: exchange?.stream?.closeAfterResponse()
+        case .ignore, .keepServing: break
         }
-    }
-
-    /// No more requests will come after the ones already read.
-    var isLastRequest: Bool {
-        input == .ended && deferredError == nil && !queued.contains(where: \.isHead)
     }
 
     /// Closes once everything written so far has gone out (or failed), within Timeout.
     func closeAfterQueuedWrites(context: ChannelHandlerContext) {
-        closing = true
-        queued.removeAll()
+        machine.closeAfterAnswerDroppingQueued()
         guard context.channel.isActive else { return }
         armTimer(.writing, context: context)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -93,12 +84,11 @@ extension HTTPConnectionHandler {
     }
 
     func close(context: ChannelHandlerContext) {
-        closing = true
+        machine.closed()
         statusSlot.set(.closing)
         timer?.cancel()
         timer = nil
         timerFiresAt = nil
-        timerKind = .none
         if context.channel.isActive { context.close(promise: nil) }
     }
 }

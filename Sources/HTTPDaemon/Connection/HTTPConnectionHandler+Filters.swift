@@ -14,7 +14,7 @@ extension HTTPConnectionHandler {
             proceed(head, request, requestContext, response, context: context)
             return
         }
-        filtering = true
+        machine.filteringStarted()
         let pipeline = state.pipeline
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
@@ -23,7 +23,7 @@ extension HTTPConnectionHandler {
             let (requestContext, response) = pipeline.process(request)
             eventLoop.execute {
                 let (handler, context) = loopBound.value
-                handler.filtering = false
+                handler.machine.filteringFinished()
                 guard context.channel.isActive else {
                     // The connection ended meanwhile (handlerRemoved left the session open).
                     if let session = handler.filterSession { pipeline.closeFilterSession(session) }
@@ -38,14 +38,10 @@ extension HTTPConnectionHandler {
     /// What arrived while the filters ran: the request's body and end, then (once it is
     /// answered) the next request; reading resumes as it would have.
     private func resumeAfterFiltering(context: ChannelHandlerContext) {
-        while !filtering && !closing, let part = queued.first, exchange == nil || !part.isHead {
-            queued.removeFirst()
+        while !machine.isClosing, let part = machine.nextQueuedPart() {
             handle(part, context: context)
         }
-        if readPending && !filtering && !isBusyWriting && queued.isEmpty {
-            readPending = false
-            context.read()
-        }
+        if machine.afterFiltering() == .read { context.read() }
     }
 }
 

@@ -14,11 +14,10 @@ extension HTTPConnectionHandler {
             plan: plan, pool: state.upstreams.pool(for: context.eventLoop), client: run, logger: state.logger,
             metadata: { requestContext.logMetadata(id: $0) })
         current.proxy = run
-        current.startedWriting = true
-        exchange = current
+        machine.answered(by: .proxy)
         // The upstream's deadlines (connect timeout, ProxyTimeout) bound the wait for it;
         // the client's body, while it comes, has the connection's.
-        if current.context.request.hasBody && !current.receivedEnd {
+        if current.context.request.hasBody && machine.exchange?.body == .coming {
             armTimer(.readingBody, context: context)
         } else {
             disarmTimer()
@@ -44,7 +43,7 @@ extension HTTPConnectionHandler {
     /// The client's body is complete: the wait is the upstream's now.
     func proxyClientBodyEnded(_ run: ProxyRun, context: ChannelHandlerContext) {
         run.exchange.clientBodyEnd()
-        if run.writesInFlight == 0 && timerKind == .readingBody { disarmTimer() }
+        if run.writesInFlight == 0 && machine.timer == .readingBody { disarmTimer() }
     }
 
     /// The connection answers in the exchange's place (a malformed or too large body):
@@ -58,7 +57,7 @@ extension HTTPConnectionHandler {
             closeAfterQueuedWrites(context: context)
         } else {
             current.proxy = nil
-            current.startedWriting = false
+            machine.answered(by: .loop)
             respondAndClose(status, context: context)
         }
     }
@@ -92,7 +91,7 @@ final class ProxyRun: ProxyClientSide {
         guard let handler, let current else { return }
         var headers = headers
         let hasBody = current.context.method != "HEAD" && status >= 200 && status != 204 && status != 304
-        var keepAlive = current.keepAlive && !handler.closing && !handler.isLastRequest
+        var keepAlive = current.keepAlive && !handler.machine.isClosing && !handler.isLastRequest
         switch framing {
         case .chunked where hasBody, .untilClose where hasBody:
             if current.context.request.versionMinor == 0 {
@@ -133,9 +132,9 @@ final class ProxyRun: ProxyClientSide {
         guard let handler, let current else { return }
         let answer = handler.state.pipeline.errorAnswerAfterHandler(status, current.context)
         current.proxy = nil
-        current.startedWriting = false
+        handler.machine.answered(by: .loop)
         // The rest of the client's body was not read: the connection cannot go on after it.
-        if !current.receivedEnd { current.keepAlive = false }
+        if handler.machine.exchange?.body != .ended { current.keepAlive = false }
         current.context = answer.context
         current.response = answer.response
         switch answer.response.body {
@@ -155,8 +154,7 @@ final class ProxyRun: ProxyClientSide {
     }
 
     func proxyWantsClientBody() {
-        guard let handler, current != nil, handler.readPending else { return }
-        handler.readPending = false
+        guard let handler, current != nil, handler.machine.takeHeldRead() else { return }
         context.read()
     }
 
@@ -190,7 +188,7 @@ final class ProxyRun: ProxyClientSide {
             handler.proxyCompleted(current, context: context)
         } else if writesInFlight == 0 {
             // Waiting for the upstream (its deadlines apply), or for the client's body.
-            if current.receivedEnd {
+            if handler.machine.exchange?.body == .ended {
                 handler.disarmTimer()
             } else {
                 handler.armTimer(.readingBody, context: context)
@@ -208,15 +206,12 @@ extension HTTPConnectionHandler {
     /// the client's body (if the upstream answered before it all came) is read and dropped.
     func proxyCompleted(_ current: Exchange, context: ChannelHandlerContext) {
         disarmTimer()
-        current.finishedWriting = true
-        if current.receivedEnd || !current.keepAlive {
+        machine.writingFinished()
+        if machine.exchange?.body == .ended || !current.keepAlive {
             finish(context: context)
         } else {
             armTimer(.readingBody, context: context)
-            if readPending {
-                readPending = false
-                context.read()
-            }
+            if machine.takeHeldRead() { context.read() }
         }
     }
 }

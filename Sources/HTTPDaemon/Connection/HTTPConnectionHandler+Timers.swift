@@ -11,7 +11,7 @@ extension HTTPConnectionHandler {
     /// deadline later only records it (the task, when it fires early, looks again), so a
     /// keep-alive request costs no timer scheduling and cancelling.
     func armTimer(_ kind: TimerKind, context: ChannelHandlerContext, firstRequest: Bool = false) {
-        timerKind = kind
+        machine.timerArmed(kind)
         let configuration = state.configuration
         let seconds = kind == .idle && !firstRequest ? configuration.keepAliveTimeoutSeconds : Double(configuration.timeoutSeconds)
         timerDeadline = context.eventLoop.now + .milliseconds(Int64(seconds * 1000))
@@ -23,7 +23,7 @@ extension HTTPConnectionHandler {
 
     /// The deadline of the current kind, or the body's when that comes first.
     fileprivate var nextDeadline: NIODeadline {
-        guard let bodyDeadline, timerKind == .readingBody || timerKind == .handler else { return timerDeadline }
+        guard let bodyDeadline, machine.timer == .readingBody || machine.timer == .handler else { return timerDeadline }
         return min(timerDeadline, bodyDeadline)
     }
 
@@ -31,7 +31,7 @@ extension HTTPConnectionHandler {
     /// reading back (its buffer is full) is not the client's fault: the body then gets
     /// Timeout from now.
     fileprivate func bodyIsLate(now: NIODeadline) -> Bool {
-        guard let deadline = bodyDeadline, timerKind == .readingBody || timerKind == .handler, now >= deadline else {
+        guard let deadline = bodyDeadline, machine.timer == .readingBody || machine.timer == .handler, now >= deadline else {
             return false
         }
         if let run = exchange?.proxy, !run.exchange.wantsClientBody {
@@ -39,7 +39,7 @@ extension HTTPConnectionHandler {
             bodyDeadline = now + .seconds(Int64(state.configuration.timeoutSeconds))
             return false
         }
-        if timerKind == .handler, let stream = exchange?.stream, !stream.wantsBody {
+        if machine.timer == .handler, let stream = exchange?.stream, !stream.wantsBody {
             bodyDeadline = now + .seconds(Int64(state.configuration.timeoutSeconds))
             return false
         }
@@ -48,7 +48,7 @@ extension HTTPConnectionHandler {
 
     /// No deadline for now (a handler is running, or the connection is closing).
     func disarmTimer() {
-        timerKind = .none
+        machine.timerArmed(.none)
     }
 
     fileprivate func scheduleTimer(at deadline: NIODeadline, context: ChannelHandlerContext) {
@@ -58,31 +58,32 @@ extension HTTPConnectionHandler {
             let (handler, context) = loopBound.value
             handler.timer = nil
             handler.timerFiresAt = nil
-            guard handler.timerKind != .none else { return }
+            guard handler.machine.timer != .none else { return }
             let now = context.eventLoop.now
             if handler.bodyIsLate(now: now) {
                 handler.bodyTimedOut(context: context)
             } else if now < handler.timerDeadline {
                 handler.scheduleTimer(at: handler.nextDeadline, context: context)
             } else {
-                handler.timedOut(handler.timerKind, context: context)
+                handler.timedOut(handler.machine.timer, context: context)
             }
         }
     }
 
     func timedOut(_ kind: TimerKind, context: ChannelHandlerContext) {
-        guard kind == timerKind else { return }
-        switch kind {
-        case .readingHead:
+        switch machine.timedOut(kind) {
+        case .ignore:
+            break
+        case .requestTimeout:
             state.logger.info("Request header read timeout", metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS01382"])
             respondAndClose(408, context: context)
-        case .readingBody, .writing:
-            state.logger.info("Timeout after \(state.configuration.timeoutSeconds)s while \(kind == .writing ? "writing the response" : "reading the request body")",
+        case .abandon(let writing):
+            state.logger.info("Timeout after \(state.configuration.timeoutSeconds)s while \(writing ? "writing the response" : "reading the request body")",
                               metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS01383"])
             close(context: context)
-        case .handler:
+        case .expireHandler:
             expireBlocking(context: context)
-        case .idle, .none:
+        case .close:
             close(context: context)
         }
     }
@@ -95,7 +96,7 @@ extension HTTPConnectionHandler {
         state.logger.info("Request body read timeout: \(received) bytes in more than \(state.configuration.timeoutSeconds)s, below \(Self.minimumBodyRate) bytes/s",
                           metadata: ["client": "\(remote.0):\(remote.1)", "id": "IS01384"])
         bodyDeadline = nil
-        if let current = exchange, !current.startedWriting {
+        if machine.bodyTimedOut() == .requestTimeout {
             respondAndClose(408, context: context)
         } else {
             close(context: context)

@@ -9,15 +9,14 @@ import ServerConfig
 /// end of every exchange: the access log, then keep-alive or close.
 extension HTTPConnectionHandler {
     func write(context: ChannelHandlerContext) {
-        guard let current = exchange, !current.startedWriting else { return }
+        guard let current = exchange, machine.exchange?.output == .notStarted else { return }
         // An answer the proxy gives (an ErrorDocument or an extension's redirect to a proxied URL).
         if case .proxy(let plan) = current.response.body { return startProxy(plan, current, context: context) }
-        current.startedWriting = true
+        _ = machine.writingStarted()
         // A stop began while this request was read, or the client has nothing more to
         // send, or a filter returned SF_STATUS_REQ_FINISHED: this answer is the connection's
         // last, and its head says so.
-        if closing || isLastRequest || filterSession?.closesAfterAnswer == true { current.keepAlive = false }
-        exchange = current
+        if machine.isClosing || isLastRequest || filterSession?.closesAfterAnswer == true { current.keepAlive = false }
         let response = current.response
         let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"
         let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304
@@ -45,8 +44,8 @@ extension HTTPConnectionHandler {
                     // The file vanished between the stat and the open: answer as Apache would.
                     var requestContext = current.context
                     state.logger.error("could not open \(path): \(error)", metadata: requestContext.logMetadata(id: "IS00132"))
-                    exchange?.response = state.pipeline.errorResponse(403, &requestContext)
-                    exchange?.startedWriting = false
+                    current.response = state.pipeline.errorResponse(403, &requestContext)
+                    machine.answerRestarted()
                     write(context: context)
                     return
                 }
@@ -127,9 +126,9 @@ extension HTTPConnectionHandler {
     }
 
     func writeCompleted(context: ChannelHandlerContext) {
-        guard exchange != nil else { return }
-        exchange!.finishedWriting = true
-        if exchange!.receivedEnd || !exchange!.keepAlive {
+        guard let current = exchange else { return }
+        machine.writingFinished()
+        if machine.exchange?.body == .ended || !current.keepAlive {
             finish(context: context)
         } else {
             armTimer(.readingBody, context: context)
@@ -138,10 +137,8 @@ extension HTTPConnectionHandler {
 
     /// The request is over: log it, then close or go on with the next one.
     func finish(context: ChannelHandlerContext) {
-        guard let current = exchange else { return }
-        exchange = nil
-        requestsServed += 1
-        let keepAlive = current.keepAlive && !closing
+        guard let current = endExchange() else { return }
+        let keepAlive = machine.exchangeEnded(keepAlive: current.keepAlive)
         statusSlot.set(.logging)
         logAccess(current, connection: keepAlive ? .keepAlive : .close)
         statusSlot.set(keepAlive ? .keepAlive : .closing)
@@ -150,22 +147,16 @@ extension HTTPConnectionHandler {
             return
         }
         armTimer(.idle, context: context)
-        while !filtering, let part = queued.first, exchange == nil || !part.isHead {
-            queued.removeFirst()
+        // The requests read meanwhile (pipelined), in turn.
+        while let part = machine.nextQueuedPart() {
             handle(part, context: context)
-            if closing { return }
+            if machine.isClosing { return }
         }
-        if let error = deferredError, queued.isEmpty, exchange?.receivedEnd != true {
-            badRequest(error, context: context)
-            return
-        }
-        if input == .ended && exchange == nil && !filtering && queued.isEmpty {
-            close(context: context)
-            return
-        }
-        if readPending && !isBusyWriting && queued.isEmpty {
-            readPending = false
-            context.read()
+        switch machine.afterExchange() {
+        case .badRequest(let error): badRequest(error, context: context)
+        case .close: close(context: context)
+        case .read: context.read()
+        case .wait: break
         }
     }
 
@@ -174,12 +165,13 @@ extension HTTPConnectionHandler {
     /// aborted (`%X` = `X`) unless its answer was completely written, with the status
     /// that went out and the body bytes the socket took.
     func logUnfinished() {
-        guard let current = exchange else { return }
-        exchange = nil
+        let output = machine.exchange?.output
+        guard let current = endExchange() else { return }
+        machine.exchangeAbandoned()
         if let stream = current.stream, stream.headSent {
             current.response = Response(status: stream.status, headers: stream.responseHeaders)
         }
-        let status: AccessLogRecord.ConnectionStatus = current.finishedWriting
+        let status: AccessLogRecord.ConnectionStatus = output == .finished
             ? (current.keepAlive ? .keepAlive : .close) : .aborted
         logAccess(current, connection: status)
     }

@@ -9,6 +9,12 @@ import ServerConfig
 /// answer, keeps the connection alive or closes it, and enforces Timeout and
 /// KeepAliveTimeout. Pipelined requests wait in order until the answer before them is
 /// written; reading from the socket pauses meanwhile.
+///
+/// Where the connection is (between requests, reading a head, filtering, answering; who
+/// answers and how far; closing; the client's input; held reads, queued parts, the
+/// deferred error, the armed deadline) is `machine`'s (`ConnectionStateMachine`): each
+/// channel event asks it, then does what it says. This class and its extensions hold the
+/// channel's side: the exchange's data, the scheduled timer, the writes.
 final class HTTPConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = HTTPServerRequestPart
     /// Responses leave as bytes: heads are encoded here (ResponseHeadContext), bodies are
@@ -16,8 +22,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     typealias OutboundIn = IOData
     typealias OutboundOut = IOData
 
-    // State is internal rather than private only so that HTTPConnectionHandler+Blocking.swift
-    // can reach it; nothing outside this handler touches it.
+    // Internal rather than private only so that the extensions in the other files of this
+    // handler (+Blocking, +Writing, …) reach them; nothing outside this handler touches them.
     let daemon: DaemonContext
     var state: ServingState
     /// This connection's scoreboard position (server-status); given back when it closes.
@@ -26,13 +32,12 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// The request being served.
     /// A class: it is read and changed several times per request, and copying its
     /// request context and response each time cost more than the rest of the handler.
+    /// Its state (who answers, how far, whether the body came) is the machine's
+    /// (`ConnectionStateMachine.Exchange`): this is its data.
     final class Exchange {
         var context: RequestContext
         var response: Response
         var keepAlive: Bool
-        var startedWriting = false
-        var finishedWriting = false
-        var receivedEnd: Bool
         var bodyBytes: Int64 = 0
         /// Response body bytes the socket took so far (`%b`), counted from write promises.
         var bytesSent: Int64 = 0
@@ -43,23 +48,23 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         /// Set while the reverse proxy answers from an upstream (on this loop).
         var proxy: ProxyRun?
 
-        init(context: RequestContext, response: Response, keepAlive: Bool, receivedEnd: Bool = false) {
+        init(context: RequestContext, response: Response, keepAlive: Bool) {
             self.context = context
             self.response = response
             self.keepAlive = keepAlive
-            self.receivedEnd = receivedEnd
         }
     }
 
-    var exchange: Exchange?
-    var queued = CircularBuffer<HTTPServerRequestPart>()
-    var readPending = false
-    var requestsServed = 0
+    /// The connection's state: every change of it goes through the machine's events.
+    var machine = ConnectionStateMachine()
+    /// The request being answered: set exactly while `machine.state` is `.exchange`
+    /// (`startExchange`, `endExchange`).
+    private(set) var exchange: Exchange?
+    var requestsServed: Int { machine.requestsServed }
     var timer: Scheduled<Void>?
     /// When the scheduled task fires, and when the current deadline really is.
     var timerFiresAt: NIODeadline?
     var timerDeadline = NIODeadline.distantFuture
-    var timerKind: TimerKind = .none
     /// While a request body is coming: when it must have arrived (mod_reqtimeout's
     /// `body=Timeout,MinRate=500`): Timeout after the head, plus a second for each
     /// `minimumBodyRate` bytes received. Without it a client trickling a byte just
@@ -67,13 +72,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// waiting in ReadClient) for as long as the body lasts.
     var bodyDeadline: NIODeadline?
     static let minimumBodyRate: Int64 = 500
-    var closing = false
-    /// Whether the client may still send: a client that shut down its sending side after
-    /// its requests (`shutdown(SHUT_WR)`, `nc -N`) still gets every answer, then the close.
-    var input = InputState.open
-    /// A malformed request behind the one being answered (pipelined): its 400 goes out in
-    /// turn, once the requests before it are answered.
-    var deferredError: HTTPRequestError?
     var remote = ("-", 0)
     /// The balancer, once a PROXY header named the client (`remote` is then the client).
     var proxyProtocol = ProxyProtocolOutcome.none
@@ -83,11 +81,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// This connection's ISAPI filter state when filters are configured: made with the connection,
     /// or at its first request after a reload that configured them.
     var filterSession: ConnectionFilters?
-    /// Set while the request's phases run on the pool (its ISAPI filters may block).
-    var filtering = false
 
-    enum TimerKind { case none, idle, readingHead, readingBody, writing, handler }
-    enum InputState { case open, ended }
+    typealias TimerKind = ConnectionStateMachine.TimerKind
 
     init(daemon: DaemonContext, filterSession: ConnectionFilters? = nil) {
         self.daemon = daemon
@@ -123,7 +118,20 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         timer?.cancel()
         ServerFigures.shared.connections.close(statusSlot)
         // While the pool runs this connection's filters, the session closes after them.
-        if let filterSession, !filtering { state.pipeline.closeFilterSession(filterSession) }
+        if let filterSession, !machine.isFiltering { state.pipeline.closeFilterSession(filterSession) }
+    }
+
+    /// `current` is the request being answered now (its answer not started yet).
+    func startExchange(_ current: Exchange, body: ConnectionStateMachine.RequestBody) {
+        exchange = current
+        machine.exchangeStarted(body: body)
+    }
+
+    /// The current exchange is over: taken off the connection (to be logged).
+    func endExchange() -> Exchange? {
+        guard let current = exchange else { return nil }
+        exchange = nil
+        return current
     }
 
     // MARK: Reading
@@ -132,51 +140,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // After close, the decoder may still hand over requests already buffered: drop them.
         guard context.channel.isActive else { return }
         let part = unwrapInboundIn(data)
-        // A pipelined request waits until the one before it is answered; the body and
-        // end of the current request are handled at once (once its filters have run).
-        if filtering || !queued.isEmpty || (exchange != nil && part.isHead) {
-            queued.append(part)
-            return
-        }
-        handle(part, context: context)
+        if machine.partReceived(part) == .handle { handle(part, context: context) }
     }
 
     func read(context: ChannelHandlerContext) {
-        if filtering {
-            readPending = true
-            return
+        // A blocking handler reads its body at its own pace, the proxy as fast as the
+        // upstream takes it: the socket follows them.
+        let action = machine.readRequested {
+            if let stream = exchange?.stream { return stream.wantsBody }
+            return exchange?.proxy?.exchange.wantsClientBody ?? false
         }
-        // A blocking handler reads its body at its own pace: the socket follows it.
-        if let current = exchange, let stream = current.stream, !current.receivedEnd, !current.finishedWriting {
-            if stream.wantsBody {
-                context.read()
-            } else {
-                readPending = true
-            }
-            return
-        }
-        // The proxy reads the client's body as fast as the upstream takes it.
-        if let current = exchange, let run = current.proxy, !current.receivedEnd, !current.finishedWriting {
-            if run.exchange.wantsClientBody {
-                context.read()
-            } else {
-                readPending = true
-            }
-            return
-        }
-        // While an answer is written, one read ahead (until a part is queued): the next
-        // request of a kept-alive client is taken as it comes, and the socket keeps its
-        // read interest (two epoll_ctl a request fewer); more waits for the answer.
-        if !queued.isEmpty || (isBusyWriting && exchange?.receivedEnd != true) {
-            readPending = true
-            return
-        }
-        context.read()
-    }
-
-    var isBusyWriting: Bool {
-        guard let exchange else { return false }
-        return exchange.startedWriting && !exchange.finishedWriting
+        if action == .read { context.read() }
     }
 
     func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -184,27 +158,26 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         case .head(let head):
             begin(head, context: context)
         case .body(let buffer):
-            guard let current = exchange, !current.receivedEnd else { return }
+            guard let current = exchange, let progress = machine.exchange, progress.body == .coming else { return }
             current.bodyBytes += Int64(buffer.readableBytes)
             bodyDeadline = bodyDeadline.map { $0 + .nanoseconds(Int64(buffer.readableBytes) * 1_000_000_000 / Self.minimumBodyRate) }
             let tooLarge = current.bodyBytes > current.context.bodyLimit
-            exchange = current
-            if let run = current.proxy, !current.finishedWriting {
+            if let run = current.proxy, progress.output != .finished {
                 return proxyClientBody(buffer, run, tooLarge: tooLarge, context: context)
             }
-            if let stream = current.stream, !current.finishedWriting {
+            if let stream = current.stream, progress.output != .finished {
                 if tooLarge {
                     state.logger.error(
                         "Read body of more than the configured limit of \(current.context.bodyLimit) bytes",
                         metadata: current.context.logMetadata(id: "IS00130"))
                     stream.failBody()
-                    closing = true
+                    machine.closeAfterAnswer()
                 } else {
                     _ = stream.deliverBody(buffer)
                     // Body bytes for the extension are progress (a legitimately slow
                     // upload may take longer than Timeout); trickling is bounded by
                     // bodyDeadline.
-                    if timerKind == .handler { armTimer(.handler, context: context) }
+                    if machine.timer == .handler { armTimer(.handler, context: context) }
                 }
                 return
             }
@@ -212,35 +185,38 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
                 state.logger.error(
                     "Read body of more than the configured limit of \(current.context.bodyLimit) bytes",
                     metadata: current.context.logMetadata(id: "IS00130"))
-                if current.startedWriting {
+                if progress.output != .notStarted {
                     close(context: context)
                 } else {
                     var context2 = current.context
-                    exchange?.response = daemonAnswer(413, &context2)
-                    exchange?.keepAlive = false
-                    exchange?.receivedEnd = true
+                    current.response = daemonAnswer(413, &context2)
+                    current.keepAlive = false
+                    // The rest of the body is not read: the answer is the connection's last.
+                    _ = machine.bodyEnded()
                     write(context: context)
                 }
                 return
             }
             armTimer(.readingBody, context: context)
         case .end:
-            guard exchange != nil else { return }
-            if exchange!.receivedEnd { return }
-            exchange!.receivedEnd = true
+            guard let current = exchange else { return }
+            let action = machine.bodyEnded()
+            guard action != .ignore else { return }
             bodyDeadline = nil
-            exchange!.stream?.deliverEnd()
-            if let run = exchange!.proxy { proxyClientBodyEnded(run, context: context) }
-            if !exchange!.startedWriting {
-                write(context: context)
-            } else if exchange!.finishedWriting {
-                finish(context: context)
+            current.stream?.deliverEnd()
+            if let run = current.proxy { proxyClientBodyEnded(run, context: context) }
+            // Where the answer is now (the proxy's end may have changed it).
+            switch machine.exchange?.output {
+            case .notStarted: write(context: context)
+            case .finished: finish(context: context)
+            case .started, nil: break
             }
         }
     }
 
     func begin(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
         disarmTimer()
+        machine.headReceived()
         statusSlot.set(.sending)
         state = daemon.currentState
         var headers = HeaderFields()
@@ -284,6 +260,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let current = Exchange(context: consume requestContext, response: response, keepAlive: keepAlive)
         bodyDeadline = request.hasBody
             ? context.eventLoop.now + .seconds(Int64(configuration.timeoutSeconds)) : nil
+        startExchange(current, body: .coming)
         if case .handOff(let handler) = response.body {
             if wantsContinue { sendContinue(context: context) }
             startBlocking(handler, current, context: context)
@@ -298,16 +275,17 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             if (200..<400).contains(response.status) {
                 // Read (and discard) the body before answering, so the next request starts clean.
                 if wantsContinue { sendContinue(context: context) }
-                exchange = current
                 armTimer(.readingBody, context: context)
                 return
             }
             // Answer the error now; the unread body makes the connection unusable.
             current.keepAlive = false
         }
-        exchange = current
         write(context: context)
     }
+
+    /// No more requests will come after the ones already read.
+    var isLastRequest: Bool { machine.isLastRequest }
 
     /// The connection as the pipeline sees it, with the filter session when filters are configured.
     private func filteredConnectionInfo() -> ConnectionInfo {
@@ -336,17 +314,13 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         let client = "\(remote.0):\(remote.1)"
         state.logger.info("Bad request: \(requestError.reason)", metadata: ["client": "\(client)", "id": "IS00566"])
-        if !queued.isEmpty || exchange?.receivedEnd == true {
-            // A later request is malformed: the ones before it are answered first.
-            deferredError = requestError
-            return
-        }
-        badRequest(requestError, context: context)
+        // A later request is malformed: the ones before it are answered first.
+        if machine.malformed(requestError) == .answerNow { badRequest(requestError, context: context) }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         // Progress on a slow reader: the write timeout counts from the last progress.
-        if timerKind == .writing { armTimer(.writing, context: context) }
+        if machine.timer == .writing { armTimer(.writing, context: context) }
         if context.channel.isWritable { exchange?.proxy?.exchange.clientWritable() }
         context.fireChannelWritabilityChanged()
     }
@@ -355,7 +329,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         // BytesArrived first: it comes with every request.
         if event is BytesArrived {
             // Bytes of a new request head: from now on the whole head must arrive within Timeout.
-            if exchange == nil && timerKind == .idle {
+            if machine.bytesArrived() {
                 armTimer(.readingHead, context: context)
                 statusSlot.set(.reading)
             }
@@ -379,10 +353,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             // that request, as a stop or a child replaced for a Listen change did); it gets
             // that one answer, with `Connection: close`, as Apache's workers read the
             // connections they accepted. Its first-request Timeout and GracefulShutdownTimeout bound the wait.
-            closing = true
+            let idle = machine.shutdownRequested()
             statusSlot.set(.gracefullyFinishing)
             exchange?.stream?.closeAfterResponse()
-            if exchange == nil && !filtering && timerKind != .readingHead && requestsServed > 0 { close(context: context) }
+            if idle { close(context: context) }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -391,9 +365,3 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 /// Sent to every connection when the daemon begins a graceful stop.
 struct ShutdownRequested: Sendable {}
 
-extension HTTPServerRequestPart {
-    var isHead: Bool {
-        if case .head = self { return true }
-        return false
-    }
-}
