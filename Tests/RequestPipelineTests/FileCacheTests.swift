@@ -61,6 +61,25 @@ import Testing
         #expect(chmod(path, 0o644) == 0)
     }
 
+    @Test func aDirectoryReplacedByALinkIsSeen() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/real/a.txt", "a\n")
+        tree.write("elsewhere/a.txt", "b\n")
+        let path = tree.root + "/htdocs/real"
+        let cache = FileCache()
+        #expect(!cache.isSymbolicLink(path))
+        try FileManager.default.removeItem(atPath: path)
+        #expect(symlink(tree.root + "/elsewhere", path) == 0)
+        // No watcher thread yet: the cache still answers what it saw.
+        #expect(!cache.isSymbolicLink(path))
+        let watched = Watched(cache)
+        #expect(eventually { watched.cache.isSymbolicLink(path) })
+        #expect(unlink(path) == 0)
+        #expect(mkdir(path, 0o755) == 0)
+        #expect(eventually { !watched.cache.isSymbolicLink(path) })
+    }
+
     @Test func theTimeBoundHoldsWhereNoEventComes() {
         let tree = PipelineTree()
         defer { tree.remove() }

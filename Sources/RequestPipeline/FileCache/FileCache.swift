@@ -3,7 +3,9 @@ import Foundation
 /// The open-file and stat cache of a serving process (nginx's `open_file_cache`): what
 /// `stat` said about a path (including that it is not there), and for a small regular
 /// file its bytes and the constant part of its response head, so that a static request
-/// makes no system call of its own.
+/// makes no system call of its own; and whether a path is a symbolic link (`lstat`),
+/// which `Options` without FollowSymLinks asks of every component of every request's
+/// path, as Apache does.
 ///
 /// Entries are invalidated by events, not probed per request: every entry's directory
 /// is watched with inotify (`DirectoryWatcher`), and a change there drops the entries
@@ -29,13 +31,13 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     }
 
     // A class, so that a hit only sets its bit instead of writing the dictionary back.
-    private final class Entry {
-        let lookup: Lookup
+    private final class Entry<Value> {
+        let value: Value
         let checkedAt: Int64
         var referenced = true
 
-        init(lookup: Lookup, checkedAt: Int64) {
-            self.lookup = lookup
+        init(_ value: Value, checkedAt: Int64) {
+            self.value = value
             self.checkedAt = checkedAt
         }
     }
@@ -45,7 +47,9 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     private let local = LocalFileSystem()
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
-    private var entries: [String: Entry] = [:]
+    private var entries: [String: Entry<Lookup>] = [:]
+    /// What `lstat` said: whether the path is a symbolic link (false also when it is not there).
+    private var links: [String: Entry<Bool>] = [:]
     private var validSeconds: Int64
     private var changes = 0
     private var contentBytes = 0
@@ -78,7 +82,26 @@ public final class FileCache: FileSystem, @unchecked Sendable {
         return nil
     }
 
-    public func isSymbolicLink(_ path: String) -> Bool { local.isSymbolicLink(path) }
+    /// Whether `path` is a symbolic link, from the cache when the entry is fresh: a link
+    /// made, removed or renamed over is an event in the directory it is in, which is
+    /// watched before the `lstat`, as for `lookup`.
+    public func isSymbolicLink(_ path: String) -> Bool {
+        let now = Self.monotonicSeconds()
+        let (cached, generation): (Bool?, Int) = lock.withLock {
+            guard let entry = links[path], now - entry.checkedAt < validSeconds else { return (nil, changes) }
+            entry.referenced = true
+            return (entry.value, changes)
+        }
+        if let cached { return cached }
+        if case .notADirectory = watchDirectory(of: path, walkingUp: false) { return local.isSymbolicLink(path) }
+        let isLink = local.isSymbolicLink(path)
+        lock.withLock {
+            guard changes == generation else { return }
+            if links.count >= maxEntries { links = Self.swept(links, limit: maxEntries) }
+            links[path] = Entry(isLink, checkedAt: now)
+        }
+        return isLink
+    }
 
     public func owners(_ path: String) -> (link: UInt32, target: UInt32)? { local.owners(path) }
 
@@ -98,7 +121,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
                 return (nil, changes, contentBytes < Self.contentBudget)
             }
             entry.referenced = true
-            return (entry.lookup, changes, false)
+            return (entry.value, changes, false)
         }
         if let cached { return cached }
         // Watched before the stat: a change after the stat is then always heard. A path
@@ -114,8 +137,8 @@ public final class FileCache: FileSystem, @unchecked Sendable {
             // A change heard while this stat ran may postdate it: keep nothing then.
             guard changes == generation else { return }
             if entries.count >= maxEntries { sweep() }
-            if let old = entries.updateValue(Entry(lookup: lookup, checkedAt: now), forKey: path) {
-                contentBytes -= old.lookup.contentSize
+            if let old = entries.updateValue(Entry(lookup, checkedAt: now), forKey: path) {
+                contentBytes -= old.value.contentSize
             }
             contentBytes += lookup.contentSize
         }
@@ -130,14 +153,19 @@ public final class FileCache: FileSystem, @unchecked Sendable {
 
     /// The clock sweep: entries not used since the last sweep go; if all were, all go.
     private func sweep() {
-        entries = entries.filter { $0.value.referenced }
-        if entries.count >= maxEntries / 2 { entries.removeAll(keepingCapacity: true) }
-        for entry in entries.values { entry.referenced = false }
+        entries = Self.swept(entries, limit: maxEntries)
         countContent()
     }
 
+    private static func swept<Value>(_ table: [String: Entry<Value>], limit: Int) -> [String: Entry<Value>] {
+        var kept = table.filter { $0.value.referenced }
+        if kept.count >= limit / 2 { kept.removeAll(keepingCapacity: true) }
+        for entry in kept.values { entry.referenced = false }
+        return kept
+    }
+
     private func countContent() {
-        contentBytes = entries.values.reduce(0) { $0 + $1.lookup.contentSize }
+        contentBytes = entries.values.reduce(0) { $0 + $1.value.contentSize }
     }
 
     /// Watches the directory `path` is in, or (`walkingUp`) the nearest existing one above it.
@@ -209,6 +237,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
                 everything || prefixes.contains { path.hasPrefix($0) || path == $0.dropLast() }
             }
             entries = entries.filter { !concerns($0.key) }
+            links = links.filter { !concerns($0.key) }
             countContent()
             return listeners.values.flatMap { listener in
                 listener.paths.filter(concerns).map { (listener.onChange, $0) }
