@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import NIOConcurrencyHelpers
+import NIOPosix
 
 @testable import HTTPDaemon
 
@@ -29,6 +30,29 @@ import NIOConcurrencyHelpers
         writer.flush()
         #expect(lines(path) == (0..<500).map { "line \($0)" })
         #expect(writer.droppedLines == 0)
+    }
+
+    /// BufferedLogs Off, from an event loop: the lines one turn of the loop logs leave in
+    /// one write(2), made by the loop at the end of that turn (no flush asked for).
+    @Test func anEventLoopWritesTheLinesOfItsTurnInOneWrite() throws {
+        let path = directory + "/access_log"
+        let writer = try LogFileWriter(path: path)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        try group.next().submit {
+            for i in 0..<3 { writer.writeFromEventLoop { $0.append("turn one \(i)") } }
+        }.wait()
+        #expect(pollUntil { lines(path).count == 3 })
+        #expect(writer.writeCallCount == 1)
+        try group.next().submit {
+            for i in 0..<2 { writer.writeFromEventLoop { $0.append("turn two \(i)") } }
+        }.wait()
+        #expect(pollUntil { lines(path).count == 5 })
+        #expect(writer.writeCallCount == 2)
+        #expect(lines(path) == ["turn one 0", "turn one 1", "turn one 2", "turn two 0", "turn two 1"])
+        // Off the loop, the writer thread writes as before.
+        writer.writeFromEventLoop { $0.append("elsewhere") }
+        #expect(pollUntil { lines(path).last == "elsewhere" })
     }
 
     /// Lines queued while a write is in progress go out together in one write(2).

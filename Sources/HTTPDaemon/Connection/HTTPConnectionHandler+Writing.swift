@@ -206,7 +206,7 @@ extension HTTPConnectionHandler {
             if let condition = target.condition, (exchange.context.environment[condition.variable] != nil) == condition.negated {
                 continue
             }
-            target.writer.write { target.format.append(record, to: &$0) }
+            target.writer.writeFromEventLoop { target.format.append(record, to: &$0) }
         }
     }
 }

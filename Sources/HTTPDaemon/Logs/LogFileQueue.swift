@@ -7,7 +7,10 @@ import RequestPipeline
 /// face). A line is formatted straight into the pending batch under `condition`'s lock;
 /// the writer thread is woken only when it is parked and the line gives it work (the
 /// batch became non-empty, or full with `BufferedLogs On`), so a busy server wakes it
-/// once per batch, not once per line.
+/// once per batch, not once per line. An event loop that appends the first line of a
+/// batch (`BufferedLogs Off`) writes the batch itself at the end of its turn instead
+/// (``flushScheduledBatch()``), as Apache and nginx write in-line: every line its turn
+/// logged leaves in one `write(2)`, with no thread woken at all.
 ///
 /// Two locks: `condition` guards the pending batch and the thread's state (held for the
 /// length of one line's formatting); `fileLock` serializes the taking of a batch with its
@@ -23,6 +26,9 @@ final class LogFileQueue: @unchecked Sendable {
         case parked
         /// `BufferedLogs On`: lines wait until the buffer fills or the deadline passes.
         case holding
+        /// Parked, and the event loop that appended the batch's first line writes it at the
+        /// end of its turn: a new line needs no wake-up.
+        case flushScheduled
         /// Gone (the writer was released).
         case stopped
     }
@@ -73,8 +79,11 @@ final class LogFileQueue: @unchecked Sendable {
     }
 
     /// Appends one line, which `format` writes (without its newline) into the batch.
-    /// Beyond `limits.queueBytes` the line is taken back, dropped and counted.
-    func append(_ format: (inout LogLineWriter) -> Void) {
+    /// Beyond `limits.queueBytes` the line is taken back, dropped and counted. With
+    /// `callerFlushes` (an event loop), true means the caller must call
+    /// ``flushScheduledBatch()`` once it is done with its turn.
+    @discardableResult
+    func append(callerFlushes: Bool = false, _ format: (inout LogLineWriter) -> Void) -> Bool {
         var started: (@Sendable (LogFileWriter.DropReport) -> Void)?
         condition.lock()
         var out = LogLineWriter(capacity: 0)
@@ -95,12 +104,16 @@ final class LogFileQueue: @unchecked Sendable {
         }
         swap(&out.bytes, &pending)
         var wake = false
+        var flushByCaller = false
         switch writer {
+        case .parked where pending.count > before && callerFlushes && buffering == .prompt:
+            writer = .flushScheduled
+            flushByCaller = true
         case .parked where pending.count > before,
              .holding where pending.count >= limits.bufferBytes && before < limits.bufferBytes:
             writer = .busy
             wake = true
-        case .busy, .parked, .holding, .stopped:
+        case .busy, .parked, .holding, .flushScheduled, .stopped:
             break
         }
         condition.unlock()
@@ -109,6 +122,24 @@ final class LogFileQueue: @unchecked Sendable {
         // looks at `pending` under the lock before it waits.
         if wake { condition.signal() }
         started?(.started(queueBytes: limits.queueBytes))
+        return flushByCaller
+    }
+
+    /// The event loop's write of the batch it started (see ``append(callerFlushes:_:)``).
+    /// Lines that came after the batch was taken go to the writer thread.
+    func flushScheduledBatch() {
+        fileLock.withLock { drainLocked() }
+        var wake = false
+        locked {
+            guard writer == .flushScheduled else { return }
+            if pending.isEmpty {
+                writer = .parked
+            } else {
+                writer = .busy
+                wake = true
+            }
+        }
+        if wake { condition.signal() }
     }
 
     /// `BufferedLogs`; turning it Off sends what waits.
