@@ -39,11 +39,14 @@ import NIOPosix
         let writer = try LogFileWriter(path: path)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? group.syncShutdownGracefully() }
+        // The writer thread parked first: else it may take the turn's first line itself.
+        #expect(pollUntil { writer.isIdle })
         try group.next().submit {
             for i in 0..<3 { writer.writeFromEventLoop { $0.append("turn one \(i)") } }
         }.wait()
         #expect(pollUntil { lines(path).count == 3 })
         #expect(writer.writeCallCount == 1)
+        #expect(pollUntil { writer.isIdle })
         try group.next().submit {
             for i in 0..<2 { writer.writeFromEventLoop { $0.append("turn two \(i)") } }
         }.wait()

@@ -157,6 +157,8 @@ final class LogFileQueue: @unchecked Sendable {
     var droppedLines: Int { locked { droppedTotal } }
     var queuedBytes: Int { locked { pending.count } }
     var writeCallCount: Int { fileLock.withLock { writeCalls } }
+    /// Nothing pending and the writer thread parked (a test waits for it before it counts writes).
+    var isIdle: Bool { locked { writer == .parked && pending.isEmpty } }
 
     /// Runs `body` with the file to itself, after every line queued so far was written.
     func withDrainedFile<T>(_ body: (inout Int32) -> T) -> T {

@@ -123,6 +123,7 @@ final class LogFileWriter: Sendable {
 
     /// The `write(2)` calls made so far (tests: one per batch, not per line).
     var writeCallCount: Int { queue.writeCallCount }
+    var isIdle: Bool { queue.isIdle }
 
     /// Bytes waiting for a drain (tests).
     var queuedBytes: Int { queue.queuedBytes }
