@@ -35,6 +35,13 @@ enum ECBCallbacks {
         guard let value = ServerVariables(request: session.request).value(String(cString: name)) else {
             return fail(ERROR_INVALID_INDEX)
         }
+        return copyOut(value, buffer, size)
+    }
+
+    /// Copies `value` and a NUL into the caller's buffer (ERROR_INSUFFICIENT_BUFFER and
+    /// the size needed when it is too small): GetServerVariable of extensions and filters,
+    /// and a filter's GetHeader.
+    static func copyOut(_ value: String, _ buffer: LPVOID?, _ size: LPDWORD) -> BOOL {
         let bytes = Array(value.utf8)
         let needed = bytes.count + 1
         guard let buffer, Int(size.pointee) >= needed else {

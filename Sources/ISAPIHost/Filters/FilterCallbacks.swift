@@ -16,13 +16,6 @@ enum FilterCallbacks {
         context.pointee.ServerSupportFunction = serverSupportFunction
     }
 
-    static let success: BOOL = 1
-
-    static func fail(_ error: Int) -> BOOL {
-        isapi_fail(DWORD(error))
-        return 0
-    }
-
     static func box(_ pfc: Context?) -> FilterContextBox? {
         FilterContextTable.box(pfc.map(UnsafeMutableRawPointer.init))
     }
@@ -33,25 +26,11 @@ enum FilterCallbacks {
         return box.session.lock.withLock { box.session.host }
     }
 
-    /// Copies `value` and a NUL into the caller's buffer, as GetServerVariable/GetHeader do.
-    static func copyOut(_ value: String, _ buffer: LPVOID?, _ size: LPDWORD) -> BOOL {
-        let bytes = Array(value.utf8)
-        let needed = bytes.count + 1
-        guard let buffer, Int(size.pointee) >= needed else {
-            size.pointee = DWORD(clamping: needed)
-            return fail(ERROR_INSUFFICIENT_BUFFER)
-        }
-        buffer.copyMemory(from: bytes, byteCount: bytes.count)
-        buffer.storeBytes(of: 0, toByteOffset: bytes.count, as: UInt8.self)
-        size.pointee = DWORD(needed)
-        return success
-    }
-
     static let getServerVariable: @convention(c) (Context?, LPSTR?, LPVOID?, LPDWORD?) -> BOOL = {
         pfc, name, buffer, size in
-        guard let host = host(pfc), let name, let size else { return fail(ERROR_INVALID_PARAMETER) }
-        guard let value = host.serverVariable(String(cString: name)) else { return fail(ERROR_INVALID_INDEX) }
-        return copyOut(value, buffer, size)
+        guard let host = host(pfc), let name, let size else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
+        guard let value = host.serverVariable(String(cString: name)) else { return ECBCallbacks.fail(ERROR_INVALID_INDEX) }
+        return ECBCallbacks.copyOut(value, buffer, size)
     }
 
     /// `Name: value\r\n` lines, as IIS takes them.
@@ -65,19 +44,19 @@ enum FilterCallbacks {
     }
 
     static let addResponseHeaders: @convention(c) (Context?, LPSTR?, DWORD) -> BOOL = { pfc, headers, _ in
-        guard let box = box(pfc), let headers else { return fail(ERROR_INVALID_PARAMETER) }
+        guard let box = box(pfc), let headers else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
         let lines = headerLines(headers)
         box.session.lock.withLock { box.session.requestState.addedHeaders += lines }
-        return success
+        return ECBCallbacks.success
     }
 
     static let writeClient: @convention(c) (Context?, LPVOID?, LPDWORD?, DWORD) -> BOOL = { pfc, buffer, size, _ in
-        guard let box = box(pfc), let size else { return fail(ERROR_INVALID_PARAMETER) }
+        guard let box = box(pfc), let size else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
         let count = Int(size.pointee)
-        guard buffer != nil || count == 0 else { return fail(ERROR_INVALID_PARAMETER) }
+        guard buffer != nil || count == 0 else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
         let bytes = UnsafeRawBufferPointer(start: buffer, count: count)
         box.session.lock.withLock { box.session.requestState.output += bytes }
-        return success
+        return ECBCallbacks.success
     }
 
     static let allocMem: @convention(c) (Context?, DWORD, DWORD) -> UnsafeMutableRawPointer? = { pfc, size, _ in
@@ -108,9 +87,9 @@ enum FilterCallbacks {
 
     static let serverSupportFunction: @convention(c) (Context?, SF_REQ_TYPE, PVOID?, ULONG_PTR, ULONG_PTR) -> BOOL = {
         pfc, request, data, ul1, ul2 in
-        guard let box = box(pfc) else { return fail(ERROR_INVALID_PARAMETER) }
-        if let error = FilterSupport.run(request, box: box, data: data, ul1: ul1, ul2: ul2) { return fail(error) }
-        return success
+        guard let box = box(pfc) else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
+        if let error = FilterSupport.run(request, box: box, data: data, ul1: ul1, ul2: ul2) { return ECBCallbacks.fail(error) }
+        return ECBCallbacks.success
     }
 
     // MARK: The notification structures' functions
@@ -122,24 +101,24 @@ enum FilterCallbacks {
     }
 
     static let getHeader: @convention(c) (Context?, LPSTR?, LPVOID?, LPDWORD?) -> BOOL = { pfc, name, buffer, size in
-        guard let host = host(pfc), let name, let size else { return fail(ERROR_INVALID_PARAMETER) }
-        guard let value = host.header(headerName(name)) else { return fail(ERROR_INVALID_INDEX) }
-        return copyOut(value, buffer, size)
+        guard let host = host(pfc), let name, let size else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
+        guard let value = host.header(headerName(name)) else { return ECBCallbacks.fail(ERROR_INVALID_INDEX) }
+        return ECBCallbacks.copyOut(value, buffer, size)
     }
 
     static let setHeader: @convention(c) (Context?, LPSTR?, LPSTR?) -> BOOL = { pfc, name, value in
-        guard let host = host(pfc), let name, let value else { return fail(ERROR_INVALID_PARAMETER) }
-        return host.setHeader(headerName(name), String(cString: value)) ? success : fail(ERROR_INVALID_PARAMETER)
+        guard let host = host(pfc), let name, let value else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
+        return host.setHeader(headerName(name), String(cString: value)) ? ECBCallbacks.success : ECBCallbacks.fail(ERROR_INVALID_PARAMETER)
     }
 
     static let addHeader: @convention(c) (Context?, LPSTR?, LPSTR?) -> BOOL = { pfc, name, value in
-        guard let host = host(pfc), let name, let value else { return fail(ERROR_INVALID_PARAMETER) }
-        return host.addHeader(headerName(name), String(cString: value)) ? success : fail(ERROR_INVALID_PARAMETER)
+        guard let host = host(pfc), let name, let value else { return ECBCallbacks.fail(ERROR_INVALID_PARAMETER) }
+        return host.addHeader(headerName(name), String(cString: value)) ? ECBCallbacks.success : ECBCallbacks.fail(ERROR_INVALID_PARAMETER)
     }
 
     /// No Windows tokens here: FALSE (ERROR_NOT_SUPPORTED).
     static let getUserToken: @convention(c) (Context?, UnsafeMutablePointer<HANDLE?>?) -> BOOL = { _, token in
         token?.pointee = nil
-        return fail(ERROR_NOT_SUPPORTED)
+        return ECBCallbacks.fail(ERROR_NOT_SUPPORTED)
     }
 }
