@@ -5,7 +5,9 @@ import RewriteEngine
 /// Every field is optional or additive so that merging child-over-parent can tell "not
 /// set here" from "set to the default", the way Apache's per-dir merge functions do.
 public struct DirectoryConfig: Sendable, Equatable {
-    public var options: OptionsSetting?
+    public var options: OptionsSetting? {
+        didSet { effectiveOptions = Self.resolve(options) }
+    }
     public var allowOverride: Set<Override>?
     public var allowOverrideList: Set<String>?
     public var access: AccessPolicy?
@@ -67,8 +69,14 @@ public struct DirectoryConfig: Sendable, Equatable {
     /// `Action`s in force, by lower-cased handler name or media type.
     public var actions: [String: ActionTarget] { engines?.actions ?? [:] }
 
-    /// The options in force once every level has been merged (Apache's default is FollowSymLinks).
-    public var effectiveOptions: Set<Option> { options?.resolved(base: [.followSymLinks]) ?? [.followSymLinks] }
+    /// The options in force once every level has been merged (Apache's default is
+    /// FollowSymLinks). Kept up to date by `options`' observer: requests read it twice
+    /// or three times, and resolving the sets each time cost ~1k instructions.
+    public private(set) var effectiveOptions: Set<Option> = Self.resolve(nil)
+
+    private static func resolve(_ options: OptionsSetting?) -> Set<Option> {
+        options?.resolved(base: [.followSymLinks]) ?? [.followSymLinks]
+    }
     public var effectiveAllowOverride: Set<Override> { allowOverride ?? [] }
     public var effectiveDirectoryIndex: [String] { directoryIndex ?? ["index.html"] }
     public var effectiveLimitRequestBody: Int64 { limitRequestBody ?? 1_073_741_824 }
@@ -120,6 +128,23 @@ public enum Option: String, Sendable, CaseIterable, Hashable {
 
     /// `Options All` is everything but MultiViews, as in Apache 2.4.
     public static let all: Set<Option> = Set(allCases).subtracting([.multiViews])
+
+    // Hashed and compared by case: the standard library's RawRepresentable defaults
+    // would hash and compare the raw-value strings, on every request's `contains`.
+    public func hash(into hasher: inout Hasher) { hasher.combine(ordinal) }
+    public static func == (a: Option, b: Option) -> Bool { a.ordinal == b.ordinal }
+
+    private var ordinal: Int {
+        switch self {
+        case .execCGI: 0
+        case .followSymLinks: 1
+        case .symLinksIfOwnerMatch: 2
+        case .includes: 3
+        case .includesNOEXEC: 4
+        case .indexes: 5
+        case .multiViews: 6
+        }
+    }
 }
 
 /// An `Options` line: an absolute set, or `+`/`-` changes to the parent's set.

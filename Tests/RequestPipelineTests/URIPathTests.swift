@@ -183,4 +183,22 @@ struct URIPathTests {
         #expect(URIPath.isNormal(Substring(path)) == isNormal)
         #expect(try URIPath.normalize(Substring(path)).get() == normalized)
     }
+
+    /// The last component, found on the bytes: trailing slashes skipped, nil when nothing is left.
+    @Test(arguments: [
+        ("/a/b.txt", "b.txt"), ("b.txt", "b.txt"), ("/a/dir/", "dir"), ("/a/dir//", "dir"), ("/", nil), ("", nil),
+        ("//", nil), ("/é/ü.txt", "ü.txt"), ("/x/😀.😀", "😀.😀"), ("/a/\u{301}b", "\u{301}b"),
+    ] as [(String, String?)])
+    func lastComponent(path: String, expected: String?) {
+        #expect(URIPath.lastComponent(path).map(String.init) == expected)
+    }
+
+    /// The rewrite engine's own files are refused in any case of their names.
+    @Test(arguments: [
+        ("httpd.ini", true), ("HTTPD.INI", true), ("Httpd.Parse.Errors", true), ("x.isrwhlp", true), ("x.ISRWHLP", true),
+        (".isrwhlp", true), ("httpd.ini2", false), ("isrwhlp", false), ("httpd.in", false), ("a.txt", false), ("", false),
+    ])
+    func protectedRewriteFiles(name: String, isProtected: Bool) {
+        #expect(RewriteProtectedFiles.isProtected(Substring(name)) == isProtected)
+    }
 }

@@ -67,6 +67,23 @@ import Testing
         #expect(host.directoryConfig(filePath: "/srv/www/all/a", isDirectory: false, urlPath: "/").effectiveOptions == Option.all)
     }
 
+    /// The resolved options follow every change of `options`, made in place or whole.
+    @Test func effectiveOptionsFollowChangesOfOptions() {
+        var config = DirectoryConfig()
+        #expect(config.effectiveOptions == [.followSymLinks])
+        config.options = OptionsSetting(absolute: [.execCGI])
+        #expect(config.effectiveOptions == [.execCGI])
+        config.options?.added.insert(.indexes)
+        #expect(config.effectiveOptions == [.execCGI, .indexes])
+        let merged = DirectoryConfig().merged(over: config)
+        #expect(merged.effectiveOptions == [.execCGI, .indexes])
+        var child = DirectoryConfig()
+        child.options = OptionsSetting(removed: [.execCGI])
+        #expect(child.merged(over: config).effectiveOptions == [.indexes])
+        config.options = nil
+        #expect(config.effectiveOptions == [.followSymLinks])
+    }
+
     @Test func defaultOptionsAreFollowSymLinks() throws {
         let tree = TemporaryTree()
         let config = try tree.load("<Directory /x>\nOptions +ExecCGI\n</Directory>\n")

@@ -36,6 +36,22 @@ import Testing
     }
 
     @Test(arguments: samples)
+    func extensionsOfASubstringMatchThoseOfItsString(name: String) {
+        let sub = Substring("x.y/" + name).dropFirst(4)
+        #expect(sub.fileNameExtensions() == name.fileNameExtensions())
+        var seen: [Substring] = []
+        sub.forEachFileNameExtension { seen.append($0) }
+        #expect(seen == name.fileNameExtensions())
+    }
+
+    /// ASCII letters only, as Apache's `ap_str_tolower`: other scripts' capitals stay.
+    @Test(arguments: [("", ""), ("dll", "dll"), ("DLL", "dll"), ("Tar.GZ", "tar.gz"), ("@[`{", "@[`{"), ("ÉTÉ", "ÉtÉ"), ("K\u{212A}", "k\u{212A}")])
+    func asciiLowercasing(text: String, expected: String) {
+        #expect(Substring(text).asciiLowercased() == expected)
+        #expect(Substring("AB" + text).dropFirst(2).asciiLowercased() == expected)
+    }
+
+    @Test(arguments: samples)
     func lastSlashMatches(path: String) {
         #expect(path.lastIndex(ofByte: UInt8(ascii: "/")) == path.unicodeScalars.lastIndex(of: "/"))
     }

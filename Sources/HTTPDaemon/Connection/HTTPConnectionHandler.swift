@@ -72,12 +72,16 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// waiting in ReadClient) for as long as the body lasts.
     var bodyDeadline: NIODeadline?
     static let minimumBodyRate: Int64 = 500
-    var remote = ("-", 0)
+    var remote = ("-", 0) { didSet { connectionTemplate = nil } }
     /// The balancer, once a PROXY header named the client (`remote` is then the client).
-    var proxyProtocol = ProxyProtocolOutcome.none
-    var local = ("-", 0)
+    var proxyProtocol = ProxyProtocolOutcome.none { didSet { connectionTemplate = nil } }
+    var local = ("-", 0) { didSet { connectionTemplate = nil } }
     /// What TLS negotiated on this connection (see HTTPDaemon/TLS).
-    var tls = TLSConnectionState.plain
+    var tls = TLSConnectionState.plain { didSet { connectionTemplate = nil } }
+    /// `connectionInfo` as the last request saw it: both ends and TLS are settled before
+    /// the first request (the PROXY header and the handshake come first), so each request
+    /// copies this and sets its count instead of building it again.
+    private var connectionTemplate: ConnectionInfo?
     /// This connection's ISAPI filter state when filters are configured: made with the connection,
     /// or at its first request after a reload that configured them.
     var filterSession: ConnectionFilters?
@@ -289,7 +293,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
 
     /// The connection as the pipeline sees it, with the filter session when filters are configured.
     private func filteredConnectionInfo() -> ConnectionInfo {
-        var info = connectionInfo(keepAliveCount: requestsServed)
+        var info = connectionTemplate ?? connectionInfo(keepAliveCount: 0)
+        if connectionTemplate == nil { connectionTemplate = info }
+        info.keepAliveCount = requestsServed
         if filterSession == nil { filterSession = state.pipeline.makeFilterSession(secure: tls.session != nil) }
         info.filterSession = filterSession
         return info

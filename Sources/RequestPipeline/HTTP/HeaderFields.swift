@@ -69,11 +69,7 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         }
     }
 
-    static func same(_ a: String, _ b: String) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { lower($0) == lower($1) }
-    }
-
-    private static func lower(_ byte: UInt8) -> UInt8 { byte >= 65 && byte <= 90 ? byte + 32 : byte }
+    static func same(_ a: String, _ b: String) -> Bool { ASCIICase.equal(a.utf8, b.utf8) }
 }
 
 extension StringProtocol {

@@ -2,14 +2,19 @@
 public enum URIPath {
     /// The part after the last `/` (nil when empty), without splitting the whole path.
     static func lastComponent(_ path: String) -> Substring? {
-        let bytes = path.utf8
-        var end = bytes.endIndex
-        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
-        var start = end
-        while start > bytes.startIndex, bytes[bytes.index(before: start)] != UInt8(ascii: "/") {
-            start = bytes.index(before: start)
+        // On the bytes by offset: stepping String indices backwards cost ~40 instructions
+        // a byte, and this runs three times per request.
+        var contiguous = path
+        let (start, end) = contiguous.withUTF8 { bytes in
+            var end = bytes.count
+            while end > 0, bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
+            var start = end
+            while start > 0, bytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
+            return (start, end)
         }
-        return start < end ? path[start..<end] : nil
+        guard start < end else { return nil }
+        let utf8 = path.utf8
+        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: start)..<utf8.index(utf8.startIndex, offsetBy: end)])
     }
 
     public enum Failure: Error, Equatable {

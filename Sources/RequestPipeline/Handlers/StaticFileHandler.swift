@@ -78,7 +78,7 @@ extension Pipeline {
         case .proceed:
             break
         }
-        let (contentType, storedFields) = mediaTypes.map { $0.type(for: path, context.directoryConfig) { mediaType(for: path, context) } }
+        let (contentType, storedFields) = mediaTypes.map { $0.type(for: path, context.sharedDirectoryConfig) { mediaType(for: path, context) } }
             ?? (mediaType(for: path, context), nil)
         let range = ByteRange.evaluate(
             rangeHeader: context.method == "GET" ? request["Range"] : nil, ifRange: request["If-Range"],
@@ -127,8 +127,8 @@ extension Pipeline {
         if let forced = config.forceType, !forced.isEmpty {
             type = forced
         } else if let name = URIPath.lastComponent(path) {
-            for ext in name.fileNameExtensions() {
-                let key = ext.lowercased()
+            name.forEachFileNameExtension { ext in
+                let key = ext.asciiLowercased()
                 // AddType wins; RemoveType (a nil entry) falls back to TypesConfig, as in mod_mime.
                 if let added = config.typesByExtension[key] ?? nil {
                     type = added

@@ -5,7 +5,7 @@ extension Pipeline {
     func checkAccess(_ context: inout RequestContext) -> PhaseResult {
         if let filePath = context.filePath, let name = URIPath.lastComponent(filePath) {
             // Apache's `.ht*` rule: 403.
-            if name.hasPrefix(".ht") {
+            if name.utf8.starts(with: ".ht".utf8) {
                 authzLogger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))
                 return .respond(errorResponse(403, &context))
             }
@@ -35,41 +35,52 @@ extension Pipeline {
     private func forbiddenSymlink(_ filePath: String, _ context: RequestContext) -> String? {
         let options = context.directoryConfig.effectiveOptions
         if options.contains(.followSymLinks) { return nil }
-        guard let root = storageBase(of: filePath, context) else { return nil }
-        var current = root
-        // On UTF-8 bytes (a path's own units): Character counting and splitting cost
-        // more than the lstat calls.
-        let rest = filePath[filePath.utf8.index(filePath.startIndex, offsetBy: root.utf8.count)...]
-        for component in rest.componentsSeparated(byByte: UInt8(ascii: "/")) {
-            current += current.utf8.last == UInt8(ascii: "/") ? String(component) : "/" + component
-            guard fileSystem.isSymbolicLink(current) else { continue }
-            if options.contains(.symLinksIfOwnerMatch), let owners = fileSystem.owners(current), owners.link == owners.target {
-                continue
+        guard let rootLength = storageBaseLength(of: filePath, context) else { return nil }
+        // Each path up to the end of a component below the root, the file itself last; on
+        // the UTF-8 bytes (a path's own units), with no array of components.
+        let bytes = filePath.utf8
+        var index = bytes.index(bytes.startIndex, offsetBy: rootLength)
+        while index != bytes.endIndex {
+            let end = bytes[index...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+            if end != index {
+                let current = String(filePath[..<end])
+                if fileSystem.isSymbolicLink(current), !(options.contains(.symLinksIfOwnerMatch) && ownersMatch(current)) {
+                    return current
+                }
             }
-            return current
+            index = end == bytes.endIndex ? end : bytes.index(after: end)
         }
         return nil
     }
 
-    /// The deepest of the document root and the Alias/AliasMatch targets (up to their
-    /// first `$`) that contains the file on a segment boundary.
-    private func storageBase(of filePath: String, _ context: RequestContext) -> String? {
-        var bases = context.host.documentRoot.map { [$0] } ?? ["/"]
+    /// SymLinksIfOwnerMatch: whether the link at `path` has its target's owner.
+    private func ownersMatch(_ path: String) -> Bool {
+        guard let owners = fileSystem.owners(path) else { return false }
+        return owners.link == owners.target
+    }
+
+    /// The length in bytes of the deepest of the document root and the Alias/AliasMatch
+    /// targets (up to their first `$`) that contains the file on a segment boundary,
+    /// without its trailing `/` (the root `/` counts 1).
+    private func storageBaseLength(of filePath: String, _ context: RequestContext) -> Int? {
+        let slash = UInt8(ascii: "/")
+        var deepest: Int?
+        func consider(_ candidate: Substring) {
+            var base = candidate.utf8
+            if base.count > 1 && base.last == slash { base = base.dropLast() }
+            let contains = (base.count == 1 && base.first == slash) || filePath.utf8.elementsEqual(base)
+                || (filePath.utf8.starts(with: base) && filePath.utf8.dropFirst(base.count).first == slash)
+            if contains && base.count > (deepest ?? -1) { deepest = base.count }
+        }
+        if let root = context.host.documentRoot { consider(root[...]) } else { consider("/") }
         for alias in context.host.aliases {
             switch alias.match {
-            case .prefix: bases.append(alias.target)
+            case .prefix: consider(alias.target[...])
             case .regex:
                 let literal = alias.target.prefix { $0 != "$" }
-                if let slash = literal.lastIndex(of: "/") { bases.append(String(literal[...slash])) }
+                if let slash = literal.lastIndex(of: "/") { consider(literal[...slash]) }
             }
         }
-        let slash = UInt8(ascii: "/")
-        return bases
-            .map { $0.utf8.count > 1 && $0.utf8.last == slash ? String($0.dropLast()) : $0 }
-            .filter { base in
-                base == "/" || filePath == base
-                    || (filePath.utf8.starts(with: base.utf8) && filePath.utf8.dropFirst(base.utf8.count).first == slash)
-            }
-            .max { $0.utf8.count < $1.utf8.count }
+        return deepest
     }
 }

@@ -173,9 +173,10 @@ extension Pipeline {
         // Byte tests: hasPrefix/hasSuffix compare Characters, and this runs for every request.
         let baseEndsWithSlash = base.utf8.last == UInt8(ascii: "/")
         let restStartsWithSlash = rest.utf8.first == UInt8(ascii: "/")
-        if baseEndsWithSlash && restStartsWithSlash { return base + rest.dropFirst() }
-        if !baseEndsWithSlash && !restStartsWithSlash { return base + "/" + rest }
-        return base + rest
+        // String + String: appending a Substring goes Character by Character.
+        if baseEndsWithSlash && restStartsWithSlash { return base + String(Substring(rest.utf8.dropFirst())) }
+        if !baseEndsWithSlash && !restStartsWithSlash { return base + "/" + String(rest) }
+        return base + String(rest)
     }
 
     /// `$0`..`$9` in an AliasMatch/RedirectMatch target.

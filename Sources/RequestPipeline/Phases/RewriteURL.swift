@@ -18,6 +18,8 @@ extension Pipeline {
     private func rewriteWithIniRules(_ context: inout RequestContext) -> PhaseResult {
         // Only the server sets X-Rewrite-URL: a client cannot pose as a rewritten request.
         context.headers.remove(rewriteURLHeader)
+        // While the watcher keeps the files current and none has a rule, nothing can apply.
+        if fileCache != nil && !iniFiles.hasRules { return .next }
         let run = runIniRules(context, trace: nil)
         guard let request = run.request else { return .next }
         let originalURL = run.originalURL
@@ -141,8 +143,10 @@ enum RewriteProtectedFiles {
     /// Whether a file name (the last path component) is one of them, in any case
     /// (the names come from IIS, where case does not matter).
     static func isProtected(_ fileName: Substring) -> Bool {
-        let name = fileName.lowercased()
-        return name == "httpd.ini" || name == "httpd.parse.errors" || name.hasSuffix(".isrwhlp")
+        // On the bytes, without lower-casing a copy: every request's file name comes here.
+        let name = fileName.utf8
+        return ASCIICase.equal(name, "httpd.ini".utf8) || ASCIICase.equal(name, "httpd.parse.errors".utf8)
+            || (name.count >= 8 && ASCIICase.equal(name.suffix(8), ".isrwhlp".utf8))
     }
 }
 

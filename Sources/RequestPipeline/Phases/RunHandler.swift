@@ -10,11 +10,12 @@ extension Pipeline {
         case .none?: return nil
         case nil: break
         }
-        guard let filePath = context.filePath, let name = URIPath.lastComponent(filePath) else { return nil }
+        let handlers = context.directoryConfig.handlersByExtension
+        guard !handlers.isEmpty, let filePath = context.filePath, let name = URIPath.lastComponent(filePath) else { return nil }
         var handler: String?
-        for ext in name.fileNameExtensions() {
+        name.forEachFileNameExtension { ext in
             // A nil entry is a RemoveHandler: that extension no longer maps, it does not reset the choice.
-            if let mapped = context.directoryConfig.handlersByExtension[ext.lowercased()], let mapped { handler = mapped }
+            if let mapped = handlers[ext.asciiLowercased()], let mapped { handler = mapped }
         }
         return handler
     }
@@ -73,7 +74,7 @@ extension Pipeline {
         guard let filePath = context.filePath, let name = URIPath.lastComponent(filePath),
               let dot = name.utf8.lastIndex(of: UInt8(ascii: "."))
         else { return nil }
-        return maps[name[name.index(after: dot)...].lowercased()]
+        return maps[name[name.index(after: dot)...].asciiLowercased()]
     }
 
     /// mod_actions: the `Action` for the handler, or, when none was chosen, for the

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The httpd.ini files in use, each parsed once and re-read when it changes on disk.
 ///
@@ -34,6 +35,9 @@ public final class IniFileCache: @unchecked Sendable {
     private var entries: [String: Entry] = [:]
     private var idleSeconds = IniFileCache.defaultIdleSeconds
     private var lastSweep = 0
+    /// Whether any loaded file has a rule: kept with `entries` so that a request can skip
+    /// the rewrite phase without a lock or a look-up while no httpd.ini has rules.
+    private let anyRules = Atomic<Bool>(false)
     private let globalFile: String?
     private let onLoad: LoadObserver?
     private let onProblem: ProblemObserver?
@@ -52,7 +56,10 @@ public final class IniFileCache: @unchecked Sendable {
     public func rules(at path: String, now: Int = Int(time(nil)), sweeping: Bool = true) -> IniRuleSet? {
         var status = stat()
         guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else {
-            lock.withLock { _ = entries.removeValue(forKey: path) }
+            lock.withLock {
+                _ = entries.removeValue(forKey: path)
+                entriesChanged()
+            }
             return nil
         }
         let signature = FileSignature(status)
@@ -67,6 +74,7 @@ public final class IniFileCache: @unchecked Sendable {
         let rules = load(path, size: Int64(status.st_size))
         lock.withLock {
             entries[path] = Entry(signature: signature, rules: rules, lastUsed: now)
+            entriesChanged()
             if path == globalFile { idleSeconds = rules.cacheClockRate ?? Self.defaultIdleSeconds }
         }
         onLoad?(path, rules)
@@ -117,6 +125,15 @@ public final class IniFileCache: @unchecked Sendable {
         lastSweep = now
         let limit = idleSeconds
         entries = entries.filter { now - $0.value.lastUsed < limit }
+        entriesChanged()
+    }
+
+    /// Whether any httpd.ini loaded now has a rule (false also while none is loaded).
+    public var hasRules: Bool { anyRules.load(ordering: .acquiring) }
+
+    /// After each change of `entries` (under `lock`).
+    private func entriesChanged() {
+        anyRules.store(entries.values.contains { !$0.rules.rules.isEmpty }, ordering: .releasing)
     }
 }
 
