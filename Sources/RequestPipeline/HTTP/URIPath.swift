@@ -40,10 +40,23 @@ public enum URIPath {
             if end == rest.startIndex && (schemeName == "http" || schemeName == "https") { return nil }
             rest = rest[end...].hasPrefix("/") ? rest[end...] : Substring("/" + rest[end...])
         }
-        // On the bytes: this runs for every request, and `#` and `?` are ASCII.
-        if let fragment = rest.utf8.firstIndex(of: UInt8(ascii: "#")) { rest = rest[..<fragment] }
-        guard let question = rest.utf8.firstIndex(of: UInt8(ascii: "?")) else { return (rest, nil) }
-        return (rest[..<question], rest[rest.utf8.index(after: question)...])
+        // One pass over the bytes by offset, sliced on the UTF-8 view: this runs for every
+        // request, and `#` and `?` are ASCII.
+        var contiguous = rest
+        let (question, fragment) = contiguous.withUTF8 { bytes -> (Int?, Int?) in
+            var question: Int?
+            for offset in bytes.indices {
+                if bytes[offset] == UInt8(ascii: "#") { return (question, offset) }
+                if bytes[offset] == UInt8(ascii: "?") && question == nil { question = offset }
+            }
+            return (question, nil)
+        }
+        let utf8 = rest.utf8
+        func at(_ offset: Int) -> Substring.UTF8View.Index { utf8.index(utf8.startIndex, offsetBy: offset) }
+        let end = fragment.map(at) ?? utf8.endIndex
+        guard let question else { return (Substring(utf8[..<end]), nil) }
+        let mark = at(question)
+        return (Substring(utf8[..<mark]), Substring(utf8[utf8.index(after: mark)..<end]))
     }
 
     /// Whether `normalize` would return the path as it is: it starts with `/` and has no

@@ -7,6 +7,8 @@ extension Pipeline {
     /// Host the same way), so the target's host picks the virtual host here, and
     /// SERVER_NAME, SERVER_PORT and self-referential redirects follow it too.
     func selectVirtualHost(_ context: inout RequestContext) {
+        // Without <VirtualHost> sections every request is the main server's: no Host look-up.
+        if configuration.virtualHosts.isEmpty { return context.select(hosts[nil]) }
         let connection = context.request.connection
         let index = configuration.virtualHostIndex(
             localAddress: connection.localAddress, localPort: connection.localPort,
