@@ -153,7 +153,7 @@ public final class Daemon: Sendable {
         case .switchTo(let identity):
             if supervision == nil {
                 for address in configuration.listeners where inheritedListeners.withLockedValue({ $0[address] }) == nil {
-                    let socket = try ListenerSocket.open(address, backlog: configuration.listenBacklog)
+                    let socket = try ListenerSocket.open(address, configuration)
                     inheritedListeners.withLockedValue { $0[address] = socket }
                 }
                 try pidFile?.write(logger: logger)
@@ -215,8 +215,13 @@ public final class Daemon: Sendable {
     /// The listener of `address` and how it sets up each connection it accepts.
     static func makeBootstrap(for address: ListenAddress, group: EventLoopGroup, daemon context: DaemonContext)
         -> ServerBootstrap {
-        let listenBacklog = context.currentState.configuration.listenBacklog
+        let configuration = context.currentState.configuration
+        let listenBacklog = configuration.listenBacklog
+        // AcceptFilter (Apache's Linux default `data`): the kernel hands a connection over
+        // only once its first bytes came, so a connection is never set up to wait.
+        let deferAccept = configuration.defersAccept(address) ? ListenerSocket.deferAcceptSeconds : 0
         return ServerBootstrap(group: group)
+            .serverChannelOption(.tcpOption(.init(rawValue: TCP_DEFER_ACCEPT)), value: ChannelOptions.Types.SocketOption.Value(deferAccept))
             .serverChannelOption(.backlog, value: Int32(clamping: listenBacklog))
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             // On the listener, once: Linux hands TCP_NODELAY on to every socket it accepts

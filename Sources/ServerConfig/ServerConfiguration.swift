@@ -53,6 +53,10 @@ public struct ServerConfiguration: Sendable {
     /// `ListenBacklog`: connections the kernel queues for each listener before they are
     /// accepted (Apache's default, 511).
     public var listenBacklog: Int = 511
+    /// `AcceptFilter protocol filter`, by lower-cased protocol name. On Linux any filter
+    /// but `none` holds a new connection in the kernel until its first bytes arrive
+    /// (TCP_DEFER_ACCEPT); Apache's Linux default is `data` for http and https.
+    public var acceptFilters: [String: String] = ["http": "data", "https": "data"]
     public var gracefulShutdownTimeoutSeconds: Double = 10
     /// `PidFile`: where the supervising parent (or the `-X` process) records its pid;
     /// absolute, `ServerRoot/logs/isapid.pid` by default (Apache's is `logs/httpd.pid`).
@@ -104,6 +108,13 @@ public struct ServerConfiguration: Sendable {
 
     /// Whether a listener speaks TLS.
     public func isTLS(_ address: ListenAddress) -> Bool { listenProtocols[address] == .https }
+
+    /// Whether the listener of `address` defers accepting a connection until it has data
+    /// (its protocol's `AcceptFilter` is not `none`).
+    public func defersAccept(_ address: ListenAddress) -> Bool {
+        let name = (listenProtocols[address] ?? .http).rawValue
+        return acceptFilters[name].map { $0.lowercased() != "none" } ?? false
+    }
 
     /// Whether any listener speaks TLS.
     public var hasTLS: Bool { listeners.contains(where: isTLS) }

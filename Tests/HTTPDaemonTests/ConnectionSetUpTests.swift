@@ -27,9 +27,15 @@ import Testing
         #expect(try listener.getOption(.backlog).wait() == 511)
         #expect(try listener.getOption(.maxMessagesPerRead).wait() == 511)
 
+        // AcceptFilter http data (the default): the listener defers accepting until data.
+        #expect(try listener.getOption(.tcpOption(.init(rawValue: TCP_DEFER_ACCEPT))).wait() > 0)
+
         let client = try ClientBootstrap(group: group).connect(host: "127.0.0.1", port: port).wait()
         defer { try? client.close().wait() }
         let clientPort = try #require(client.localAddress?.port)
+        // The first byte of a request: with the deferred accept, the kernel hands the
+        // connection over only now.
+        try client.writeAndFlush(ByteBuffer(string: "G")).wait()
         // The server side registers the connection once its set-up ran.
         let deadline = Date().addingTimeInterval(5)
         while daemon.openConnections.isEmpty && Date() < deadline { usleep(5_000) }
@@ -47,6 +53,33 @@ import Testing
                     proxyProtocol == nil ? "no PROXY handler" : "PROXY handler"]
         }.wait()
         #expect(seen == ["127.0.0.1", String(clientPort), "127.0.0.1", String(port), "no PROXY handler"])
+    }
+
+    /// `AcceptFilter`: TCP_DEFER_ACCEPT on a listener of a protocol whose filter is not
+    /// `none`, for the parent's own sockets and the bootstrap's alike.
+    @Test(arguments: [("", true), ("AcceptFilter http none\n", false), ("AcceptFilter HTTP None\n", false),
+                      ("AcceptFilter https none\n", true), ("AcceptFilter http data\n", true)])
+    func acceptFilterDefersTheAccept(directive: String, defers: Bool) throws {
+        let root = NSTemporaryDirectory() + "/isapid-accf-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let configuration = try ConfigLoader.load(text: "ErrorLog logs/error_log\n" + directive, serverRoot: root)
+        let address = ListenAddress(host: "127.0.0.1", port: 0)
+        #expect(configuration.defersAccept(address) == defers)
+
+        let descriptor = try ListenerSocket.open(address, configuration)
+        defer { close(descriptor) }
+        var seconds: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        #expect(getsockopt(descriptor, Int32(IPPROTO_TCP), TCP_DEFER_ACCEPT, &seconds, &length) == 0)
+        #expect((seconds > 0) == defers)
+
+        let daemon = DaemonContext(state: try ServingState(configuration: configuration, logFiles: LogFiles(), handlers: [:]))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let listener = try Daemon.makeBootstrap(for: address, group: group, daemon: daemon).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? listener.close().wait() }
+        #expect(try (listener.getOption(.tcpOption(.init(rawValue: TCP_DEFER_ACCEPT))).wait() > 0) == defers)
     }
 
     /// The IPv4 formatting that replaced `inet_ntop` prints what NIO's `ipAddress` prints.

@@ -85,7 +85,7 @@ public final class Supervisor {
         }
         do {
             for address in configuration.listeners {
-                listeners[address] = try ListenerSocket.open(address, backlog: configuration.listenBacklog)
+                listeners[address] = try ListenerSocket.open(address, configuration)
             }
         } catch {
             logger.critical("could not bind: \(error)", metadata: ["id": "IS00072"])
@@ -271,7 +271,7 @@ public final class Supervisor {
         var opened: [ListenAddress: Int32] = [:]
         do {
             for address in wanted.subtracting(listeners.keys) {
-                opened[address] = try ListenerSocket.open(address, backlog: fresh.listenBacklog)
+                opened[address] = try ListenerSocket.open(address, fresh)
             }
         } catch {
             opened.values.forEach { _ = close($0) }

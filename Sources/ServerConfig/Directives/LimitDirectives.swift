@@ -48,6 +48,10 @@ let limitDirectives: [DirectiveSpec] = [
                   syntax: "takes one argument, the maximum length of the queue of pending connections") { d, t in
         t.server.listenBacklog = try d.integer(in: 1...1_000_000)
     },
+    DirectiveSpec("AcceptFilter", module: "core.c", contexts: .server, arity: 2...2,
+                  syntax: "takes two arguments, a protocol name and an accept filter (or none)") { d, t in
+        t.server.acceptFilters[d.arguments[0].lowercased()] = d.arguments[1]
+    },
     DirectiveSpec("GracefulShutdownTimeout", module: "core.c", contexts: .server, arity: 1...1,
                   syntax: "takes one argument, the seconds requests in flight get to finish on shutdown") { d, t in
         t.server.gracefulShutdownTimeoutSeconds = try d.seconds()
