@@ -7,5 +7,10 @@ enum ASCIICase {
         a.count == b.count && a.elementsEqual(b) { lower($0) == lower($1) }
     }
 
+    /// Whether `bytes` spell `text` but for the case of ASCII letters.
+    static func equal(_ bytes: UnsafeBufferPointer<UInt8>, _ text: StaticString) -> Bool {
+        equal(bytes, UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+    }
+
     static func lower(_ byte: UInt8) -> UInt8 { byte &- 65 < 26 ? byte | 0x20 : byte }
 }

@@ -35,22 +35,25 @@ extension Pipeline {
     private func forbiddenSymlink(_ filePath: String, _ context: RequestContext) -> String? {
         let options = context.directoryConfig.effectiveOptions
         if options.contains(.followSymLinks) { return nil }
-        guard let rootLength = storageBaseLength(of: filePath, context) else { return nil }
-        // Each path up to the end of a component below the root, the file itself last; on
-        // the UTF-8 bytes (a path's own units), with no array of components.
-        let bytes = filePath.utf8
-        var index = bytes.index(bytes.startIndex, offsetBy: rootLength)
-        while index != bytes.endIndex {
-            let end = bytes[index...].firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
-            if end != index {
-                let current = String(filePath[..<end])
-                if fileSystem.isSymbolicLink(current), !(options.contains(.symLinksIfOwnerMatch) && ownersMatch(current)) {
-                    return current
+        // On the path's bytes by offset: each path up to the end of a component below the
+        // root, the file itself last, with no array of components and no String indices.
+        var path = filePath
+        return path.withUTF8 { file -> String? in
+            guard let rootLength = Self.storageBaseLength(of: file, context) else { return nil }
+            var start = rootLength
+            while start < file.count {
+                var end = start
+                while end < file.count && file[end] != UInt8(ascii: "/") { end += 1 }
+                if end > start {
+                    let current = String(decoding: UnsafeBufferPointer(rebasing: file[..<end]), as: UTF8.self)
+                    if fileSystem.isSymbolicLink(current), !(options.contains(.symLinksIfOwnerMatch) && ownersMatch(current)) {
+                        return current
+                    }
                 }
+                start = end + 1
             }
-            index = end == bytes.endIndex ? end : bytes.index(after: end)
+            return nil
         }
-        return nil
     }
 
     /// SymLinksIfOwnerMatch: whether the link at `path` has its target's owner.
@@ -62,18 +65,24 @@ extension Pipeline {
     /// The length in bytes of the deepest of the document root and the Alias/AliasMatch
     /// targets (up to their first `$`) that contains the file on a segment boundary,
     /// without its trailing `/` (the root `/` counts 1).
-    private func storageBaseLength(of filePath: String, _ context: RequestContext) -> Int? {
+    private static func storageBaseLength(of file: UnsafeBufferPointer<UInt8>, _ context: RequestContext) -> Int? {
         let slash = UInt8(ascii: "/")
         var deepest: Int?
         func consider(_ candidate: Substring) {
-            var base = candidate.utf8
-            if base.count > 1 && base.last == slash { base = base.dropLast() }
-            let contains = (base.count == 1 && base.first == slash) || filePath.utf8.elementsEqual(base)
-                || (filePath.utf8.starts(with: base) && filePath.utf8.dropFirst(base.count).first == slash)
-            if contains && base.count > (deepest ?? -1) { deepest = base.count }
+            var base = candidate
+            base.withUTF8 { base in
+                var count = base.count
+                if count > 1 && base[count - 1] == slash { count -= 1 }
+                let isRoot = count == 1 && base[0] == slash
+                let isPrefix = file.count >= count && (0..<count).allSatisfy { file[$0] == base[$0] }
+                if (isRoot || (isPrefix && (file.count == count || file[count] == slash))) && count > (deepest ?? -1) {
+                    deepest = count
+                }
+            }
         }
-        if let root = context.host.documentRoot { consider(root[...]) } else { consider("/") }
-        for alias in context.host.aliases {
+        let host = context.host
+        if let root = host.documentRoot { consider(root[...]) } else { consider("/") }
+        for alias in host.aliases {
             switch alias.match {
             case .prefix: consider(alias.target[...])
             case .regex:

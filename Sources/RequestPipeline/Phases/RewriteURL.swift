@@ -144,9 +144,11 @@ enum RewriteProtectedFiles {
     /// (the names come from IIS, where case does not matter).
     static func isProtected(_ fileName: Substring) -> Bool {
         // On the bytes, without lower-casing a copy: every request's file name comes here.
-        let name = fileName.utf8
-        return ASCIICase.equal(name, "httpd.ini".utf8) || ASCIICase.equal(name, "httpd.parse.errors".utf8)
-            || (name.count >= 8 && ASCIICase.equal(name.suffix(8), ".isrwhlp".utf8))
+        var name = fileName
+        return name.withUTF8 { name in
+            ASCIICase.equal(name, "httpd.ini") || ASCIICase.equal(name, "httpd.parse.errors")
+                || (name.count >= 8 && ASCIICase.equal(UnsafeBufferPointer(rebasing: name[(name.count - 8)...]), ".isrwhlp"))
+        }
     }
 }
 
