@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import NIOPosix
 import Testing
 
 @testable import HTTPDaemon
@@ -126,5 +127,94 @@ import Testing
         reader.start()
         writer.close()
         #expect(writer.droppedLines == 1)
+    }
+
+    // MARK: Lines pinned byte for byte
+
+    /// A record as the builder makes it for a format (the request line as method, target and
+    /// protocol), with values that need escaping.
+    static let pinnedRecord = AccessLogRecord(
+        remoteIP: "192.0.2.7", remotePort: 40_000, localIP: "10.0.0.1", localPort: 8080,
+        requestTimeSeconds: 971_211_336, requestTimeMicroseconds: 5, utcOffsetSeconds: -25_200,
+        requestTarget: #"/a b?"x""#, method: "GET", protocolVersion: "HTTP/1.1",
+        urlPath: "/a b", query: #"?"x""#, originalStatus: 200, finalStatus: 200, bodyBytesSent: 0,
+        durationMicroseconds: 1_234_567, serverName: "www.example.com", requestServerName: "example.com",
+        canonicalPort: 80, connectionStatus: .keepAlive, keepAliveCount: 12,
+        requestHeaders: [("Host", "example.com"), ("Referer", "http://r/\u{7f}"), ("User-Agent", #"agent "1"\"#),
+                         ("Cookie", "a=1; theme = dark ")],
+        responseHeaders: [("Content-Type", "text/plain; charset=utf-8"), ("X-Out", "o\tut")],
+        notes: ["n": "nöte"], environment: ["E": "env"])
+
+    /// A plain record: a user, a body, a request line of its own.
+    static let plainRecord = AccessLogRecord(
+        remoteIP: "::1", remoteUser: "", requestTimeSeconds: 1_735_689_600, utcOffsetSeconds: 3_600,
+        requestLine: "POST /x HTTP/1.0", method: "POST", protocolVersion: "HTTP/1.0", urlPath: "/x",
+        originalStatus: 404, finalStatus: 302, bodyBytesSent: 13, durationMicroseconds: 999,
+        serverName: "h", requestServerName: "h", canonicalPort: 8443, connectionStatus: .close)
+
+    static let pinnedCustom = "%{Host}i|%{content-type}o|%{X-Out}o|%{E}e|%{n}n|%{theme}C|%{%Y-%m-%dT%H:%M:%S %z}t|"
+        + "%{msec_frac}t|%D|%T|%k|%X|%B|%v:%p|%V|%U%q|%404{Referer}i|%!404{Referer}i|%s %>s|%%"
+
+    /// (format, record, the line): written out by hand, not by the formatter.
+    static let pinned: [(String, AccessLogRecord, String)] = [
+        (AccessLogFormat.combined.formatString, pinnedRecord,
+         #"192.0.2.7 - - [10/Oct/2000:13:55:36 -0700] "GET /a b?\"x\" HTTP/1.1" 200 - "http://r/\x7f" "agent \"1\"\\""#),
+        (AccessLogFormat.common.formatString, pinnedRecord,
+         #"192.0.2.7 - - [10/Oct/2000:13:55:36 -0700] "GET /a b?\"x\" HTTP/1.1" 200 -"#),
+        (pinnedCustom, pinnedRecord,
+         #"example.com|text/plain|o\tut|env|n\xc3\xb6te|dark|2000-10-10T13:55:36 -0700|000|1234567|1|12|+|0|"#
+         + #"www.example.com:80|example.com|/a b?\"x\"|-|http://r/\x7f|200 200|%"#),
+        (AccessLogFormat.combined.formatString, plainRecord,
+         #"::1 - "" [01/Jan/2025:01:00:00 +0100] "POST /x HTTP/1.0" 302 13 "-" "-""#),
+        (AccessLogFormat.vhostCombined.formatString, plainRecord,
+         #"h:8443 ::1 - "" [01/Jan/2025:01:00:00 +0100] "POST /x HTTP/1.0" 302 - "-" "-""#),
+        (pinnedCustom, plainRecord,
+         #"-|-|-|-|-|-|2025-01-01T01:00:00 +0100|000|999|0|0|-|13|h:8443|h|/x|-|-|404 302|%"#),
+    ]
+
+    /// Every pinned line, as the formatter returns it and as an event loop writes it into
+    /// the file (``LogFileWriter/writeAccessLine(_:_:)``, flushed at the end of the turn).
+    @Test func pinnedLinesByteForByte() throws {
+        let path = directory + "/pinned_log"
+        let writer = try LogFileWriter(path: path)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        var expected = ""
+        for (formatString, record, line) in Self.pinned {
+            let format = try AccessLogFormat(formatString)
+            #expect(format.format(record) == line, "\(formatString)")
+            try group.next().submit {
+                var record = record
+                writer.writeAccessLine(format, &record)
+            }.wait()
+            expected += line + "\n"
+        }
+        #expect(eventually(timeout: 10) { (try? Data(contentsOf: URL(fileURLWithPath: path))) == Data(expected.utf8) })
+        #expect(writer.droppedLines == 0)
+    }
+
+    /// A flush (graceful stop, a child's exit) that takes the batch an event loop was going
+    /// to write at the end of its turn leaves the queue as it found it: the loop's own flush
+    /// finds nothing, the writer parks, and the next turn's lines go out the same way.
+    @Test func aFlushThatTakesTheLoopsBatchLeavesTheQueueWorking() throws {
+        let path = directory + "/flushed_log"
+        let writer = try LogFileWriter(path: path)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        #expect(eventually(timeout: 10) { writer.isIdle })
+        try group.next().submit {
+            var record = Self.plainRecord
+            writer.writeAccessLine(.common, &record)
+            writer.flush()
+        }.wait()
+        #expect(eventually(timeout: 10) { writer.isIdle })
+        #expect(writer.writeCallCount == 1)
+        try group.next().submit {
+            var record = Self.plainRecord
+            writer.writeAccessLine(.common, &record)
+        }.wait()
+        #expect(eventually(timeout: 10) { writer.writeCallCount == 2 && writer.isIdle })
+        let line = #"::1 - "" [01/Jan/2025:01:00:00 +0100] "POST /x HTTP/1.0" 302 13"#
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == line + "\n" + line + "\n")
     }
 }

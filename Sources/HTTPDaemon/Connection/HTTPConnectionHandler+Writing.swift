@@ -194,19 +194,22 @@ extension HTTPConnectionHandler {
         let targets = state.accessLogs[exchange.context.host.id] ?? []
         let filtered = exchange.context.request.connection.filterSession != nil
         guard !targets.isEmpty || filtered else { return }
-        var built = AccessLogRecordBuilder.record(
-            inPlace: &exchange.context, response: exchange.response, bytesSent: exchange.bytesSent,
+        var fields = AccessLogFields()
+        // By index here and below: `for target in targets` copies each target out (three references).
+        for index in targets.indices { fields.formUnion(targets[index].format.fields) }
+        var record = AccessLogRecord()
+        AccessLogRecordBuilder.fill(
+            &record, inPlace: &exchange.context, response: &exchange.response, bytesSent: exchange.bytesSent,
             wireBytesSent: exchange.wireBytesSent,
-            connection: connection, serverPort: local.1,
-            fields: filtered ? .all : targets.reduce(into: AccessLogFields()) { $0.formUnion($1.format.fields) })
+            connection: connection, serverPort: local.1, fields: filtered ? .all : fields)
         // ISAPI filters: SF_NOTIFY_LOG may change the fields, then SF_NOTIFY_END_OF_REQUEST.
-        if filtered { state.pipeline.filterLog(&built, exchange.context) }
-        let record = built  // a constant: the closures below read it in place, not a copy
-        for target in targets {
-            if let condition = target.condition, (exchange.context.environment[condition.variable] != nil) == condition.negated {
+        if filtered { state.pipeline.filterLog(&record, exchange.context) }
+        for index in targets.indices {
+            if let condition = targets[index].condition,
+               (exchange.context.environment[condition.variable] != nil) == condition.negated {
                 continue
             }
-            target.writer.writeFromEventLoop { target.format.append(record, to: &$0) }
+            targets[index].writer.writeAccessLine(targets[index].format, &record)
         }
     }
 }

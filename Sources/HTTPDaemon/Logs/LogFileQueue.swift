@@ -128,15 +128,17 @@ final class LogFileQueue: @unchecked Sendable {
     /// The event loop's write of the batch it started (see ``append(callerFlushes:_:)``).
     /// Lines that came after the batch was taken go to the writer thread.
     func flushScheduledBatch() {
-        fileLock.withLock { drainLocked() }
         var wake = false
-        locked {
-            guard writer == .flushScheduled else { return }
-            if pending.isEmpty {
-                writer = .parked
-            } else {
-                writer = .busy
-                wake = true
+        fileLock.withLock {
+            // The writer's state changes under the lock the drain takes last anyway.
+            drainLocked {
+                guard writer == .flushScheduled else { return }
+                if pending.isEmpty {
+                    writer = .parked
+                } else {
+                    writer = .busy
+                    wake = true
+                }
             }
         }
         if wake { condition.signal() }
@@ -215,12 +217,16 @@ final class LogFileQueue: @unchecked Sendable {
 
     /// Under `fileLock`: takes everything pending and writes it in one `write(2)` (more
     /// only when the kernel takes part of it), then reports the end of a dropping episode.
-    private func drainLocked() {
-        locked {
+    /// `then` runs under `condition`'s lock after the write (the lines that came meanwhile
+    /// are in `pending`).
+    private func drainLocked(then: () -> Void = {}) {
+        let taken = locked { () -> Bool in
             swap(&pending, &batch)
             holdDeadline = nil
+            if batch.isEmpty { then() }
+            return !batch.isEmpty
         }
-        guard !batch.isEmpty else { return }
+        guard taken else { return }
         var offset = 0
         while offset < batch.count {
             let written = batch[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
@@ -242,6 +248,7 @@ final class LogFileQueue: @unchecked Sendable {
             if case .dropping(let lines) = overflow { dropped += lines }
             overflow = .none
             ended = report
+            then()
             return dropped
         }
         if count > 0 { ended?(.ended(lines: count)) }

@@ -119,7 +119,7 @@ extension AccessLogFormat.Directive {
 
     /// mod_log_config's `%{Name}C`: the first `name=value` pair of the Cookie header whose
     /// name matches case-insensitively, both sides trimmed of white space.
-    static func cookie(named name: [UInt8], in headers: [(String, String)]) -> ArraySlice<UInt8>? {
+    static func cookie(named name: [UInt8], in headers: [(name: String, value: String)]) -> ArraySlice<UInt8>? {
         var header: [UInt8] = []
         var found = false
         for (field, value) in headers where LogLineWriter.equalsLowercased(field, cookieHeader) {

@@ -15,33 +15,58 @@
 /// or from 0x7f up `\xhh`. Literal text may use `\n`, `\t`, `\r` and `\\`.
 public struct AccessLogFormat: Sendable {
     /// The format string as configured.
-    public let formatString: String
-    let items: [Item]
-    let estimatedLength: Int
+    public var formatString: String { compiled.formatString }
     /// The costly parts of a record this format prints: what ``AccessLogRecordBuilder``
     /// must gather for it (and may leave out otherwise).
-    public let fields: AccessLogFields
+    public var fields: AccessLogFields { compiled.fields }
+    /// Everything compiled, behind one reference: a format is handed around per request
+    /// (a CustomLog's target), and a copy is then one reference count, not three.
+    let compiled: Compiled
+
+    /// A compiled format.
+    final class Compiled: Sendable {
+        let formatString: String
+        let items: [Item]
+        /// Every literal's bytes one after the other; an item's `literal` is its range here.
+        let literals: [UInt8]
+        let estimatedLength: Int
+        let fields: AccessLogFields
+
+        init(formatString: String, items: [Item], literals: [UInt8], estimatedLength: Int, fields: AccessLogFields) {
+            self.formatString = formatString
+            self.items = items
+            self.literals = literals
+            self.estimatedLength = estimatedLength
+            self.fields = fields
+        }
+    }
 
     /// Compiles a format string, as `LogFormat` does at configuration time.
     /// - Throws: ``AccessLogFormatError`` with Apache's message for an unknown directive
     ///   (`Unrecognized LogFormat directive %Z`) or a `%` that runs off the end.
     public init(_ format: String) throws(AccessLogFormatError) {
-        formatString = format
         var parser = Parser(Array(format.utf8))
-        items = try parser.parse()
+        var items = try parser.parse()
+        var literals: [UInt8] = []
         var estimate = 0
         var fields: AccessLogFields = []
-        for item in items {
-            if case .literal(let bytes) = item.directive { estimate += bytes.count } else { estimate += 24 }
-            fields.formUnion(item.directive.fields)
+        for index in items.indices {
+            if case .literal(let bytes) = items[index].directive {
+                items[index].literal = literals.count..<literals.count + bytes.count
+                literals += bytes
+                estimate += bytes.count
+            } else {
+                estimate += 24
+            }
+            fields.formUnion(items[index].directive.fields)
         }
-        estimatedLength = estimate + 16
-        self.fields = fields
+        compiled = Compiled(formatString: format, items: items, literals: literals, estimatedLength: estimate + 16,
+                            fields: fields)
     }
 
     /// The log line for one request, without the trailing newline.
     public func format(_ record: AccessLogRecord) -> String {
-        var out = LogLineWriter(capacity: estimatedLength)
+        var out = LogLineWriter(capacity: compiled.estimatedLength)
         append(record, to: &out)
         return out.string
     }
@@ -49,15 +74,37 @@ public struct AccessLogFormat: Sendable {
     /// Appends the log line for one request, without the trailing newline, to `out`
     /// (a log file's pending batch): the line is never a `String` of its own.
     package func append(_ record: borrowing AccessLogRecord, to out: inout LogLineWriter) {
+        appendLine(record, to: &out)
+    }
+
+    /// ``append(_:to:)`` for a record the caller holds in a variable: `inout` only so
+    /// that it is read where it is (a record passed by value from memory the compiler
+    /// cannot see is copied first: ~25 reference counts and back). Nothing in it changes.
+    package func append(inPlace record: inout AccessLogRecord, to out: inout LogLineWriter) {
+        appendLine(record, to: &out)
+    }
+
+    /// Both `append` functions: inlined into each, so the `inout` one reads in place.
+    @inline(__always)
+    private func appendLine(_ record: borrowing AccessLogRecord, to out: inout LogLineWriter) {
+        let compiled = compiled
         // By index, not `for item in items`: the iterator copies each item out (a retain
-        // and a release of its payload); a subscript reads it in place.
-        for index in items.indices {
-            if !items[index].conditions.isEmpty
-                && items[index].negated == items[index].conditions.contains(record.finalStatus) {
-                out.append(byte: UInt8(ascii: "-"))
-                continue
+        // and a release of its payload); a subscript reads it in place. Literals come from
+        // `literals` by range, so that no payload is bound (and retained) for them either.
+        compiled.literals.withUnsafeBufferPointer { literals in
+            let items = compiled.items
+            for index in items.indices {
+                if !items[index].conditions.isEmpty
+                    && items[index].negated == items[index].conditions.contains(record.finalStatus) {
+                    out.append(byte: UInt8(ascii: "-"))
+                    continue
+                }
+                if let range = items[index].literal {
+                    out.append(UnsafeBufferPointer(rebasing: literals[range]))
+                    continue
+                }
+                items[index].directive.append(record, to: &out)
             }
-            items[index].directive.append(record, to: &out)
         }
     }
 
@@ -98,6 +145,8 @@ extension AccessLogFormat {
         var conditions: [Int] = []
         /// `!`: print only when the final status is *not* listed.
         var negated = false
+        /// For a `.literal`, its bytes in the format's `literals` (set when the format is compiled).
+        var literal: Range<Int>?
     }
 
     enum DurationUnit: Sendable { case seconds, milliseconds, microseconds }

@@ -10,70 +10,82 @@ public enum AccessLogRecordBuilder {
         _ context: RequestContext, response: Response, bytesSent: Int64, wireBytesSent: Int64? = nil,
         connection: AccessLogRecord.ConnectionStatus, serverPort: Int, fields: AccessLogFields = .all
     ) -> AccessLogRecord {
-        build(context, response: response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
-              connection: connection, serverPort: serverPort, fields: fields)
+        var record = AccessLogRecord()
+        fillIn(&record, context, response: response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
+               connection: connection, serverPort: serverPort, fields: fields)
+        return record
     }
 
-    /// ``record(_:response:bytesSent:wireBytesSent:connection:serverPort:fields:)`` for a
-    /// context that lives in a class (the connection's exchange): `inout` only so that it is
-    /// read in place; a by-value argument read from a class property is copied first (a
-    /// `RequestContext` copy costs ~3k instructions). Nothing in it is changed.
-    public static func record(
-        inPlace context: inout RequestContext, response: Response, bytesSent: Int64, wireBytesSent: Int64? = nil,
-        connection: AccessLogRecord.ConnectionStatus, serverPort: Int, fields: AccessLogFields = .all
-    ) -> AccessLogRecord {
-        build(context, response: response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
-              connection: connection, serverPort: serverPort, fields: fields)
+    /// ``record(_:response:bytesSent:wireBytesSent:connection:serverPort:fields:)`` into a
+    /// record the caller holds (a fresh `AccessLogRecord()`), for a context and response that
+    /// live in a class (the connection's exchange). All three are `inout` so that nothing is
+    /// copied: a by-value argument read from a class property is copied first (a
+    /// `RequestContext` costs ~3k instructions, a `Response` ~300), and a returned record was
+    /// copied on its way out (~25 reference counts and back). The context and response are
+    /// not changed.
+    public static func fill(
+        _ record: inout AccessLogRecord, inPlace context: inout RequestContext, response: inout Response,
+        bytesSent: Int64, wireBytesSent: Int64? = nil, connection: AccessLogRecord.ConnectionStatus, serverPort: Int,
+        fields: AccessLogFields = .all
+    ) {
+        fillIn(&record, context, response: response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
+               connection: connection, serverPort: serverPort, fields: fields)
     }
 
-    /// Both `record` functions: inlined into each, so the `inout` one reads in place.
+    /// Both functions above: inlined into each, so the `inout` one reads in place. Each
+    /// field is set once over the record's default (an immortal literal or empty value).
     @inline(__always)
-    private static func build(
-        _ context: RequestContext, response: Response, bytesSent: Int64, wireBytesSent: Int64?,
-        connection: AccessLogRecord.ConnectionStatus, serverPort: Int, fields: AccessLogFields
-    ) -> AccessLogRecord {
-        let request = context.request
+    private static func fillIn(
+        _ r: inout AccessLogRecord, _ context: RequestContext, response: Response, bytesSent: Int64,
+        wireBytesSent: Int64?, connection: AccessLogRecord.ConnectionStatus, serverPort: Int, fields: AccessLogFields
+    ) {
         let nowMicroseconds = WallClock.microseconds()
-        let started = request.receivedAtMicroseconds
+        let started = context.request.receivedAtMicroseconds
         let startSeconds = started / 1_000_000
-        let serverName = context.host.serverName ?? request.connection.localAddress
-        let protocolVersion = protocolName(request)
+        r.remoteIP = context.request.connection.remoteAddress
+        r.remotePort = context.request.connection.userAgentPort
+        r.peerIP = context.request.connection.peerAddress
+        r.localIP = context.request.connection.localAddress
+        r.localPort = context.request.connection.localPort
+        r.requestTimeSeconds = startSeconds
+        r.requestTimeMicroseconds = started % 1_000_000
+        if fields.contains(.localTime) { r.utcOffsetSeconds = LogTimeCache.shared.utcOffset(atSeconds: startSeconds) }
+        r.protocolVersion = protocolName(context.request)
         // %r: a record that goes no further than the formats keeps the target, and %r
         // prints method, target and protocol one after the other (no line is put together).
-        let line: (whole: String, target: String?) =
-            !fields.contains(.requestLine) ? ("", nil)
-            : request.method == "-" ? ("-", nil)
-            : fields == .all ? (requestLine(request, protocolVersion), nil)
-            : ("", request.target)
-        // Every field is worked out first and the record is built in one initializer call
-        // and returned: a record assembled by later mutations was copied on its way out.
-        return AccessLogRecord(
-            remoteIP: request.connection.remoteAddress, remotePort: request.connection.userAgentPort,
-            peerIP: request.connection.peerAddress,
-            localIP: request.connection.localAddress, localPort: request.connection.localPort,
-            requestTimeSeconds: startSeconds, requestTimeMicroseconds: started % 1_000_000,
-            utcOffsetSeconds: fields.contains(.localTime) ? LogTimeCache.shared.utcOffset(atSeconds: startSeconds) : 0,
-            requestLine: line.whole, requestTarget: line.target,
-            method: request.method, protocolVersion: protocolVersion,
-            urlPath: context.originalPath ?? context.path,
-            query: fields.contains(.query) ? (context.originalQuery ?? context.query).map { "?" + $0 } ?? "" : "",
-            originalStatus: response.status, finalStatus: response.status,
-            bodyBytesSent: bytesSent, bytesSent: wireBytesSent,
-            durationMicroseconds: max(0, nowMicroseconds - started),
-            serverName: serverName,
-            requestServerName: fields.contains(.requestServerName)
-                ? context.headers["Host"].flatMap(hostWithoutPort) ?? serverName : serverName,
-            canonicalPort: serverPort,
-            pid: fields.contains(.processID) ? processID : 0,
-            threadID: fields.contains(.threadID) ? UInt64(pthread_self()) : 0,
-            connectionStatus: connection,
-            filename: context.filePath, handler: context.handler ?? "default-handler",
-            keepAliveCount: request.connection.keepAliveCount,
-            requestHeaders: fields.contains(.requestHeaders) ? context.headers.entries.map { ($0.name, $0.value) } : [],
-            responseHeaders: fields.contains(.responseHeaders) ? response.headers.entries.map { ($0.name, $0.value) } : [],
-            notes: fields.contains(.notes) ? context.notes : [:],
-            environment: fields.contains(.environment) ? context.environmentWithTLS : [:],
-            tls: request.connection.tls)
+        if fields.contains(.requestLine) {
+            if context.request.method == "-" {
+                r.requestLine = "-"
+            } else if fields == .all {
+                r.requestLine = requestLine(context.request, r.protocolVersion)
+            } else {
+                r.requestTarget = context.request.target
+            }
+        }
+        r.method = context.request.method
+        r.urlPath = context.originalPath ?? context.path
+        if fields.contains(.query) { r.query = (context.originalQuery ?? context.query).map { "?" + $0 } ?? "" }
+        r.originalStatus = response.status
+        r.finalStatus = response.status
+        r.bodyBytesSent = bytesSent
+        r.bytesSent = wireBytesSent
+        r.durationMicroseconds = max(0, nowMicroseconds - started)
+        r.serverName = context.host.serverName ?? context.request.connection.localAddress
+        r.requestServerName = fields.contains(.requestServerName)
+            ? context.headers["Host"].flatMap(hostWithoutPort) ?? r.serverName : r.serverName
+        r.canonicalPort = serverPort
+        if fields.contains(.processID) { r.pid = processID }
+        if fields.contains(.threadID) { r.threadID = UInt64(pthread_self()) }
+        r.connectionStatus = connection
+        r.filename = context.filePath
+        r.handler = context.handler ?? "default-handler"
+        r.keepAliveCount = context.request.connection.keepAliveCount
+        if fields.contains(.requestHeaders) { r.requestHeaders = context.headers.entries }
+        if fields.contains(.responseHeaders) { r.responseHeaders = response.headers.entries }
+        if fields.contains(.notes) { r.notes = context.notes }
+        if fields.contains(.environment) { r.environment = context.environmentWithTLS }
+        // Not read on plain HTTP: the getter copies out of its box even when it is nil.
+        if context.request.connection.isSecure { r.tls = context.request.connection.tls }
     }
 
     /// ``IncomingRequest/protocolName`` without formatting the usual versions.

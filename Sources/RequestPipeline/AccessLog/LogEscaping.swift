@@ -1,5 +1,19 @@
 extension LogLineWriter {
     /// `ap_escape_logitem`, or with `errorLog` `ap_escape_errorlog_item` (which leaves `"` alone).
+    /// A `String` (the access log's every value): in one copy when no byte needs escaping,
+    /// as is usual, else byte by byte.
+    mutating func appendEscaped(_ text: String) {
+        let done: Void? = text.utf8.withContiguousStorageIfAvailable { utf8 in
+            var plain = true
+            for byte in utf8 where byte < 0x20 || byte >= 0x7f || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\"") {
+                plain = false
+                break
+            }
+            if plain { bytes.append(contentsOf: utf8) } else { appendEscaped(bytes: utf8) }
+        }
+        if done == nil { appendEscaped(bytes: Array(text.utf8)) }
+    }
+
     mutating func appendEscaped<S: StringProtocol>(
         _ text: S, errorLog: Bool = false, keepingBackslashes: Bool = false
     ) {
@@ -50,11 +64,12 @@ extension LogLineWriter {
 
     /// All values of the header `name` (lower-cased) joined with `", "`, escaped.
     /// Returns false, appending nothing, when there is none.
-    mutating func appendHeader(named name: [UInt8], from headers: [(String, String)]) -> Bool {
+    mutating func appendHeader(named name: [UInt8], from headers: [(name: String, value: String)]) -> Bool {
         var found = false
-        for (field, value) in headers where Self.equalsLowercased(field, name) {
+        // By index: iterating copies each field out (two references).
+        for index in headers.indices where Self.equalsLowercased(headers[index].name, name) {
             if found { append(", " as StaticString) }
-            appendEscaped(value)
+            appendEscaped(headers[index].value)
             found = true
         }
         return found

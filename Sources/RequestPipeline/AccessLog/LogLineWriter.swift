@@ -28,18 +28,31 @@ package struct LogLineWriter {
     }
 
     mutating func appendDecimal(_ value: UInt64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0")) {
-        var digits = 1
-        var divisor: UInt64 = 1
-        while value / divisor >= 10 {
-            divisor *= 10
-            digits += 1
+        // The digits from the right (a division by the constant 10 each, a multiplication),
+        // then the padding, then the whole turned around.
+        let start = bytes.count
+        var left = value
+        repeat {
+            bytes.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: left % 10))
+            left /= 10
+        } while left > 0
+        while bytes.count - start < minimumDigits { bytes.append(pad) }
+        var low = start
+        var high = bytes.count - 1
+        while low < high {
+            bytes.swapAt(low, high)
+            low += 1
+            high -= 1
         }
-        if digits < minimumDigits {
-            for _ in digits..<minimumDigits { bytes.append(pad) }
-        }
-        while divisor > 0 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
-            divisor /= 10
+    }
+
+    /// Bytes from a buffer: a short run (a format's literal, a separator) byte by byte,
+    /// which costs less than the general copy's set-up.
+    mutating func append(_ buffer: UnsafeBufferPointer<UInt8>) {
+        if buffer.count <= 4 {
+            for byte in buffer { bytes.append(byte) }
+        } else {
+            bytes.append(contentsOf: buffer)
         }
     }
 
