@@ -1,4 +1,4 @@
-/// The byte buffer a log line (or a response head, in HTTPDaemon) is built in; turned
+/// The byte buffer a log line (or a date, a time stamp) is built in; turned
 /// into a `String` once at the end.
 package struct LogLineWriter {
     package var bytes: [UInt8]
