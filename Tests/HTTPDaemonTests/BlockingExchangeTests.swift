@@ -87,7 +87,9 @@ import Testing
         let accepted = [UInt8](repeating: 0x62, count: 3).withUnsafeBytes { exchange.sendBody($0) }
         #expect(accepted)
         #expect(fixture.wrote.wait(timeout: .now() + 5) == .success)
-        #expect(fixture.written.withLockedValue { $0.first } == "head 200 keepAlive=false")
+        // The head leaves in one buffer with the first body bytes (their chunk behind it).
+        let first = fixture.written.withLockedValue { $0.first } ?? ""
+        #expect(first == "head 200 keepAlive=false3\r\nbbb\r\n", "\(first.debugDescription)")
     }
 
     /// A streamed chunked response ends with its last chunk, and the connection goes on.
