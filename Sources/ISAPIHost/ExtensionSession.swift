@@ -31,7 +31,8 @@ final class ExtensionSession: @unchecked Sendable {
     }
     var state = State()
 
-    private var cStrings: [UnsafeMutablePointer<CChar>] = []
+    /// The ECB's strings, NUL-terminated one after another in one allocation.
+    private var ecbStrings: UnsafeMutableRawBufferPointer?
     private let readAhead: UnsafeMutableRawBufferPointer
     private(set) var connID: UInt = 0
 
@@ -52,7 +53,7 @@ final class ExtensionSession: @unchecked Sendable {
     }
 
     deinit {
-        cStrings.forEach { free($0) }
+        ecbStrings?.deallocate()
         readAhead.deallocate()
         ecb.deinitialize(count: 1)
         ecb.deallocate()
@@ -64,11 +65,26 @@ final class ExtensionSession: @unchecked Sendable {
         return body(&state)
     }
 
-    /// A string the ECB points to, alive until the session ends; never NULL.
-    private func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
-        let pointer = strdup(text)!
-        cStrings.append(pointer)
-        return pointer
+    /// The strings the ECB points to (method, query, path info, path translated, content
+    /// type), copied into one allocation alive until the session ends; never NULL.
+    private func ecbCStrings() -> [UnsafeMutablePointer<CChar>] {
+        let texts = [request.method, request.queryString, request.pathInfo, request.pathTranslated, request.contentType]
+        var total = 0
+        for text in texts { total += text.utf8.count + 1 }
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 1)
+        ecbStrings = block
+        var offset = 0
+        return texts.map { text in
+            let start = offset
+            let count = text.utf8.count
+            let target = UnsafeMutableRawBufferPointer(rebasing: block[start..<(start + count)])
+            if text.utf8.withContiguousStorageIfAvailable({ target.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+                target.copyBytes(from: Array(text.utf8))
+            }
+            block[start + count] = 0
+            offset = start + count + 1
+            return (block.baseAddress! + start).assumingMemoryBound(to: CChar.self)
+        }
     }
 
     /// Reads ahead up to ISAPIReadAheadBuffer body bytes; false when the client failed.
@@ -93,11 +109,12 @@ final class ExtensionSession: @unchecked Sendable {
         ecb.pointee.dwVersion = 0x0002_0000
         ecb.pointee.ConnID = UnsafeMutableRawPointer(bitPattern: connID)
         ecb.pointee.dwHttpStatusCode = 200
-        ecb.pointee.lpszMethod = cString(request.method)
-        ecb.pointee.lpszQueryString = cString(request.queryString)
-        ecb.pointee.lpszPathInfo = cString(request.pathInfo)
-        ecb.pointee.lpszPathTranslated = cString(request.pathTranslated)
-        ecb.pointee.lpszContentType = cString(request.contentType)
+        let strings = ecbCStrings()
+        ecb.pointee.lpszMethod = strings[0]
+        ecb.pointee.lpszQueryString = strings[1]
+        ecb.pointee.lpszPathInfo = strings[2]
+        ecb.pointee.lpszPathTranslated = strings[3]
+        ecb.pointee.lpszContentType = strings[4]
         ecb.pointee.cbTotalBytes = total
         ecb.pointee.cbAvailable = UInt32(available)
         ecb.pointee.lpbData = readAhead.baseAddress!.assumingMemoryBound(to: UInt8.self)
