@@ -115,7 +115,8 @@ struct ISAPIExtensionRun: BlockingHandler {
         let connection = PipelineISAPIConnection(channel: channel, context: context, pipeline: pipeline)
         let end = ExtensionRunner.run(
             { lease.callHttpExtensionProc($0) }, extensionPath: path,
-            request: Self.request(context, configuration: pipeline.configuration),
+            // The variables read the context the connection keeps: no second copy of it.
+            request: Self.request(context, serverTokens: pipeline.configuration.serverTokens) { connection.context },
             connection: connection,
             settings: Self.settings(context.directoryConfig.isapi, timeoutSeconds: pipeline.configuration.timeoutSeconds),
             logger: logger)
@@ -141,8 +142,14 @@ struct ISAPIExtensionRun: BlockingHandler {
     /// whole CGI environment cost more than the rest of the call, and many extensions
     /// read a few variables or none.
     static func request(_ context: RequestContext, configuration: ServerConfiguration) -> ISAPIRequest {
+        request(context, serverTokens: configuration.serverTokens) { context }
+    }
+
+    /// `request(_:configuration:)`, where `sameContext` gives `context` again when the
+    /// variables are built (from where the caller keeps it).
+    static func request(_ context: RequestContext, serverTokens: ServerTokens,
+                        sameContext: @escaping @Sendable () -> RequestContext) -> ISAPIRequest {
         let scriptMapped = context.scriptMap != nil
-        let serverTokens = configuration.serverTokens
         var request = ISAPIRequest(
             method: context.method, queryString: context.query ?? "",
             // A script map's lpszPathInfo is the whole URL path (IIS 6), as its PATH_INFO.
@@ -151,7 +158,7 @@ struct ISAPIExtensionRun: BlockingHandler {
             contentType: context.headers["Content-Type"] ?? "",
             contentLength: context.request.isChunked ? nil : context.request.contentLength,
             isChunked: context.request.isChunked, rawHeaders: context.headers.entries,
-            buildVariables: { variables(context, serverTokens: serverTokens) })
+            buildVariables: { variables(sameContext(), serverTokens: serverTokens) })
         if let tls = context.request.connection.tls, let certificate = tls.clientCertificate {
             request.clientCertificate = ISAPIClientCertificate(derEncoded: certificate.derEncoded,
                                                                flags: tls.certificateFlags)
