@@ -15,8 +15,10 @@ final class ExtensionSession: @unchecked Sendable {
     let ecb: UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>
     let lock = NSLock()
     /// DONE_WITH_SESSION's signal for a PENDING request, and the clock of the
-    /// extension's silence while it is pending.
-    let done = PendingCompletion()
+    /// extension's silence while it is pending: only under ISAPIFakeAsync, where alone
+    /// PENDING is waited for (DONE_WITH_SESSION is refused without it); other sessions
+    /// share `PendingCompletion.unused`, which nothing signals or waits on.
+    let done: PendingCompletion
     /// The small writes held back until they are worth a hand-over (`SessionOutput`).
     let output = SessionOutput()
 
@@ -43,6 +45,7 @@ final class ExtensionSession: @unchecked Sendable {
         self.settings = settings
         self.extensionPath = extensionPath
         self.logger = logger
+        done = settings.fakeAsync ? PendingCompletion() : .unused
         ecb = .allocate(capacity: 1)
         ecb.initialize(to: EXTENSION_CONTROL_BLOCK())
         let hasBody = request.isChunked || (request.contentLength ?? 0) > 0
@@ -65,16 +68,15 @@ final class ExtensionSession: @unchecked Sendable {
         return body(&state)
     }
 
-    /// The strings the ECB points to (method, query, path info, path translated, content
-    /// type), copied into one allocation alive until the session ends; never NULL.
-    private func ecbCStrings() -> [UnsafeMutablePointer<CChar>] {
-        let texts = [request.method, request.queryString, request.pathInfo, request.pathTranslated, request.contentType]
-        var total = 0
-        for text in texts { total += text.utf8.count + 1 }
+    /// Points the ECB's strings (method, query, path info, path translated, content type)
+    /// at copies in one allocation, alive until the session ends; never NULL.
+    private func fillECBStrings() {
+        let total = request.method.utf8.count + request.queryString.utf8.count + request.pathInfo.utf8.count
+            + request.pathTranslated.utf8.count + request.contentType.utf8.count + 5
         let block = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 1)
         ecbStrings = block
         var offset = 0
-        return texts.map { text in
+        func copy(_ text: String) -> UnsafeMutablePointer<CChar> {
             let start = offset
             let count = text.utf8.count
             let target = UnsafeMutableRawBufferPointer(rebasing: block[start..<(start + count)])
@@ -85,6 +87,11 @@ final class ExtensionSession: @unchecked Sendable {
             offset = start + count + 1
             return (block.baseAddress! + start).assumingMemoryBound(to: CChar.self)
         }
+        ecb.pointee.lpszMethod = copy(request.method)
+        ecb.pointee.lpszQueryString = copy(request.queryString)
+        ecb.pointee.lpszPathInfo = copy(request.pathInfo)
+        ecb.pointee.lpszPathTranslated = copy(request.pathTranslated)
+        ecb.pointee.lpszContentType = copy(request.contentType)
     }
 
     /// Reads ahead up to ISAPIReadAheadBuffer body bytes; false when the client failed.
@@ -109,12 +116,7 @@ final class ExtensionSession: @unchecked Sendable {
         ecb.pointee.dwVersion = 0x0002_0000
         ecb.pointee.ConnID = UnsafeMutableRawPointer(bitPattern: connID)
         ecb.pointee.dwHttpStatusCode = 200
-        let strings = ecbCStrings()
-        ecb.pointee.lpszMethod = strings[0]
-        ecb.pointee.lpszQueryString = strings[1]
-        ecb.pointee.lpszPathInfo = strings[2]
-        ecb.pointee.lpszPathTranslated = strings[3]
-        ecb.pointee.lpszContentType = strings[4]
+        fillECBStrings()
         ecb.pointee.cbTotalBytes = total
         ecb.pointee.cbAvailable = UInt32(available)
         ecb.pointee.lpbData = readAhead.baseAddress!.assumingMemoryBound(to: UInt8.self)
