@@ -106,6 +106,21 @@ import Testing
         #expect(fixture.ending.withLockedValue { $0 } == .written(keepAlive: true))
     }
 
+    /// The handler's last bytes wait for the end it sends next: the head, the body and
+    /// the last chunk leave in one write (one return to the event loop), not two.
+    @Test func theLastBytesLeaveWithTheEnd() throws {
+        let fixture = Fixture(writesComplete: true)
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: [:]))
+        #expect([UInt8]("last".utf8).withUnsafeBytes { exchange.sendBodyBeforeEnd($0) })
+        #expect(fixture.written.withLockedValue { $0 }.isEmpty, "nothing leaves before the end")
+        exchange.finish(closeConnection: false)
+        #expect(eventually(timeout: 5) { fixture.ending.withLockedValue { $0 } != nil })
+        #expect(fixture.written.withLockedValue { $0 } == ["head 200 keepAlive=true4\r\nlast\r\n0\r\n\r\n"])
+        #expect(fixture.ending.withLockedValue { $0 } == .written(keepAlive: true))
+        #expect(exchange.bodyBytesSent == 4)
+    }
+
     /// A handler's own `Connection: close` is honoured and not sent twice.
     @Test func aHandlersConnectionCloseIsHonoured() throws {
         let fixture = Fixture()

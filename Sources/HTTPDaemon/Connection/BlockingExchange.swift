@@ -229,7 +229,14 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// A timer's flush of held writes: the bytes join the queue, whatever its length.
     func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { acceptBody(bytes, waitForRoom: false) }
 
-    private func acceptBody(_ bytes: UnsafeRawBufferPointer, waitForRoom: Bool) -> Bool {
+    /// The handler's last bytes, `finish` coming next: they join the queue and wait for
+    /// the drain that `finish` schedules (or one under way), so that the head, the body
+    /// and the end leave in one write and one return to the event loop, not two.
+    func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        acceptBody(bytes, waitForRoom: false, scheduling: false)
+    }
+
+    private func acceptBody(_ bytes: UnsafeRawBufferPointer, waitForRoom: Bool, scheduling: Bool = true) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard connected, !endRequested else { return false }
@@ -237,7 +244,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         guard !isHead, bytes.count > 0 else { return true }
         pending.writeBytes(bytes)
         bodyBytesSent += Int64(bytes.count)
-        if !writeInFlight { scheduleDrain() }
+        if scheduling && !writeInFlight { scheduleDrain() }
         // Back-pressure only: the bytes are taken, so the call succeeded whatever happens
         // to the connection while it waits (mod_isapi returns ap_pass_brigade's status for
         // the bytes it passed). A client gone by now fails the next call.

@@ -207,6 +207,7 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
 
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBody(bytes) }
     func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBodyWithoutWaiting(bytes) }
+    func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBodyBeforeEnd(bytes) }
     func finish(closeConnection: Bool) { channel.finish(closeConnection: closeConnection) }
     func respond(status: Int) {
         let answer = pipeline.errorAnswerAfterHandler(status, context)
