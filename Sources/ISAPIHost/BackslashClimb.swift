@@ -21,7 +21,12 @@ extension ISAPIRequest {
         guard BackslashClimb.hasDotDot(pathInfo) else { return self }
         var request = self
         request.pathTranslated = ""
-        request.variables = variables.map { (name: $0.name, value: $0.name == "PATH_TRANSLATED" ? "" : $0.value) }
+        let unchanged = lazyVariables
+        request.lazyVariables = LazyVariables {
+            var table = unchanged.table
+            table.variables = table.variables.map { (name: $0.name, value: $0.name == "PATH_TRANSLATED" ? "" : $0.value) }
+            return table
+        }
         return request
     }
 }

@@ -18,10 +18,12 @@ enum ECBCallbacks {
 
     private static let slowPathInstalled: Void = isapi_set_write_slow_path(writeClient)
 
-    /// The live session a ConnID stands for, noting that its extension is active.
+    /// The live session a ConnID stands for, noting that its extension is active (only
+    /// a PENDING request under ISAPIFakeAsync waits on that clock: without it, a callback
+    /// takes no lock and reads no clock for it).
     static func liveSession(_ connID: HCONN?) -> ExtensionSession? {
         guard let session = SessionTable.session(connID) else { return nil }
-        session.done.noteActivity()
+        if session.settings.fakeAsync { session.done.noteActivity() }
         return session
     }
 

@@ -82,18 +82,20 @@ public final class ExtensionRegistry: Sendable {
             if state.shuttingDown {
                 return .fail(ExtensionLoadError(path: path, kind: .shutDown, reason: "shutting down"))
             }
-            switch state.entries[path] {
-            case nil:
+            // One hash of the path per call: the entry is found once and changed in place.
+            guard let index = state.entries.index(forKey: path) else {
                 state.entries[path] = .loading
                 return .load
+            }
+            switch state.entries.values[index] {
             case .loading, .unloading:
                 return nil
             case .loaded(let library, let leases):
-                state.entries[path] = .loaded(library, leases: leases + 1)
+                state.entries.values[index] = .loaded(library, leases: leases + 1)
                 return .use(library)
             case .failed(let error, let at):
                 if clock() - at < Self.retryInterval { return .fail(error) }
-                state.entries[path] = .loading
+                state.entries.values[index] = .loading
                 return .load
             }
         }
@@ -191,14 +193,16 @@ public final class ExtensionRegistry: Sendable {
     /// Called by `ExtensionLease.release()`, once per lease.
     func release(_ path: String) {
         let toUnload = lock.withLock { state -> ExtensionLibrary? in
-            guard case .loaded(let library, let leases) = state.entries[path], leases > 0 else {
+            guard let index = state.entries.index(forKey: path),
+                  case .loaded(let library, let leases) = state.entries.values[index], leases > 0
+            else {
                 preconditionFailure("ExtensionLease released for \(path), which has no lease out")
             }
             if leases == 1 && (state.shuttingDown || !state.cached.contains(path)) {
-                state.entries[path] = .unloading
+                state.entries.values[index] = .unloading
                 return library
             }
-            state.entries[path] = .loaded(library, leases: leases - 1)
+            state.entries.values[index] = .loaded(library, leases: leases - 1)
             return nil
         }
         if let toUnload { unloadMarked(toUnload) }

@@ -59,9 +59,10 @@ public enum ExtensionRunner {
             logger.warning("unrecognized result code \(result) from HttpExtensionProc(): \(extensionPath)", metadata: ["id": "IS02009"])
             failed = true
         }
-        // What the extension wrote and the host held goes out before the end.
-        session.endHolding()
+        // What the extension wrote and the host held goes out before the end; with it (one
+        // write, one return to the event loop) when the response ends normally below.
         let state = session.withState { $0 }
+        session.endHolding(beforeEnd: !state.answered && connection.headSent)
         if state.answered { return failed ? .failed : .succeeded }
         if connection.headSent {
             // A failure after the head (PHP returns HSE_STATUS_ERROR after every `exit()`)

@@ -15,8 +15,10 @@ final class ExtensionSession: @unchecked Sendable {
     let ecb: UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>
     let lock = NSLock()
     /// DONE_WITH_SESSION's signal for a PENDING request, and the clock of the
-    /// extension's silence while it is pending.
-    let done = PendingCompletion()
+    /// extension's silence while it is pending: only under ISAPIFakeAsync, where alone
+    /// PENDING is waited for (DONE_WITH_SESSION is refused without it); other sessions
+    /// share `PendingCompletion.unused`, which nothing signals or waits on.
+    let done: PendingCompletion
     /// The small writes held back until they are worth a hand-over (`SessionOutput`).
     let output = SessionOutput()
 
@@ -31,7 +33,8 @@ final class ExtensionSession: @unchecked Sendable {
     }
     var state = State()
 
-    private var cStrings: [UnsafeMutablePointer<CChar>] = []
+    /// The ECB's strings, NUL-terminated one after another in one allocation.
+    private var ecbStrings: UnsafeMutableRawBufferPointer?
     private let readAhead: UnsafeMutableRawBufferPointer
     private(set) var connID: UInt = 0
 
@@ -42,6 +45,7 @@ final class ExtensionSession: @unchecked Sendable {
         self.settings = settings
         self.extensionPath = extensionPath
         self.logger = logger
+        done = settings.fakeAsync ? PendingCompletion() : .unused
         ecb = .allocate(capacity: 1)
         ecb.initialize(to: EXTENSION_CONTROL_BLOCK())
         let hasBody = request.isChunked || (request.contentLength ?? 0) > 0
@@ -52,7 +56,7 @@ final class ExtensionSession: @unchecked Sendable {
     }
 
     deinit {
-        cStrings.forEach { free($0) }
+        ecbStrings?.deallocate()
         readAhead.deallocate()
         ecb.deinitialize(count: 1)
         ecb.deallocate()
@@ -64,11 +68,30 @@ final class ExtensionSession: @unchecked Sendable {
         return body(&state)
     }
 
-    /// A string the ECB points to, alive until the session ends; never NULL.
-    private func cString(_ text: String) -> UnsafeMutablePointer<CChar> {
-        let pointer = strdup(text)!
-        cStrings.append(pointer)
-        return pointer
+    /// Points the ECB's strings (method, query, path info, path translated, content type)
+    /// at copies in one allocation, alive until the session ends; never NULL.
+    private func fillECBStrings() {
+        let total = request.method.utf8.count + request.queryString.utf8.count + request.pathInfo.utf8.count
+            + request.pathTranslated.utf8.count + request.contentType.utf8.count + 5
+        let block = UnsafeMutableRawBufferPointer.allocate(byteCount: total, alignment: 1)
+        ecbStrings = block
+        var offset = 0
+        func copy(_ text: String) -> UnsafeMutablePointer<CChar> {
+            let start = offset
+            let count = text.utf8.count
+            let target = UnsafeMutableRawBufferPointer(rebasing: block[start..<(start + count)])
+            if text.utf8.withContiguousStorageIfAvailable({ target.copyMemory(from: UnsafeRawBufferPointer($0)) }) == nil {
+                target.copyBytes(from: Array(text.utf8))
+            }
+            block[start + count] = 0
+            offset = start + count + 1
+            return (block.baseAddress! + start).assumingMemoryBound(to: CChar.self)
+        }
+        ecb.pointee.lpszMethod = copy(request.method)
+        ecb.pointee.lpszQueryString = copy(request.queryString)
+        ecb.pointee.lpszPathInfo = copy(request.pathInfo)
+        ecb.pointee.lpszPathTranslated = copy(request.pathTranslated)
+        ecb.pointee.lpszContentType = copy(request.contentType)
     }
 
     /// Reads ahead up to ISAPIReadAheadBuffer body bytes; false when the client failed.
@@ -93,11 +116,7 @@ final class ExtensionSession: @unchecked Sendable {
         ecb.pointee.dwVersion = 0x0002_0000
         ecb.pointee.ConnID = UnsafeMutableRawPointer(bitPattern: connID)
         ecb.pointee.dwHttpStatusCode = 200
-        ecb.pointee.lpszMethod = cString(request.method)
-        ecb.pointee.lpszQueryString = cString(request.queryString)
-        ecb.pointee.lpszPathInfo = cString(request.pathInfo)
-        ecb.pointee.lpszPathTranslated = cString(request.pathTranslated)
-        ecb.pointee.lpszContentType = cString(request.contentType)
+        fillECBStrings()
         ecb.pointee.cbTotalBytes = total
         ecb.pointee.cbAvailable = UInt32(available)
         ecb.pointee.lpbData = readAhead.baseAddress!.assumingMemoryBound(to: UInt8.self)

@@ -12,6 +12,10 @@ public protocol ISAPIConnection: AnyObject, Sendable {
     /// timer's hand-over of held writes, which serves every session and must not block.
     /// False when the client is gone.
     func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// Sends the extension's last body bytes (copied, at most `SessionOutput.capacity`),
+    /// which `finish` follows at once: the connection may write them with the end, in
+    /// one write, and does not wait for room. False when the client is gone.
+    func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// Ends the response.
     func finish(closeConnection: Bool)
     /// Nothing was sent: answer with the server's page (or ErrorDocument) for a status.
@@ -29,4 +33,9 @@ public protocol ISAPIConnection: AnyObject, Sendable {
     var isConnected: Bool { get }
     /// Whether the connection is expected to stay open after this response.
     var keepsConnection: Bool { get }
+}
+
+extension ISAPIConnection {
+    /// A connection that writes as it goes needs nothing else.
+    public func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool { sendBody(bytes) }
 }

@@ -8,13 +8,10 @@ public struct ISAPIRequest: Sendable {
     /// Content-Length; nil for a chunked body (`cbTotalBytes` 0xFFFFFFFF) or no body.
     public var contentLength: Int64?
     public var isChunked: Bool
-    /// The CGI variables in Apache's order (HTTP_* included), looked up ignoring case.
-    public var variables: [(name: String, value: String)]
+    /// The server variables, built when the extension first asks for one.
+    public var lazyVariables: LazyVariables
     /// The request headers as the client sent them (ALL_RAW, HEADER_name).
     public var rawHeaders: [(name: String, value: String)]
-    /// IIS's own variables (LOCAL_ADDR, HTTP_VERSION, INSTANCE_ID, ...): answered by
-    /// name, but not part of ALL_HTTP, which lists request headers only.
-    public var serverOnlyVariables: [(name: String, value: String)] = []
     /// The certificate the client presented on a TLS connection, for
     /// HSE_REQ_GET_CERT_INFO_EX; nil on plain HTTP or without one.
     public var clientCertificate: ISAPIClientCertificate?
@@ -29,8 +26,46 @@ public struct ISAPIRequest: Sendable {
         self.contentType = contentType
         self.contentLength = contentLength
         self.isChunked = isChunked
-        self.variables = variables
+        self.lazyVariables = LazyVariables(LazyVariables.Table(variables: variables))
         self.rawHeaders = rawHeaders
+    }
+
+    /// A request whose server variables `buildVariables` makes when the extension first
+    /// asks for one.
+    public init(method: String, queryString: String, pathInfo: String, pathTranslated: String, contentType: String,
+                contentLength: Int64?, isChunked: Bool, rawHeaders: [(name: String, value: String)],
+                buildVariables: @escaping @Sendable () -> LazyVariables.Table) {
+        self.method = method
+        self.queryString = queryString
+        self.pathInfo = pathInfo
+        self.pathTranslated = pathTranslated
+        self.contentType = contentType
+        self.contentLength = contentLength
+        self.isChunked = isChunked
+        self.lazyVariables = LazyVariables(buildVariables)
+        self.rawHeaders = rawHeaders
+    }
+
+    /// The CGI variables in Apache's order (HTTP_* included), looked up ignoring case.
+    /// Reading builds the table; setting replaces it.
+    public var variables: [(name: String, value: String)] {
+        get { lazyVariables.table.variables }
+        set {
+            var table = lazyVariables.table
+            table.variables = newValue
+            lazyVariables = LazyVariables(table)
+        }
+    }
+
+    /// IIS's own variables (LOCAL_ADDR, HTTP_VERSION, INSTANCE_ID, ...): answered by
+    /// name, but not part of ALL_HTTP, which lists request headers only.
+    public var serverOnlyVariables: [(name: String, value: String)] {
+        get { lazyVariables.table.serverOnly }
+        set {
+            var table = lazyVariables.table
+            table.serverOnly = newValue
+            lazyVariables = LazyVariables(table)
+        }
     }
 }
 

@@ -12,6 +12,9 @@ final class PendingCompletion: @unchecked Sendable {
     private var signalled = false
     private var lastActivity = DispatchTime.now()
 
+    /// The one a session without ISAPIFakeAsync holds: never signalled nor waited on.
+    static let unused = PendingCompletion()
+
     /// DONE_WITH_SESSION: ends the wait, also when it comes before the wait starts.
     func signal() {
         condition.lock()

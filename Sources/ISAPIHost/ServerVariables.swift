@@ -32,7 +32,7 @@ struct ServerVariables {
         switch name {
         case "ALL_HTTP":
             // `NAME:value\r\n`, in the environment's order, prefix matched case-sensitively.
-            return request.variables.filter { $0.name.hasPrefix("HTTP_") }
+            return request.lazyVariables.table.variables.filter { $0.name.hasPrefix("HTTP_") }
                 .map { "\($0.name):\($0.value)\r\n" }.joined()
         case "ALL_RAW":
             return request.rawHeaders.map { "\($0.name): \($0.value)\r\n" }.joined()
@@ -44,8 +44,9 @@ struct ServerVariables {
             let header = name.dropFirst(7)
             return request.rawHeaders.first { Self.sameIgnoringASCIICase($0.name, header) }?.value ?? ""
         }
-        if let found = request.variables.first(where: { Self.sameIgnoringASCIICase($0.name, upper) })
-            ?? request.serverOnlyVariables.first(where: { Self.sameIgnoringASCIICase($0.name, upper) }) {
+        let table = request.lazyVariables.table
+        if let found = table.variables.first(where: { Self.sameIgnoringASCIICase($0.name, upper) })
+            ?? table.serverOnly.first(where: { Self.sameIgnoringASCIICase($0.name, upper) }) {
             return found.value
         }
         if Self.standardNames.contains(upper) || upper.hasPrefix("HTTP_") { return "" }

@@ -64,11 +64,16 @@ extension ExtensionSession {
     }
 
     /// The response is over for the extension (it returned, or DONE_WITH_SESSION): what
-    /// is held goes out and nothing more is held.
-    func endHolding() {
+    /// is held goes out and nothing more is held. `beforeEnd`: the caller ends the
+    /// response right after, and the held bytes may wait for that end to leave with it.
+    func endHolding(beforeEnd: Bool = false) {
         output.handOver.lock()
         defer { output.handOver.unlock() }
-        handOverHeldLocked()
+        if beforeEnd {
+            if !output.handOverHeld({ connection.sendBodyBeforeEnd($0) }) { output.setMode(.passThrough) }
+        } else {
+            handOverHeldLocked()
+        }
         output.setMode(.passThrough)
     }
 

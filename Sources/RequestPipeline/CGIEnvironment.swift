@@ -48,6 +48,13 @@ public struct CGIEnvironment: Sendable {
 
     /// Builds the environment for a request that has been mapped to storage.
     public init(_ context: RequestContext, configuration: ServerConfiguration, serverSignature: String? = nil) {
+        self.init(context, serverTokens: configuration.serverTokens, serverSignature: serverSignature)
+    }
+
+    /// Builds the environment with only what it needs of the configuration (ServerTokens):
+    /// an extension's variables are built on a pool thread after the configuration
+    /// snapshot was let go.
+    init(_ context: RequestContext, serverTokens: ServerTokens, serverSignature: String? = nil) {
         let request = context.request
         variables.reserveCapacity(context.headers.count + 32)
         // Request headers first, merged as Apache's parser merges repeated ones.
@@ -71,7 +78,7 @@ public struct CGIEnvironment: Sendable {
         }
         if let path = Self.processEnvironment["PATH"] { set("PATH", path) }
         if let serverSignature { set("SERVER_SIGNATURE", serverSignature) }
-        set("SERVER_SOFTWARE", ServerSoftware.banner(configuration.serverTokens))
+        set("SERVER_SOFTWARE", ServerSoftware.banner(serverTokens))
         let hostHeader = context.headers["Host"]
         set("SERVER_NAME", hostHeader.flatMap(ServerConfiguration.hostName(fromHostHeader:))
             ?? context.host.serverName ?? request.connection.localAddress)
@@ -99,6 +106,27 @@ public struct CGIEnvironment: Sendable {
             set("PATH_INFO", context.pathInfo)
             set("PATH_TRANSLATED", Self.join(documentRoot, context.pathInfo))
         }
+    }
+
+    /// What this environment's `PATH_TRANSLATED` is (after `applyScriptMapSemantics` for a
+    /// script-mapped request), without building it: the ECB's `lpszPathTranslated`.
+    /// Besides the environment's own value, a SetEnv or `E=` variable of that name may
+    /// answer: one spelled exactly so is replaced by the own value when there is one;
+    /// one spelled in another case sorts, and is found, before the own entry.
+    static func pathTranslated(_ context: RequestContext) -> String? {
+        let own: String?
+        if context.scriptMap != nil {
+            own = context.filePath ?? ""
+        } else if !context.pathInfo.isEmpty {
+            own = join(context.host.documentRoot ?? "", context.pathInfo)
+        } else {
+            own = nil
+        }
+        guard !context.environment.isEmpty,
+              let set = context.environment.filter({ HeaderFields.same($0.key, "PATH_TRANSLATED") })
+                  .min(by: { $0.key < $1.key })
+        else { return own }
+        return set.key == "PATH_TRANSLATED" ? own ?? set.value : set.value
     }
 
     /// `SCRIPT_NAME`: the URL path without its PATH_INFO.

@@ -87,7 +87,9 @@ import Testing
         let accepted = [UInt8](repeating: 0x62, count: 3).withUnsafeBytes { exchange.sendBody($0) }
         #expect(accepted)
         #expect(fixture.wrote.wait(timeout: .now() + 5) == .success)
-        #expect(fixture.written.withLockedValue { $0.first } == "head 200 keepAlive=false")
+        // The head leaves in one buffer with the first body bytes (their chunk behind it).
+        let first = fixture.written.withLockedValue { $0.first } ?? ""
+        #expect(first == "head 200 keepAlive=false3\r\nbbb\r\n", "\(first.debugDescription)")
     }
 
     /// A streamed chunked response ends with its last chunk, and the connection goes on.
@@ -102,6 +104,21 @@ import Testing
         #expect(written.contains("part\r\n"))
         #expect(written.hasSuffix("0\r\n\r\n"), "\(written.debugDescription)")
         #expect(fixture.ending.withLockedValue { $0 } == .written(keepAlive: true))
+    }
+
+    /// The handler's last bytes wait for the end it sends next: the head, the body and
+    /// the last chunk leave in one write (one return to the event loop), not two.
+    @Test func theLastBytesLeaveWithTheEnd() throws {
+        let fixture = Fixture(writesComplete: true)
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: [:]))
+        #expect([UInt8]("last".utf8).withUnsafeBytes { exchange.sendBodyBeforeEnd($0) })
+        #expect(fixture.written.withLockedValue { $0 }.isEmpty, "nothing leaves before the end")
+        exchange.finish(closeConnection: false)
+        #expect(eventually(timeout: 5) { fixture.ending.withLockedValue { $0 } != nil })
+        #expect(fixture.written.withLockedValue { $0 } == ["head 200 keepAlive=true4\r\nlast\r\n0\r\n\r\n"])
+        #expect(fixture.ending.withLockedValue { $0 } == .written(keepAlive: true))
+        #expect(exchange.bodyBytesSent == 4)
     }
 
     /// A handler's own `Connection: close` is honoured and not sent twice.

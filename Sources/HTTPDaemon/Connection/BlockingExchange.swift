@@ -229,7 +229,14 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// A timer's flush of held writes: the bytes join the queue, whatever its length.
     func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { acceptBody(bytes, waitForRoom: false) }
 
-    private func acceptBody(_ bytes: UnsafeRawBufferPointer, waitForRoom: Bool) -> Bool {
+    /// The handler's last bytes, `finish` coming next: they join the queue and wait for
+    /// the drain that `finish` schedules (or one under way), so that the head, the body
+    /// and the end leave in one write and one return to the event loop, not two.
+    func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        acceptBody(bytes, waitForRoom: false, scheduling: false)
+    }
+
+    private func acceptBody(_ bytes: UnsafeRawBufferPointer, waitForRoom: Bool, scheduling: Bool = true) -> Bool {
         condition.lock()
         defer { condition.unlock() }
         guard connected, !endRequested else { return false }
@@ -237,7 +244,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         guard !isHead, bytes.count > 0 else { return true }
         pending.writeBytes(bytes)
         bodyBytesSent += Int64(bytes.count)
-        if !writeInFlight { scheduleDrain() }
+        if scheduling && !writeInFlight { scheduleDrain() }
         // Back-pressure only: the bytes are taken, so the call succeeded whatever happens
         // to the connection while it waits (mod_isapi returns ap_pass_brigade's status for
         // the bytes it passed). A client gone by now fails the next call.
@@ -303,30 +310,18 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// Event-loop side: everything queued so far (head, body, end) in one write.
     private func drain() {
         condition.lock()
-        var parts: [IOData] = []
+        var heldHead: ByteBuffer?
         if case .held(let bytes, let announced) = head {
             // The close became known after the head was encoded but before it left (the
             // client half-closed, a stop began, HSE_REQ_CLOSE_CONNECTION): it says so now.
-            parts.append(.byteBuffer(announced == keepAlive ? bytes : makeHead(status, reason, responseHeaders, keepAlive)))
+            heldHead = announced == keepAlive ? bytes : makeHead(status, reason, responseHeaders, keepAlive)
             head = .gone
         }
         let bodyBytes = pending.readableBytes
-        if pending.readableBytes > 0 {
-            if chunked {
-                var size = allocator.buffer(capacity: 18)
-                size.writeString(String(pending.readableBytes, radix: 16))
-                size.writeStaticString("\r\n")
-                parts += [.byteBuffer(size), .byteBuffer(pending), .byteBuffer(Self.lineEnd)]
-            } else {
-                parts.append(.byteBuffer(pending))
-            }
-            pending = allocator.buffer(capacity: 0)
-        }
         let finishing = endRequested && !ended && connected
-        if finishing {
-            ended = true
-            if chunked { parts.append(.byteBuffer(Self.lastChunk)) }
-        }
+        if finishing { ended = true }
+        let parts = Self.wireParts(head: &heldHead, body: &pending, chunked: chunked, last: finishing,
+                                   allocator: allocator)
         guard connected, !parts.isEmpty || finishing else {
             writeInFlight = false
             condition.broadcast()
@@ -343,9 +338,6 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             if finishing { self.completed(success ? ending : .broken) }
         }
     }
-
-    private static let lineEnd = ByteBuffer(string: "\r\n")
-    private static let lastChunk = ByteBuffer(string: "0\r\n\r\n")
 
     /// The handler took too long (on the event loop): from now on its writes fail and
     /// its reads see a vanished client. When nothing went out yet (a head still held

@@ -21,6 +21,9 @@ public protocol ResponseChannel: AnyObject, Sendable {
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// `sendBody` without the wait for room (a timer's flush, which must never block).
     func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool
+    /// The last body bytes (a few kilobytes at most), which `finish` follows at once: they
+    /// may wait for the end and leave with it, in one write; no wait for room.
+    func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// A complete answer (an error page, a redirect) when no head was sent yet.
     func respond(_ response: Response) -> Bool
     /// Ends the response; `closeConnection` ends the connection after it.
@@ -39,6 +42,8 @@ public protocol ResponseChannel: AnyObject, Sendable {
 extension ResponseChannel {
     /// A channel whose `sendBody` never waits for room needs nothing else.
     public func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { sendBody(bytes) }
+    /// A channel that writes as it goes needs nothing else.
+    public func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool { sendBody(bytes) }
 }
 
 /// A response channel that wraps another and changes only part of what passes through
@@ -55,6 +60,7 @@ extension ForwardingResponseChannel {
     }
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBody(bytes) }
     func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBodyWithoutWaiting(bytes) }
+    func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBodyBeforeEnd(bytes) }
     func respond(_ response: Response) -> Bool { base.respond(response) }
     func finish(closeConnection: Bool) { base.finish(closeConnection: closeConnection) }
     var headSent: Bool { base.headSent }

@@ -115,7 +115,8 @@ struct ISAPIExtensionRun: BlockingHandler {
         let connection = PipelineISAPIConnection(channel: channel, context: context, pipeline: pipeline)
         let end = ExtensionRunner.run(
             { lease.callHttpExtensionProc($0) }, extensionPath: path,
-            request: Self.request(context, configuration: pipeline.configuration),
+            // The variables read the context the connection keeps: no second copy of it.
+            request: Self.request(context, serverTokens: pipeline.configuration.serverTokens) { connection.context },
             connection: connection,
             settings: Self.settings(context.directoryConfig.isapi, timeoutSeconds: pipeline.configuration.timeoutSeconds),
             logger: logger)
@@ -136,37 +137,52 @@ struct ISAPIExtensionRun: BlockingHandler {
         return settings
     }
 
-    /// The ECB's strings and the server variables: Apache's CGI set plus the IIS names
-    /// ported code asks for.
+    /// The ECB's strings at once, and the server variables (Apache's CGI set plus the IIS
+    /// names ported code asks for) when the extension first asks for one: building the
+    /// whole CGI environment cost more than the rest of the call, and many extensions
+    /// read a few variables or none.
     static func request(_ context: RequestContext, configuration: ServerConfiguration) -> ISAPIRequest {
-        var environment = CGIEnvironment(context, configuration: configuration)
+        request(context, serverTokens: configuration.serverTokens) { context }
+    }
+
+    /// `request(_:configuration:)`, where `sameContext` gives `context` again when the
+    /// variables are built (from where the caller keeps it).
+    static func request(_ context: RequestContext, serverTokens: ServerTokens,
+                        sameContext: @escaping @Sendable () -> RequestContext) -> ISAPIRequest {
+        let scriptMapped = context.scriptMap != nil
+        var request = ISAPIRequest(
+            method: context.method, queryString: context.query ?? "",
+            // A script map's lpszPathInfo is the whole URL path (IIS 6), as its PATH_INFO.
+            pathInfo: scriptMapped ? context.path : context.pathInfo,
+            pathTranslated: CGIEnvironment.pathTranslated(context) ?? "",
+            contentType: context.headers["Content-Type"] ?? "",
+            contentLength: context.request.isChunked ? nil : context.request.contentLength,
+            isChunked: context.request.isChunked, rawHeaders: context.headers.entries,
+            buildVariables: { variables(sameContext(), serverTokens: serverTokens) })
+        if let tls = context.request.connection.tls, let certificate = tls.clientCertificate {
+            request.clientCertificate = ISAPIClientCertificate(derEncoded: certificate.derEncoded,
+                                                               flags: tls.certificateFlags)
+        }
+        return request
+    }
+
+    /// The server variables of `request(_:configuration:)`, built on first use.
+    static func variables(_ context: RequestContext, serverTokens: ServerTokens) -> LazyVariables.Table {
+        var environment = CGIEnvironment(context, serverTokens: serverTokens)
         // IIS's URL: the extension's (or script's) URL without query or extra path.
         var url = CGIEnvironment.scriptName(context)
-        var pathInfo = context.pathInfo
-        if context.scriptMap != nil {
-            let names = environment.applyScriptMapSemantics(context)
-            (url, pathInfo) = (names.url, names.pathInfo)
-        }
-        let connection = context.request.connection
-        var request = ISAPIRequest(
-            method: context.method, queryString: context.query ?? "", pathInfo: pathInfo,
-            pathTranslated: environment["PATH_TRANSLATED"] ?? "", contentType: context.headers["Content-Type"] ?? "",
-            contentLength: context.request.isChunked ? nil : context.request.contentLength,
-            isChunked: context.request.isChunked, variables: environment.variables,
-            rawHeaders: context.headers.entries)
+        if context.scriptMap != nil { url = environment.applyScriptMapSemantics(context).url }
+        var variables = environment.variables
         // The user an ISAPI filter's AUTHENTICATION left comes first: it wins.
-        if let filters = context.filters { request.variables.insert(contentsOf: filters.userVariables, at: 0) }
-        request.serverOnlyVariables = [
+        if let filters = context.filters { variables.insert(contentsOf: filters.userVariables, at: 0) }
+        let connection = context.request.connection
+        let serverOnly = [
             ("URL", url),
             ("LOCAL_ADDR", connection.localAddress), ("REMOTE_HOST", connection.remoteAddress),
             ("HTTP_VERSION", context.request.protocolName), ("INSTANCE_ID", "1"),
             ("APPL_MD_PATH", "/LM/W3SVC/1/ROOT"), ("APPL_PHYSICAL_PATH", (context.host.documentRoot ?? "") + "/"),
         ] + TLSSessionInfo.iisVariables(of: connection.tls)
-        if let tls = connection.tls, let certificate = tls.clientCertificate {
-            request.clientCertificate = ISAPIClientCertificate(derEncoded: certificate.derEncoded,
-                                                               flags: tls.certificateFlags)
-        }
-        return request
+        return LazyVariables.Table(variables: variables, serverOnly: serverOnly)
     }
 }
 
@@ -191,6 +207,7 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
 
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBody(bytes) }
     func sendBodyWithoutWaiting(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBodyWithoutWaiting(bytes) }
+    func sendBodyBeforeEnd(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBodyBeforeEnd(bytes) }
     func finish(closeConnection: Bool) { channel.finish(closeConnection: closeConnection) }
     func respond(status: Int) {
         let answer = pipeline.errorAnswerAfterHandler(status, context)
