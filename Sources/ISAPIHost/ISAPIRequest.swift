@@ -19,15 +19,10 @@ public struct ISAPIRequest: Sendable {
     public init(method: String, queryString: String, pathInfo: String, pathTranslated: String, contentType: String,
                 contentLength: Int64?, isChunked: Bool, variables: [(name: String, value: String)],
                 rawHeaders: [(name: String, value: String)]) {
-        self.method = method
-        self.queryString = queryString
-        self.pathInfo = pathInfo
-        self.pathTranslated = pathTranslated
-        self.contentType = contentType
-        self.contentLength = contentLength
-        self.isChunked = isChunked
-        self.lazyVariables = LazyVariables(LazyVariables.Table(variables: variables))
-        self.rawHeaders = rawHeaders
+        let table = LazyVariables.Table(variables: variables)
+        self.init(method: method, queryString: queryString, pathInfo: pathInfo, pathTranslated: pathTranslated,
+                  contentType: contentType, contentLength: contentLength, isChunked: isChunked, rawHeaders: rawHeaders,
+                  buildVariables: { table })
     }
 
     /// A request whose server variables `buildVariables` makes when the extension first
@@ -50,22 +45,22 @@ public struct ISAPIRequest: Sendable {
     /// Reading builds the table; setting replaces it.
     public var variables: [(name: String, value: String)] {
         get { lazyVariables.table.variables }
-        set {
-            var table = lazyVariables.table
-            table.variables = newValue
-            lazyVariables = LazyVariables(table)
-        }
+        set { replace(\.variables, with: newValue) }
     }
 
     /// IIS's own variables (LOCAL_ADDR, HTTP_VERSION, INSTANCE_ID, ...): answered by
     /// name, but not part of ALL_HTTP, which lists request headers only.
     public var serverOnlyVariables: [(name: String, value: String)] {
         get { lazyVariables.table.serverOnly }
-        set {
-            var table = lazyVariables.table
-            table.serverOnly = newValue
-            lazyVariables = LazyVariables(table)
-        }
+        set { replace(\.serverOnly, with: newValue) }
+    }
+
+    /// Sets one list of the table (built first if it was not), keeping the other.
+    private mutating func replace(_ list: WritableKeyPath<LazyVariables.Table, [(name: String, value: String)]>,
+                                  with newValue: [(name: String, value: String)]) {
+        var table = lazyVariables.table
+        table[keyPath: list] = newValue
+        lazyVariables = LazyVariables(table)
     }
 }
 
