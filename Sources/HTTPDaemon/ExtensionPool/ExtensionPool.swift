@@ -2,7 +2,9 @@ import NIOCore
 import Observability
 
 /// The `ThreadsPerChild` threads that run blocking handlers (ISAPI extensions) and the
-/// request phases of ISAPI filters.
+/// request phases of ISAPI filters. They start as calls need them, as IIS's pool grows,
+/// up to ThreadsPerChild, and then stay: a server that serves static files only, or few
+/// calls at once, keeps no idle threads' stacks (each costs some resident memory).
 ///
 /// It replaces `NIOThreadPool` for one reason: the hand-off. A worker that finishes a
 /// call takes the next queued one without parking, and a submit wakes a parked worker
@@ -45,7 +47,9 @@ final class ExtensionPool: @unchecked Sendable {
     var parked: [PoolWorker] = []
     /// Workers a submit woke that have not looked at the queue yet.
     var waking = 0
-    /// Threads not yet ended.
+    /// Threads started for queued calls that have not looked at the queue yet.
+    var starting = 0
+    /// Threads started and not yet ended (at most `numberOfThreads`).
     var liveThreads = 0
     /// Signalled when the last thread ends.
     let allEnded = PoolCondition()
@@ -56,14 +60,31 @@ final class ExtensionPool: @unchecked Sendable {
         self.numberOfThreads = max(1, numberOfThreads)
     }
 
-    /// Starts the threads. Calls submitted before run once it has.
+    /// Takes calls from now on: calls submitted before run now, on threads started for them.
     func start() {
         lock.lock()
         guard state == .notStarted else { return lock.unlock() }
         state = .running
-        liveThreads = numberOfThreads
+        let count = min(queue.count, numberOfThreads)
+        liveThreads += count
+        starting += count
         lock.unlock()
-        for index in 0..<numberOfThreads { PoolWorker(pool: self, index: index).start() }
+        for _ in 0..<count { startWorker() }
+    }
+
+    /// Starts one more thread, counted in `liveThreads` and `starting` by the caller. When
+    /// the system refuses a thread, the calls wait for the threads there are, or, with
+    /// none, are answered on their abandoned path (a 500 for an extension).
+    private func startWorker() {
+        guard !PoolWorker(pool: self).start() else { return }
+        lock.lock()
+        liveThreads -= 1
+        starting -= 1
+        var stranded = CircularBuffer<Item>()
+        if liveThreads == 0 { swap(&stranded, &queue) }
+        if liveThreads == 0 && state == .stopping { allEnded.broadcast() }
+        lock.unlock()
+        for item in stranded { Self.run(item, .abandoned) }
     }
 
     /// Queues `work` for a pool thread. `figures` (when given) counts it as queued, then
@@ -77,15 +98,23 @@ final class ExtensionPool: @unchecked Sendable {
         }
         queue.append(Item(work: work, figures: figures))
         var woken: PoolWorker?
-        if state == .running && queue.count > waking, let worker = parked.popLast() {
-            worker.state = .woken
-            waking += 1
-            woken = worker
-            handOffs.wakeUps += 1
+        var startsWorker = false
+        if state == .running && queue.count > waking + starting {
+            if let worker = parked.popLast() {
+                worker.state = .woken
+                waking += 1
+                woken = worker
+                handOffs.wakeUps += 1
+            } else if liveThreads < numberOfThreads {
+                liveThreads += 1
+                starting += 1
+                startsWorker = true
+            }
         }
         lock.unlock()
         // Signalled after the unlock: the woken thread does not wake into a held lock.
         woken?.wake.signal()
+        if startsWorker { startWorker() }
     }
 
     /// Runs one call with its figures.
@@ -100,7 +129,6 @@ final class ExtensionPool: @unchecked Sendable {
     func beginShutdown() {
         lock.lock()
         guard state != .stopping else { return lock.unlock() }
-        if state == .notStarted { liveThreads = 0 }
         state = .stopping
         let abandoned = queue
         queue.removeAll()

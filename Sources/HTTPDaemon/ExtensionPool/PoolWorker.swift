@@ -22,20 +22,18 @@ final class PoolWorker: @unchecked Sendable {
 
     /// Strong: a running thread keeps its pool; the stop ends the threads, which ends the cycle.
     let pool: ExtensionPool
-    let index: Int
     var state = State.running
     /// Signalled once for each time the worker is chosen (it remembers a signal that
     /// comes before the wait: the chooser signals after releasing the pool's lock).
     let wake = DispatchSemaphore(value: 0)
 
-    init(pool: ExtensionPool, index: Int) {
+    init(pool: ExtensionPool) {
         self.pool = pool
-        self.index = index
     }
 
     /// Starts the thread (default attributes: the stack size the system gives threads,
-    /// as NIOThreadPool's threads had).
-    func start() {
+    /// as NIOThreadPool's threads had); false when the system refuses one.
+    func start() -> Bool {
         let box = Unmanaged.passRetained(self).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { argument in
@@ -43,13 +41,19 @@ final class PoolWorker: @unchecked Sendable {
             worker.run()
             return nil
         }, box)
-        precondition(result == 0, "pthread_create failed: \(result)")
+        guard result == 0 else {
+            Unmanaged<PoolWorker>.fromOpaque(box).release()
+            return false
+        }
         pthread_detach(thread)
+        return true
     }
 
     private func run() {
         let pool = self.pool
         pool.lock.lock()
+        // Started for a queued call (`pool.starting` counted it): it looks at the queue now.
+        pool.starting -= 1
         while true {
             if let item = pool.queue.popFirst() {
                 // Work is queued: take it without parking, however many wait.

@@ -124,6 +124,40 @@ import Testing
         #expect(figures.queued.load(ordering: .relaxed) == 0)
     }
 
+    /// Threads start as calls need them, up to ThreadsPerChild, and are kept: none before
+    /// the first call, one per call running at once, never more than the limit.
+    @Test func threadsStartAsCallsNeedThemUpToTheLimit() {
+        let pool = ExtensionPool(numberOfThreads: 3)
+        pool.start()
+        #expect(pool.threadsAlive == 0)
+        for _ in 0..<20 {
+            let one = DispatchSemaphore(value: 0)
+            pool.submit { _ in one.signal() }
+            #expect(waited(one))
+        }
+        // Calls one after the other: a call submitted while the thread that ran the last
+        // one is still on its way to park may start another, within the limit.
+        #expect((1...3).contains(pool.threadsAlive))
+        let hold = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+        for _ in 0..<5 {
+            pool.submit { _ in
+                started.signal()
+                _ = hold.wait(timeout: .now() + .seconds(10))
+                finished.signal()
+            }
+        }
+        for _ in 0..<3 { #expect(waited(started)) }
+        #expect(pool.threadsAlive == 3)
+        #expect(pool.queuedCount == 2)
+        for _ in 0..<5 { hold.signal() }
+        for _ in 0..<5 { #expect(waited(finished)) }
+        #expect(pool.threadsAlive == 3)
+        #expect(pool.shutDown(deadline: .now() + .seconds(10)))
+        #expect(pool.threadsAlive == 0)
+    }
+
     @Test func stopBeforeStartAbandonsWhatWasQueued() {
         let pool = ExtensionPool(numberOfThreads: 2)
         let runs = NIOLockedValueBox<[ExtensionPool.Run]>([])
