@@ -252,11 +252,11 @@ public final class Daemon: Sendable {
             }
     }
 
-    /// A new connection's options and handlers, set synchronously on its event loop (no
-    /// future per step).
     /// The read buffers of a connection: from 1 KiB, adapting between 64 B and 64 KiB.
     static let readBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 1024, maximum: 65536)
 
+    /// A new connection's options and handlers, set synchronously on its event loop (no
+    /// future per step).
     private static func setUpConnection(_ channel: Channel, address: ListenAddress, state: ServingState,
                                 daemon: DaemonContext) throws {
         // Accepted while a graceful stop is closing the listeners: its client has sent (or

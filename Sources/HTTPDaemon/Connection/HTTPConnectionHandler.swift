@@ -78,9 +78,10 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     var local = ("-", 0) { didSet { connectionTemplate = nil } }
     /// What TLS negotiated on this connection (see HTTPDaemon/TLS).
     var tls = TLSConnectionState.plain { didSet { connectionTemplate = nil } }
-    /// `connectionInfo` as the last request saw it: both ends and TLS are settled before
-    /// the first request (the PROXY header and the handshake come first), so each request
-    /// copies this and sets its count instead of building it again.
+    /// `connectionInfo`, built for the first request: both ends and TLS are settled by
+    /// then (the PROXY header and the handshake come first), so each request copies this
+    /// and sets its count instead of building it again. A change of either end or of TLS
+    /// drops it.
     private var connectionTemplate: ConnectionInfo?
     /// This connection's ISAPI filter state when filters are configured: made with the connection,
     /// or at its first request after a reload that configured them.
