@@ -77,7 +77,7 @@ public enum ResponseHeadParser {
             switch parseHeaderLine(line) {
             case .failure(let failure): return .failure(failure)
             case .success(let (name, value)):
-                if ServerVariables.sameIgnoringASCIICase(name, "Status") {
+                if ASCIICase.equal(name, "Status") {
                     let rawValue = trimmed(line.drop { $0 != UInt8(ascii: ":") }.dropFirst())
                     guard let (code, reason) = parseStatusLine(rawValue) else {
                         return .failure(.badStatus(LogText.escaped(rawValue, inQuotes: true)))
@@ -91,7 +91,7 @@ public enum ResponseHeadParser {
         }
         if !sawBlankLine { index = headerBlock.count }
         if head.status == 0 {
-            if head.headers.contains(where: { ServerVariables.sameIgnoringASCIICase($0.name, "Location") }) {
+            if head.headers.contains(where: { ASCIICase.equal($0.name, "Location") }) {
                 head.status = 302
             } else {
                 head.status = defaultStatus ?? 200

@@ -19,14 +19,6 @@ struct ServerVariables {
         "DOCUMENT_ROOT", "SERVER_ADDR", "SERVER_ADMIN", "REQUEST_SCHEME",
     ]
 
-    /// Compares bytes, folding only A–Z: extensions look variables up often, and
-    /// upper-casing every name each time made a string per variable per call.
-    static func sameIgnoringASCIICase(_ a: some StringProtocol, _ b: some StringProtocol) -> Bool {
-        a.utf8.count == b.utf8.count && a.utf8.elementsEqual(b.utf8) { fold($0) == fold($1) }
-    }
-
-    private static func fold(_ byte: UInt8) -> UInt8 { byte >= 97 && byte <= 122 ? byte - 32 : byte }
-
     /// The value of a variable, or nil for an unknown name.
     func value(_ name: String) -> String? {
         switch name {
@@ -42,11 +34,11 @@ struct ServerVariables {
         let upper = name.uppercased()
         if upper.hasPrefix("HEADER_") {
             let header = name.dropFirst(7)
-            return request.rawHeaders.first { Self.sameIgnoringASCIICase($0.name, header) }?.value ?? ""
+            return request.rawHeaders.first { ASCIICase.equal($0.name, header) }?.value ?? ""
         }
         let table = request.lazyVariables.table
-        if let found = table.variables.first(where: { Self.sameIgnoringASCIICase($0.name, upper) })
-            ?? table.serverOnly.first(where: { Self.sameIgnoringASCIICase($0.name, upper) }) {
+        if let found = table.variables.first(where: { ASCIICase.equal($0.name, upper) })
+            ?? table.serverOnly.first(where: { ASCIICase.equal($0.name, upper) }) {
             return found.value
         }
         if Self.standardNames.contains(upper) || upper.hasPrefix("HTTP_") { return "" }

@@ -1,3 +1,5 @@
+import ISAPIHost
+
 /// HTTP header fields in the order received or set, with case-insensitive lookup.
 /// The pipeline's own type, so that it needs no networking library.
 public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {

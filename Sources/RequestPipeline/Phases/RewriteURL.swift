@@ -1,4 +1,5 @@
 import Foundation
+import ISAPIHost
 import Logging
 import RewriteEngine
 import ServerConfig
