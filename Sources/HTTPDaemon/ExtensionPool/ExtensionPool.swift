@@ -155,25 +155,13 @@ final class ExtensionPool: @unchecked Sendable {
     }
 
     /// Threads not yet ended (for tests and the stop).
-    var threadsAlive: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return liveThreads
-    }
+    var threadsAlive: Int { lock.withLock { liveThreads } }
 
     /// How often a submit woke a parked thread, and how often a thread parked (tests).
-    var handOffCounts: (wakeUps: Int, parks: Int) {
-        lock.lock()
-        defer { lock.unlock() }
-        return handOffs
-    }
+    var handOffCounts: (wakeUps: Int, parks: Int) { lock.withLock { handOffs } }
 
     /// Calls waiting for a thread.
-    var queuedCount: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return queue.count
-    }
+    var queuedCount: Int { lock.withLock { queue.count } }
 }
 
 extension ExtensionPool {

@@ -23,6 +23,13 @@ final class PoolLock: @unchecked Sendable {
 
     @inline(__always) func lock() { pthread_mutex_lock(mutex) }
     @inline(__always) func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// `body` with the lock held (for reads outside the hand-off, which locks by hand).
+    func withLock<T>(_ body: () -> T) -> T {
+        lock()
+        defer { unlock() }
+        return body()
+    }
 }
 
 /// A condition variable used with a `PoolLock` (held by the waiter).
