@@ -102,10 +102,16 @@ public struct CGIEnvironment: Sendable {
         set("QUERY_STRING", context.query ?? "")
         set("REQUEST_URI", Self.requestURI(request.target))
         set("SCRIPT_NAME", Self.scriptName(context))
-        if !context.pathInfo.isEmpty {
+        if let translated = Self.pathInfoTranslated(context) {
             set("PATH_INFO", context.pathInfo)
-            set("PATH_TRANSLATED", Self.join(documentRoot, context.pathInfo))
+            set("PATH_TRANSLATED", translated)
         }
+    }
+
+    /// `PATH_TRANSLATED` of a request with PATH_INFO (not script-mapped): the document
+    /// root joined with it; nil without PATH_INFO.
+    private static func pathInfoTranslated(_ context: RequestContext) -> String? {
+        context.pathInfo.isEmpty ? nil : join(context.host.documentRoot ?? "", context.pathInfo)
     }
 
     /// What this environment's `PATH_TRANSLATED` is (after `applyScriptMapSemantics` for a
@@ -114,14 +120,8 @@ public struct CGIEnvironment: Sendable {
     /// answer: one spelled exactly so is replaced by the own value when there is one;
     /// one spelled in another case sorts, and is found, before the own entry.
     static func pathTranslated(_ context: RequestContext) -> String? {
-        let own: String?
-        if context.scriptMap != nil {
-            own = context.filePath ?? ""
-        } else if !context.pathInfo.isEmpty {
-            own = join(context.host.documentRoot ?? "", context.pathInfo)
-        } else {
-            own = nil
-        }
+        // A script map's is the script file (`applyScriptMapSemantics`).
+        let own = context.scriptMap != nil ? context.filePath ?? "" : pathInfoTranslated(context)
         guard !context.environment.isEmpty,
               let set = context.environment.filter({ HeaderFields.same($0.key, "PATH_TRANSLATED") })
                   .min(by: { $0.key < $1.key })
