@@ -1,3 +1,5 @@
+import ISAPIHost
+
 /// The byte buffer a log line (or a date, a time stamp) is built in; turned
 /// into a `String` once at the end.
 package struct LogLineWriter {
@@ -67,17 +69,11 @@ package struct LogLineWriter {
 
     static func hexDigit(_ nibble: UInt8) -> UInt8 { nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10 }
 
-    static func lowercase(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5a ? byte + 32 : byte }
+    /// `ASCIICase.lower`, by the name the format code knows it.
+    static func lowercase(_ byte: UInt8) -> UInt8 { ASCIICase.lower(byte) }
 
     /// Whether `text` equals the lower-cased ASCII `lowercased`, ignoring ASCII case.
     static func equalsLowercased(_ text: String, _ lowercased: [UInt8]) -> Bool {
-        let utf8 = text.utf8
-        guard utf8.count == lowercased.count else { return false }
-        var i = 0
-        for byte in utf8 {
-            if lowercase(byte) != lowercased[i] { return false }
-            i += 1
-        }
-        return true
+        ASCIICase.equal(text.utf8, lowercased)
     }
 }
