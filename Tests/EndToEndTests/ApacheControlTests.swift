@@ -13,7 +13,7 @@ import Testing
 
         init(_ extra: String = "") throws {
             root = try ServerRoot()
-            port = try LifecycleTests.freePort()
+            port = try LoopbackPort.unused()
             try TestConfig.writeSite(root)
             try write(extra)
         }

@@ -18,7 +18,7 @@ final class ApacheOracle {
         try FileManager.default.createDirectory(atPath: root.path("run"), withIntermediateDirectories: true)
         for directory in ["", "htdocs", "conf", "run"] { chmod(root.path(directory), 0o755) }
         chmod(root.path("logs"), 0o777)
-        port = try RemoteIPApacheOracleTests.freePort()
+        port = try LoopbackPort.unused()
         let loads = modules
             .map { "LoadModule \($0)_module \(RemoteIPApacheOracleTests.apacheModules)/mod_\($0).so" }
             .joined(separator: "\n")

@@ -33,40 +33,36 @@ import Glibc
 
     /// A reload that adds a Listen address: the supervising parent opens it and replaces
     /// the serving process gracefully; a reload that removes it closes it.
+    ///
+    /// The parent binds the new address before the new serving process runs, so a
+    /// successful connect does not mean the reload is over: the test waits for the new
+    /// process's "resuming normal operations" line (a debug build starting on a loaded
+    /// CI machine can take seconds), and for the old process to let go of the address.
     @Test func sighupThatChangesListenAddressesOpensAndClosesThem() throws {
         let daemon = try DaemonProcess.start(TestConfig.standard())
-        let extra = try Self.freePort()
+        let extra = try LoopbackPort.unused()
+        // "listening on" comes before the first process's own line.
+        #expect(eventually(timeout: 10) { Self.servingProcessesStarted(daemon) == 1 }, "error log: \(daemon.errorLog)")
         try daemon.root.writeConfig(TestConfig.standard("Listen 127.0.0.1:\(extra)"))
         daemon.sendSignal(SIGHUP)
-        #expect(eventually(timeout: 5) { (try? RawClient(port: extra)) != nil }, "error log: \(daemon.errorLog)")
+        #expect(eventually(timeout: 30) { Self.servingProcessesStarted(daemon) == 2 },
+                "no new serving process; error log: \(daemon.errorLog)")
         let client = try RawClient(port: extra)
         try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
-        #expect(client.readResponses(1).first?.status == 200)
+        #expect(client.readResponses(1, timeout: 15).first?.status == 200, "error log: \(daemon.errorLog)")
         client.close()
         #expect(try daemon.get("/a.txt").status == 200, "the first address still serves")
 
         try daemon.root.writeConfig(TestConfig.standard())
         daemon.sendSignal(SIGHUP)
-        #expect(eventually(timeout: 5) { !RawClient.canConnect(port: extra) }, "error log: \(daemon.errorLog)")
+        #expect(eventually(timeout: 30) { !RawClient.canConnect(port: extra) }, "error log: \(daemon.errorLog)")
         #expect(try daemon.get("/a.txt").status == 200)
         #expect(daemon.isRunning)
     }
 
-    /// A port nothing listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw E2EError("no free port: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
+    /// How many serving processes have logged that they serve (IS00094).
+    static func servingProcessesStarted(_ daemon: DaemonProcess) -> Int {
+        daemon.errorLog.components(separatedBy: "resuming normal operations").count - 1
     }
 
     @Test func sighupWithABrokenConfigKeepsServingTheOldOne() throws {

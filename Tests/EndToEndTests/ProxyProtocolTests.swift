@@ -51,7 +51,7 @@ import Testing
     func throughHAProxyWithSendProxyV2() throws {
         let daemon = try ISAPITests.start(["servervars"], config: Self.config)
         defer { daemon.stop() }
-        let front = try RemoteIPApacheOracleTests.freePort()
+        let front = try LoopbackPort.unused()
         let root = daemon.root
         // HAProxy connects from 127.0.0.2: the peer (%{c}a) differs from the client (%a).
         try root.write("haproxy.cfg", """

@@ -134,22 +134,6 @@ import Testing
             .sorted { Int($0.dropFirst().prefix { $0 != "|" }) ?? -1 < Int($1.dropFirst().prefix { $0 != "|" }) ?? -1 }
     }
 
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw E2EError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test(.enabled(if: apacheInstalled, "needs Debian's apache2 (with mod_remoteip): apt-get install apache2"))
     func isapidLogsWhatApacheLogs() throws {
         let apache = try ApacheOracle(modules: ["mpm_event", "authz_core", "remoteip"]) { port in

@@ -55,7 +55,7 @@ import Glibc
         let systemd = try FakeNotifySocket()
         let daemon = try DaemonProcess.start(TestConfig.standard(), environment: ["NOTIFY_SOCKET": systemd.path])
         #expect(systemd.receive(timeout: 10)?.fields["READY"] == "1")
-        let extra = try LifecycleTests.freePort()
+        let extra = try LoopbackPort.unused()
         try daemon.root.writeConfig(TestConfig.standard("Listen 127.0.0.1:\(extra)"))
         daemon.sendSignal(SIGHUP)
         #expect(systemd.receive(timeout: 10)?.fields["RELOADING"] == "1")
