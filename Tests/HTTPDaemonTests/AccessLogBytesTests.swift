@@ -217,4 +217,37 @@ import Testing
         let line = #"::1 - "" [01/Jan/2025:01:00:00 +0100] "POST /x HTTP/1.0" 302 13"#
         #expect(try String(contentsOfFile: path, encoding: .utf8) == line + "\n" + line + "\n")
     }
+
+    /// BufferedLogs On: the event loop whose line fills the 4 KiB buffer writes it at the
+    /// end of its turn, as Apache writes a full buffer in-line; a line that does not fill
+    /// it waits (here for an hour-long tick, or a flush).
+    @Test func aLoopThatFillsTheBufferWritesItAtTheEndOfItsTurn() throws {
+        let path = directory + "/buffered_loop_log"
+        let writer = try LogFileWriter(path: path, limits: .init(bufferMilliseconds: 3_600_000))
+        writer.setBuffering(.buffered)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        #expect(eventually(timeout: 10) { writer.isIdle })
+        let lineBytes = #"::1 - "" [01/Jan/2025:01:00:00 +0100] "POST /x HTTP/1.0" 302 13"#.utf8.count + 1
+        let filling = 4096 / lineBytes + 1
+        try loop.submit {
+            for _ in 0..<filling {
+                var record = Self.plainRecord
+                writer.writeAccessLine(.common, &record)
+            }
+        }.wait()
+        try loop.submit {}.wait()  // the turn that logged is over, and its end-of-turn task ran
+        #expect(writer.writeCallCount == 1)
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: path)))?.count == filling * lineBytes)
+
+        try loop.submit {
+            var record = Self.plainRecord
+            writer.writeAccessLine(.common, &record)
+        }.wait()
+        try loop.submit {}.wait()
+        #expect(writer.writeCallCount == 1, "one line does not fill the buffer")
+        writer.flush()
+        #expect((try? Data(contentsOf: URL(fileURLWithPath: path)))?.count == (filling + 1) * lineBytes)
+    }
 }

@@ -10,7 +10,11 @@ import RequestPipeline
 /// once per batch, not once per line. An event loop that appends the first line of a
 /// batch (`BufferedLogs Off`) writes the batch itself at the end of its turn instead
 /// (``flushScheduledBatch()``), as Apache and nginx write in-line: every line its turn
-/// logged leaves in one `write(2)`, with no thread woken at all.
+/// logged leaves in one `write(2)`, with no thread woken at all. With `BufferedLogs On`
+/// the loop whose line fills the buffer writes it the same way, as Apache's
+/// mod_log_config writes a full buffer in-line; the thread only ticks (once every
+/// `bufferMilliseconds`) to send what has waited that long, and writes for callers that
+/// are not event loops.
 ///
 /// Two locks: `condition` guards the pending batch and the thread's state (held for the
 /// length of one line's formatting); `fileLock` serializes the taking of a batch with its
@@ -22,15 +26,21 @@ final class LogFileQueue: @unchecked Sendable {
     private enum Writer {
         /// Taking or writing a batch, or woken and about to: a new line needs no wake-up.
         case busy
-        /// Waiting for a first line, with nothing pending.
+        /// Waiting for a first line, with nothing pending (`BufferedLogs Off`).
         case parked
-        /// `BufferedLogs On`: lines wait until the buffer fills or the deadline passes.
+        /// `BufferedLogs On`: waiting for the end of a tick; lines need no wake-up until
+        /// the buffer is full.
         case holding
-        /// Parked, and the event loop that appended the batch's first line writes it at the
-        /// end of its turn: a new line needs no wake-up.
-        case flushScheduled
+        /// Waiting (`resuming` says how), and the event loop that appended the line that
+        /// gave it work writes the batch at the end of its turn: a new line needs no wake-up.
+        case flushScheduled(resuming: Waiting)
         /// Gone (the writer was released).
         case stopped
+    }
+
+    /// How the writer thread waits: what it is again once an event loop wrote its batch.
+    private enum Waiting {
+        case parked, holding
     }
 
     /// Whether the owner still uses the queue.
@@ -50,8 +60,6 @@ final class LogFileQueue: @unchecked Sendable {
     private var writer = Writer.busy
     private var life = Life.open
     private var buffering = LogFileWriter.Buffering.prompt
-    /// `BufferedLogs On`: when the batch that is gathering must go out at the latest.
-    private var holdDeadline: Date?
     private var overflow = Overflow.none
     private var droppedTotal = 0
     private var report: (@Sendable (LogFileWriter.DropReport) -> Void)?
@@ -107,10 +115,13 @@ final class LogFileQueue: @unchecked Sendable {
         var flushByCaller = false
         switch writer {
         case .parked where pending.count > before && callerFlushes && buffering == .prompt:
-            writer = .flushScheduled
+            writer = .flushScheduled(resuming: .parked)
+            flushByCaller = true
+        case .holding where pending.count >= limits.bufferBytes && callerFlushes:
+            writer = .flushScheduled(resuming: .holding)
             flushByCaller = true
         case .parked where pending.count > before,
-             .holding where pending.count >= limits.bufferBytes && before < limits.bufferBytes:
+             .holding where pending.count >= limits.bufferBytes:
             writer = .busy
             wake = true
         case .busy, .parked, .holding, .flushScheduled, .stopped:
@@ -132,10 +143,13 @@ final class LogFileQueue: @unchecked Sendable {
         fileLock.withLock {
             // The writer's state changes under the lock the drain takes last anyway.
             drainLocked {
-                guard writer == .flushScheduled else { return }
-                if pending.isEmpty {
+                guard case .flushScheduled(let resuming) = writer else { return }
+                switch resuming {
+                case .parked where pending.isEmpty:
                     writer = .parked
-                } else {
+                case .holding where pending.count < limits.bufferBytes:
+                    writer = .holding
+                case .parked, .holding:
                     writer = .busy
                     wake = true
                 }
@@ -144,13 +158,18 @@ final class LogFileQueue: @unchecked Sendable {
         if wake { condition.signal() }
     }
 
-    /// `BufferedLogs`; turning it Off sends what waits.
+    /// `BufferedLogs`; turning it Off sends what waits. A waiting writer thread is woken
+    /// to wait the new way (a tick, or for a first line).
     func setBuffering(_ value: LogFileWriter.Buffering) {
         locked {
+            guard buffering != value else { return }
             buffering = value
-            if writer == .holding {
+            switch writer {
+            case .parked, .holding, .flushScheduled:
                 writer = .busy
                 condition.signal()
+            case .busy, .stopped:
+                break
             }
         }
     }
@@ -159,8 +178,15 @@ final class LogFileQueue: @unchecked Sendable {
     var droppedLines: Int { locked { droppedTotal } }
     var queuedBytes: Int { locked { pending.count } }
     var writeCallCount: Int { fileLock.withLock { writeCalls } }
-    /// Nothing pending and the writer thread parked (a test waits for it before it counts writes).
-    var isIdle: Bool { locked { writer == .parked && pending.isEmpty } }
+    /// Nothing pending and the writer thread waiting (a test waits for it before it counts writes).
+    var isIdle: Bool {
+        locked {
+            switch writer {
+            case .parked, .holding: pending.isEmpty
+            case .busy, .flushScheduled, .stopped: false
+            }
+        }
+    }
 
     /// Runs `body` with the file to itself, after every line queued so far was written.
     func withDrainedFile<T>(_ body: (inout Int32) -> T) -> T {
@@ -184,29 +210,34 @@ final class LogFileQueue: @unchecked Sendable {
         return body()
     }
 
-    /// The writer thread: writes each batch as it gathers, parks when there is none.
+    /// The writer thread. `BufferedLogs Off`: writes each batch as it gathers, parks when
+    /// there is none. On: ticks every `bufferMilliseconds` and writes what waits at the end
+    /// of a tick (so no line waits longer), or at once when woken for a full buffer.
     private func run() {
         condition.lock()
+        var tickEnded = false
         while true {
-            if pending.isEmpty {
-                holdDeadline = nil
-                if life == .stopping {
-                    writer = .stopped
-                    condition.unlock()
-                    return
-                }
-                writer = .parked
-                condition.wait()
-                continue
+            if pending.isEmpty && life == .stopping {
+                writer = .stopped
+                condition.unlock()
+                return
             }
-            if buffering == .buffered, life == .open, pending.count < limits.bufferBytes {
-                let deadline = holdDeadline ?? Date(timeIntervalSinceNow: Double(limits.bufferMilliseconds) / 1000)
-                holdDeadline = deadline
-                if deadline.timeIntervalSinceNow > 0 {
-                    writer = .holding
-                    _ = condition.wait(until: deadline)
+            switch buffering {
+            case .prompt:
+                if pending.isEmpty {
+                    writer = .parked
+                    condition.wait()
                     continue
                 }
+            case .buffered:
+                if life == .open && !tickEnded && pending.count < limits.bufferBytes {
+                    writer = .holding
+                    let tick = Date(timeIntervalSinceNow: Double(limits.bufferMilliseconds) / 1000)
+                    tickEnded = !condition.wait(until: tick)
+                    continue
+                }
+                tickEnded = false
+                if pending.isEmpty { continue }
             }
             writer = .busy
             condition.unlock()
@@ -222,7 +253,6 @@ final class LogFileQueue: @unchecked Sendable {
     private func drainLocked(then: () -> Void = {}) {
         let taken = locked { () -> Bool in
             swap(&pending, &batch)
-            holdDeadline = nil
             if batch.isEmpty { then() }
             return !batch.isEmpty
         }
