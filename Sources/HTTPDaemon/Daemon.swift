@@ -53,7 +53,7 @@ public final class Daemon: Sendable {
         Self.blockHandledSignals()
         let state = try ServingState(
             configuration: configuration, logFiles: logFiles, handlers: self.handlers, filterHost: filterHost,
-            fileCache: fileCache)
+            fileCache: fileCache, iniFilesFirstRead: .whenAsked)
         // ThreadsPerChild is read once: a reload that changes it takes effect at the next start.
         threadPool = ExtensionPool(numberOfThreads: configuration.threadsPerChild)
         context = DaemonContext(state: state, threadPool: threadPool)
@@ -102,6 +102,8 @@ public final class Daemon: Sendable {
             abandonStart()
             throw error
         }
+        // As User: a change is re-read by User, and httpd.parse.errors must be User's to rewrite.
+        context.currentState.pipeline.readIniFiles()
         // From here on, what extensions write to stderr goes to the error log (before
         // notifyHandlers: an ISAPICacheFile extension's start-up messages as well).
         standardError.point(at: context.currentState.errorLog, logger: logger)

@@ -28,15 +28,18 @@ final class ServingState: Sendable {
     }
 
     /// - Parameter fileCache: the process's file cache, used unless `FileCacheValid 0`.
+    /// - Parameter iniFilesFirstRead: `.whenAsked` for the state made before the privilege drop.
     init(configuration: ServerConfiguration, logFiles: LogFiles, handlers: [String: any RequestHandler],
-         filterHost: ISAPIFilterHost? = nil, fileCache: FileCache? = nil) throws {
+         filterHost: ISAPIFilterHost? = nil, fileCache: FileCache? = nil,
+         iniFilesFirstRead: Pipeline.IniFilesFirstRead = .atCreation) throws {
         self.configuration = configuration
         errorLog = try logFiles.writer(for: configuration.errorLog)
         logger = Logger.errorLog("core", writer: errorLog, levels: configuration.logLevel)
         let errorLog = errorLog
         fileCache?.setValidSeconds(configuration.fileCacheValid)
         pipeline = Pipeline(configuration: configuration, handlers: handlers, filterHost: filterHost,
-                            fileCache: configuration.fileCacheValid > 0 ? fileCache : nil, logger: logger) { module in
+                            fileCache: configuration.fileCacheValid > 0 ? fileCache : nil,
+                            iniFilesFirstRead: iniFilesFirstRead, logger: logger) { module in
             Logger.errorLog(module, writer: errorLog, levels: configuration.logLevel)
         }
         var accessLogs: [Int: [AccessLogTarget]] = [:]

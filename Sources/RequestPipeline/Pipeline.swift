@@ -82,6 +82,16 @@ public final class Pipeline: Sendable {
     /// The virtual hosts and their defaults per directory, shared by the requests.
     let hosts: SharedHosts
 
+    /// When a pipeline with a file cache first reads its httpd.ini files.
+    public enum IniFilesFirstRead: Sendable {
+        /// As it is made (a reload: the serving process has its final identity already).
+        case atCreation
+        /// When ``readIniFiles()`` is called: the daemon's first configuration is loaded
+        /// as root, and its httpd.ini files must be read (and their httpd.parse.errors
+        /// written) by the identity that re-reads them when they change, `User`.
+        case whenAsked
+    }
+
     /// Apache's LimitInternalRecursion default.
     public static let maxInternalRedirects = 10
 
@@ -90,7 +100,7 @@ public final class Pipeline: Sendable {
     /// - Parameter filterHost: the daemon's ISAPI filters, used when the configuration lists any.
     public init(configuration: ServerConfiguration, fileSystem: any FileSystem = LocalFileSystem(),
                 handlers: [String: any RequestHandler] = [:], filterHost: ISAPIFilterHost? = nil,
-                fileCache: FileCache? = nil, logger: Logger,
+                fileCache: FileCache? = nil, iniFilesFirstRead: IniFilesFirstRead = .atCreation, logger: Logger,
                 moduleLogger: ((String) -> Logger)? = nil) {
         self.configuration = configuration
         self.fileSystem = fileCache ?? fileSystem
@@ -124,18 +134,29 @@ public final class Pipeline: Sendable {
         self.iniFiles = iniFiles
         self.hosts = SharedHosts(configuration)
         iniListener = fileCache.map { Self.watchIniFiles(iniFiles, paths: iniFilePaths, with: $0) }
+        if iniFilesFirstRead == .atCreation { readIniFiles() }
     }
 
     deinit {
         if let iniListener { fileCache?.removeListener(iniListener) }
     }
 
-    /// With a file cache, the httpd.ini files are read now (at load and reload) and
-    /// again when the watcher says one changed, never on the request path.
+    /// With a file cache, the httpd.ini files are read at load and reload
+    /// (``readIniFiles()``) and again when the watcher says one changed, never on the
+    /// request path.
     private static func watchIniFiles(_ iniFiles: IniFileCache, paths: [Int: [String]], with fileCache: FileCache) -> Int {
-        let paths = Array(Set(paths.values.joined())).sorted()
-        for path in paths { _ = iniFiles.rules(at: path, sweeping: false) }
-        return fileCache.addListener(paths: paths) { path in _ = iniFiles.rules(at: path, sweeping: false) }
+        fileCache.addListener(paths: allIniFilePaths(paths)) { path in _ = iniFiles.rules(at: path, sweeping: false) }
+    }
+
+    /// Reads every httpd.ini file of the configuration now (with a file cache; without
+    /// one, requests read them as they need them).
+    public func readIniFiles() {
+        guard fileCache != nil else { return }
+        for path in Self.allIniFilePaths(iniFilePathsByHost) { _ = iniFiles.rules(at: path, sweeping: false) }
+    }
+
+    private static func allIniFilePaths(_ paths: [Int: [String]]) -> [String] {
+        Array(Set(paths.values.joined())).sorted()
     }
 
     /// Runs phases 1 to 7 for a request and returns its context and answer.

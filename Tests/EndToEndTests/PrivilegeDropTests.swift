@@ -141,6 +141,32 @@ import Glibc
         #expect(daemon.isRunning)
     }
 
+    /// httpd.ini is first read by User, as it is re-read when it changes: the
+    /// httpd.parse.errors written beside it is User's, and an edit rewrites it (read as
+    /// root at start, it was root's, and User could not update it after the edit).
+    @Test(.enabled(if: runningAsRoot, notRootReason))
+    func httpdIniIsReadAsUserFromTheStart() throws {
+        let nobody = try #require(getpwnam("nobody")).pointee.pw_uid
+        let root = try ServerRoot()
+        try TestConfig.writeSite(root)
+        try root.write("conf/httpd.ini", "[ISAPI_Rewrite]\nRewriteRule /page /a.txt\nRewriteRule (broken /x\n")
+        #expect(chmod(root.path("conf"), 0o777) == 0, "User may write httpd.parse.errors there")
+        try root.writeConfig(TestConfig.standard("User nobody\nGroup nogroup"))
+        let daemon = try DaemonProcess(root: root)
+        defer { daemon.stop() }
+        #expect(try daemon.get("/page").status == 200)
+        let errors = root.path("conf/httpd.parse.errors")
+        #expect(root.read("conf/httpd.parse.errors").hasPrefix("line 3: "))
+        #expect(Self.owner(of: errors) == nobody)
+
+        try root.write("conf/httpd.ini", "[ISAPI_Rewrite]\nRewriteRule /page /a.txt\nRewriteRule /other /b.txt\nRewriteRule (broken /x\n")
+        // The errors are written as the file is parsed, the rules take over after that.
+        #expect(eventually(timeout: 5, interval: 0.05) { (try? daemon.get("/other"))?.status == 200 })
+        #expect(eventually(timeout: 5, interval: 0.05) { root.read("conf/httpd.parse.errors").hasPrefix("line 4: ") },
+                "httpd.parse.errors: \(root.read("conf/httpd.parse.errors")) error_log: \(daemon.errorLog)")
+        #expect(!daemon.errorLog.contains("cannot write"), "error_log: \(daemon.errorLog)")
+    }
+
     /// Started as nobody (setpriv), `-X` ignores User/Group with a notice and goes on:
     /// here to a bind that fails (the port is a running isapid's), so that it exits.
     @Test(.enabled(if: runningAsRoot, notRootReason))
