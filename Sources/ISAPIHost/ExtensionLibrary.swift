@@ -67,9 +67,9 @@ public final class ExtensionLibrary: @unchecked Sendable {
 
     /// Loads the extension at `path` and runs its start-up. On failure nothing
     /// stays loaded (DllMain gets its DETACH if it got an ATTACH).
-    public static func load(path: String) throws(ExtensionLoadError) -> ExtensionLibrary {
+    public static func load(path: String) throws(ModuleLoadError) -> ExtensionLibrary {
         let (module, exports) = try ISAPIModule.open(
-            path: path, required: ["GetExtensionVersion", "HttpExtensionProc"]) { ExtensionLoadError(path: path, $0) }
+            .extension, path: path, required: ["GetExtensionVersion", "HttpExtensionProc"])
         let getVersion = unsafeBitCast(exports[0], to: PFN_GETEXTENSIONVERSION.self)
         let proc = unsafeBitCast(exports[1], to: PFN_HTTPEXTENSIONPROC.self)
         let terminate = module.symbol("TerminateExtension").map { unsafeBitCast($0, to: PFN_TERMINATEEXTENSION.self) }
@@ -80,7 +80,7 @@ public final class ExtensionLibrary: @unchecked Sendable {
         if accepted == 0 {
             let lastError = GetLastError()
             module.close()
-            throw ExtensionLoadError(path: path, kind: .versionRefused(lastError: lastError),
+            throw ModuleLoadError(.extension, path: path, kind: .versionRefused(lastError: lastError),
                                      reason: "GetExtensionVersion returned FALSE")
         }
         let description = withUnsafeBytes(of: &info.lpszExtensionDesc) { raw in
@@ -119,16 +119,4 @@ public final class ExtensionLibrary: @unchecked Sendable {
 
     /// Whether `unload()` has been called.
     public var isUnloaded: Bool { unloaded.load(ordering: .acquiring) }
-}
-
-extension ExtensionLoadError {
-    /// The shared loader's failure, in the extension's words (IS02040's neighbours).
-    init(path: String, _ failure: ISAPIModule.OpenFailure) {
-        switch failure.kind {
-        case .openFailed: self.init(path: path, kind: .openFailed, reason: failure.reason)
-        case .missingExport(let symbol):
-            self.init(path: path, kind: .missingExport(symbol: symbol), reason: failure.reason)
-        case .attachRefused: self.init(path: path, kind: .attachRefused, reason: failure.reason)
-        }
-    }
 }

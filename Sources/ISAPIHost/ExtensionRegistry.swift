@@ -37,7 +37,7 @@ public final class ExtensionRegistry: Sendable {
         /// A thread is unloading it, outside the lock; others wait, then load afresh.
         case unloading
         /// The last load failed at `at` (by `clock`).
-        case failed(ExtensionLoadError, at: Double)
+        case failed(ModuleLoadError, at: Double)
     }
 
     private struct State {
@@ -76,11 +76,11 @@ public final class ExtensionRegistry: Sendable {
     /// waiting for the load another thread is doing).
     /// - Throws: the load's error, or the remembered one within `retryInterval`
     ///   of a failure, or `.shutDown` once `shutdown()` has begun.
-    public func acquire(_ path: String) throws(ExtensionLoadError) -> ExtensionLease {
-        enum Step { case use(ExtensionLibrary), load, fail(ExtensionLoadError) }
+    public func acquire(_ path: String) throws(ModuleLoadError) -> ExtensionLease {
+        enum Step { case use(ExtensionLibrary), load, fail(ModuleLoadError) }
         let step = lock.wait { state -> Step? in
             if state.shuttingDown {
-                return .fail(ExtensionLoadError(path: path, kind: .shutDown, reason: "shutting down"))
+                return .fail(ModuleLoadError(.extension, path: path, kind: .shutDown, reason: "shutting down"))
             }
             // One hash of the path per call: the entry is found once and changed in place.
             guard let index = state.entries.index(forKey: path) else {
@@ -210,7 +210,7 @@ public final class ExtensionRegistry: Sendable {
 
     /// Loads `path`, whose entry this thread has set to `.loading`, without the
     /// lock; then publishes the outcome with `leases` leases and wakes waiters.
-    private func loadMarked(_ path: String, leases: Int) throws(ExtensionLoadError) -> ExtensionLibrary {
+    private func loadMarked(_ path: String, leases: Int) throws(ModuleLoadError) -> ExtensionLibrary {
         let library: ExtensionLibrary
         do {
             library = try ExtensionLibrary.load(path: path)

@@ -39,58 +39,34 @@ struct ISAPIModule: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
     let dllMain: PFN_DLLMAIN?
 
-    /// Why `open` failed; each kind's load error is made from it (its log texts differ).
-    struct OpenFailure: Error {
-        enum Kind {
-            /// `dlopen` failed; `reason` is `dlerror()`.
-            case openFailed
-            /// A required export is absent; `reason` is `dlerror()`.
-            case missingExport(symbol: String)
-            /// DllMain(DLL_PROCESS_ATTACH) returned FALSE.
-            case attachRefused
-        }
-        let kind: Kind
-        let reason: String
-    }
-
     /// Opens the library at `path`, resolves the `required` exports (returned in the same
     /// order) and runs DllMain(DLL_PROCESS_ATTACH). On failure nothing stays loaded
-    /// (DllMain gets its DETACH if ATTACH refused, as Windows does) and the error thrown is
-    /// `failure`'s, in the words of the kind of library (extension, filter).
-    static func open<Failure: Error>(
-        path: String, required: [String], failure: (OpenFailure) -> Failure
-    ) throws(Failure) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
-        do {
-            return try open(path: path, required: required)
-        } catch {
-            throw failure(error)
-        }
-    }
-
-    private static func open(
-        path: String, required: [String]
-    ) throws(OpenFailure) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
+    /// (DllMain gets its DETACH if ATTACH refused, as Windows does) and the error names
+    /// the kind of library (`module`).
+    static func open(
+        _ module: ModuleLoadError.Module, path: String, required: [String]
+    ) throws(ModuleLoadError) -> (ISAPIModule, [UnsafeMutableRawPointer]) {
         // RTLD_NOW: an unresolved symbol fails here, not in the middle of a request.
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) else {
-            throw OpenFailure(kind: .openFailed, reason: lastDlerror())
+            throw ModuleLoadError(module, path: path, kind: .openFailed, reason: lastDlerror())
         }
         var exports: [UnsafeMutableRawPointer] = []
         for name in required {
             guard let found = symbol(name, in: handle) else {
-                let failure = OpenFailure(kind: .missingExport(symbol: name), reason: lastDlerror())
+                let failure = ModuleLoadError(module, path: path, kind: .missingExport(symbol: name), reason: lastDlerror())
                 dlclose(handle)
                 throw failure
             }
             exports.append(found)
         }
         let dllMain = symbol("DllMain", in: handle).map { unsafeBitCast($0, to: PFN_DLLMAIN.self) }
-        let module = ISAPIModule(path: path, handle: handle, dllMain: dllMain)
+        let opened = ISAPIModule(path: path, handle: handle, dllMain: dllMain)
         // Windows runs DllMain(ATTACH) inside LoadLibrary; dlopen does not, so we do.
         if let dllMain, dllMain(handle, DWORD(DLL_PROCESS_ATTACH), nil) == 0 {
-            module.close()
-            throw OpenFailure(kind: .attachRefused, reason: "DllMain returned FALSE")
+            opened.close()
+            throw ModuleLoadError(module, path: path, kind: .attachRefused, reason: "DllMain returned FALSE")
         }
-        return (module, exports)
+        return (opened, exports)
     }
 
     /// An optional export, or nil.

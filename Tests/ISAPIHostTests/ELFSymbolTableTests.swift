@@ -304,11 +304,11 @@ struct SharedLoaderTests {
         #expect(library.dllMainPresence == .exported)
         library.unload()
         // The same loader failure, in each kind's words.
-        #expect(throws: FilterLoadError(path: ELFFixture.noDllMainBuild, kind: .missingExport(symbol: "GetFilterVersion"),
+        #expect(throws: ModuleLoadError(.filter, path: ELFFixture.noDllMainBuild, kind: .missingExport(symbol: "GetFilterVersion"),
                                         reason: "\(ELFFixture.noDllMainBuild): undefined symbol: GetFilterVersion")) {
             try FilterLibrary.load(path: ELFFixture.noDllMainBuild)
         }
-        #expect(throws: ExtensionLoadError(path: path, kind: .missingExport(symbol: "GetExtensionVersion"),
+        #expect(throws: ModuleLoadError(.extension, path: path, kind: .missingExport(symbol: "GetExtensionVersion"),
                                            reason: "\(path): undefined symbol: GetExtensionVersion")) {
             try ExtensionLibrary.load(path: path)
         }

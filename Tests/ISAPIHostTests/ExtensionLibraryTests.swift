@@ -47,7 +47,7 @@ struct ExtensionLibraryTests {
     @Test("A nonexistent file gives the path and dlerror's text")
     func nonexistent() {
         let path = Fixture.workDirectory.appendingPathComponent("absent.dll").path
-        let error = #expect(throws: ExtensionLoadError.self) { try ExtensionLibrary.load(path: path) }
+        let error = #expect(throws: ModuleLoadError.self) { try ExtensionLibrary.load(path: path) }
         #expect(error?.kind == .openFailed)
         #expect(error?.path == path)
         #expect(error?.description.hasPrefix("failed to load \(path): ") == true)
@@ -57,7 +57,7 @@ struct ExtensionLibraryTests {
     @Test("Hidden exports: the error names the symbol, the path and the visibility hint")
     func hiddenExports() {
         let path = Fixture.hidden.copy()
-        let error = #expect(throws: ExtensionLoadError.self) { try ExtensionLibrary.load(path: path) }
+        let error = #expect(throws: ModuleLoadError.self) { try ExtensionLibrary.load(path: path) }
         #expect(error?.kind == .missingExport(symbol: "GetExtensionVersion"))
         #expect(error?.description == "missing GetExtensionVersion() in \(path) (is it exported? build without "
             + "-fvisibility=hidden or mark it __attribute__((visibility(\"default\"))))")
@@ -68,7 +68,7 @@ struct ExtensionLibraryTests {
     @Test("A missing HttpExtensionProc fails before any code of the library runs")
     func missingProc() {
         let path = Fixture.noProc.copy()
-        let error = #expect(throws: ExtensionLoadError.self) { try ExtensionLibrary.load(path: path) }
+        let error = #expect(throws: ModuleLoadError.self) { try ExtensionLibrary.load(path: path) }
         #expect(error?.kind == .missingExport(symbol: "HttpExtensionProc"))
         #expect(error?.description.hasPrefix("missing HttpExtensionProc() in \(path) (is it exported?") == true)
         #expect(fixtureLog(path).isEmpty)
@@ -77,7 +77,7 @@ struct ExtensionLibraryTests {
     @Test("GetExtensionVersion returning FALSE: error with the last error, DllMain gets its DETACH")
     func versionRefused() {
         let path = Fixture.refuse.copy()
-        let error = #expect(throws: ExtensionLoadError.self) { try ExtensionLibrary.load(path: path) }
+        let error = #expect(throws: ModuleLoadError.self) { try ExtensionLibrary.load(path: path) }
         #expect(error?.kind == .versionRefused(lastError: 0))
         #expect(error?.description == "GetExtensionVersion() returned FALSE in \(path) (last error 0)")
         #expect(fixtureLog(path) == ["attach", "version", "detach"])

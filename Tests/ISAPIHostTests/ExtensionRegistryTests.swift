@@ -105,7 +105,7 @@ struct ExtensionRegistryTests {
         #expect(fixtureLog(kept) == oneCycle)
         #expect(fixtureLog(added) == oneCycle)
         #expect(registry.loadedPaths.isEmpty)
-        let error = #expect(throws: ExtensionLoadError.self) { try registry.acquire(kept) }
+        let error = #expect(throws: ModuleLoadError.self) { try registry.acquire(kept) }
         #expect(error?.kind == .shutDown)
     }
 
@@ -143,19 +143,19 @@ struct ExtensionRegistryTests {
         let clock = ManualClock()
         let errors = ErrorCollector()
         let registry = ExtensionRegistry(cachedPaths: [], logger: errors.logger, clock: { clock.read() })
-        let first = #expect(throws: ExtensionLoadError.self) { try registry.acquire(path) }
+        let first = #expect(throws: ModuleLoadError.self) { try registry.acquire(path) }
         #expect(first?.kind == .versionRefused(lastError: 0))
         #expect(fixtureLog(path) == ["attach", "version", "detach"])
         // A request's failure is the caller's to log (once, with the client): not here.
         #expect(errors.all.isEmpty)
 
         clock.advance(by: 29.9)
-        let remembered = #expect(throws: ExtensionLoadError.self) { try registry.acquire(path) }
+        let remembered = #expect(throws: ModuleLoadError.self) { try registry.acquire(path) }
         #expect(remembered == first)
         #expect(fixtureLog(path) == ["attach", "version", "detach"])
 
         clock.advance(by: 0.2)
-        #expect(throws: ExtensionLoadError.self) { try registry.acquire(path) }
+        #expect(throws: ModuleLoadError.self) { try registry.acquire(path) }
         #expect(fixtureLog(path) == ["attach", "version", "detach", "attach", "version", "detach"])
         #expect(errors.all.isEmpty)
     }
@@ -170,10 +170,10 @@ struct ExtensionRegistryTests {
         #expect(registry.loadedPaths == [good])
         #expect(errors.all.count == 1)
         #expect(errors.all.first?.contains(bad) == true)
-        #expect(throws: ExtensionLoadError.self) { try registry.acquire(bad) }
+        #expect(throws: ModuleLoadError.self) { try registry.acquire(bad) }
         #expect(errors.all.count == 1)  // remembered, not retried
         clock.advance(by: 30)
-        #expect(throws: ExtensionLoadError.self) { try registry.acquire(bad) }
+        #expect(throws: ModuleLoadError.self) { try registry.acquire(bad) }
         #expect(errors.all.count == 1)  // the retry was a request's: its caller logs it
         registry.updateCachedPaths([bad, good])  // a reload retries a failed cached path, logged here
         #expect(errors.all.count == 2)

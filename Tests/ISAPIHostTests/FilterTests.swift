@@ -39,8 +39,8 @@ struct FilterTests {
     func refused() throws {
         let path = FilterFixture.copy(["PROBE_ACCEPT=FALSE"])
         #expect(
-            throws: FilterLoadError(
-                path: path, kind: .versionRefused(lastError: 5),
+            throws: ModuleLoadError(
+                .filter, path: path, kind: .versionRefused(lastError: 5),
                 reason: "GetFilterVersion returned FALSE")
         ) {
             try FilterLibrary.load(path: path)

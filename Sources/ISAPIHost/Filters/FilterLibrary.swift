@@ -70,9 +70,9 @@ public final class FilterLibrary: @unchecked Sendable {
     }
 
     /// Loads the filter at `path` and runs its start-up. On failure nothing stays loaded.
-    public static func load(path: String) throws(FilterLoadError) -> FilterLibrary {
+    public static func load(path: String) throws(ModuleLoadError) -> FilterLibrary {
         let (module, exports) = try ISAPIModule.open(
-            path: path, required: ["GetFilterVersion", "HttpFilterProc"]) { FilterLoadError(path: path, $0) }
+            .filter, path: path, required: ["GetFilterVersion", "HttpFilterProc"])
         let getVersion = unsafeBitCast(exports[0], to: PFN_GETFILTERVERSION.self)
         let proc = unsafeBitCast(exports[1], to: PFN_HTTPFILTERPROC.self)
         let terminate = module.symbol("TerminateFilter").map { unsafeBitCast($0, to: PFN_TERMINATEFILTER.self) }
@@ -82,8 +82,8 @@ public final class FilterLibrary: @unchecked Sendable {
         if getVersion(&version) == 0 {
             let lastError = GetLastError()
             module.close()
-            throw FilterLoadError(
-                path: path, kind: .versionRefused(lastError: lastError),
+            throw ModuleLoadError(
+                .filter, path: path, kind: .versionRefused(lastError: lastError),
                 reason: "GetFilterVersion returned FALSE")
         }
         return FilterLibrary(module: module, proc: proc, terminate: terminate, version: version)
@@ -126,51 +126,4 @@ public final class FilterLibrary: @unchecked Sendable {
 
     /// `version 1.0` from MAKELONG(minor, major).
     public var versionText: String { "\(filterVersion >> 16).\(filterVersion & 0xFFFF)" }
-}
-
-extension FilterLoadError {
-    /// The shared loader's failure, in the filter's words.
-    init(path: String, _ failure: ISAPIModule.OpenFailure) {
-        switch failure.kind {
-        case .openFailed: self.init(path: path, kind: .openFailed, reason: failure.reason)
-        case .missingExport(let symbol):
-            self.init(path: path, kind: .missingExport(symbol: symbol), reason: failure.reason)
-        case .attachRefused: self.init(path: path, kind: .attachRefused, reason: failure.reason)
-        }
-    }
-}
-
-/// Why an ISAPI filter could not be loaded, with its file. `description` is the log line.
-public struct FilterLoadError: Error, CustomStringConvertible, Equatable, Sendable {
-    public enum Kind: Equatable, Sendable {
-        case openFailed
-        case missingExport(symbol: String)
-        case attachRefused
-        /// `GetFilterVersion` returned FALSE (IIS marks such a filter failed and serves without it).
-        case versionRefused(lastError: UInt32)
-    }
-
-    public let path: String
-    public let kind: Kind
-    public let reason: String
-
-    public init(path: String, kind: Kind, reason: String) {
-        self.path = path
-        self.kind = kind
-        self.reason = reason
-    }
-
-    public var description: String {
-        switch kind {
-        case .openFailed:
-            return "failed to load ISAPI filter \(path): \(reason)"
-        case .missingExport(let symbol):
-            return "missing \(symbol)() in ISAPI filter \(path) (is it exported? build without -fvisibility=hidden "
-                + "or mark it __attribute__((visibility(\"default\"))))"
-        case .attachRefused:
-            return "DllMain(DLL_PROCESS_ATTACH) returned FALSE in ISAPI filter \(path)"
-        case .versionRefused(let lastError):
-            return "GetFilterVersion() returned FALSE in ISAPI filter \(path) (last error \(lastError))"
-        }
-    }
 }

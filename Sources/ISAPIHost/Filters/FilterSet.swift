@@ -88,8 +88,8 @@ public final class FilterSet: Sendable {
     }
 
     /// Loads one filter (what `isapid -t` does too, then unloads it).
-    public static func load(_ entry: Entry) -> Result<FilterLibrary, FilterLoadError> {
-        Result { () throws(FilterLoadError) in try FilterLibrary.load(path: entry.path) }
+    public static func load(_ entry: Entry) -> Result<FilterLibrary, ModuleLoadError> {
+        Result { () throws(ModuleLoadError) in try FilterLibrary.load(path: entry.path) }
     }
 
     /// The filters a request to the virtual host `siteID` runs.
