@@ -315,10 +315,11 @@ public final class Daemon: Sendable {
         if let filters, state.pipeline.filtersWantRawReads {
             try pipeline.addHandler(FilterRawReadHandler(session: filters, pipeline: state.pipeline))
         }
+        let connection = HTTPConnectionHandler(daemon: daemon, filterSession: filters)
         try pipeline.addHandlers(
-            RawReadObserver(),
+            RawReadObserver(telling: connection),
             ByteToMessageHandler(HTTPRequestDecoder(limits: state.limits)),
-            HTTPConnectionHandler(daemon: daemon, filterSession: filters))
+            connection)
     }
 
     private static func display(_ address: SocketAddress) -> String {

@@ -83,6 +83,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     /// and sets its count instead of building it again. A change of either end or of TLS
     /// drops it.
     private var connectionTemplate: ConnectionInfo?
+    /// This handler's place in the pipeline, from `handlerAdded` to `handlerRemoved`: for
+    /// `bytesArrived()`, which the observer in front of the decoder calls directly.
+    private var channelContext: ChannelHandlerContext?
     /// This connection's ISAPI filter state when filters are configured: made with the connection,
     /// or at its first request after a reload that configured them.
     var filterSession: ConnectionFilters?
@@ -96,6 +99,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        channelContext = context
         // End of input is then an event (ChannelEvent.inputClosed) rather than a close: the
         // requests read before it are still answered (the socket stays writable).
         try? context.channel.syncOptions?.setOption(.allowRemoteHalfClosure, value: true)
@@ -117,6 +121,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        channelContext = nil
         exchange?.stream?.connectionClosed()
         exchange?.proxy?.exchange.cancel()
         logUnfinished()
@@ -332,16 +337,15 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    /// Raw bytes reached the connection (`RawReadObserver`, before the decoder sees them).
+    func bytesArrived() {
+        // Bytes of a new request head: from now on the whole head must arrive within Timeout.
+        guard let context = channelContext, machine.bytesArrived() else { return }
+        armTimer(.readingHead, context: context)
+        statusSlot.set(.reading)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // BytesArrived first: it comes with every request.
-        if event is BytesArrived {
-            // Bytes of a new request head: from now on the whole head must arrive within Timeout.
-            if machine.bytesArrived() {
-                armTimer(.readingHead, context: context)
-                statusSlot.set(.reading)
-            }
-            return
-        }
         if takeTLSEvent(event) { return }
         if let event = event as? ProxyProtocolClient {
             proxyProtocol = .read(peer: event.source == nil ? nil : remote.0)
