@@ -29,7 +29,8 @@ client_cpu=${CLIENT_CPU:-1}
 for tool in haproxy wrk curl taskset cc python3; do
   command -v "$tool" >/dev/null || { echo "needs $tool (make fleet installs haproxy wrk curl)"; exit 2; }
 done
-if [ -z "${SKIP_BUILD:-}" ]; then (cd "$here" && swift build -c release); fi
+# The Makefile's RELEASE_FLAGS, so that this build and make build share .build.
+if [ -z "${SKIP_BUILD:-}" ]; then (cd "$here" && swift build -c release -Xswiftc -enforce-exclusivity=unchecked); fi
 [ -x "$isapid" ] || { echo "no isapid at $isapid"; exit 2; }
 libdir=$(dirname "$isapid")
 

@@ -37,7 +37,8 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_ISAPID = os.path.join(REPO, ".build-bench", "release", "isapid")
-BUILD_COMMAND = ["swift", "build", "-c", "release", "--product", "isapid",
+# The flags of bench/run.py's build (the Makefile's RELEASE_FLAGS): the same .build-bench.
+BUILD_COMMAND = ["swift", "build", "-c", "release", "-Xswiftc", "-enforce-exclusivity=unchecked", "--product", "isapid",
                  "--scratch-path", os.path.join(REPO, ".build-bench")]
 APACHE = "/usr/sbin/apache2"
 APACHE_MODULES = "/usr/lib/apache2/modules"

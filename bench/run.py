@@ -46,7 +46,11 @@ RESULTS_MD = os.path.join(BENCH, "RESULTS.md")
 SCRATCH = os.path.join(REPO, ".build-bench")
 # Only the daemon: the sample extensions the scenarios load are compiled below with the
 # bench-only ones (one C file each), which keeps a fresh clone's build short.
-BUILD_COMMAND = ["swift", "build", "-c", "release", "--scratch-path", ".build-bench", "--product", "isapid"]  # run in REPO
+# With the Makefile's RELEASE_FLAGS (no run-time exclusivity checks, SwiftNIO's included),
+# for isapid and the floor alike: they share .build-bench's SwiftNIO.
+RELEASE_FLAGS = ["-Xswiftc", "-enforce-exclusivity=unchecked"]
+BUILD_COMMAND = ["swift", "build", "-c", "release"] + RELEASE_FLAGS + [
+    "--scratch-path", ".build-bench", "--product", "isapid"]  # run in REPO
 # The floor (issue 14): one event loop, NIOHTTP1's configureHTTPServerPipeline, a fixed
 # 13-byte answer (Sources/BenchFloor); what SwiftNIO itself costs per request.
 FLOOR_BUILD_COMMAND = BUILD_COMMAND[:-1] + ["bench-nio-floor"]
