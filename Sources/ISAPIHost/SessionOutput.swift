@@ -1,5 +1,6 @@
 import CISAPI
 import Foundation
+import Synchronization
 
 /// The body bytes a session holds back, as Apache's core output filter holds small
 /// writes: WriteClient's fast path (`isapi_write_client`, in C) copies a small write of the
@@ -38,13 +39,43 @@ final class SessionOutput: @unchecked Sendable {
         raw = .allocate(capacity: 1)
         raw.initialize(to: isapi_output())
         raw.pointee.capacity = DWORD(Self.capacity)
-        raw.pointee.bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: Self.capacity)
+        raw.pointee.bytes = Self.spareRings.take()
     }
 
     deinit {
-        raw.pointee.bytes!.deallocate()
+        Self.spareRings.give(raw.pointee.bytes!)
         raw.deinitialize(count: 1)
         raw.deallocate()
+    }
+
+    /// Rings of finished sessions, for the next ones: a fresh 8 KiB `malloc` per extension
+    /// call is a large-bin request, which makes glibc consolidate its fast bins first
+    /// (~1k instructions a call with the allocation and its `free`).
+    private static let spareRings = SpareRings()
+
+    /// At most `limit` rings kept (one per pool thread at the default ThreadsPerChild);
+    /// more come and go through `malloc`.
+    private final class SpareRings: Sendable {
+        /// A ring's memory, owned by whoever holds the value.
+        private struct Ring: @unchecked Sendable {
+            let bytes: UnsafeMutablePointer<UInt8>
+        }
+
+        private let rings = Mutex<[Ring]>([])
+        private let limit = 64
+
+        func take() -> UnsafeMutablePointer<UInt8> {
+            rings.withLock { $0.popLast() }?.bytes ?? .allocate(capacity: SessionOutput.capacity)
+        }
+
+        func give(_ bytes: UnsafeMutablePointer<UInt8>) {
+            let kept = rings.withLock { rings -> Bool in
+                guard rings.count < limit else { return false }
+                rings.append(Ring(bytes: bytes))
+                return true
+            }
+            if !kept { bytes.deallocate() }
+        }
     }
 
     /// The fast path serves the calling thread (the pool thread, inside HttpExtensionProc)
