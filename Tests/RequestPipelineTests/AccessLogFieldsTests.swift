@@ -56,6 +56,18 @@ struct AccessLogFieldsTests {
             let lean = AccessLogRecordBuilder.record(context, response: response, bytesSent: 4, wireBytesSent: 200,
                                                      connection: .keepAlive, serverPort: 8080, fields: format.fields)
             #expect(format.format(lean) == format.format(full), "\(formatString)")
+            // The connection's own lines read the values in place: the same line again.
+            var liveContext = context
+            var liveResponse = response
+            let live = LiveAccessLogValues.withValues(
+                of: &liveContext, response: &liveResponse, bytesSent: 4, wireBytesSent: 200, connection: .keepAlive,
+                serverPort: 8080
+            ) { values in
+                var out = LogLineWriter(capacity: 256)
+                format.append(live: values, to: &out)
+                return out.string
+            }
+            #expect(live == format.format(full), "\(formatString)")
         }
         let full = AccessLogRecordBuilder.record(context, response: response, bytesSent: 4, connection: .close, serverPort: 80)
         #expect(full.requestLine == context.request.requestLine)
@@ -71,7 +83,7 @@ struct AccessLogFieldsTests {
         request.versionMinor = minor
         let name = AccessLogRecordBuilder.protocolName(request)
         #expect(name == request.protocolName)
-        #expect(AccessLogRecordBuilder.requestLine(request, name) == request.requestLine)
+        #expect(AccessLogRecordBuilder.requestLine(request.method, request.target, name) == request.requestLine)
     }
 
     @Test("%V's host without port matches splitting the Host header",

@@ -194,22 +194,34 @@ extension HTTPConnectionHandler {
         let targets = state.accessLogs[exchange.context.host.id] ?? []
         let filtered = exchange.context.request.connection.filterSession != nil
         guard !targets.isEmpty || filtered else { return }
-        var fields = AccessLogFields()
-        // By index here and below: `for target in targets` copies each target out (three references).
-        for index in targets.indices { fields.formUnion(targets[index].format.fields) }
-        var record = AccessLogRecord()
-        AccessLogRecordBuilder.fill(
-            &record, inPlace: &exchange.context, response: &exchange.response, bytesSent: exchange.bytesSent,
-            wireBytesSent: exchange.wireBytesSent,
-            connection: connection, serverPort: local.1, fields: filtered ? .all : fields)
-        // ISAPI filters: SF_NOTIFY_LOG may change the fields, then SF_NOTIFY_END_OF_REQUEST.
-        if filtered { state.pipeline.filterLog(&record, exchange.context) }
-        for index in targets.indices {
-            if let condition = targets[index].condition,
-               (exchange.context.environment[condition.variable] != nil) == condition.negated {
-                continue
+        // ISAPI filters: SF_NOTIFY_LOG may change the fields, so a record is built for them.
+        if filtered {
+            var record = AccessLogRecord()
+            AccessLogRecordBuilder.fill(
+                &record, inPlace: &exchange.context, response: &exchange.response, bytesSent: exchange.bytesSent,
+                wireBytesSent: exchange.wireBytesSent, connection: connection, serverPort: local.1, fields: .all)
+            // SF_NOTIFY_LOG, then SF_NOTIFY_END_OF_REQUEST.
+            state.pipeline.filterLog(&record, exchange.context)
+            for index in targets.indices where Self.logs(targets[index], exchange) {
+                targets[index].writer.writeAccessLine(targets[index].format, &record)
             }
-            targets[index].writer.writeAccessLine(targets[index].format, &record)
+            return
         }
+        // Without filters each line reads the values where they are: no record is built.
+        LiveAccessLogValues.withValues(
+            of: &exchange.context, response: &exchange.response, bytesSent: exchange.bytesSent,
+            wireBytesSent: exchange.wireBytesSent, connection: connection, serverPort: local.1
+        ) { values in
+            // By index: `for target in targets` copies each target out (three references).
+            for index in targets.indices where Self.logs(targets[index], exchange) {
+                targets[index].writer.writeAccessLine(targets[index].format, values)
+            }
+        }
+    }
+
+    /// Whether a CustomLog's `env=` condition lets the exchange's line in.
+    private static func logs(_ target: ServingState.AccessLogTarget, _ exchange: Exchange) -> Bool {
+        guard let condition = target.condition else { return true }
+        return (exchange.context.environment[condition.variable] != nil) != condition.negated
     }
 }

@@ -101,6 +101,12 @@ final class LogFileWriter: Sendable {
         writeFromEventLoop { format.append(inPlace: &record, to: &$0) }
     }
 
+    /// An access-log line of values read in place (``LiveAccessLogValues``), written as
+    /// ``writeFromEventLoop(_:)`` straight into the batch.
+    func writeAccessLine(_ format: AccessLogFormat, _ values: LiveAccessLogValues) {
+        writeFromEventLoop { format.append(live: values, to: &$0) }
+    }
+
     /// Reopens the file by its path (log rotation). Synchronous, so that every line
     /// queued before the call goes to the old file and every line after it to the new one.
     func reopen() {

@@ -1,5 +1,5 @@
 extension AccessLogFormat.Directive {
-    func append(_ r: AccessLogRecord, to out: inout LogLineWriter) {
+    func append<Values: AccessLogValues>(_ r: Values, to out: inout LogLineWriter) {
         switch self {
         case .literal(let bytes): out.append(bytes)
         case .remoteHost: out.appendEscaped(r.remoteIP)

@@ -84,9 +84,15 @@ public struct AccessLogFormat: Sendable {
         appendLine(record, to: &out)
     }
 
-    /// Both `append` functions: inlined into each, so the `inout` one reads in place.
+    /// The line of a request the connection has just answered, its values read where
+    /// they are (no record is built).
+    package func append(live values: LiveAccessLogValues, to out: inout LogLineWriter) {
+        appendLine(values, to: &out)
+    }
+
+    /// The `append` functions: inlined into each, so the `inout` one reads in place.
     @inline(__always)
-    private func appendLine(_ record: borrowing AccessLogRecord, to out: inout LogLineWriter) {
+    private func appendLine<Values: AccessLogValues>(_ record: Values, to out: inout LogLineWriter) {
         let compiled = compiled
         // By index, not `for item in items`: the iterator copies each item out (a retain
         // and a release of its payload); a subscript reads it in place. Literals come from

@@ -170,7 +170,7 @@ public struct AccessLogRecord: Sendable {
     }
 
     /// The request start in microseconds since the epoch (Apache's `r->request_time`).
-    var requestStartMicroseconds: Int64 { requestTimeSeconds &* 1_000_000 &+ requestTimeMicroseconds }
+    public var requestStartMicroseconds: Int64 { requestTimeSeconds &* 1_000_000 &+ requestTimeMicroseconds }
     /// The request end in microseconds since the epoch: start plus duration.
-    var requestEndMicroseconds: Int64 { requestStartMicroseconds &+ durationMicroseconds }
+    public var requestEndMicroseconds: Int64 { requestStartMicroseconds &+ durationMicroseconds }
 }

@@ -11,8 +11,10 @@ public enum AccessLogRecordBuilder {
         connection: AccessLogRecord.ConnectionStatus, serverPort: Int, fields: AccessLogFields = .all
     ) -> AccessLogRecord {
         var record = AccessLogRecord()
-        fillIn(&record, context, response: response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
-               connection: connection, serverPort: serverPort, fields: fields)
+        var context = context
+        var response = response
+        fill(&record, inPlace: &context, response: &response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
+             connection: connection, serverPort: serverPort, fields: fields)
         return record
     }
 
@@ -22,70 +24,63 @@ public enum AccessLogRecordBuilder {
     /// copied: a by-value argument read from a class property is copied first (a
     /// `RequestContext` costs ~3k instructions, a `Response` ~300), and a returned record was
     /// copied on its way out (~25 reference counts and back). The context and response are
-    /// not changed.
+    /// not changed. Each value is ``LiveAccessLogValues``'s; each field is set once over the
+    /// record's default (an immortal literal or empty value).
     public static func fill(
         _ record: inout AccessLogRecord, inPlace context: inout RequestContext, response: inout Response,
         bytesSent: Int64, wireBytesSent: Int64? = nil, connection: AccessLogRecord.ConnectionStatus, serverPort: Int,
         fields: AccessLogFields = .all
     ) {
-        fillIn(&record, context, response: response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
-               connection: connection, serverPort: serverPort, fields: fields)
-    }
-
-    /// Both functions above: inlined into each, so the `inout` one reads in place. Each
-    /// field is set once over the record's default (an immortal literal or empty value).
-    @inline(__always)
-    private static func fillIn(
-        _ r: inout AccessLogRecord, _ context: RequestContext, response: Response, bytesSent: Int64,
-        wireBytesSent: Int64?, connection: AccessLogRecord.ConnectionStatus, serverPort: Int, fields: AccessLogFields
-    ) {
-        let nowMicroseconds = WallClock.microseconds()
-        let started = context.request.receivedAtMicroseconds
-        let startSeconds = started / 1_000_000
-        r.remoteIP = context.request.connection.remoteAddress
-        r.remotePort = context.request.connection.userAgentPort
-        r.peerIP = context.request.connection.peerAddress
-        r.localIP = context.request.connection.localAddress
-        r.localPort = context.request.connection.localPort
-        r.requestTimeSeconds = startSeconds
-        r.requestTimeMicroseconds = started % 1_000_000
-        if fields.contains(.localTime) { r.utcOffsetSeconds = LogTimeCache.shared.utcOffset(atSeconds: startSeconds) }
-        r.protocolVersion = protocolName(context.request)
-        // %r: a record that goes no further than the formats keeps the target, and %r
-        // prints method, target and protocol one after the other (no line is put together).
-        if fields.contains(.requestLine) {
-            if context.request.method == "-" {
-                r.requestLine = "-"
-            } else if fields == .all {
-                r.requestLine = requestLine(context.request, r.protocolVersion)
-            } else {
-                r.requestTarget = context.request.target
+        LiveAccessLogValues.withValues(
+            of: &context, response: &response, bytesSent: bytesSent, wireBytesSent: wireBytesSent,
+            connection: connection, serverPort: serverPort
+        ) { v in
+            let started = v.requestStartMicroseconds
+            record.remoteIP = v.remoteIP
+            record.remotePort = v.remotePort
+            record.peerIP = v.peerIP
+            record.localIP = v.localIP
+            record.localPort = v.localPort
+            record.requestTimeSeconds = started / 1_000_000
+            record.requestTimeMicroseconds = started % 1_000_000
+            if fields.contains(.localTime) { record.utcOffsetSeconds = v.utcOffsetSeconds }
+            record.protocolVersion = v.protocolVersion
+            // %r: a record that goes no further than the formats keeps the target, and %r
+            // prints method, target and protocol one after the other (no line is put together).
+            if fields.contains(.requestLine) {
+                if let target = v.requestTarget {
+                    if fields == .all {
+                        record.requestLine = requestLine(v.method, target, record.protocolVersion)
+                    } else {
+                        record.requestTarget = target
+                    }
+                } else {
+                    record.requestLine = v.requestLine
+                }
             }
+            record.method = v.method
+            record.urlPath = v.urlPath
+            if fields.contains(.query) { record.query = v.query }
+            record.originalStatus = v.originalStatus
+            record.finalStatus = v.finalStatus
+            record.bodyBytesSent = v.bodyBytesSent
+            record.bytesSent = v.bytesSent
+            record.durationMicroseconds = v.durationMicroseconds
+            record.serverName = v.serverName
+            record.requestServerName = fields.contains(.requestServerName) ? v.requestServerName : record.serverName
+            record.canonicalPort = v.canonicalPort
+            if fields.contains(.processID) { record.pid = v.pid }
+            if fields.contains(.threadID) { record.threadID = v.threadID }
+            record.connectionStatus = v.connectionStatus
+            record.filename = v.filename
+            record.handler = v.handler
+            record.keepAliveCount = v.keepAliveCount
+            if fields.contains(.requestHeaders) { record.requestHeaders = v.requestHeaders }
+            if fields.contains(.responseHeaders) { record.responseHeaders = v.responseHeaders }
+            if fields.contains(.notes) { record.notes = v.notes }
+            if fields.contains(.environment) { record.environment = v.environment }
+            if let tls = v.tls { record.tls = tls }
         }
-        r.method = context.request.method
-        r.urlPath = context.originalPath ?? context.path
-        if fields.contains(.query) { r.query = (context.originalQuery ?? context.query).map { "?" + $0 } ?? "" }
-        r.originalStatus = response.status
-        r.finalStatus = response.status
-        r.bodyBytesSent = bytesSent
-        r.bytesSent = wireBytesSent
-        r.durationMicroseconds = max(0, nowMicroseconds - started)
-        r.serverName = context.host.serverName ?? context.request.connection.localAddress
-        r.requestServerName = fields.contains(.requestServerName)
-            ? context.headers["Host"].flatMap(hostWithoutPort) ?? r.serverName : r.serverName
-        r.canonicalPort = serverPort
-        if fields.contains(.processID) { r.pid = processID }
-        if fields.contains(.threadID) { r.threadID = UInt64(pthread_self()) }
-        r.connectionStatus = connection
-        r.filename = context.filePath
-        r.handler = context.handler ?? "default-handler"
-        r.keepAliveCount = context.request.connection.keepAliveCount
-        if fields.contains(.requestHeaders) { r.requestHeaders = context.headers.entries }
-        if fields.contains(.responseHeaders) { r.responseHeaders = response.headers.entries }
-        if fields.contains(.notes) { r.notes = context.notes }
-        if fields.contains(.environment) { r.environment = context.environmentWithTLS }
-        // Not read on plain HTTP: the getter copies out of its box even when it is nil.
-        if context.request.connection.isSecure { r.tls = context.request.connection.tls }
     }
 
     /// ``IncomingRequest/protocolName`` without formatting the usual versions.
@@ -98,8 +93,8 @@ public enum AccessLogRecordBuilder {
     }
 
     /// ``IncomingRequest/requestLine`` (`GET /x?y HTTP/1.1`) in one allocation.
-    static func requestLine(_ request: IncomingRequest, _ protocolName: String) -> String {
-        let parts = [request.method, request.target, protocolName]
+    static func requestLine(_ method: String, _ target: String, _ protocolName: String) -> String {
+        let parts = [method, target, protocolName]
         let length = parts.reduce(2) { $0 + $1.utf8.count }
         return String(unsafeUninitializedCapacity: length) { buffer in
             var at = 0

@@ -54,7 +54,7 @@ extension AccessLogFormat.TimeSpec {
         self.kind = kind ?? .custom(StrftimePiece.compile(custom))
     }
 
-    func append(_ r: AccessLogRecord, to out: inout LogLineWriter) {
+    func append<Values: AccessLogValues>(_ r: Values, to out: inout LogLineWriter) {
         let micros = useEnd ? r.requestEndMicroseconds : r.requestStartMicroseconds
         // apr_time_sec and friends: C division, truncating toward zero.
         switch kind {
