@@ -11,7 +11,7 @@ extension HTTPConnectionHandler {
     func processFiltered(_ head: HTTPRequestHead, _ request: IncomingRequest, context: ChannelHandlerContext) {
         guard let pool = daemon.threadPool else {
             let (requestContext, response) = state.pipeline.process(request)
-            proceed(head, request, requestContext, response, context: context)
+            proceed(head, request, Exchange(context: requestContext, response: response, keepAlive: false), context: context)
             return
         }
         machine.filteringStarted()
@@ -29,7 +29,8 @@ extension HTTPConnectionHandler {
                     if let session = handler.filterSession { pipeline.closeFilterSession(session) }
                     return
                 }
-                handler.proceed(head, request, requestContext, response, context: context)
+                handler.proceed(head, request, Exchange(context: requestContext, response: response, keepAlive: false),
+                                context: context)
                 handler.resumeAfterFiltering(context: context)
             }
         }

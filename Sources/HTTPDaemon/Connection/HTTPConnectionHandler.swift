@@ -245,20 +245,30 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             processFiltered(head, request, context: context)
             return
         }
-        let (requestContext, response) = refusal ?? state.pipeline.process(request)
-        proceed(head, request, requestContext, response, context: context)
+        let current: Exchange
+        if let (refusedContext, refusal) = refusal {
+            current = Exchange(context: refusedContext, response: refusal, keepAlive: false)
+        } else {
+            // The pipeline works on the exchange's own context: no copy on the way.
+            current = Exchange(context: state.pipeline.makeContext(request), response: Self.unanswered, keepAlive: false)
+            current.response = state.pipeline.process(&current.context)
+        }
+        proceed(head, request, current, context: context)
     }
+
+    /// The response of an exchange the pipeline has not answered yet.
+    private static let unanswered = Response(status: 500)
 
     /// The rest of `begin`, once the pipeline has answered (on the loop, or on the pool
     /// for a request with ISAPI filters).
-    /// Takes the context as its own (`consuming`): copying a RequestContext costs ~2k instructions.
-    func proceed(_ head: HTTPRequestHead, _ request: IncomingRequest, _ requestContext: consuming RequestContext,
-                 _ response: Response, context: ChannelHandlerContext) {
-        var response = response
+    /// `current` holds the pipeline's context and answer; its keep-alive is decided here.
+    func proceed(_ head: HTTPRequestHead, _ request: IncomingRequest, _ current: Exchange,
+                 context: ChannelHandlerContext) {
         let expectation = head.headers.first(name: "expect")
         if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
-            response = daemonAnswer(417, &requestContext)
+            current.response = daemonAnswer(417, &current.context)
         }
+        let response = current.response
         let configuration = state.configuration
         var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest
             && tls != .plainHTTPOnTLSPort
@@ -267,7 +277,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         // 100 Continue only to HTTP/1.1 clients that asked and have a body to send.
         let wantsContinue = expectation?.lowercased() == "100-continue" && head.version.minor >= 1 && request.hasBody
-        let current = Exchange(context: consume requestContext, response: response, keepAlive: keepAlive)
+        current.keepAlive = keepAlive
         bodyDeadline = request.hasBody
             ? context.eventLoop.now + .seconds(Int64(configuration.timeoutSeconds)) : nil
         startExchange(current, body: .coming)
