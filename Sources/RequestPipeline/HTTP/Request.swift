@@ -35,30 +35,83 @@ public struct IncomingRequest: Sendable {
 }
 
 /// Both ends of the connection a request came on.
+///
+/// What does not change from request to request (both ends, TLS, mod_remoteip's view of
+/// the client) sits behind one reference, copied on write: a ConnectionInfo is copied
+/// into every request, and with it each time a request or its context is; inline, its
+/// five strings and references made each copy ~100 bytes of memcpy and six reference counts.
 public struct ConnectionInfo: Sendable {
-    public var remoteAddress: String
-    public var remotePort: Int
-    public var localAddress: String
-    public var localPort: Int
+    /// The connection's ends: shared by the copies until one of them changes a field.
+    private final class Ends: @unchecked Sendable {
+        var remoteAddress: String
+        var remotePort: Int
+        var localAddress: String
+        var localPort: Int
+        var tls: TLSSessionInfo?
+        var peerAddress: String?
+        var clientOrigin: ClientOrigin
+
+        init(remoteAddress: String, remotePort: Int, localAddress: String, localPort: Int, tls: TLSSessionInfo?,
+             peerAddress: String?, clientOrigin: ClientOrigin) {
+            self.remoteAddress = remoteAddress
+            self.remotePort = remotePort
+            self.localAddress = localAddress
+            self.localPort = localPort
+            self.tls = tls
+            self.peerAddress = peerAddress
+            self.clientOrigin = clientOrigin
+        }
+
+        func copy() -> Ends {
+            Ends(remoteAddress: remoteAddress, remotePort: remotePort, localAddress: localAddress, localPort: localPort,
+                 tls: tls, peerAddress: peerAddress, clientOrigin: clientOrigin)
+        }
+    }
+
+    private var ends: Ends
     /// How many requests this connection carried before this one (Apache's %k).
     public var keepAliveCount: Int
+    /// This connection's ISAPI filter state (see Filters/); nil when no filter is configured.
+    public var filterSession: FilterSession?
+
+    /// Makes `ends` this value's own before one of its fields changes.
+    private mutating func ownEnds() {
+        if !isKnownUniquelyReferenced(&ends) { ends = ends.copy() }
+    }
+
+    public var remoteAddress: String {
+        get { ends.remoteAddress }
+        set { ownEnds(); ends.remoteAddress = newValue }
+    }
+    public var remotePort: Int {
+        get { ends.remotePort }
+        set { ownEnds(); ends.remotePort = newValue }
+    }
+    public var localAddress: String {
+        get { ends.localAddress }
+        set { ownEnds(); ends.localAddress = newValue }
+    }
+    public var localPort: Int {
+        get { ends.localPort }
+        set { ownEnds(); ends.localPort = newValue }
+    }
     /// What the TLS handshake negotiated; nil on a plain-HTTP connection.
     public var tls: TLSSessionInfo? {
-        get { sharedTLS?.value }
-        set { sharedTLS = newValue.map(Shared.init) }
+        get { ends.tls }
+        set { ownEnds(); ends.tls = newValue }
     }
-    /// `tls` behind one reference: a ConnectionInfo is copied ~9 times per request, and a
-    /// TLSSessionInfo inline (two certificates' worth of strings) made each copy ~300 bytes
-    /// of memcpy and ~20 reference counts more, on plain-HTTP connections too.
-    private var sharedTLS: Shared<TLSSessionInfo>?
     /// mod_remoteip: the peer that opened the connection (Apache's `c->client_ip`) once
     /// `remoteAddress` holds the client a trusted proxy reported; nil when the peer is the
     /// client. See `Phases/RemoteIP.swift`.
-    public var peerAddress: String?
+    public var peerAddress: String? {
+        get { ends.peerAddress }
+        set { ownEnds(); ends.peerAddress = newValue }
+    }
     /// Who named the client in `remoteAddress`/`remotePort`.
-    public var clientOrigin = ClientOrigin.peer
-    /// This connection's ISAPI filter state (see Filters/); nil when no filter is configured.
-    public var filterSession: FilterSession?
+    public var clientOrigin: ClientOrigin {
+        get { ends.clientOrigin }
+        set { ownEnds(); ends.clientOrigin = newValue }
+    }
 
     /// mod_remoteip's two ways of learning the client behind a balancer.
     public enum ClientOrigin: Sendable, Equatable {
@@ -74,16 +127,13 @@ public struct ConnectionInfo: Sendable {
 
     public init(remoteAddress: String = "127.0.0.1", remotePort: Int = 0, localAddress: String = "127.0.0.1",
                 localPort: Int = 80, keepAliveCount: Int = 0, tls: TLSSessionInfo? = nil) {
-        self.remoteAddress = remoteAddress
-        self.remotePort = remotePort
-        self.localAddress = localAddress
-        self.localPort = localPort
+        ends = Ends(remoteAddress: remoteAddress, remotePort: remotePort, localAddress: localAddress,
+                    localPort: localPort, tls: tls, peerAddress: nil, clientOrigin: .peer)
         self.keepAliveCount = keepAliveCount
-        self.sharedTLS = tls.map(Shared.init)
     }
 
     /// Whether the request came over TLS (without copying what it negotiated).
-    public var isSecure: Bool { sharedTLS != nil }
+    public var isSecure: Bool { ends.tls != nil }
 
     /// "https" on a TLS connection, else "http" (REQUEST_SCHEME, redirects' scheme).
     public var scheme: String { isSecure ? "https" : "http" }
