@@ -154,8 +154,8 @@ extension HTTPConnectionHandler {
         var info = ConnectionInfo(remoteAddress: remote.0, remotePort: remote.1, localAddress: local.0,
                                   localPort: local.1, keepAliveCount: keepAliveCount, tls: tls.session)
         if case .read(let peer) = proxyProtocol {
-            info.clientOrigin = .proxyProtocol
-            info.peerAddress = peer
+            // `remote` holds the client the header named already.
+            info.clientNamed(by: .proxyProtocol, address: remote.0, port: remote.1, peer: peer)
         }
         return info
     }

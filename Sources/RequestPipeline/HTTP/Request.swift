@@ -37,80 +37,72 @@ public struct IncomingRequest: Sendable {
 /// Both ends of the connection a request came on.
 ///
 /// What does not change from request to request (both ends, TLS, mod_remoteip's view of
-/// the client) sits behind one reference, copied on write: a ConnectionInfo is copied
-/// into every request, and with it each time a request or its context is; inline, its
-/// five strings and references made each copy ~100 bytes of memcpy and six reference counts.
+/// the client) sits behind one `Shared` reference: a ConnectionInfo is copied into every
+/// request, and with it each time a request or its context is; inline, its five strings
+/// and references made each copy ~100 bytes of memcpy and six reference counts. A change
+/// (mod_remoteip, the PROXY protocol, tests) makes a new `Shared`.
 public struct ConnectionInfo: Sendable {
-    /// The connection's ends: shared by the copies until one of them changes a field.
-    private final class Ends: @unchecked Sendable {
+    /// The connection's ends.
+    private struct Ends: Sendable {
         var remoteAddress: String
         var remotePort: Int
         var localAddress: String
         var localPort: Int
         var tls: TLSSessionInfo?
         var peerAddress: String?
-        var clientOrigin: ClientOrigin
-
-        init(remoteAddress: String, remotePort: Int, localAddress: String, localPort: Int, tls: TLSSessionInfo?,
-             peerAddress: String?, clientOrigin: ClientOrigin) {
-            self.remoteAddress = remoteAddress
-            self.remotePort = remotePort
-            self.localAddress = localAddress
-            self.localPort = localPort
-            self.tls = tls
-            self.peerAddress = peerAddress
-            self.clientOrigin = clientOrigin
-        }
-
-        func copy() -> Ends {
-            Ends(remoteAddress: remoteAddress, remotePort: remotePort, localAddress: localAddress, localPort: localPort,
-                 tls: tls, peerAddress: peerAddress, clientOrigin: clientOrigin)
-        }
+        var clientOrigin = ClientOrigin.peer
     }
 
-    private var ends: Ends
+    private var ends: Shared<Ends>
     /// How many requests this connection carried before this one (Apache's %k).
     public var keepAliveCount: Int
     /// This connection's ISAPI filter state (see Filters/); nil when no filter is configured.
     public var filterSession: FilterSession?
 
-    /// Makes `ends` this value's own before one of its fields changes.
-    private mutating func ownEnds() {
-        if !isKnownUniquelyReferenced(&ends) { ends = ends.copy() }
+    private mutating func changeEnds(_ change: (inout Ends) -> Void) {
+        var changed = ends.value
+        change(&changed)
+        ends = Shared(changed)
     }
 
     public var remoteAddress: String {
-        get { ends.remoteAddress }
-        set { ownEnds(); ends.remoteAddress = newValue }
+        get { ends.value.remoteAddress }
+        set { changeEnds { $0.remoteAddress = newValue } }
     }
     public var remotePort: Int {
-        get { ends.remotePort }
-        set { ownEnds(); ends.remotePort = newValue }
+        get { ends.value.remotePort }
+        set { changeEnds { $0.remotePort = newValue } }
     }
     public var localAddress: String {
-        get { ends.localAddress }
-        set { ownEnds(); ends.localAddress = newValue }
+        get { ends.value.localAddress }
+        set { changeEnds { $0.localAddress = newValue } }
     }
     public var localPort: Int {
-        get { ends.localPort }
-        set { ownEnds(); ends.localPort = newValue }
+        get { ends.value.localPort }
+        set { changeEnds { $0.localPort = newValue } }
     }
     /// What the TLS handshake negotiated; nil on a plain-HTTP connection.
     public var tls: TLSSessionInfo? {
-        get { ends.tls }
-        set { ownEnds(); ends.tls = newValue }
+        get { ends.value.tls }
+        set { changeEnds { $0.tls = newValue } }
     }
     /// mod_remoteip: the peer that opened the connection (Apache's `c->client_ip`) once
     /// `remoteAddress` holds the client a trusted proxy reported; nil when the peer is the
     /// client. See `Phases/RemoteIP.swift`.
-    public var peerAddress: String? {
-        get { ends.peerAddress }
-        set { ownEnds(); ends.peerAddress = newValue }
-    }
+    public var peerAddress: String? { ends.value.peerAddress }
     /// Who named the client in `remoteAddress`/`remotePort`.
-    public var clientOrigin: ClientOrigin {
-        get { ends.clientOrigin }
-        set { ownEnds(); ends.clientOrigin = newValue }
+    public var clientOrigin: ClientOrigin { ends.value.clientOrigin }
+
+    /// mod_remoteip and the PROXY protocol: `origin` named the client `address` (and
+    /// `port`, when it gave one) behind `peer`, the host that opened the connection (nil
+    /// when that is the client itself); one change of the ends for all of it.
+    public mutating func clientNamed(by origin: ClientOrigin, address: String, port: Int? = nil, peer: String?) {
+        changeEnds { ends in
+            ends.peerAddress = peer
+            ends.remoteAddress = address
+            if let port { ends.remotePort = port }
+            ends.clientOrigin = origin
+        }
     }
 
     /// mod_remoteip's two ways of learning the client behind a balancer.
@@ -127,13 +119,13 @@ public struct ConnectionInfo: Sendable {
 
     public init(remoteAddress: String = "127.0.0.1", remotePort: Int = 0, localAddress: String = "127.0.0.1",
                 localPort: Int = 80, keepAliveCount: Int = 0, tls: TLSSessionInfo? = nil) {
-        ends = Ends(remoteAddress: remoteAddress, remotePort: remotePort, localAddress: localAddress,
-                    localPort: localPort, tls: tls, peerAddress: nil, clientOrigin: .peer)
+        ends = Shared(Ends(remoteAddress: remoteAddress, remotePort: remotePort, localAddress: localAddress,
+                           localPort: localPort, tls: tls, peerAddress: nil))
         self.keepAliveCount = keepAliveCount
     }
 
     /// Whether the request came over TLS (without copying what it negotiated).
-    public var isSecure: Bool { ends.tls != nil }
+    public var isSecure: Bool { ends.value.tls != nil }
 
     /// "https" on a TLS connection, else "http" (REQUEST_SCHEME, redirects' scheme).
     public var scheme: String { isSecure ? "https" : "http" }

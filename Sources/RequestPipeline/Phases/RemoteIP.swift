@@ -41,9 +41,7 @@ extension Pipeline {
             context.notes["remoteip-proxy-ip-list"] = proxies
             if let proxiesHeader = config.proxiesHeader { context.headers.set(proxiesHeader, proxies) }
         }
-        context.request.connection.peerAddress = connection.remoteAddress
-        context.request.connection.remoteAddress = client
-        context.request.connection.clientOrigin = .remoteIPHeader
+        context.request.connection.clientNamed(by: .remoteIPHeader, address: client, peer: connection.remoteAddress)
         // Apache logs this at trace1.
         remoteIPLogger.trace(proxies.isEmpty
                                 ? "Using \(client) as client's IP by internal proxies"
