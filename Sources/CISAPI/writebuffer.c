@@ -10,14 +10,21 @@
  * goes to the host.
  */
 
+#include <stdint.h>
 #include <string.h>
 
 #include "httpext.h"
 #include "isapi_host_support.h"
 
-/* initial-exec: a plain %fs-relative load, not a __tls_get_addr call (and the register
-   saves around it) in every WriteClient; the host is an executable, so it is valid. */
-static _Thread_local isapi_output *isapi_current_output __attribute__((tls_model("initial-exec"))) = NULL;
+/* What the calling thread's writes see when no output is attached: a closed ring with
+   a ConnID no extension has (its own address), so that the fast path needs no NULL test;
+   a write that named it anyway would find no room. */
+static isapi_output isapi_no_output = { .conn_id = &isapi_no_output, .window = 0 };
+
+/* local-exec: one %fs-relative load, not a __tls_get_addr call (and the register saves
+   around it) in every WriteClient; valid because CISAPI is only ever linked into an
+   executable (isapid, the test runners), never into a shared object. */
+static _Thread_local isapi_output *isapi_current_output __attribute__((tls_model("local-exec"))) = &isapi_no_output;
 static isapi_write_client_fn isapi_write_slow = NULL;
 
 void isapi_set_write_slow_path(isapi_write_client_fn slow)
@@ -28,8 +35,8 @@ void isapi_set_write_slow_path(isapi_write_client_fn slow)
 isapi_output *isapi_output_swap(isapi_output *output)
 {
     isapi_output *previous = isapi_current_output;
-    isapi_current_output = output;
-    return previous;
+    isapi_current_output = output != NULL ? output : &isapi_no_output;
+    return previous != &isapi_no_output ? previous : NULL;
 }
 
 int isapi_output_is_current(const isapi_output *output)
@@ -49,24 +56,27 @@ void isapi_output_consumed(isapi_output *output, DWORD head)
 
 void isapi_output_set_open(isapi_output *output, int open)
 {
-    __atomic_store_n(&output->open, open, __ATOMIC_RELEASE);
+    __atomic_store_n(&output->window, open ? ISAPI_OUTPUT_CAPACITY : 0, __ATOMIC_RELEASE);
 }
 
-/* The room the producer has, or 0 when the output is closed. */
-static inline DWORD room(const isapi_output *out, DWORD tail)
+#define MASK (ISAPI_OUTPUT_CAPACITY - 1)
+
+/* The room the producer has: the window less what is held. Signed: a window closed
+   while bytes are held leaves it below zero, so that no write fits (one compare
+   answers "closed" and "full" alike). */
+static inline int32_t room(const isapi_output *out, DWORD tail)
 {
-    if (!__atomic_load_n(&out->open, __ATOMIC_ACQUIRE))
-        return 0;
-    return out->capacity - (tail - __atomic_load_n(&out->head, __ATOMIC_ACQUIRE));
+    DWORD window = __atomic_load_n(&out->window, __ATOMIC_ACQUIRE);
+    return (int32_t)(window - (tail - __atomic_load_n(&out->head, __ATOMIC_ACQUIRE)));
 }
 
 int isapi_output_append(isapi_output *out, const void *bytes, DWORD count)
 {
     DWORD tail = out->tail;
-    if (count == 0 || count > room(out, tail))
+    if (count == 0 || count > ISAPI_OUTPUT_CAPACITY || (int32_t)count > room(out, tail))
         return 0;
-    DWORD start = tail & (out->capacity - 1);
-    DWORD first = out->capacity - start < count ? out->capacity - start : count;
+    DWORD start = tail & MASK;
+    DWORD first = ISAPI_OUTPUT_CAPACITY - start < count ? ISAPI_OUTPUT_CAPACITY - start : count;
     memcpy(out->bytes + start, bytes, first);
     memcpy(out->bytes, (const unsigned char *)bytes + first, count - first);
     __atomic_store_n(&out->tail, tail + count, __ATOMIC_RELEASE);
@@ -74,12 +84,13 @@ int isapi_output_append(isapi_output *out, const void *bytes, DWORD count)
 }
 
 /* Everything but the inline case: kept out of line, so that isapi_write_client itself
-   makes no call but tail calls and saves no register (its prologue pushed six, ~15
-   instructions of a one-byte write's ~60, while only this path calls memcpy). */
+   makes no call but tail calls and saves no register, while only this path calls
+   memcpy. `out` comes last, so that the tail call finds WriteClient's own arguments in
+   the registers they arrived in. */
 __attribute__((noinline))
-static BOOL write_other(isapi_output *out, HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
+static BOOL write_other(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags, isapi_output *out)
 {
-    if (buffer != NULL && *size != 0 && isapi_output_append(out, buffer, *size))
+    if (*size != 0 && isapi_output_append(out, buffer, *size))
         return TRUE;
     return isapi_write_slow(conn_id, buffer, size, flags);
 }
@@ -87,27 +98,29 @@ static BOOL write_other(isapi_output *out, HCONN conn_id, LPVOID buffer, LPDWORD
 /*
  * The common case (PHP's 1 to 80 bytes; up to 64 here) copies inline: no call, no
  * register spills, no memcpy through the PLT; `no_builtin` keeps the compiler from
- * turning the loop back into a memcpy call.
+ * turning the loop back into a memcpy call. A one-byte write is ~30 instructions.
  */
 __attribute__((no_builtin("memcpy")))
 BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
 {
     isapi_output *out = isapi_current_output;
-    if (out == NULL || conn_id != out->conn_id || size == NULL || (flags & ~(DWORD)HSE_IO_SYNC) != 0)
+    if (conn_id != out->conn_id || size == NULL || buffer == NULL
+        || (flags & ~(DWORD)HSE_IO_SYNC) != 0)
         return isapi_write_slow(conn_id, buffer, size, flags);
     DWORD count = *size;
-    if (count == 0 || count > 64 || buffer == NULL)
-        return write_other(out, conn_id, buffer, size, flags);
+    if (count - 1 >= 64)  /* 0 (wraps) or more than 64 */
+        return write_other(conn_id, buffer, size, flags, out);
     DWORD tail = out->tail;
-    if (count > room(out, tail))
+    if ((int32_t)count > room(out, tail))
         return isapi_write_slow(conn_id, buffer, size, flags);
-    DWORD mask = out->capacity - 1;
     unsigned char *bytes = out->bytes;
     const unsigned char *from = buffer;
     /* A plain loop: unrolled, it took more set-up than a one-byte write's whole copy. */
+    DWORD i = 0;
 #pragma clang loop unroll(disable) vectorize(disable)
-    for (DWORD i = 0; i < count; i++)
-        bytes[(tail + i) & mask] = from[i];
+    do
+        bytes[(tail + i) & MASK] = from[i];
+    while (++i < count);
     __atomic_store_n(&out->tail, tail + count, __ATOMIC_RELEASE);
     return TRUE;
 }

@@ -17,8 +17,8 @@ import Synchronization
 /// the client went away, which the next call that reaches the connection reports).
 final class SessionOutput: @unchecked Sendable {
     /// Small writes are held until this many bytes (Apache's core output filter: 8 KB);
-    /// a power of two.
-    static let capacity = 8192
+    /// a power of two, and the C side's constant.
+    static let capacity = Int(ISAPI_OUTPUT_CAPACITY)
 
     /// Whether small writes are held, or every write goes to the connection as it comes.
     enum Mode {
@@ -38,7 +38,6 @@ final class SessionOutput: @unchecked Sendable {
     init() {
         raw = .allocate(capacity: 1)
         raw.initialize(to: isapi_output())
-        raw.pointee.capacity = DWORD(Self.capacity)
         raw.pointee.bytes = Self.spareRings.take()
     }
 

@@ -30,15 +30,21 @@ void isapi_fail(DWORD error);
  * handed to the connection by the host (when the ring is full, before any
  * other callback, at the end, and by the host's flush timer). One producer,
  * the thread the output is attached to, moves `tail`; one consumer at a time
- * (the host, under its hand-over lock) moves `head`. Only the host sets `open`.
+ * (the host, under its hand-over lock) moves `head`. Only the host sets
+ * `window` (isapi_output_set_open).
+ *
+ * The ring's size: Apache's core output filter holds small writes until 8 KB.
+ * A power of two, and a constant, so that the fast path masks without a load.
  */
+#define ISAPI_OUTPUT_CAPACITY 8192
+
 typedef struct isapi_output {
     HCONN conn_id;          /* the ConnID whose writes may take the fast path */
-    int open;               /* 1: the head went out, small writes are held here */
+    DWORD window;           /* ISAPI_OUTPUT_CAPACITY: the head went out, small writes
+                               are held here; 0: none are (the host's) */
     DWORD head;             /* bytes handed over so far (the consumer's) */
     DWORD tail;             /* bytes written so far (the producer's) */
-    DWORD capacity;         /* size of `bytes`, a power of two */
-    unsigned char *bytes;
+    unsigned char *bytes;   /* ISAPI_OUTPUT_CAPACITY bytes */
 } isapi_output;
 
 /* WriteClient as the ECB offers it: the fast path, else `slow`. */
@@ -56,6 +62,7 @@ int isapi_output_append(isapi_output *output, const void *bytes, DWORD count);
 DWORD isapi_output_tail(const isapi_output *output);
 /* The consumer has handed over everything before `head`: the room is free again. */
 void isapi_output_consumed(isapi_output *output, DWORD head);
+/* 1: small writes are held (the window opens); 0: none are, from the next write on. */
 void isapi_output_set_open(isapi_output *output, int open);
 
 #ifdef __cplusplus
