@@ -73,10 +73,9 @@ public final class Pipeline: Sendable {
     /// The process's open-file and stat cache, shared by the configurations it serves;
     /// nil where every request asks the filesystem (tests, `rewrite-test`).
     public let fileCache: FileCache?
-    /// The merged per-directory configurations by path (with `fileCache` only).
-    let directoryConfigs: DirectoryConfigCache?
-    /// Static files' Content-Type by path (with `fileCache` only).
-    let mediaTypes: MediaTypeCache?
+    /// What each path maps to: its merged per-directory configuration, handler and media
+    /// type (with `fileCache` only).
+    let mappedPaths: MappedPathCache?
     /// The file cache's listener that reloads changed httpd.ini files.
     private let iniListener: Int?
     /// The virtual hosts and their defaults per directory, shared by the requests.
@@ -114,8 +113,7 @@ public final class Pipeline: Sendable {
         let accessFiles = HtaccessCache(configuration: configuration)
         self.accessFiles = fileCache.map { CachedAccessFiles(files: $0, compiled: accessFiles) } ?? accessFiles
         self.filterHost = ISAPIFilterHost.hasFilters(configuration) ? filterHost : nil
-        self.directoryConfigs = fileCache.map(DirectoryConfigCache.init)
-        self.mediaTypes = fileCache.map { _ in MediaTypeCache() }
+        self.mappedPaths = fileCache.map(MappedPathCache.init)
         let iniFilePaths = Self.iniFilePaths(configuration)
         self.iniFilePathsByHost = iniFilePaths
         let iniFiles = IniFileCache(

@@ -31,6 +31,9 @@ public struct RequestContext: Sendable {
     public var filePath: String?
     public var pathInfo: String = ""
     public var fileStatus: FileStatus?
+    /// The file cache's entry for `filePath`, as phase 4 found it: its validators and a
+    /// small file's bytes for the static answer, without a second look-up.
+    var cachedFile: CachedFile?
     /// The merged per-directory configuration in force (phase 4 finds it). Read in place;
     /// changing a field (mod_rewrite's [T=] and [H=], rarely) copies it into a new `Shared`.
     public var directoryConfig: DirectoryConfig {
@@ -43,6 +46,13 @@ public struct RequestContext: Sendable {
     }
     /// `directoryConfig`'s storage: the host's defaults or a cached merge, shared.
     var sharedDirectoryConfig: Shared<DirectoryConfig>
+    /// The cached mapping phase 4 found or made; see `currentMappedPath`.
+    var mappedPath: MappedPath?
+    /// The cached mapping, when it still describes this request (`MappedPath.describes`).
+    var currentMappedPath: MappedPath? {
+        guard let mappedPath, mappedPath.describes(self) else { return nil }
+        return mappedPath
+    }
     /// The handler chosen for the request, lower-cased; nil for the default (static files).
     public var handler: String?
     /// Set when an `ISAPIScriptMap` chose the handler: `filePath` is the script, and this

@@ -80,4 +80,27 @@ import Testing
             #expect(type("/added/a.txt") == "text/x-added")
         }
     }
+
+    /// The type and handler remembered for a path are mod_mime's; mod_rewrite's [T=] and
+    /// [H=] on one request still win over them, before and after the path is cached, and
+    /// the next plain request gets the remembered ones again.
+    @Test func rewriteFlagsBeatTheRememberedTypeAndHandler() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        tree.write("conf/mime.types", "text/plain txt\n")
+        let pipeline = try pipeline(tree, FileCache(), config: """
+            TypesConfig conf/mime.types
+            RewriteEngine On
+            RewriteRule ^/typed$ /a.txt [T=text/x-rewritten]
+            RewriteRule ^/handled$ /a.txt [H=no-such-handler]
+            """)
+        func answer(_ target: String) -> Response { pipeline.process(TestRequest.make(target)).1 }
+        for _ in 0..<2 {
+            #expect(answer("/a.txt").headers["Content-Type"] == "text/plain")
+            #expect(answer("/typed").headers["Content-Type"] == "text/x-rewritten")
+            #expect(answer("/handled").status == 500)
+            #expect(answer("/a.txt").status == 200)
+        }
+    }
 }

@@ -5,6 +5,7 @@ import Foundation
 /// small regular file, read once (a file that cannot be read keeps none, and its
 /// answer then fails when it is opened, as it did without the cache).
 public struct CachedFile: Sendable {
+    public let path: String
     public let status: FileStatus
     /// Last-Modified's value.
     public let lastModified: String
@@ -22,6 +23,7 @@ public struct CachedFile: Sendable {
             modificationSeconds: Int64(info.st_mtim.tv_sec),
             modificationMicroseconds: Int64(info.st_mtim.tv_sec) * 1_000_000 + Int64(info.st_mtim.tv_nsec) / 1000,
             inode: UInt64(info.st_ino))
+        self.path = path
         self.status = status
         lastModified = HTTPDate.format(status.modificationSeconds)
         strongETag = EntityTag.forFile(inode: status.inode, size: status.size,

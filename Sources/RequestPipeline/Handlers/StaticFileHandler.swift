@@ -52,7 +52,7 @@ extension Pipeline {
     private func fileResponse(_ path: String, _ status: FileStatus, _ context: inout RequestContext) -> Response {
         let now = context.request.receivedAtMicroseconds
         // The file cache has the validators formatted, and a small file's bytes.
-        let cached = fileCache?.file(path, matching: status)
+        let cached = context.cachedFile.flatMap { $0.path == path && $0.status == status ? $0 : nil }
         let etag = cached?.etag(at: now) ?? EntityTag.forFile(
             inode: status.inode, size: status.size, mtimeMicroseconds: status.modificationMicroseconds,
             requestTimeMicroseconds: now)
@@ -78,8 +78,8 @@ extension Pipeline {
         case .proceed:
             break
         }
-        let (contentType, storedFields) = mediaTypes.map { $0.type(for: path, context.sharedDirectoryConfig) { mediaType(for: path, context) } }
-            ?? (mediaType(for: path, context), nil)
+        let mapped = context.currentMappedPath
+        let contentType = mapped.map { $0.mediaType } ?? mediaType(for: path, context.directoryConfig)
         let range = ByteRange.evaluate(
             rangeHeader: context.method == "GET" ? request["Range"] : nil, ifRange: request["If-Range"],
             size: status.size, etag: etag, lastModified: status.modificationSeconds)
@@ -93,11 +93,11 @@ extension Pipeline {
             // A cached file's fields are encoded once, while its tag is strong (a weak
             // one, within a second of a change, is not for keeping).
             let headers: HeaderFields
-            if let stored = storedFields, stored.status == status, stored.contentType == contentType, !etag.weak {
-                headers = stored.headers
-            } else if cached != nil, !etag.weak, let mediaTypes {
+            if let stored = mapped?.okFields(for: status), !etag.weak {
+                headers = stored
+            } else if cached != nil, !etag.weak, let mapped {
                 headers = fields().encodingOnce()
-                mediaTypes.storeFields(.init(status: status, contentType: contentType, headers: headers), for: path)
+                mapped.storeOKFields(headers, for: status)
             } else {
                 headers = fields()
             }
@@ -119,10 +119,16 @@ extension Pipeline {
         }
     }
 
+    /// The media type of the request's file, from its cached mapping when that still
+    /// describes the request.
+    func mediaType(of context: RequestContext) -> String? {
+        if let mapped = context.currentMappedPath { return mapped.mediaType }
+        return context.filePath.flatMap { mediaType(for: $0, context.directoryConfig) }
+    }
+
     /// mod_mime's media type: ForceType, else AddType or TypesConfig by extension (the
     /// last extension that maps wins), with AddDefaultCharset for text/plain and text/html.
-    func mediaType(for path: String, _ context: RequestContext) -> String? {
-        let config = context.directoryConfig
+    func mediaType(for path: String, _ config: DirectoryConfig) -> String? {
         var type: String?
         if let forced = config.forceType, !forced.isEmpty {
             type = forced

@@ -38,19 +38,27 @@ extension Pipeline {
     /// then the checks that need it: Redirect in a directory, the body limit.
     private func mergeDirectoryConfig(_ context: inout RequestContext) -> PhaseResult {
         let isDirectory = context.fileStatus?.isDirectory ?? false
+        context.mappedPath = nil
         do throws(HtaccessError) {
             // The host is read in place, never copied: copying a VirtualHost costs ~1.5k
             // instructions, more than the cache look-up saves on a small config.
-            if let directoryConfigs {
-                let key = DirectoryConfigCache.Key(
+            if let mappedPaths {
+                let key = MappedPathCache.Key(
                     hostID: context.host.id, filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path)
-                switch directoryConfigs.lookup(key) {
-                case .hit(let config):
-                    context.sharedDirectoryConfig = config
+                switch mappedPaths.lookup(key) {
+                case .hit(let mapped):
+                    context.sharedDirectoryConfig = mapped.config
+                    context.mappedPath = mapped
                 case .miss(let generation):
-                    context.sharedDirectoryConfig = Shared(try context.host.directoryConfig(
-                        filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles))
-                    directoryConfigs.store(context.sharedDirectoryConfig, for: key, generation: generation)
+                    let config = try context.host.directoryConfig(
+                        filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles)
+                    let mapped = MappedPath(
+                        generation: generation, filePath: context.filePath, config: Shared(config),
+                        handlerByName: context.filePath.flatMap { Self.handlerByName($0, config) },
+                        mediaType: context.filePath.flatMap { mediaType(for: $0, config) })
+                    mappedPaths.store(mapped, for: key)
+                    context.sharedDirectoryConfig = mapped.config
+                    context.mappedPath = mapped
                 }
             } else {
                 context.directoryConfig = try context.host.directoryConfig(
@@ -92,7 +100,15 @@ extension Pipeline {
     private func locateFile(_ fullPath: String, under root: String?, _ context: inout RequestContext) {
         context.filePath = fullPath
         context.pathInfo = ""
-        if let status = fileSystem.status(fullPath) {
+        context.cachedFile = nil
+        if let fileCache {
+            // The entry rides along: the static answer needs its validators and bytes.
+            if case .found(let file) = fileCache.lookup(fullPath) {
+                context.fileStatus = file.status
+                context.cachedFile = file
+                return
+            }
+        } else if let status = fileSystem.status(fullPath) {
             context.fileStatus = status
             return
         }

@@ -3,15 +3,22 @@ import ServerConfig
 
 extension Pipeline {
     /// The handler mod_mime and SetHandler choose for the file: SetHandler wins, then
-    /// AddHandler by extension (every extension counts; the last mapped one wins).
+    /// AddHandler by extension.
     static func handlerName(for context: RequestContext) -> String? {
         switch context.directoryConfig.setHandler {
         case .handler(let name): return name
         case .none?: return nil
         case nil: break
         }
-        let handlers = context.directoryConfig.handlersByExtension
-        guard !handlers.isEmpty, let filePath = context.filePath, let name = URIPath.lastComponent(filePath) else { return nil }
+        if let mapped = context.currentMappedPath { return mapped.handlerByName }
+        return context.filePath.flatMap { handlerByName($0, context.directoryConfig) }
+    }
+
+    /// mod_mime's AddHandler choice for a file's name: every extension counts; the last
+    /// mapped one wins.
+    static func handlerByName(_ filePath: String, _ config: DirectoryConfig) -> String? {
+        let handlers = config.handlersByExtension
+        guard !handlers.isEmpty, let name = URIPath.lastComponent(filePath) else { return nil }
         var handler: String?
         name.forEachFileNameExtension { ext in
             // A nil entry is a RemoveHandler: that extension no longer maps, it does not reset the choice.
@@ -83,7 +90,7 @@ extension Pipeline {
     func action(for handler: String?, _ context: RequestContext) -> ActionTarget? {
         let actions = context.directoryConfig.actions
         if let handler { return actions[handler] }
-        guard let filePath = context.filePath, let type = mediaType(for: filePath, context) else { return nil }
+        guard let type = mediaType(of: context) else { return nil }
         let bare = type.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
         return actions[bare]
     }

@@ -1,0 +1,47 @@
+import ServerConfig
+import Synchronization
+
+/// One path as `MappedPathCache` keeps it: its merged per-directory configuration, and
+/// what follows from that and the file's name alone (mod_mime's handler and media type,
+/// a static answer's fields), so that a request reads them here instead of working them
+/// out from the name's extensions or looking them up by path again.
+///
+/// It describes a request only while the request still has this configuration and
+/// file (`describes`): mod_rewrite's [T=] and [H=] give the request a configuration of
+/// its own, and an ISAPI filter's SF_NOTIFY_URL_MAP may move it to another file.
+final class MappedPath: Sendable {
+    /// The file cache's generation the entry was made at.
+    let generation: Int
+    let filePath: String?
+    let config: Shared<DirectoryConfig>
+    /// The handler AddHandler maps the file's name to (SetHandler is `config`'s own).
+    let handlerByName: String?
+    /// The media type mod_mime gives the file under `config`.
+    let mediaType: String?
+    /// A static 200 answer's fields (validators, Accept-Ranges, type), encoded once
+    /// (`HeaderFields.encodingOnce`): the same for every request while the file
+    /// (`status`: inode, size, time) stays.
+    private let okFields = Mutex<(status: FileStatus, headers: HeaderFields)?>(nil)
+
+    init(generation: Int, filePath: String?, config: Shared<DirectoryConfig>, handlerByName: String?, mediaType: String?) {
+        self.generation = generation
+        self.filePath = filePath
+        self.config = config
+        self.handlerByName = handlerByName
+        self.mediaType = mediaType
+    }
+
+    /// Whether the entry is still about the request's configuration and file.
+    func describes(_ context: RequestContext) -> Bool {
+        config === context.sharedDirectoryConfig && filePath == context.filePath
+    }
+
+    /// The 200 answer's fields stored for this version of the file.
+    func okFields(for status: FileStatus) -> HeaderFields? {
+        okFields.withLock { stored in stored.flatMap { $0.status == status ? $0.headers : nil } }
+    }
+
+    func storeOKFields(_ headers: HeaderFields, for status: FileStatus) {
+        okFields.withLock { $0 = (status, headers) }
+    }
+}
