@@ -103,4 +103,42 @@ import Testing
             #expect(answer("/a.txt").status == 200)
         }
     }
+
+    /// Where no change event comes (no watcher here; NFS in life), a path's cached
+    /// mapping is held to FileCacheValid as the file cache's own entries are: an
+    /// `.htaccess` made after the path was first served is obeyed within the bound.
+    @Test func aCachedMappingHoldsNoLongerThanFileCacheValid() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        let pipeline = try pipeline(tree, FileCache(validSeconds: 1), config: """
+            <Directory \(tree.htdocs)>
+                AllowOverride All
+            </Directory>
+            """)
+        #expect(pipeline.process(TestRequest.make("/a.txt")).1.status == 200)
+        tree.write("htdocs/.htaccess", "Require all denied\n")
+        #expect(eventually(timeout: 5) { pipeline.process(TestRequest.make("/a.txt")).1.status == 403 })
+    }
+
+    /// Phase 6's verdict on a file is kept with the path's mapping; a file replaced by a
+    /// symbolic link where FollowSymLinks is off is refused once the watcher hears of it.
+    @Test func aFileReplacedByALinkIsRefusedWithoutFollowSymLinks() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        let target = tree.write("elsewhere.txt", "beta\n")
+        let cache = FileCache()
+        let pipeline = try pipeline(tree, cache, config: """
+            <Directory \(tree.htdocs)>
+                Options None
+            </Directory>
+            """)
+        Thread { cache.watchForever() }.start()
+        defer { cache.stop() }
+        for _ in 0..<2 { #expect(pipeline.process(TestRequest.make("/a.txt")).1.status == 200) }
+        try FileManager.default.removeItem(atPath: tree.htdocs + "/a.txt")
+        try FileManager.default.createSymbolicLink(atPath: tree.htdocs + "/a.txt", withDestinationPath: target)
+        #expect(eventually { pipeline.process(TestRequest.make("/a.txt")).1.status == 403 })
+    }
 }

@@ -64,9 +64,25 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     /// `FileCacheValid` of the configuration now loaded.
     public func setValidSeconds(_ seconds: Int) { lock.withLock { validSeconds = Int64(seconds) } }
 
-    /// How many invalidations the watcher made: what was computed from entries before
-    /// (a merged per-directory configuration) is stale once this moves.
-    public var generation: Int { lock.withLock { changes } }
+    /// When something computed from entries (a merged per-directory configuration) was
+    /// made, as the cache sees time: it is stale once the watcher has invalidated
+    /// anything since (`generation`, its count of invalidations), or once it is as old as
+    /// an entry may be (`FileCacheValid`: the bound where inotify is silent).
+    struct Moment {
+        let generation: Int
+        let seconds: Int64
+
+        /// Whether what was made at `self` still holds at `now`.
+        func holds(at now: Moment, validSeconds: Int64) -> Bool {
+            generation == now.generation && now.seconds - seconds < validSeconds
+        }
+    }
+
+    /// Now, with the bound things made from entries are held to.
+    var now: (moment: Moment, validSeconds: Int64) {
+        let seconds = Self.monotonicSeconds()
+        return lock.withLock { (Moment(generation: changes, seconds: seconds), validSeconds) }
+    }
 
     /// Whether change events can be heard (inotify could be set up); when not, only
     /// the time bound (`FileCacheValid`) brings changes in.

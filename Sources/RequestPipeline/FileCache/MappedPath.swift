@@ -2,33 +2,38 @@ import ServerConfig
 import Synchronization
 
 /// One path as `MappedPathCache` keeps it: its merged per-directory configuration, and
-/// what follows from that and the file's name alone (mod_mime's handler and media type,
-/// a static answer's fields), so that a request reads them here instead of working them
-/// out from the name's extensions or looking them up by path again.
+/// what follows from that, the file's name and the filesystem alone (mod_mime's handler
+/// and media type, phase 6's verdict on the file, a static answer's fields), so that a
+/// request reads them here instead of working them out from the name's extensions,
+/// walking the path for symbolic links, or looking them up by path again.
 ///
 /// It describes a request only while the request still has this configuration and
 /// file (`describes`): mod_rewrite's [T=] and [H=] give the request a configuration of
 /// its own, and an ISAPI filter's SF_NOTIFY_URL_MAP may move it to another file.
 final class MappedPath: Sendable {
-    /// The file cache's generation the entry was made at.
-    let generation: Int
+    /// When the entry was made (`MappedPathCache.lookup` holds it to that).
+    let madeAt: FileCache.Moment
     let filePath: String?
     let config: Shared<DirectoryConfig>
     /// The handler AddHandler maps the file's name to (SetHandler is `config`'s own).
     let handlerByName: String?
     /// The media type mod_mime gives the file under `config`.
     let mediaType: String?
+    /// What phase 6 finds about the file itself (its name, the links on its way).
+    let access: FileAccess
     /// A static 200 answer's fields (validators, Accept-Ranges, type), encoded once
     /// (`HeaderFields.encodingOnce`): the same for every request while the file
     /// (`status`: inode, size, time) stays.
     private let okFields = Mutex<(status: FileStatus, headers: HeaderFields)?>(nil)
 
-    init(generation: Int, filePath: String?, config: Shared<DirectoryConfig>, handlerByName: String?, mediaType: String?) {
-        self.generation = generation
+    init(madeAt: FileCache.Moment, filePath: String?, config: Shared<DirectoryConfig>, handlerByName: String?,
+         mediaType: String?, access: FileAccess) {
+        self.madeAt = madeAt
         self.filePath = filePath
         self.config = config
         self.handlerByName = handlerByName
         self.mediaType = mediaType
+        self.access = access
     }
 
     /// Whether the entry is still about the request's configuration and file.

@@ -5,9 +5,10 @@ import ServerConfig
 /// merged per-directory configuration (sections by depth, `.htaccess` files, `<Files>`,
 /// `<Location>`) and what mod_mime makes of the file's name under it, worked out once
 /// per path rather than per request, and found with one look-up (`MappedPath`). It
-/// depends on the configuration, which this cache belongs to, and on the `.htaccess`
-/// files, so an entry holds only while the file cache's generation (its count of
-/// change events) has not moved.
+/// depends on the configuration, which this cache belongs to, and on the filesystem
+/// (`.htaccess` files, symbolic links), so an entry holds only while the file cache has
+/// heard of no change since it was made, and for no longer than the cache's own
+/// entries (`FileCacheValid`, the bound where inotify is silent).
 final class MappedPathCache: @unchecked Sendable {
     struct Key: Hashable {
         let hostID: Int
@@ -30,14 +31,14 @@ final class MappedPathCache: @unchecked Sendable {
     /// What the cache holds for a key.
     enum Lookup {
         case hit(MappedPath)
-        /// Work it out, then `store` it made with this generation (read before the merge).
-        case miss(generation: Int)
+        /// Work it out, then `store` it made at this moment (read before the work).
+        case miss(FileCache.Moment)
     }
 
     func lookup(_ key: Key) -> Lookup {
-        let generation = files.generation
-        guard let entry = lock.withLock({ entries[key] }), entry.generation == generation else {
-            return .miss(generation: generation)
+        let (now, validSeconds) = files.now
+        guard let entry = lock.withLock({ entries[key] }), entry.madeAt.holds(at: now, validSeconds: validSeconds) else {
+            return .miss(now)
         }
         return .hit(entry)
     }

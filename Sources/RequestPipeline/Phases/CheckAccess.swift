@@ -3,17 +3,20 @@ import ServerConfig
 extension Pipeline {
     /// Phase 6: protected names, `Require`, and symbolic links without FollowSymLinks.
     func checkAccess(_ context: inout RequestContext) -> PhaseResult {
-        if let filePath = context.filePath, let name = URIPath.lastComponent(filePath) {
+        let file = context.currentMappedPath?.access ?? fileAccess(context)
+        switch file.name {
+        case .servable:
+            break
+        case .accessFile:
             // Apache's `.ht*` rule: 403.
-            if name.utf8.starts(with: ".ht".utf8) {
-                authzLogger.error("client denied by server configuration: \(filePath)", metadata: context.logMetadata(id: "IS01630"))
-                return .respond(errorResponse(403, &context))
-            }
+            authzLogger.error("client denied by server configuration: \(context.filePath ?? context.path)",
+                              metadata: context.logMetadata(id: "IS01630"))
+            return .respond(errorResponse(403, &context))
+        case .rewriteConfiguration:
             // The rewrite engine's own files: 404, as ISAPI_Rewrite's [F] answers for them.
-            if RewriteProtectedFiles.isProtected(name) {
-                rewriteLogger.info("refusing to serve rewrite configuration: \(filePath)", metadata: context.logMetadata(id: "IS04007"))
-                return .respond(errorResponse(404, &context))
-            }
+            rewriteLogger.info("refusing to serve rewrite configuration: \(context.filePath ?? context.path)",
+                               metadata: context.logMetadata(id: "IS04007"))
+            return .respond(errorResponse(404, &context))
         }
         if let policy = context.directoryConfig.access,
            !policy.grants(remoteAddress: context.request.connection.remoteAddress, method: context.method) {
@@ -21,12 +24,25 @@ extension Pipeline {
                          metadata: context.logMetadata(id: "IS01630"))
             return .respond(errorResponse(403, &context))
         }
-        if let filePath = context.filePath, context.fileStatus != nil, let link = forbiddenSymlink(filePath, context) {
+        if let link = file.forbiddenLink {
             logger.error("Symbolic link not allowed or link target not accessible: \(link)",
                          metadata: context.logMetadata(id: "IS00037"))
             return .respond(errorResponse(403, &context))
         }
         return .next
+    }
+
+    /// What phase 6 finds about the request's file itself (its name, the links on its
+    /// way): it depends on the path, the configuration and the filesystem only, so a
+    /// path's cached mapping keeps it (`MappedPath.access`).
+    func fileAccess(_ context: RequestContext) -> FileAccess {
+        guard let filePath = context.filePath else { return FileAccess(name: .servable, forbiddenLink: nil) }
+        if let name = URIPath.lastComponent(filePath) {
+            if name.utf8.starts(with: ".ht".utf8) { return FileAccess(name: .accessFile, forbiddenLink: nil) }
+            if RewriteProtectedFiles.isProtected(name) { return FileAccess(name: .rewriteConfiguration, forbiddenLink: nil) }
+        }
+        let link = context.fileStatus == nil ? nil : forbiddenSymlink(filePath, context)
+        return FileAccess(name: .servable, forbiddenLink: link)
     }
 
     /// With FollowSymLinks off, every component below the document root (or the Alias
@@ -92,4 +108,20 @@ extension Pipeline {
         }
         return deepest
     }
+}
+
+/// What phase 6 finds about a file itself, before and apart from `Require`.
+struct FileAccess: Sendable {
+    /// What the file's name says.
+    enum Name: Sendable {
+        case servable
+        /// `.ht*`: never served (403).
+        case accessFile
+        /// httpd.ini and its kin: the rewrite engine's own (404).
+        case rewriteConfiguration
+    }
+
+    let name: Name
+    /// The first symbolic link on the way to the file that the Options forbid.
+    let forbiddenLink: String?
 }

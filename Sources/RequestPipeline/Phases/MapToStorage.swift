@@ -49,15 +49,16 @@ extension Pipeline {
                 case .hit(let mapped):
                     context.sharedDirectoryConfig = mapped.config
                     context.mappedPath = mapped
-                case .miss(let generation):
-                    let config = try context.host.directoryConfig(
-                        filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles)
+                case .miss(let now):
+                    context.sharedDirectoryConfig = Shared(try context.host.directoryConfig(
+                        filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles))
+                    let config = context.directoryConfig
                     let mapped = MappedPath(
-                        generation: generation, filePath: context.filePath, config: Shared(config),
+                        madeAt: now, filePath: context.filePath, config: context.sharedDirectoryConfig,
                         handlerByName: context.filePath.flatMap { Self.handlerByName($0, config) },
-                        mediaType: context.filePath.flatMap { mediaType(for: $0, config) })
+                        mediaType: context.filePath.flatMap { mediaType(for: $0, config) },
+                        access: fileAccess(context))
                     mappedPaths.store(mapped, for: key)
-                    context.sharedDirectoryConfig = mapped.config
                     context.mappedPath = mapped
                 }
             } else {
