@@ -1,19 +1,19 @@
 import CISAPI
 import Foundation
 import Logging
+import Synchronization
 
 /// One request inside one extension: owns the ECB and every string it points to for
 /// exactly the length of the call, and carries what the callbacks change.
 final class ExtensionSession: @unchecked Sendable {
-    // Immutable after init, except `state`, which `lock` guards: an extension may call
-    // back from several threads (ISAPIFakeAsync).
+    // Immutable after init, except `state`, a mutex: an extension may call back from
+    // several threads (ISAPIFakeAsync).
     let request: ISAPIRequest
     let connection: any ISAPIConnection
     let settings: ISAPISettings
     let extensionPath: String
     let logger: Logger
     let ecb: UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>
-    let lock = NSLock()
     /// DONE_WITH_SESSION's signal for a PENDING request, and the clock of the
     /// extension's silence while it is pending: only under ISAPIFakeAsync, where alone
     /// PENDING is waited for (DONE_WITH_SESSION is refused without it); other sessions
@@ -22,7 +22,9 @@ final class ExtensionSession: @unchecked Sendable {
     /// The small writes held back until they are worth a hand-over (`SessionOutput`).
     let output = SessionOutput()
 
-    struct State {
+    /// Sendable by hand: `completion` is the extension's own function and context,
+    /// handed back only to it.
+    struct State: @unchecked Sendable {
         /// SEND_URL or a redirect answered the request: nothing more is sent.
         var answered = false
         /// The extension's head was refused (bad header): the answer is a 500, and
@@ -31,7 +33,8 @@ final class ExtensionSession: @unchecked Sendable {
         var closeConnection = false
         var completion: (callback: PFN_HSE_IO_COMPLETION, context: UnsafeMutableRawPointer?)?
     }
-    var state = State()
+    /// Inline (no allocation per call, as an NSLock made two).
+    private let state = Mutex(State())
 
     /// The ECB's strings, NUL-terminated one after another in one allocation.
     private var ecbStrings: UnsafeMutableRawBufferPointer?
@@ -62,10 +65,8 @@ final class ExtensionSession: @unchecked Sendable {
         ecb.deallocate()
     }
 
-    func withState<T>(_ body: (inout State) -> T) -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return body(&state)
+    func withState<T: Sendable>(_ body: (inout State) -> T) -> T {
+        state.withLock { body(&$0) }
     }
 
     /// Points the ECB's strings (method, query, path info, path translated, content type)

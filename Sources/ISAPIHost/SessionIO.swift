@@ -22,8 +22,11 @@ extension ExtensionSession {
     /// thread or with HSE_IO_ASYNC. Nil on success, else the Windows error.
     func write(_ bytes: UnsafeRawBufferPointer) -> DWORD? {
         if withState({ $0.answered || $0.headRefused }) { return DWORD(ERROR_INVALID_PARAMETER) }
-        output.handOver.lock()
-        defer { output.handOver.unlock() }
+        return output.handOver.withLock { _ in writeLocked(bytes) }
+    }
+
+    /// `write` with `output.handOver` held.
+    private func writeLocked(_ bytes: UnsafeRawBufferPointer) -> DWORD? {
         var body = bytes
         if !connection.headSent {
             let data = Array(bytes)
@@ -58,32 +61,31 @@ extension ExtensionSession {
     /// block or that the written bytes must precede); false when the client is gone.
     @discardableResult
     func handOverHeld() -> Bool {
-        output.handOver.lock()
-        defer { output.handOver.unlock() }
-        return handOverHeldLocked()
+        output.handOver.withLock { _ in handOverHeldLocked() }
     }
 
     /// The response is over for the extension (it returned, or DONE_WITH_SESSION): what
     /// is held goes out and nothing more is held. `beforeEnd`: the caller ends the
     /// response right after, and the held bytes may wait for that end to leave with it.
     func endHolding(beforeEnd: Bool = false) {
-        output.handOver.lock()
-        defer { output.handOver.unlock() }
-        if beforeEnd {
-            if !output.handOverHeld({ connection.sendBodyBeforeEnd($0) }) { output.setMode(.passThrough) }
-        } else {
-            handOverHeldLocked()
+        output.handOver.withLock { _ in
+            if beforeEnd {
+                if !output.handOverHeld({ connection.sendBodyBeforeEnd($0) }) { output.setMode(.passThrough) }
+            } else {
+                handOverHeldLocked()
+            }
+            output.setMode(.passThrough)
         }
-        output.setMode(.passThrough)
     }
 
     /// The flush timer: hands over what waited since the last round, without waiting
     /// for room (back-pressure is the extension's next write's to wait for); skipped
     /// while a hand-over of the session's own is under way.
     func handOverHeldOnTimer() {
-        guard output.mayHoldBytes, output.handOver.try() else { return }
-        defer { output.handOver.unlock() }
-        if !output.handOverHeld({ connection.sendBodyWithoutWaiting($0) }) { output.setMode(.passThrough) }
+        guard output.mayHoldBytes else { return }
+        output.handOver.withLockIfAvailable { _ in
+            if !output.handOverHeld({ connection.sendBodyWithoutWaiting($0) }) { output.setMode(.passThrough) }
+        }
     }
 
     /// With `output.handOver` held. A failed hand-over stops the holding: the
@@ -98,8 +100,11 @@ extension ExtensionSession {
     /// SEND_RESPONSE_HEADER(_EX): an explicit status and header block; the bytes after
     /// the blank line are body.
     func sendResponseHeader(status: [UInt8], headerBlock: [UInt8]) -> DWORD? {
-        output.handOver.lock()
-        defer { output.handOver.unlock() }
+        output.handOver.withLock { _ in sendResponseHeaderLocked(status: status, headerBlock: headerBlock) }
+    }
+
+    /// `sendResponseHeader` with `output.handOver` held.
+    private func sendResponseHeaderLocked(status: [UInt8], headerBlock: [UInt8]) -> DWORD? {
         if connection.headSent || withState({ $0.answered || $0.headRefused }) { return DWORD(ERROR_INVALID_PARAMETER) }
         switch ResponseHeadParser.parse(status: status, headerBlock: headerBlock, defaultStatus: requestedStatus) {
         case .failure(let failure):
@@ -140,7 +145,7 @@ extension ExtensionSession {
 
     /// ISAPIFakeAsync: runs the registered completion routine for an emulated async call.
     func complete(bytes: Int, error: DWORD) {
-        guard let completion = withState({ $0.completion }) else { return }
+        guard let completion = withState({ $0 }).completion else { return }
         completion.callback(ecb, completion.context, DWORD(clamping: bytes), error)
     }
 }

@@ -13,7 +13,7 @@ import RequestPipeline
 final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     // Everything below `condition` is guarded by it; `returns`, `allocator` and the
     // callbacks are immutable.
-    private let condition = NSCondition()
+    private let condition = ConditionLock()
     /// The way back to the connection's event loop, shared by its exchanges: returns
     /// posted together run in one loop task (`LoopReturns`).
     private let returns: LoopReturns

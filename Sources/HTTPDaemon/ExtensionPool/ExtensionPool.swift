@@ -40,7 +40,8 @@ final class ExtensionPool: @unchecked Sendable {
     /// Each event loop's return queue.
     private let loopReturns = LoopReturnsTable()
     // Everything below is guarded by `lock`.
-    let lock = PoolLock()
+    /// The pool's one lock; its condition tells the stop that the last thread ended.
+    let lock = ConditionLock()
     var state = State.notStarted
     var queue = CircularBuffer<Item>()
     /// Workers asleep, the most recently parked last (woken first: its stack is warm).
@@ -51,8 +52,6 @@ final class ExtensionPool: @unchecked Sendable {
     var starting = 0
     /// Threads started and not yet ended (at most `numberOfThreads`).
     var liveThreads = 0
-    /// Signalled when the last thread ends.
-    let allEnded = PoolCondition()
     /// How often a submit woke a parked thread, and how often a thread parked.
     var handOffs = (wakeUps: 0, parks: 0)
 
@@ -82,7 +81,7 @@ final class ExtensionPool: @unchecked Sendable {
         starting -= 1
         var stranded = CircularBuffer<Item>()
         if liveThreads == 0 { swap(&stranded, &queue) }
-        if liveThreads == 0 && state == .stopping { allEnded.broadcast() }
+        if liveThreads == 0 && state == .stopping { lock.broadcast() }
         lock.unlock()
         for item in stranded { Self.run(item, .abandoned) }
     }
@@ -149,7 +148,7 @@ final class ExtensionPool: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         while liveThreads > 0 {
-            if !allEnded.wait(lock, untilMonotonic: deadline.uptimeNanoseconds), liveThreads > 0 { return false }
+            if !lock.wait(untilMonotonic: deadline.uptimeNanoseconds), liveThreads > 0 { return false }
         }
         return true
     }

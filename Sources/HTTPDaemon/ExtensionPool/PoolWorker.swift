@@ -74,7 +74,7 @@ final class PoolWorker: @unchecked Sendable {
             state = .running
         }
         pool.liveThreads -= 1
-        if pool.liveThreads == 0 { pool.allEnded.broadcast() }
+        if pool.liveThreads == 0 { pool.lock.broadcast() }
         pool.lock.unlock()
     }
 }
