@@ -15,18 +15,16 @@ enum BackslashClimb {
 }
 
 extension ISAPIRequest {
-    /// The request with PATH_TRANSLATED emptied (ECB field and server variable) when its
-    /// PATH_INFO has a backslash-delimited `..`.
-    func withoutBackslashClimb() -> ISAPIRequest {
-        guard BackslashClimb.hasDotDot(pathInfo) else { return self }
-        var request = self
-        request.pathTranslated = ""
+    /// Empties PATH_TRANSLATED (ECB field and server variable) when PATH_INFO has a
+    /// backslash-delimited `..`. In place: the session takes the request it is given.
+    mutating func removeBackslashClimb() {
+        guard BackslashClimb.hasDotDot(pathInfo) else { return }
+        pathTranslated = ""
         let unchanged = lazyVariables
-        request.lazyVariables = LazyVariables {
+        lazyVariables = LazyVariables {
             var table = unchanged.table
             table.variables = table.variables.map { (name: $0.name, value: $0.name == "PATH_TRANSLATED" ? "" : $0.value) }
             return table
         }
-        return request
     }
 }

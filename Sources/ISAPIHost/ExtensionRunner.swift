@@ -16,11 +16,11 @@ public enum ExtensionRunner {
     @discardableResult
     public static func run(
         _ httpExtensionProc: (UnsafeMutablePointer<EXTENSION_CONTROL_BLOCK>) -> DWORD,
-        extensionPath: String, request: ISAPIRequest, connection: any ISAPIConnection,
+        extensionPath: String, request: consuming ISAPIRequest, connection: any ISAPIConnection,
         settings: ISAPISettings, logger: Logger
     ) -> CallEnd {
         let session = ExtensionSession(
-            request: request, connection: connection, settings: settings, extensionPath: extensionPath, logger: logger)
+            request: consume request, connection: connection, settings: settings, extensionPath: extensionPath, logger: logger)
         let connID = SessionTable.register(session)
         defer { SessionTable.remove(connID) }
         guard session.fillECB(connID: connID) else {

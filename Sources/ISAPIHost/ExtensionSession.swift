@@ -41,9 +41,10 @@ final class ExtensionSession: @unchecked Sendable {
     private let readAhead: UnsafeMutableRawBufferPointer
     private(set) var connID: UInt = 0
 
-    init(request: ISAPIRequest, connection: any ISAPIConnection, settings: ISAPISettings, extensionPath: String,
+    init(request: consuming ISAPIRequest, connection: any ISAPIConnection, settings: ISAPISettings, extensionPath: String,
          logger: Logger) {
-        self.request = request.withoutBackslashClimb()
+        request.removeBackslashClimb()
+        self.request = request
         self.connection = connection
         self.settings = settings
         self.extensionPath = extensionPath
@@ -51,7 +52,7 @@ final class ExtensionSession: @unchecked Sendable {
         done = settings.fakeAsync ? PendingCompletion() : .unused
         ecb = .allocate(capacity: 1)
         ecb.initialize(to: EXTENSION_CONTROL_BLOCK())
-        let hasBody = request.isChunked || (request.contentLength ?? 0) > 0
+        let hasBody = self.request.isChunked || (self.request.contentLength ?? 0) > 0
         let aheadSize = hasBody ? max(0, settings.readAheadBuffer) : 0
         // One byte more than the data, zeroed: lpbData is NUL-terminated after cbAvailable.
         readAhead = .allocate(byteCount: aheadSize + 1, alignment: 1)

@@ -13,7 +13,7 @@ import Testing
 @Suite struct BlockingHandlerTests {
     /// Echoes the request body back, reading it in small pieces and writing each piece.
     struct Echo: BlockingHandler {
-        func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+        func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {
             guard channel.sendHead(status: 200, reason: nil, headers: ["Content-Type": "application/octet-stream"]) else { return }
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1000, alignment: 1)
             defer { buffer.deallocate() }
@@ -27,7 +27,7 @@ import Testing
     /// Many one-byte writes, the way real extensions write.
     struct TinyWrites: BlockingHandler {
         let count: Int
-        func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+        func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {
             _ = channel.sendHead(status: 201, reason: "Made", headers: [:])
             var byte: UInt8 = UInt8(ascii: "x")
             for _ in 0..<count {
@@ -39,7 +39,7 @@ import Testing
 
     /// Sends nothing at all: the shell must answer 500.
     struct Silent: BlockingHandler {
-        func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {}
+        func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {}
     }
 
     /// Maps `.blk` files to a handler by name.

@@ -52,10 +52,12 @@ import Testing
                          contentType: "", contentLength: nil, isChunked: false,
                          variables: [("PATH_INFO", pathInfo), ("PATH_TRANSLATED", "/r/htdocs" + pathInfo)], rawHeaders: [])
         }
-        let climbing = request("/..\\secret.txt").withoutBackslashClimb()
+        var climbing = request("/..\\secret.txt")
+        climbing.removeBackslashClimb()
         #expect(climbing.pathTranslated == "")
         #expect(climbing.variables.map(\.value) == ["/..\\secret.txt", ""])
-        let plain = request("/sub/a\\b.txt").withoutBackslashClimb()
+        var plain = request("/sub/a\\b.txt")
+        plain.removeBackslashClimb()
         #expect(plain.pathTranslated == "/r/htdocs/sub/a\\b.txt")
     }
 }

@@ -157,7 +157,7 @@ struct HeadersPipelineTests {
         #expect(context.headers["Cookie"] == nil)
         guard case .handOff(let handler) = response.body else { Issue.record("not handed off"); return }
         let channel = FakeChannel()
-        handler.run(context, channel: channel, pipeline: pipeline)
+        handler.run(Shared(context), channel: channel, pipeline: pipeline)
         #expect(channel.status == 200)
         #expect(channel.headers["X-Seen-From-Proxy"] == "1")
         #expect(channel.headers["X-Powered-By"] == nil)
@@ -167,7 +167,7 @@ struct HeadersPipelineTests {
         let (failing, failed) = pipeline.run("/x.ext?fail")
         guard case .handOff(let failer) = failed.body else { Issue.record("not handed off"); return }
         let errorChannel = FakeChannel()
-        failer.run(failing, channel: errorChannel, pipeline: pipeline)
+        failer.run(Shared(failing), channel: errorChannel, pipeline: pipeline)
         let answer = try #require(errorChannel.response)
         #expect(answer.status == 500)
         #expect(answer.headers["X-Frame-Options"] == "DENY")
@@ -260,12 +260,12 @@ private struct HeadEchoHandler: RequestHandler {
 /// Sends a head with X-Powered-By and the X-From-Proxy request header it saw; with the
 /// query `fail`, answers the server's 500 instead, as an extension that fails does.
 private struct HeadEchoRun: BlockingHandler {
-    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
-        if context.query == "fail" {
-            _ = channel.respond(pipeline.errorResponseAfterHandler(500, context))
+    func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {
+        if context.value.query == "fail" {
+            _ = channel.respond(pipeline.errorResponseAfterHandler(500, context.value))
         } else {
             _ = channel.sendHead(status: 200, reason: nil, headers: [
-                "X-Powered-By": "fake", "X-Seen-From-Proxy": context.headers["X-From-Proxy"] ?? "-",
+                "X-Powered-By": "fake", "X-Seen-From-Proxy": context.value.headers["X-From-Proxy"] ?? "-",
             ])
         }
         channel.finish(closeConnection: false)

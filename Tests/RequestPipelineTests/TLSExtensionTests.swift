@@ -47,7 +47,7 @@ import Glibc
         }
         if options == "StdEnvVars" { context.directoryConfig.sslOptions = SSLOptionsSetting(added: [.stdEnvVars]) }
         let channel = FakeChannel()
-        handler.run(context, channel: channel, pipeline: pipeline)
+        handler.run(Shared(context), channel: channel, pipeline: pipeline)
         #expect(channel.status == 200)
         return channel.text
     }

@@ -63,21 +63,22 @@ extension HTTPConnectionHandler {
         machine.answered(by: .blocking)
         // A handler that neither writes nor reads for Timeout seconds is given up on.
         armTimer(.handler, context: context)
-        let requestContext = current.context
         let pipeline = state.pipeline
         guard let pool else {
-            state.logger.error("no extension thread pool to run handler \(requestContext.handler ?? "?")",
-                               metadata: requestContext.logMetadata(id: "IS00301"))
-            _ = stream.respond(pipeline.errorResponseAfterHandler(500, requestContext))
+            state.logger.error("no extension thread pool to run handler \(current.context.handler ?? "?")",
+                               metadata: current.context.logMetadata(id: "IS00301"))
+            _ = stream.respond(pipeline.errorResponseAfterHandler(500, current.context))
             return
         }
+        // One copy for the pool thread, shared by whatever keeps it during the call.
+        let requestContext = Shared(current.context)
         pool.submit(figures: ServerFigures.shared.pool) { run in
             guard case .active = run else {
-                stream.finishAbandoned(pipeline, requestContext)
+                stream.finishAbandoned(pipeline, requestContext.value)
                 return
             }
             handler.run(requestContext, channel: stream, pipeline: pipeline)
-            stream.finishAbandoned(pipeline, requestContext)
+            stream.finishAbandoned(pipeline, requestContext.value)
         }
     }
 

@@ -4,9 +4,9 @@ import ISAPIHost
 struct FilteringHandler: BlockingHandler {
     let inner: any BlockingHandler
 
-    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+    func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {
         inner.run(
-            context, channel: FilteringChannel(base: channel, context: context, pipeline: pipeline),
+            context, channel: FilteringChannel(base: channel, context: context.value, pipeline: pipeline),
             pipeline: pipeline)
     }
 }

@@ -2,8 +2,9 @@
 /// extension thread pool, never on an event loop, and streams through a `ResponseChannel`.
 public protocol BlockingHandler: Sendable {
     /// Answers the request. Called on a pool thread; must end with `channel.finish`
-    /// or `channel.respond` (the shell finishes a channel left open with a 500).
-    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline)
+    /// or `channel.respond` (the shell finishes a channel left open with a 500). The
+    /// context is shared, not copied, by everything that keeps it during the call.
+    func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline)
 }
 
 /// The connection as a blocking handler sees it. Every method may block the calling

@@ -4,7 +4,7 @@ struct ErrorStatusHandler: BlockingHandler {
     let inner: any BlockingHandler
     let status: Int
 
-    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+    func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {
         inner.run(context, channel: ErrorStatusChannel(base: channel, status: status), pipeline: pipeline)
     }
 }

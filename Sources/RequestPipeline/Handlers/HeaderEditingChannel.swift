@@ -41,7 +41,7 @@ struct HeaderEditingHandler: BlockingHandler {
     let inner: any BlockingHandler
     let editor: HeaderEditor
 
-    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+    func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {
         inner.run(context, channel: HeaderEditingChannel(base: channel, editor: editor), pipeline: pipeline)
     }
 }

@@ -85,13 +85,13 @@ struct ISAPIExtensionRun: BlockingHandler {
     let registry: ExtensionRegistry
     let logger: Logger
 
-    func run(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline) {
+    func run(_ context: Shared<RequestContext>, channel: any ResponseChannel, pipeline: Pipeline) {
         // Under the supervising parent, a crash inside the extension is reported with
         // the extension and this request.
         // server-status and /metrics: calls, errors, calls in flight, time inside.
         ServerFigures.shared.extensions.figures(for: path).measure {
-            CrashBoard.during(extensionPath: path, request: Self.describe(context.request)) {
-                runExtension(context, channel: channel, pipeline: pipeline)
+            CrashBoard.during(extensionPath: path, request: Self.describe(context.value.request)) {
+                runExtension(context, context.value, channel: channel, pipeline: pipeline)
             }
         }
     }
@@ -100,7 +100,9 @@ struct ISAPIExtensionRun: BlockingHandler {
         "\(request.requestLine) from \(request.connection.remoteAddress)"
     }
 
-    private func runExtension(_ context: RequestContext, channel: any ResponseChannel, pipeline: Pipeline)
+    /// `context` is `shared`'s value, read in place.
+    private func runExtension(_ shared: Shared<RequestContext>, _ context: RequestContext, channel: any ResponseChannel,
+                              pipeline: Pipeline)
         -> ExtensionFigures.Outcome
     {
         let lease: ExtensionLease
@@ -112,7 +114,7 @@ struct ISAPIExtensionRun: BlockingHandler {
             return .failed
         }
         defer { lease.release() }
-        let connection = PipelineISAPIConnection(channel: channel, context: context, pipeline: pipeline)
+        let connection = PipelineISAPIConnection(channel: channel, context: shared, pipeline: pipeline)
         let end = ExtensionRunner.run(
             { lease.callHttpExtensionProc($0) }, extensionPath: path,
             // The variables read the context the connection keeps: no second copy of it.
@@ -190,12 +192,13 @@ struct ISAPIExtensionRun: BlockingHandler {
 final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
     // Immutable; the channel is thread-safe.
     let channel: any ResponseChannel
-    let context: RequestContext
+    let sharedContext: Shared<RequestContext>
     let pipeline: Pipeline
+    var context: RequestContext { _read { yield sharedContext.value } }
 
-    init(channel: any ResponseChannel, context: RequestContext, pipeline: Pipeline) {
+    init(channel: any ResponseChannel, context: Shared<RequestContext>, pipeline: Pipeline) {
         self.channel = channel
-        self.context = context
+        self.sharedContext = context
         self.pipeline = pipeline
     }
 
@@ -228,7 +231,7 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
     /// (an ErrorDocument or SEND_URL naming another extension), that handler's run.
     private func deliver(_ response: Response, in context: RequestContext) {
         if case .handOff(let handler) = response.body {
-            handler.run(context, channel: channel, pipeline: pipeline)
+            handler.run(Shared(context), channel: channel, pipeline: pipeline)
         } else {
             _ = channel.respond(response)
         }
