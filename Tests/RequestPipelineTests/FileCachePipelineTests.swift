@@ -14,6 +14,13 @@ import Testing
                         fileCache: cache, logger: logger)
     }
 
+    /// A pipeline with the file cache serving htdocs/a.txt, `.txt` typed text/plain.
+    func textFilePipeline(_ tree: PipelineTree, config: String) throws -> Pipeline {
+        tree.write("htdocs/a.txt", "alpha\n")
+        tree.write("conf/mime.types", "text/plain txt\n")
+        return try pipeline(tree, FileCache(), config: "TypesConfig conf/mime.types\n" + config)
+    }
+
     func body(_ response: Response) -> String? {
         guard case .file(_, let segments) = response.body, case .bytes(let bytes)? = segments.first else { return nil }
         return String(decoding: bytes, as: UTF8.self)
@@ -60,10 +67,7 @@ import Testing
     @Test func aRememberedContentTypeHoldsOnlyWhereItCannotDiffer() throws {
         let tree = PipelineTree()
         defer { tree.remove() }
-        tree.write("htdocs/a.txt", "alpha\n")
-        tree.write("conf/mime.types", "text/plain txt\n")
-        let pipeline = try pipeline(tree, FileCache(), config: """
-            TypesConfig conf/mime.types
+        let pipeline = try textFilePipeline(tree, config: """
             Alias /forced \(tree.htdocs)
             Alias /added \(tree.htdocs)
             <Location /forced>
@@ -87,10 +91,7 @@ import Testing
     @Test func rewriteFlagsBeatTheRememberedTypeAndHandler() throws {
         let tree = PipelineTree()
         defer { tree.remove() }
-        tree.write("htdocs/a.txt", "alpha\n")
-        tree.write("conf/mime.types", "text/plain txt\n")
-        let pipeline = try pipeline(tree, FileCache(), config: """
-            TypesConfig conf/mime.types
+        let pipeline = try textFilePipeline(tree, config: """
             RewriteEngine On
             RewriteRule ^/typed$ /a.txt [T=text/x-rewritten]
             RewriteRule ^/handled$ /a.txt [H=no-such-handler]
