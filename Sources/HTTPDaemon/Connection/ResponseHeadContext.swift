@@ -85,6 +85,9 @@ private struct HeadBytes {
     }
 
     mutating func put(_ text: String) {
+        // A native or small string's bytes in place: `withUTF8` on a copy of the string
+        // cost a retain, a release and a mutability check per piece.
+        if text.utf8.withContiguousStorageIfAvailable({ copy(UnsafeRawBufferPointer($0)) }) != nil { return }
         var text = text
         text.withUTF8 { copy(UnsafeRawBufferPointer($0)) }
     }
