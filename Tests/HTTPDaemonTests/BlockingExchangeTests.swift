@@ -24,17 +24,34 @@ import Testing
         init(writesComplete: Bool = false) {
             exchange = BlockingExchange(
                 returns: LoopReturns(eventLoop: group.next()), allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false,
-                keepAlive: true,
-                makeHead: { status, _, _, keepAlive in ByteBuffer(string: "head \(status) keepAlive=\(keepAlive)") },
-                writeParts: { [written, wrote] parts, _, completion in
-                    written.withLockedValue { list in
-                        for case .byteBuffer(let buffer) in parts { list.append(String(buffer: buffer)) }
-                    }
-                    wrote.signal()
-                    if writesComplete { completion(true) }
-                },
-                resumeReading: {}, completed: { [ending] end in ending.withLockedValue { $0 = end } },
-                respondNormally: { _ in })
+                keepAlive: true, connection: Socket(fixture: self, writesComplete: writesComplete))
+        }
+
+        /// The "socket": records what is written, completes writes or not.
+        final class Socket: BlockingExchangeConnection, @unchecked Sendable {
+            unowned let fixture: Fixture
+            let writesComplete: Bool
+
+            init(fixture: Fixture, writesComplete: Bool) {
+                self.fixture = fixture
+                self.writesComplete = writesComplete
+            }
+
+            func makeHead(status: Int, reason: String?, headers: HeaderFields, keepAlive: Bool) -> ByteBuffer {
+                ByteBuffer(string: "head \(status) keepAlive=\(keepAlive)")
+            }
+
+            func writeParts(_ parts: [IOData], bodyBytes: Int, completion: @escaping @Sendable (Bool) -> Void) {
+                fixture.written.withLockedValue { list in
+                    for case .byteBuffer(let buffer) in parts { list.append(String(buffer: buffer)) }
+                }
+                fixture.wrote.signal()
+                if writesComplete { completion(true) }
+            }
+
+            func resumeReading() {}
+            func completed(_ ending: BlockingExchange.Ending) { fixture.ending.withLockedValue { $0 = ending } }
+            func respondNormally(_ response: Response) {}
         }
 
         deinit { try? group.syncShutdownGracefully() }

@@ -11,8 +11,8 @@ import RequestPipeline
 /// to it (a head and the first writes, many small writes, the last write and the end)
 /// leaves in one write and one system call.
 final class BlockingExchange: ResponseChannel, @unchecked Sendable {
-    // Everything below `condition` is guarded by it; `returns`, `allocator` and the
-    // callbacks are immutable.
+    // Everything below `condition` is guarded by it; `returns`, `allocator` and
+    // `connection` are immutable.
     private let condition = ConditionLock()
     /// The way back to the connection's event loop, shared by its exchanges: returns
     /// posted together run in one loop task (`LoopReturns`).
@@ -20,17 +20,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private let allocator: ByteBufferAllocator
     private let requestIsHTTP10: Bool
     private let isHead: Bool
-    /// The response head as bytes (pool side).
-    private let makeHead: (Int, String?, HeaderFields, _ keepAlive: Bool) -> ByteBuffer
-    /// Event-loop side: write parts (`bodyBytes` of them response body, for the access
-    /// log) with one flush, calling back when all are written.
-    private let writeParts: ([IOData], _ bodyBytes: Int, _ completion: @escaping @Sendable (Bool) -> Void) -> Void
-    /// Event-loop side: the body buffer has room again.
-    private let resumeReading: () -> Void
-    /// Event-loop side: the response ended (written or failed).
-    private let completed: (Ending) -> Void
-    /// Event-loop side: write a complete response the normal way.
-    private let respondNormally: (Response) -> Void
+    /// The connection: the head's bytes, and the event loop's side of the exchange.
+    private let connection: any BlockingExchangeConnection
 
     static let bodyHighWater = 256 * 1024
     static let outgoingHighWater = 1024 * 1024
@@ -69,20 +60,13 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private(set) var bodyBytesSent: Int64 = 0
 
     init(returns: LoopReturns, allocator: ByteBufferAllocator, requestIsHTTP10: Bool, isHead: Bool, keepAlive: Bool,
-         makeHead: @escaping (Int, String?, HeaderFields, Bool) -> ByteBuffer,
-         writeParts: @escaping ([IOData], Int, @escaping @Sendable (Bool) -> Void) -> Void,
-         resumeReading: @escaping () -> Void, completed: @escaping (Ending) -> Void,
-         respondNormally: @escaping (Response) -> Void) {
+         connection: any BlockingExchangeConnection) {
         self.returns = returns
         self.allocator = allocator
         self.requestIsHTTP10 = requestIsHTTP10
         self.isHead = isHead
         self.keepAlive = keepAlive
-        self.makeHead = makeHead
-        self.writeParts = writeParts
-        self.resumeReading = resumeReading
-        self.completed = completed
-        self.respondNormally = respondNormally
+        self.connection = connection
         self.pending = allocator.buffer(capacity: 0)
     }
 
@@ -219,7 +203,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         responseHeaders = headers
         // The head waits for the first body bytes or the end, as Apache holds it back
         // until the first output: one write and one wake-up of the event loop fewer.
-        head = .held(makeHead(status, reason, headers, keepAlive), keepAlive: keepAlive)
+        head = .held(connection.makeHead(status: status, reason: reason, headers: headers, keepAlive: keepAlive),
+                     keepAlive: keepAlive)
         condition.unlock()
         return true
     }
@@ -301,9 +286,9 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     func perform(_ what: LoopReturns.Return) {
         switch what {
         case .drain: drain()
-        case .resumeReading: resumeReading()
-        case .respond(let response): respondNormally(response)
-        case .broken: completed(.broken)
+        case .resumeReading: connection.resumeReading()
+        case .respond(let response): connection.respondNormally(response)
+        case .broken: connection.completed(.broken)
         }
     }
 
@@ -314,7 +299,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         if case .held(let bytes, let announced) = head {
             // The close became known after the head was encoded but before it left (the
             // client half-closed, a stop began, HSE_REQ_CLOSE_CONNECTION): it says so now.
-            heldHead = announced == keepAlive ? bytes : makeHead(status, reason, responseHeaders, keepAlive)
+            heldHead = announced == keepAlive
+                ? bytes : connection.makeHead(status: status, reason: reason, headers: responseHeaders, keepAlive: keepAlive)
             head = .gone
         }
         let bodyBytes = pending.readableBytes
@@ -333,9 +319,9 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         let ending: Ending = announcedLength.map { $0 != bodyBytesSent } == true ? .broken : .written(keepAlive: keepAlive)
         wroteToClient = true
         condition.unlock()
-        writeParts(parts, bodyBytes) { success in
+        connection.writeParts(parts, bodyBytes: bodyBytes) { success in
             self.writeFinished(success)
-            if finishing { self.completed(success ? ending : .broken) }
+            if finishing { self.connection.completed(success ? ending : .broken) }
         }
     }
 

@@ -7,58 +7,13 @@ import RequestPipeline
 extension HTTPConnectionHandler {
     /// Runs a blocking handler on the extension pool, bridged by a `BlockingExchange`.
     func startBlocking(_ handler: any BlockingHandler, _ current: Exchange, context: ChannelHandlerContext) {
-        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let headContext = headContext(current)
-        let allocator = context.channel.allocator
         let pool = daemon.threadPool
         let stream = BlockingExchange(
             returns: pool?.returns(for: context.eventLoop) ?? LoopReturns(eventLoop: context.eventLoop),
-            allocator: allocator,
+            allocator: context.channel.allocator,
             requestIsHTTP10: current.context.request.versionMinor == 0,
             isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !machine.isClosing && !isLastRequest,
-            makeHead: { status, reason, headers, keepAlive in
-                var buffer = allocator.buffer(capacity: 384)
-                headContext.encode(status: status, reason: reason, headers: headers, contentLength: nil,
-                                   keepAlive: keepAlive, into: &buffer)
-                return buffer
-            },
-            writeParts: { parts, bodyBytes, completion in
-                let (handler, context) = loopBound.value
-                // The handler is alive while it writes: its deadline counts from here.
-                if handler.machine.timer == .handler { handler.armTimer(.handler, context: context) }
-                let promise = context.eventLoop.makePromise(of: Void.self)
-                // An empty list still completes after everything written before it.
-                let last = parts.last ?? .byteBuffer(ByteBuffer())
-                var wireBytes = 0
-                for part in parts { wireBytes += part.readableBytes }
-                for part in parts.dropLast() { context.write(handler.wrapOutboundOut(part), promise: nil) }
-                context.writeAndFlush(handler.wrapOutboundOut(last), promise: promise)
-                promise.futureResult.whenComplete { result in
-                    guard case .success = result else { return completion(false) }
-                    // What the access log counts: body bytes (%b) and all bytes (%O) the socket took.
-                    if let exchange = loopBound.value.0.exchange {
-                        exchange.bytesSent += Int64(bodyBytes)
-                        exchange.wireBytesSent += Int64(wireBytes)
-                    }
-                    completion(true)
-                }
-            },
-            resumeReading: {
-                let (handler, context) = loopBound.value
-                if handler.machine.timer == .handler { handler.armTimer(.handler, context: context) }
-                if handler.machine.takeHeldRead() { context.read() }
-            },
-            completed: { ending in
-                let (handler, context) = loopBound.value
-                handler.blockingCompleted(ending, context: context)
-            },
-            respondNormally: { response in
-                let (handler, context) = loopBound.value
-                guard let current = handler.exchange, current.stream != nil else { return }
-                current.response = response
-                handler.machine.answerRestarted()
-                handler.write(context: context)
-            })
+            connection: BlockingConnection(self, context: context, headContext: headContext(current)))
         current.stream = stream
         machine.answered(by: .blocking)
         // A handler that neither writes nor reads for Timeout seconds is given up on.

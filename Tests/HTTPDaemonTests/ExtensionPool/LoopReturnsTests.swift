@@ -13,9 +13,24 @@ import Testing
     private func exchange(_ name: String, _ returns: LoopReturns, _ answered: NIOLockedValueBox<[String]>) -> BlockingExchange {
         BlockingExchange(
             returns: returns, allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false, keepAlive: true,
-            makeHead: { _, _, _, _ in ByteBuffer() }, writeParts: { _, _, completion in completion(true) },
-            resumeReading: {}, completed: { _ in },
-            respondNormally: { response in answered.withLockedValue { $0.append("\(name) \(response.status)") } })
+            connection: Recorder(name: name, answered: answered))
+    }
+
+    /// A connection that takes every write at once and records complete responses.
+    private final class Recorder: BlockingExchangeConnection, @unchecked Sendable {
+        let name: String
+        let answered: NIOLockedValueBox<[String]>
+
+        init(name: String, answered: NIOLockedValueBox<[String]>) {
+            self.name = name
+            self.answered = answered
+        }
+
+        func makeHead(status: Int, reason: String?, headers: HeaderFields, keepAlive: Bool) -> ByteBuffer { ByteBuffer() }
+        func writeParts(_ parts: [IOData], bodyBytes: Int, completion: @escaping @Sendable (Bool) -> Void) { completion(true) }
+        func resumeReading() {}
+        func completed(_ ending: BlockingExchange.Ending) {}
+        func respondNormally(_ response: Response) { answered.withLockedValue { $0.append("\(name) \(response.status)") } }
     }
 
     /// Returns posted while the loop is busy run together, in the order posted: one
