@@ -6,52 +6,66 @@ import Musl
 import Darwin
 #endif
 
-/// One mutex and one condition variable guarding a value: the registry's only
-/// lock. Waiting (`wait(until:)`) releases the mutex, so no thread holds it
-/// while it waits for another's load or unload.
+/// A pthread mutex and a condition variable under it, in one allocation beside the
+/// object: the extension pool's lock (whose stop waits for the last thread with a
+/// monotonic deadline), each `BlockingExchange`'s, made and taken per extension call,
+/// and `LockedState`'s. Foundation's `NSCondition` made three allocations for the same
+/// and locked through dynamic dispatch; ~1k instructions a call more.
 ///
-/// `@unchecked Sendable`: `state` is only read or written with `mutex` held,
-/// and the pthread objects live at fixed heap addresses for the object's life.
-final class ConditionLock<State>: @unchecked Sendable {
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var state: State
+/// `@unchecked Sendable`: the pthread objects live at fixed heap addresses for the
+/// object's life, and pthreads makes them safe to share.
+public final class ConditionLock: @unchecked Sendable {
+    private let storage: UnsafeMutableRawPointer
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
 
-    init(_ initial: State) {
-        state = initial
-        mutex.initialize(to: pthread_mutex_t())
-        condition.initialize(to: pthread_cond_t())
-        precondition(pthread_mutex_init(mutex, nil) == 0, "pthread_mutex_init failed")
-        precondition(pthread_cond_init(condition, nil) == 0, "pthread_cond_init failed")
+    public init() {
+        let conditionOffset = MemoryLayout<pthread_mutex_t>.stride
+            .roundedUp(to: MemoryLayout<pthread_cond_t>.alignment)
+        storage = .allocate(
+            byteCount: conditionOffset + MemoryLayout<pthread_cond_t>.size,
+            alignment: max(MemoryLayout<pthread_mutex_t>.alignment, MemoryLayout<pthread_cond_t>.alignment))
+        mutex = storage.initializeMemory(as: pthread_mutex_t.self, repeating: pthread_mutex_t(), count: 1)
+        condition = (storage + conditionOffset).initializeMemory(as: pthread_cond_t.self, repeating: pthread_cond_t(), count: 1)
+        pthread_mutex_init(mutex, nil)
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        // Timed waits count on the monotonic clock: a wall-clock step cannot stretch them.
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
-        condition.deallocate()
-        mutex.deallocate()
+        storage.deallocate()
     }
 
-    /// Runs `body` with the lock held.
-    func withLock<R>(_ body: (inout State) throws -> R) rethrows -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return try body(&state)
+    @inline(__always) public func lock() { pthread_mutex_lock(mutex) }
+    @inline(__always) public func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// `body` with the lock held.
+    @inline(__always) public func withLock<T>(_ body: () throws -> T) rethrows -> T {
+        lock()
+        defer { unlock() }
+        return try body()
     }
 
-    /// Runs `body` with the lock held until it returns non-nil, waiting for a
-    /// `broadcast()` (with the lock released) after each nil.
-    func wait<R>(until body: (inout State) -> R?) -> R {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        while true {
-            if let result = body(&state) { return result }
-            pthread_cond_wait(condition, mutex)
-        }
+    /// With the lock held: releases it, sleeps until signalled (or spuriously), takes it again.
+    public func wait() { pthread_cond_wait(condition, mutex) }
+
+    /// As `wait`, but gives up at `monotonicNanoseconds` (CLOCK_MONOTONIC); false then.
+    public func wait(untilMonotonic monotonicNanoseconds: UInt64) -> Bool {
+        var deadline = timespec(tv_sec: Int(monotonicNanoseconds / 1_000_000_000),
+                                tv_nsec: Int(monotonicNanoseconds % 1_000_000_000))
+        return pthread_cond_timedwait(condition, mutex, &deadline) != ETIMEDOUT
     }
 
-    /// Wakes every waiter so it re-examines the state.
-    func broadcast() {
-        pthread_cond_broadcast(condition)
-    }
+    public func signal() { pthread_cond_signal(condition) }
+    public func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+private extension Int {
+    func roundedUp(to alignment: Int) -> Int { (self + alignment - 1) / alignment * alignment }
 }

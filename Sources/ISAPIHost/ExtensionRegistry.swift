@@ -51,7 +51,7 @@ public final class ExtensionRegistry: Sendable {
         var logger: Logger
     }
 
-    private let lock: ConditionLock<State>
+    private let lock: LockedState<State>
     private var logger: Logger { lock.withLock { $0.logger } }
     private let clock: @Sendable () -> Double
 
@@ -60,7 +60,7 @@ public final class ExtensionRegistry: Sendable {
     /// - Parameter clock: seconds on a monotonic scale; injectable for tests.
     public init(cachedPaths: [String], logger: Logger,
                 clock: @escaping @Sendable () -> Double = ExtensionRegistry.monotonicSeconds) {
-        self.lock = ConditionLock(State(logger: logger))
+        self.lock = LockedState(State(logger: logger))
         self.clock = clock
         updateCachedPaths(cachedPaths)
     }

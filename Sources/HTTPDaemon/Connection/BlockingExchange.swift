@@ -1,4 +1,5 @@
 import Foundation
+import ISAPIHost
 import NIOCore
 import NIOHTTP1
 import RequestPipeline

@@ -1,3 +1,4 @@
+import ISAPIHost
 import NIOCore
 import Observability
 

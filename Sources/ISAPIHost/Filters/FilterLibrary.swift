@@ -33,7 +33,7 @@ public final class FilterLibrary: @unchecked Sendable {
     private let unloaded = Atomic<Bool>(false)
     /// Notifications inside the filter now, and whether it is being unloaded: `unload`
     /// waits for the first to reach zero, and no call enters once it has begun.
-    private let calls = ConditionLock(Calls())
+    private let calls = LockedState(Calls())
 
     private struct Calls {
         var inside = 0
