@@ -57,6 +57,12 @@ void isapi_output_consumed(isapi_output *output, DWORD head)
 void isapi_output_set_open(isapi_output *output, int open)
 {
     __atomic_store_n(&output->window, open ? ISAPI_OUTPUT_CAPACITY : 0, __ATOMIC_RELEASE);
+    /* `limit` is the producer's own: set here only on its thread. A close from another
+       thread (the flush timer's failed hand-over: the client is gone) is seen when the
+       producer next looks, at the latest when the ring is full; the bytes held until
+       then go nowhere, as they would have gone nowhere a call later. */
+    if (isapi_current_output == output)
+        output->limit = __atomic_load_n(&output->head, __ATOMIC_ACQUIRE) + (open ? ISAPI_OUTPUT_CAPACITY : 0);
 }
 
 #define MASK (ISAPI_OUTPUT_CAPACITY - 1)
@@ -98,7 +104,8 @@ static BOOL write_other(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags,
 /*
  * The common case (PHP's 1 to 80 bytes; up to 64 here) copies inline: no call, no
  * register spills, no memcpy through the PLT; `no_builtin` keeps the compiler from
- * turning the loop back into a memcpy call. A one-byte write is ~30 instructions.
+ * turning the loop back into a memcpy call. A one-byte write is ~30 instructions: the
+ * room is checked against `limit`, and `head` and `window` looked at only past it.
  */
 __attribute__((no_builtin("memcpy")))
 BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
@@ -111,8 +118,13 @@ BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
     if (count - 1 >= 64)  /* 0 (wraps) or more than 64 */
         return write_other(conn_id, buffer, size, flags, out);
     DWORD tail = out->tail;
-    if ((int32_t)count > room(out, tail))
-        return isapi_write_slow(conn_id, buffer, size, flags);
+    /* Signed, as `room`: a limit below the tail (a close) leaves no room. */
+    if ((int32_t)count > (int32_t)(out->limit - tail)) {
+        /* Past what was known to be free: look at what the consumer freed since. */
+        out->limit = __atomic_load_n(&out->head, __ATOMIC_ACQUIRE) + __atomic_load_n(&out->window, __ATOMIC_ACQUIRE);
+        if ((int32_t)count > (int32_t)(out->limit - tail))
+            return isapi_write_slow(conn_id, buffer, size, flags);
+    }
     unsigned char *bytes = out->bytes;
     const unsigned char *from = buffer;
     /* A plain loop: unrolled, it took more set-up than a one-byte write's whole copy. */

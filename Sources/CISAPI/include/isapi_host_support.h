@@ -44,6 +44,8 @@ typedef struct isapi_output {
                                are held here; 0: none are (the host's) */
     DWORD head;             /* bytes handed over so far (the consumer's) */
     DWORD tail;             /* bytes written so far (the producer's) */
+    DWORD limit;            /* the producer's: `tail` may reach it without a look at
+                               `head` and `window` (head + window when last looked) */
     unsigned char *bytes;   /* ISAPI_OUTPUT_CAPACITY bytes */
 } isapi_output;
 
@@ -62,7 +64,8 @@ int isapi_output_append(isapi_output *output, const void *bytes, DWORD count);
 DWORD isapi_output_tail(const isapi_output *output);
 /* The consumer has handed over everything before `head`: the room is free again. */
 void isapi_output_consumed(isapi_output *output, DWORD head);
-/* 1: small writes are held (the window opens); 0: none are, from the next write on. */
+/* 1: small writes are held (the window opens); 0: none are, from the next write on
+   (from another thread than the producer's: from the next write that looks again). */
 void isapi_output_set_open(isapi_output *output, int open);
 
 #ifdef __cplusplus
