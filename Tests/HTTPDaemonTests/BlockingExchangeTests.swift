@@ -27,13 +27,18 @@ import Testing
                 keepAlive: true, connection: Socket(fixture: self, writesComplete: writesComplete))
         }
 
-        /// The "socket": records what is written, completes writes or not.
+        /// The "socket": records what is written, completes writes or not. It keeps the
+        /// fixture's boxes, not the fixture: the loop may call it after a test ends.
         final class Socket: BlockingExchangeConnection, @unchecked Sendable {
-            unowned let fixture: Fixture
+            let written: NIOLockedValueBox<[String]>
+            let wrote: DispatchSemaphore
+            let ending: NIOLockedValueBox<BlockingExchange.Ending?>
             let writesComplete: Bool
 
             init(fixture: Fixture, writesComplete: Bool) {
-                self.fixture = fixture
+                written = fixture.written
+                wrote = fixture.wrote
+                ending = fixture.ending
                 self.writesComplete = writesComplete
             }
 
@@ -42,15 +47,15 @@ import Testing
             }
 
             func writeParts(_ parts: [IOData], bodyBytes: Int, completion: @escaping @Sendable (Bool) -> Void) {
-                fixture.written.withLockedValue { list in
+                written.withLockedValue { list in
                     for case .byteBuffer(let buffer) in parts { list.append(String(buffer: buffer)) }
                 }
-                fixture.wrote.signal()
+                wrote.signal()
                 if writesComplete { completion(true) }
             }
 
             func resumeReading() {}
-            func completed(_ ending: BlockingExchange.Ending) { fixture.ending.withLockedValue { $0 = ending } }
+            func completed(_ ending: BlockingExchange.Ending) { self.ending.withLockedValue { $0 = ending } }
             func respondNormally(_ response: Response) {}
         }
 
