@@ -79,7 +79,7 @@ extension Pipeline {
             break
         }
         let mapped = context.currentMappedPath
-        let contentType = mapped.map { $0.mediaType } ?? mediaType(for: path, context.directoryConfig)
+        let contentType = mediaType(of: context, mapped: mapped)
         let range = ByteRange.evaluate(
             rangeHeader: context.method == "GET" ? request["Range"] : nil, ifRange: request["If-Range"],
             size: status.size, etag: etag, lastModified: status.modificationSeconds)
@@ -119,10 +119,10 @@ extension Pipeline {
         }
     }
 
-    /// The media type of the request's file, from its cached mapping when that still
-    /// describes the request.
-    func mediaType(of context: RequestContext) -> String? {
-        if let mapped = context.currentMappedPath { return mapped.mediaType }
+    /// The media type of the request's file, from its cached mapping (`currentMappedPath`,
+    /// which the caller may have at hand already) when that still describes the request.
+    func mediaType(of context: RequestContext, mapped: MappedPath?) -> String? {
+        if let mapped { return mapped.mediaType }
         return context.filePath.flatMap { mediaType(for: $0, context.directoryConfig) }
     }
 

@@ -90,7 +90,7 @@ extension Pipeline {
     func action(for handler: String?, _ context: RequestContext) -> ActionTarget? {
         let actions = context.directoryConfig.actions
         if let handler { return actions[handler] }
-        guard let type = mediaType(of: context) else { return nil }
+        guard let type = mediaType(of: context, mapped: context.currentMappedPath) else { return nil }
         let bare = type.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces).lowercased()
         return actions[bare]
     }
