@@ -37,7 +37,7 @@ private func get(_ path: String, _ extra: String = "") -> String {
 
     @Test func endOfInputAfterARequestStillGetsTheAnswer() throws {
         let connection = try ConnectionHarness(Self.logFormat)
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt"))
         Self.endInput(connection)
         #expect(connection.isOpen, "closed before the answer was written")
@@ -53,7 +53,7 @@ private func get(_ path: String, _ extra: String = "") -> String {
     /// once the end is known, says `Connection: close`.
     @Test func pipelinedRequestsBeforeTheEndOfInputAreAllAnswered() throws {
         let connection = try ConnectionHarness(Self.logFormat)
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt") + get("/index.html"))
         Self.endInput(connection)
         connection.gate.release()
@@ -96,7 +96,7 @@ private func get(_ path: String, _ extra: String = "") -> String {
     /// with only the bytes the socket took.
     @Test func anAnswerCutShortIsLoggedAsAborted() throws {
         let connection = try ConnectionHarness(Self.logFormat)
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt"))
         #expect(Self.accessLog(connection).isEmpty)
         connection.channel.close(promise: nil)
@@ -110,7 +110,7 @@ private func get(_ path: String, _ extra: String = "") -> String {
     /// A write that times out: the connection closes and the request is logged as aborted.
     @Test func aStalledWriteIsLoggedAsAbortedWhenItTimesOut() throws {
         let connection = try ConnectionHarness("Timeout 10\n" + Self.logFormat)
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt"))
         connection.advance(seconds: 11)
         #expect(!connection.isOpen)

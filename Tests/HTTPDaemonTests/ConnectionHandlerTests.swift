@@ -123,7 +123,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
 
     @Test func pipelinedRequestsAreAnsweredInOrderOneAfterTheOther() throws {
         let connection = try ConnectionHarness()
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt") + get("/missing.html"))
 
         // Only the first answer is written while its write has not completed.
@@ -158,7 +158,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
 
     @Test func pipelinedRequestsWithBodiesWaitTheirTurn() throws {
         let connection = try ConnectionHarness()
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt")
             + "GET /small.txt HTTP/1.1\r\n\(host)Content-Length: 4\r\n\r\nbody"
             + "GET /index.html HTTP/1.1\r\n\(host)Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
@@ -200,6 +200,52 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         #expect(connection.isOpen)
     }
 
+    /// An answer the channel takes under its write watermark is not waited for: the next
+    /// pipelined request is answered at once, as NIOHTTP1's pipeline handler and Apache's
+    /// core output filter do.
+    @Test func anAnswerUnderTheWatermarkIsNotWaitedFor() throws {
+        let connection = try ConnectionHarness()
+        connection.gate.holding = true
+        try connection.send(get("/small.txt") + get("/index.html"))
+        #expect(try connection.readResponse().body == smallFileBody)
+        #expect(try connection.readResponse().body == [.bytes(Array(ConnectionHarness.indexHTML.utf8))])
+        #expect(connection.gate.held.isEmpty)
+        #expect(connection.isOpen)
+    }
+
+    /// A close between requests lets the last answer, handed over without waiting, drain
+    /// first; a request that comes meanwhile is not answered.
+    @Test func anIdleCloseWaitsForTheLastAnswerToDrain() throws {
+        let connection = try ConnectionHarness("Timeout 30\nKeepAliveTimeout 5\n")
+        connection.gate.holding = true
+        try connection.send(get("/small.txt"))
+        #expect(try connection.readResponse().statusLine == "HTTP/1.1 200 OK")
+        connection.advance(seconds: 6)
+        #expect(connection.isOpen, "closed before the last answer drained")
+        #expect(connection.gate.held.count == 1)
+        try connection.send(get("/index.html"))
+        #expect(try connection.hasNoOutput)
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.isOpen)
+        #expect(try connection.hasNoOutput)
+    }
+
+    /// The drain before a close is bounded by Timeout, as any write is.
+    @Test func aDrainThatOutlastsTimeoutCloses() throws {
+        let connection = try ConnectionHarness("Timeout 10\nKeepAliveTimeout 5\n")
+        connection.gate.holding = true
+        try connection.send(get("/small.txt"))
+        _ = try connection.readResponse()
+        // KeepAliveTimeout ends at 5 s, the drain's Timeout at 15 s.
+        connection.advance(seconds: 6)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 8)
+        #expect(connection.isOpen)
+        connection.advance(seconds: 2)
+        #expect(!connection.isOpen)
+    }
+
     @Test func connectionCloseIsHonoured() throws {
         let connection = try ConnectionHarness()
         try connection.send(get("/small.txt", "Connection: close\r\n"))
@@ -222,7 +268,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
 
     @Test func connectionStaysOpenUntilTheResponseIsWritten() throws {
         let connection = try ConnectionHarness()
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt", "Connection: close\r\n"))
         #expect(try connection.readResponse().header("Connection") == "close")
         #expect(connection.isOpen)
@@ -583,7 +629,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
 
     @Test func stalledWriteClosesAfterTimeout() throws {
         let connection = try ConnectionHarness("Timeout 10\n")
-        connection.gate.holding = true
+        connection.stallSocket()
         try connection.send(get("/small.txt"))
         _ = try connection.readResponse()
         connection.advance(seconds: 9)
@@ -634,9 +680,29 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         #expect(!connection.isOpen)
     }
 
-    @Test func shutdownLetsTheResponseBeingWrittenFinish() throws {
+    /// A stop, and then the client's end of input, while the last answer still drains:
+    /// neither cuts it short.
+    @Test func shutdownLetsTheLastAnswerDrain() throws {
         let connection = try ConnectionHarness()
         connection.gate.holding = true
+        try connection.send(get("/small.txt"))
+        _ = try connection.readResponse()
+        connection.daemon.beginShutdown()
+        connection.channel.pipeline.fireUserInboundEventTriggered(ShutdownRequested())
+        connection.channel.embeddedEventLoop.run()
+        #expect(connection.isOpen, "closed before the last answer drained")
+        #expect(connection.gate.held.count == 1)
+        connection.channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        connection.channel.embeddedEventLoop.run()
+        #expect(connection.isOpen)
+        connection.gate.release()
+        connection.channel.embeddedEventLoop.run()
+        #expect(!connection.isOpen)
+    }
+
+    @Test func shutdownLetsTheResponseBeingWrittenFinish() throws {
+        let connection = try ConnectionHarness()
+        connection.stallSocket()
         try connection.send(get("/small.txt") + get("/index.html"))
         let response = try connection.readResponse()
         #expect(response.statusLine == "HTTP/1.1 200 OK")

@@ -163,11 +163,14 @@ import Testing
         ]
         for (kind, action) in cases {
             machine.timerArmed(kind)
-            #expect(machine.timedOut(kind) == action, "\(kind)")
-            #expect(machine.timedOut(kind == .idle ? .writing : .idle) == .ignore, "not the armed deadline")
+            let armed = machine.timedOut(kind)
+            #expect(armed == action, "\(kind)")
+            let other = machine.timedOut(kind == .idle ? .writing : .idle)
+            #expect(other == .ignore, "not the armed deadline")
         }
         machine.timerArmed(.none)
-        #expect(machine.timedOut(.idle) == .ignore)
+        let none = machine.timedOut(.idle)
+        #expect(none == .ignore)
     }
 
     @Test func aSlowBodyGets408UntilTheAnswerStarted() {
@@ -216,7 +219,8 @@ import Testing
         #expect(machine.readRequested { true } == .read)
         // Silent for Timeout, nothing sent: the loop answers 504 and closes.
         machine.timerArmed(.handler)
-        #expect(machine.timedOut(.handler) == .expireHandler)
+        let expiry = machine.timedOut(.handler)
+        #expect(expiry == .expireHandler)
         machine.answered(by: .loop)
         machine.timerArmed(.none)
         machine.closeAfterAnswerDroppingQueued()
@@ -289,11 +293,84 @@ import Testing
     @Test func closingStopsTheDeadlines() {
         var machine = Machine()
         machine.timerArmed(.idle)
-        machine.closed()
+        let close = machine.closed()
+        #expect(close == .now)
         #expect(machine.lifecycle == .closed)
+        #expect(machine.isClosed)
         #expect(machine.timer == .none)
-        #expect(machine.timedOut(.idle) == .ignore)
+        let timeout1 = machine.timedOut(.idle)
+        #expect(timeout1 == .ignore)
         let headBegan31 = machine.bytesArrived()
         #expect(!headBegan31)
+    }
+
+    /// An answer handed over without waiting may still be in the channel: a close between
+    /// requests waits for it, within Timeout, and a second close (the drain's end, or
+    /// the Timeout) is at once.
+    @Test func closeBetweenRequestsWaitsForAnAnswerHandedOver() {
+        var machine = Machine()
+        machine.headReceived()
+        machine.exchangeStarted(body: .ended)
+        _ = machine.writingStarted()
+        machine.answerHandedOver()
+        machine.writingFinished()
+        let keptAlive = machine.exchangeEnded(keepAlive: true)
+        #expect(keptAlive)
+        machine.timerArmed(.idle)
+        let timeout2 = machine.timedOut(.idle)
+        #expect(timeout2 == .close)
+        let firstClose = machine.closed()
+        #expect(firstClose == .afterDrain)
+        #expect(machine.isClosed)
+        #expect(machine.channelOutput == .draining)
+        #expect(machine.timer == .writing)
+        let timeout3 = machine.timedOut(.writing)
+        #expect(timeout3 == .abandon(writing: true))
+        let secondClose = machine.closed()
+        #expect(secondClose == .now)
+        #expect(machine.timer == .none)
+    }
+
+    /// While the drain goes on, another reason to close (a stop, the client's end of
+    /// input) waits for it too; the drain's end closes.
+    @Test func aCloseDuringTheDrainWaitsForIt() {
+        var machine = Machine()
+        machine.headReceived()
+        machine.exchangeStarted(body: .ended)
+        _ = machine.writingStarted()
+        machine.answerHandedOver()
+        machine.writingFinished()
+        let keptAlive = machine.exchangeEnded(keepAlive: true)
+        #expect(keptAlive)
+        let first = machine.closed()
+        #expect(first == .afterDrain)
+        let shutdown = machine.shutdownRequested()
+        #expect(!shutdown)
+        let again = machine.closed()
+        #expect(again == .draining)
+        #expect(machine.timer == .writing)
+        machine.outputDrained()
+        let last = machine.closed()
+        #expect(last == .now)
+    }
+
+    @Test func aWaitedForWriteDrainsWhatCameBefore() {
+        var machine = Machine()
+        machine.answerHandedOver()
+        machine.outputDrained()
+        #expect(machine.channelOutput == .drained)
+        let close = machine.closed()
+        #expect(close == .now)
+    }
+
+    /// During an exchange a close is at once (a failed write, an over-long body): the
+    /// answer being written is cut short anyway.
+    @Test func closeDuringAnExchangeIsAtOnce() {
+        var machine = Machine()
+        machine.answerHandedOver()
+        machine.headReceived()
+        machine.exchangeStarted(body: .coming)
+        let close = machine.closed()
+        #expect(close == .now)
     }
 }

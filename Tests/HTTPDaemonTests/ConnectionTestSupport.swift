@@ -148,6 +148,14 @@ final class ConnectionHarness {
 
     var isOpen: Bool { channel.isActive }
 
+    /// The socket stops taking bytes: the gate holds the write promises until
+    /// `gate.release()`, and the channel says it is not writable, as one holding more than
+    /// its write watermark does (an answer under the watermark is not waited for).
+    func stallSocket() {
+        gate.holding = true
+        channel.isWritable = false
+    }
+
     /// Client bytes in; then whatever the event loop has to run.
     func send(_ text: String) throws {
         try channel.writeInbound(ByteBuffer(string: text))

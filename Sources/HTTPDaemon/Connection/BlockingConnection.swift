@@ -25,23 +25,37 @@ final class BlockingConnection: BlockingExchangeConnection, @unchecked Sendable 
         let (handler, context) = loopBound.value
         // The handler is alive while it writes: its deadline counts from here.
         if handler.machine.timer == .handler { handler.armTimer(.handler, context: context) }
-        let promise = context.eventLoop.makePromise(of: Void.self)
         // An empty list still completes after everything written before it.
         let last = parts.last ?? .byteBuffer(ByteBuffer())
         var wireBytes = 0
         for part in parts { wireBytes += part.readableBytes }
         for part in parts.dropLast() { context.write(handler.wrapOutboundOut(part), promise: nil) }
-        context.writeAndFlush(handler.wrapOutboundOut(last), promise: promise)
+        // As the loop's own answers (`HTTPConnectionHandler.write(context:)`): what the
+        // channel takes under its write watermark is not waited for, and costs no promise.
+        context.writeAndFlush(handler.wrapOutboundOut(last), promise: nil)
+        guard context.channel.isActive else { return completion(false) }
+        if context.channel.isWritable {
+            handler.machine.answerHandedOver()
+            Self.count(bodyBytes: bodyBytes, wireBytes: wireBytes, of: handler)
+            return completion(true)
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(handler.wrapOutboundOut(.byteBuffer(ByteBuffer())), promise: promise)
         let loopBound = self.loopBound
         promise.futureResult.whenComplete { result in
             guard case .success = result else { return completion(false) }
-            // What the access log counts: body bytes (%b) and all bytes (%O) the socket took.
-            if let exchange = loopBound.value.0.exchange {
-                exchange.bytesSent += Int64(bodyBytes)
-                exchange.wireBytesSent += Int64(wireBytes)
-            }
+            let handler = loopBound.value.0
+            handler.machine.outputDrained()
+            Self.count(bodyBytes: bodyBytes, wireBytes: wireBytes, of: handler)
             completion(true)
         }
+    }
+
+    /// What the access log counts: body bytes (%b) and all bytes (%O) the socket took.
+    private static func count(bodyBytes: Int, wireBytes: Int, of handler: HTTPConnectionHandler) {
+        guard let exchange = handler.exchange else { return }
+        exchange.bytesSent += Int64(bodyBytes)
+        exchange.wireBytesSent += Int64(wireBytes)
     }
 
     func resumeReading() {

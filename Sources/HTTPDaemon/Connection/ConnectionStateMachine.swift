@@ -86,11 +86,22 @@ struct ConnectionStateMachine {
     /// The deadline that is armed.
     enum TimerKind: Equatable { case none, idle, readingHead, readingBody, writing, handler }
 
+    /// Whether the channel may still hold bytes of an answer nobody waits for.
+    enum ChannelOutput: Equatable {
+        /// Every answer handed over was waited for, or nothing is pending.
+        case drained
+        /// The last answer was handed over without waiting (``answerHandedOver()``).
+        case handedOver
+        /// Closing: waiting for the channel to write what it holds.
+        case draining
+    }
+
     private(set) var state = State.idle
     private(set) var lifecycle = Lifecycle.open
     private(set) var input = Input.open
     private(set) var readInterest = ReadInterest.none
     private(set) var timer = TimerKind.none
+    private(set) var channelOutput = ChannelOutput.drained
     /// Requests answered on this connection (%k and MaxKeepAliveRequests count them).
     private(set) var requestsServed = 0
     /// Request parts read while the one before is answered (pipelining) or filtered.
@@ -111,6 +122,8 @@ struct ConnectionStateMachine {
 
     /// A stop, an error or the close made the current answer the last.
     var isClosing: Bool { lifecycle != .open }
+    /// Closed, or waiting for the channel's last bytes before it closes: nothing more is read.
+    var isClosed: Bool { lifecycle == .closed }
 
     /// The answer is being written and not finished.
     var isBusyWriting: Bool { exchange?.output == .started }
@@ -357,7 +370,8 @@ struct ConnectionStateMachine {
     /// request yet is not idle (its client connected to send one, which may be on the way).
     mutating func shutdownRequested() -> Bool {
         if lifecycle == .open { lifecycle = .closing }
-        return state == .idle && requestsServed > 0
+        // A closed connection (one waiting for its last answer to drain) closes already.
+        return lifecycle == .closing && state == .idle && requestsServed > 0
     }
 
     /// The current answer is the connection's last.
@@ -372,11 +386,42 @@ struct ConnectionStateMachine {
         queued.removeAll()
     }
 
-    /// The connection closes now.
-    mutating func closed() {
+    /// The connection closes: now, or (between requests, when the last answer was handed
+    /// over and not waited for) once the channel has written that answer, within Timeout.
+    mutating func closed() -> CloseAction {
         lifecycle = .closed
-        timer = .none
+        switch channelOutput {
+        case .handedOver where exchange == nil:
+            channelOutput = .draining
+            timer = .writing
+            return .afterDrain
+        case .draining:
+            // A stop, the client's end of input: the drain's end (or its Timeout) closes.
+            return .draining
+        case .handedOver, .drained:
+            timer = .none
+            return .now
+        }
     }
+
+    enum CloseAction: Equatable {
+        case now
+        /// The channel still holds the last answer: it closes once that is written.
+        case afterDrain
+        /// It is waiting for that already.
+        case draining
+    }
+
+    // MARK: The channel's output
+
+    /// An answer that fits under the write watermark was handed to the channel and its
+    /// exchange ended without waiting for the socket to take it (as NIOHTTP1's pipeline
+    /// handler and Apache's core output filter go on to the next request).
+    mutating func answerHandedOver() { channelOutput = .handedOver }
+
+    /// A write the connection waited for completed (or failed): whatever came before it
+    /// is gone too.
+    mutating func outputDrained() { channelOutput = .drained }
 
     // MARK: Deadlines
 
@@ -397,12 +442,15 @@ struct ConnectionStateMachine {
     }
 
     /// The deadline `kind` passed.
-    func timedOut(_ kind: TimerKind) -> TimeoutAction {
+    mutating func timedOut(_ kind: TimerKind) -> TimeoutAction {
         guard kind == timer else { return .ignore }
         switch kind {
         case .readingHead: return .requestTimeout
         case .readingBody: return .abandon(writing: false)
-        case .writing: return .abandon(writing: true)
+        case .writing:
+            // A drain before a close that outlasts Timeout is given up.
+            channelOutput = .drained
+            return .abandon(writing: true)
         case .handler: return .expireHandler
         case .idle, .none: return .close
         }

@@ -75,20 +75,38 @@ extension HTTPConnectionHandler {
     func closeAfterQueuedWrites(context: ChannelHandlerContext) {
         machine.closeAfterAnswerDroppingQueued()
         guard context.channel.isActive else { return }
+        closeOnceWritten(context: context)
+    }
+
+    /// Closes once the channel has written everything before (an empty write completes
+    /// after it), or failed; Timeout bounds the wait.
+    private func closeOnceWritten(context: ChannelHandlerContext) {
         armTimer(.writing, context: context)
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer()))).whenComplete { _ in
             let (handler, context) = loopBound.value
+            handler.machine.outputDrained()
             handler.close(context: context)
         }
     }
 
+    /// Closes the connection; between requests, after the channel wrote the last answer
+    /// if that was handed over without waiting (within Timeout).
     func close(context: ChannelHandlerContext) {
-        machine.closed()
+        let action = machine.closed()
         statusSlot.set(.closing)
+        guard action != .draining else { return }
         timer?.cancel()
         timer = nil
         timerFiresAt = nil
-        if context.channel.isActive { context.close(promise: nil) }
+        guard context.channel.isActive else { return }
+        switch action {
+        case .now:
+            context.close(promise: nil)
+        case .afterDrain:
+            closeOnceWritten(context: context)
+        case .draining:
+            break
+        }
     }
 }

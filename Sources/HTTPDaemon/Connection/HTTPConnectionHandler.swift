@@ -147,8 +147,9 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     // MARK: Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        // After close, the decoder may still hand over requests already buffered: drop them.
-        guard context.channel.isActive else { return }
+        // After close (or while a close waits for the last answer to drain), the decoder
+        // may still hand over requests already buffered: drop them.
+        guard context.channel.isActive, !machine.isClosed else { return }
         let part = unwrapInboundIn(data)
         if machine.partReceived(part) == .handle { handle(part, context: context) }
     }
