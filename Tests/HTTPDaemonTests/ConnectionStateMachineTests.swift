@@ -304,10 +304,8 @@ import Testing
         #expect(!headBegan31)
     }
 
-    /// An answer handed over without waiting may still be in the channel: a close between
-    /// requests waits for it, within Timeout, and a second close (the drain's end, or
-    /// the Timeout) is at once.
-    @Test func closeBetweenRequestsWaitsForAnAnswerHandedOver() {
+    /// A machine between requests whose last answer was handed over without waiting.
+    private static func keptAliveAfterAnAnswerHandedOver() -> Machine {
         var machine = Machine()
         machine.headReceived()
         machine.exchangeStarted(body: .ended)
@@ -316,6 +314,14 @@ import Testing
         machine.writingFinished()
         let keptAlive = machine.exchangeEnded(keepAlive: true)
         #expect(keptAlive)
+        return machine
+    }
+
+    /// An answer handed over without waiting may still be in the channel: a close between
+    /// requests waits for it, within Timeout, and a second close (the drain's end, or
+    /// the Timeout) is at once.
+    @Test func closeBetweenRequestsWaitsForAnAnswerHandedOver() {
+        var machine = Self.keptAliveAfterAnAnswerHandedOver()
         machine.timerArmed(.idle)
         let timeout2 = machine.timedOut(.idle)
         #expect(timeout2 == .close)
@@ -334,14 +340,7 @@ import Testing
     /// While the drain goes on, another reason to close (a stop, the client's end of
     /// input) waits for it too; the drain's end closes.
     @Test func aCloseDuringTheDrainWaitsForIt() {
-        var machine = Machine()
-        machine.headReceived()
-        machine.exchangeStarted(body: .ended)
-        _ = machine.writingStarted()
-        machine.answerHandedOver()
-        machine.writingFinished()
-        let keptAlive = machine.exchangeEnded(keepAlive: true)
-        #expect(keptAlive)
+        var machine = Self.keptAliveAfterAnAnswerHandedOver()
         let first = machine.closed()
         #expect(first == .afterDrain)
         let shutdown = machine.shutdownRequested()
