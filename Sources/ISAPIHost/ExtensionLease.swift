@@ -10,13 +10,14 @@ import Synchronization
 /// dropped without `release()` releases itself in `deinit`.
 public final class ExtensionLease: Sendable {
     /// The loaded library; valid until `release()`.
-    public let library: ExtensionLibrary
+    public var library: ExtensionLibrary { loaded.library }
+    private let loaded: ExtensionRegistry.Loaded
     private let registry: ExtensionRegistry
     private let released = Atomic<Bool>(false)
 
-    init(registry: ExtensionRegistry, library: ExtensionLibrary) {
+    init(registry: ExtensionRegistry, loaded: ExtensionRegistry.Loaded) {
         self.registry = registry
-        self.library = library
+        self.loaded = loaded
     }
 
     deinit {
@@ -37,6 +38,6 @@ public final class ExtensionLease: Sendable {
     public func release() {
         guard released.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged
         else { return }
-        registry.release(path)
+        registry.release(loaded)
     }
 }
