@@ -122,6 +122,23 @@ import Testing
         #expect(eventually(timeout: 5) { pipeline.process(TestRequest.make("/a.txt")).1.status == 403 })
     }
 
+    /// The file a URL leads to is kept with its mapping too: without a change event, an
+    /// edited file is answered within the bound, and a file that came where there was
+    /// none (a 404 kept with the mapping) is found.
+    @Test func theFileKeptWithAMappingHoldsNoLongerThanFileCacheValid() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "alpha\n")
+        let pipeline = try pipeline(tree, FileCache(validSeconds: 1), config: "")
+        func length(_ target: String) -> Int64? { pipeline.process(TestRequest.make(target)).1.bodyLength }
+        #expect(length("/a.txt") == 6)
+        #expect(pipeline.process(TestRequest.make("/b.txt")).1.status == 404)
+        tree.write("htdocs/a.txt", "alpha, edited\n")
+        tree.write("htdocs/b.txt", "beta\n")
+        #expect(eventually(timeout: 5) { length("/a.txt") == 14 })
+        #expect(eventually(timeout: 5) { pipeline.process(TestRequest.make("/b.txt")).1.status == 200 })
+    }
+
     /// Phase 6's verdict on a file is kept with the path's mapping; a file replaced by a
     /// symbolic link where FollowSymLinks is off is refused once the watcher hears of it.
     @Test func aFileReplacedByALinkIsRefusedWithoutFollowSymLinks() throws {

@@ -76,6 +76,13 @@ public final class FileCache: FileSystem, @unchecked Sendable {
         func holds(at now: Moment, validSeconds: Int64) -> Bool {
             generation == now.generation && now.seconds - seconds < validSeconds
         }
+
+        /// This moment, or an earlier time (an entry checked before it) when what was
+        /// made then rests on that.
+        func notAfter(_ checkedAt: Int64?) -> Moment {
+            guard let checkedAt, checkedAt < seconds else { return self }
+            return Moment(generation: generation, seconds: checkedAt)
+        }
     }
 
     /// Now, with the bound things made from entries are held to.
@@ -130,14 +137,18 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     }
 
     /// What `stat` says about `path`, from the cache when the entry is fresh.
-    func lookup(_ path: String) -> Lookup {
+    func lookup(_ path: String) -> Lookup { datedLookup(path).lookup }
+
+    /// `lookup`, with when what it says was checked (on the cache's clock): what is made
+    /// from it holds no longer than the entry does.
+    func datedLookup(_ path: String) -> (lookup: Lookup, checkedAt: Int64) {
         let now = Self.monotonicSeconds()
-        let (cached, generation, keepsContent): (Lookup?, Int, Bool) = lock.withLock {
+        let (cached, generation, keepsContent): ((Lookup, Int64)?, Int, Bool) = lock.withLock {
             guard let entry = entries[path], now - entry.checkedAt < validSeconds else {
                 return (nil, changes, contentBytes < Self.contentBudget)
             }
             entry.referenced = true
-            return (entry.value, changes, false)
+            return ((entry.value, entry.checkedAt), changes, false)
         }
         if let cached { return cached }
         // Watched before the stat: a change after the stat is then always heard. A path
@@ -146,7 +157,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
         // failed inotify_add_watch per missing level, per level, on a deep made-up path.
         // Where no watch can be set at all, the time bound alone holds, as on NFS.
         if case .notADirectory = watchDirectory(of: path, walkingUp: false) {
-            return Self.lookUp(path, keepingContent: false)
+            return (Self.lookUp(path, keepingContent: false), now)
         }
         let lookup = Self.lookUp(path, keepingContent: keepsContent)
         lock.withLock {
@@ -158,7 +169,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
             }
             contentBytes += lookup.contentSize
         }
-        return lookup
+        return (lookup, now)
     }
 
     private static func lookUp(_ path: String, keepingContent: Bool) -> Lookup {

@@ -1,19 +1,23 @@
 import ServerConfig
 import Synchronization
 
-/// One path as `MappedPathCache` keeps it: its merged per-directory configuration, and
-/// what follows from that, the file's name and the filesystem alone (mod_mime's handler
-/// and media type, phase 6's verdict on the file, a static answer's fields), so that a
-/// request reads them here instead of working them out from the name's extensions,
-/// walking the path for symbolic links, or looking them up by path again.
+/// One path as `MappedPathCache` keeps it: the file phase 4 found for it, its merged
+/// per-directory configuration, and what follows from that, the file's name and the
+/// filesystem alone (mod_mime's handler and media type, phase 6's verdict on the file,
+/// a static answer's fields), so that a request reads them here instead of looking the
+/// file up in the file cache, working them out from the name's extensions, walking the
+/// path for symbolic links, or looking them up by path again.
 ///
 /// It describes a request only while the request still has this configuration and
 /// file (`describes`): mod_rewrite's [T=] and [H=] give the request a configuration of
 /// its own, and an ISAPI filter's SF_NOTIFY_URL_MAP may move it to another file.
 final class MappedPath: Sendable {
-    /// When the entry was made (`MappedPathCache.lookup` holds it to that).
+    /// When the entry was made, or when the file-cache entries it rests on were checked
+    /// if that was earlier (`MappedPathCache.lookup` holds it to that).
     let madeAt: FileCache.Moment
-    let filePath: String?
+    /// What phase 4 found on the disk for the URL.
+    let located: Located
+    var filePath: String? { located.filePath }
     let config: Shared<DirectoryConfig>
     /// The handler AddHandler maps the file's name to (SetHandler is `config`'s own).
     let handlerByName: String?
@@ -26,10 +30,34 @@ final class MappedPath: Sendable {
     /// (`status`: inode, size, time) stays.
     private let okFields = Mutex<(status: FileStatus, headers: HeaderFields)?>(nil)
 
-    init(madeAt: FileCache.Moment, filePath: String?, config: Shared<DirectoryConfig>, handlerByName: String?,
+    /// The file a URL maps to: its path (nil: none), the PATH_INFO after it, what `stat`
+    /// said, and the file cache's entry for a file found at once.
+    struct Located: Sendable {
+        let filePath: String?
+        let pathInfo: String
+        let fileStatus: FileStatus?
+        let cachedFile: CachedFile?
+
+        init(_ context: RequestContext) {
+            filePath = context.filePath
+            pathInfo = context.pathInfo
+            fileStatus = context.fileStatus
+            cachedFile = context.cachedFile
+        }
+
+        /// Gives `context` what phase 4 found.
+        func apply(to context: inout RequestContext) {
+            context.filePath = filePath
+            context.pathInfo = pathInfo
+            context.fileStatus = fileStatus
+            context.cachedFile = cachedFile
+        }
+    }
+
+    init(madeAt: FileCache.Moment, located: Located, config: Shared<DirectoryConfig>, handlerByName: String?,
          mediaType: String?, access: FileAccess) {
         self.madeAt = madeAt
-        self.filePath = filePath
+        self.located = located
         self.config = config
         self.handlerByName = handlerByName
         self.mediaType = mediaType

@@ -10,14 +10,15 @@ import ServerConfig
 /// heard of no change since it was made, and for no longer than the cache's own
 /// entries (`FileCacheValid`, the bound where inotify is silent).
 final class MappedPathCache: @unchecked Sendable {
+    /// A URL path of a host, and where phase 4 looks for its file (the DocumentRoot or
+    /// an Alias joined with it): what it finds there is the entry's.
     struct Key: Hashable {
         let hostID: Int
-        let filePath: String?
-        let isDirectory: Bool
         let urlPath: String
+        let fullPath: String
 
-        /// The URL path alone stands for the file path, which nearly always follows from
-        /// it: hashing the longer file path too cost ~300 instructions a request. Keys
+        /// The URL path alone stands for the full path, which nearly always follows from
+        /// it: hashing the longer full path too cost ~300 instructions a request. Keys
         /// that differ only there share a bucket and are told apart by `==`.
         func hash(into hasher: inout Hasher) {
             hasher.combine(hostID)

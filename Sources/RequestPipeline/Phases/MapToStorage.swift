@@ -8,8 +8,7 @@ extension Pipeline {
         if let rewritten = context.rewrittenPath {
             // mod_rewrite already translated the URL: straight under the DocumentRoot.
             let root = context.host.documentRoot ?? configuration.serverRoot + "/htdocs"
-            locateFile(Self.removeDotSegments(Self.join(root, Substring(rewritten))), under: root, &context)
-            return mergeDirectoryConfig(&context)
+            return mapFile(Self.removeDotSegments(Self.join(root, Substring(rewritten))), under: root, &context)
         }
         if let redirect = matchRedirect(context.host.redirects, &context) { return .respond(redirect) }
         let path = context.path
@@ -29,32 +28,31 @@ extension Pipeline {
         }
         let root = context.host.documentRoot ?? configuration.serverRoot + "/htdocs"
         let fullPath = mapped.map(Self.removeDotSegments) ?? Self.join(root, Substring(path))
-        locateFile(fullPath, under: mapped == nil ? root : nil, &context)
-
-        return mergeDirectoryConfig(&context)
+        return mapFile(fullPath, under: mapped == nil ? root : nil, &context)
     }
 
-    /// The per-directory configuration for the mapped file (with its .htaccess files),
-    /// then the checks that need it: Redirect in a directory, the body limit.
-    private func mergeDirectoryConfig(_ context: inout RequestContext) -> PhaseResult {
-        let isDirectory = context.fileStatus?.isDirectory ?? false
+    /// The file `fullPath` leads to and the per-directory configuration for it (with its
+    /// .htaccess files), from the cached mapping of the URL while it holds, else worked
+    /// out and kept; then the checks that need it: Redirect in a directory, the body limit.
+    private func mapFile(_ fullPath: String, under root: String?, _ context: inout RequestContext) -> PhaseResult {
         context.mappedPath = nil
         do throws(HtaccessError) {
             // The host is read in place, never copied: copying a VirtualHost costs ~1.5k
             // instructions, more than the cache look-up saves on a small config.
             if let mappedPaths {
-                let key = MappedPathCache.Key(
-                    hostID: context.host.id, filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path)
+                let key = MappedPathCache.Key(hostID: context.host.id, urlPath: context.path, fullPath: fullPath)
                 switch mappedPaths.lookup(key) {
                 case .hit(let mapped):
+                    mapped.located.apply(to: &context)
                     context.sharedDirectoryConfig = mapped.config
                     context.mappedPath = mapped
                 case .miss(let now):
-                    context.sharedDirectoryConfig = Shared(try context.host.directoryConfig(
-                        filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles))
+                    let checkedAt = locateFile(fullPath, under: root, &context)
+                    context.sharedDirectoryConfig = Shared(try mergedDirectoryConfig(context))
                     let config = context.directoryConfig
                     let mapped = MappedPath(
-                        madeAt: now, filePath: context.filePath, config: context.sharedDirectoryConfig,
+                        madeAt: now.notAfter(checkedAt), located: MappedPath.Located(context),
+                        config: context.sharedDirectoryConfig,
                         handlerByName: context.filePath.flatMap { Self.handlerByName($0, config) },
                         mediaType: context.filePath.flatMap { mediaType(for: $0, config) },
                         access: fileAccess(context))
@@ -62,13 +60,13 @@ extension Pipeline {
                     context.mappedPath = mapped
                 }
             } else {
-                context.directoryConfig = try context.host.directoryConfig(
-                    filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path, accessFiles: accessFiles)
+                locateFile(fullPath, under: root, &context)
+                context.directoryConfig = try mergedDirectoryConfig(context)
             }
         } catch {
             // The server's own sections still hold (its ErrorDocument 500, say); no .htaccess does.
             context.directoryConfig = context.host.directoryConfig(
-                filePath: context.filePath, isDirectory: isDirectory, urlPath: context.path)
+                filePath: context.filePath, isDirectory: context.fileStatus?.isDirectory ?? false, urlPath: context.path)
             return .respond(accessFileFailure(error, &context))
         }
         if let redirect = matchRedirect(context.directoryConfig.redirects ?? [], &context) { return .respond(redirect) }
@@ -81,6 +79,12 @@ extension Pipeline {
         if let type = context.rewriteContentType { context.directoryConfig.forceType = type }
         if let handler = context.rewriteHandler { context.directoryConfig.setHandler = .handler(handler) }
         return .next
+    }
+
+    /// The per-directory configuration for the file phase 4 found, with its .htaccess files.
+    private func mergedDirectoryConfig(_ context: RequestContext) throws(HtaccessError) -> DirectoryConfig {
+        try context.host.directoryConfig(filePath: context.filePath, isDirectory: context.fileStatus?.isDirectory ?? false,
+                                         urlPath: context.path, accessFiles: accessFiles)
     }
 
     /// A broken `.htaccess` (500) or one that cannot be read (403), logged as Apache logs them.
@@ -98,34 +102,42 @@ extension Pipeline {
 
     /// Finds the longest existing prefix of the path: a regular file there leaves the
     /// rest as PATH_INFO, as Apache's directory walk does.
-    private func locateFile(_ fullPath: String, under root: String?, _ context: inout RequestContext) {
+    /// With the file cache, returns when the oldest of its entries this rests on was
+    /// checked (what is made from the result holds no longer).
+    @discardableResult
+    private func locateFile(_ fullPath: String, under root: String?, _ context: inout RequestContext) -> Int64? {
         context.filePath = fullPath
         context.pathInfo = ""
         context.cachedFile = nil
-        if let fileCache {
-            // The entry rides along: the static answer needs its validators and bytes.
-            if case .found(let file) = fileCache.lookup(fullPath) {
-                context.fileStatus = file.status
-                context.cachedFile = file
-                return
-            }
-        } else if let status = fileSystem.status(fullPath) {
-            context.fileStatus = status
-            return
+        var oldestCheck: Int64?
+        func status(_ path: String) -> (FileStatus?, CachedFile?) {
+            guard let fileCache else { return (fileSystem.status(path), nil) }
+            let (lookup, checkedAt) = fileCache.datedLookup(path)
+            oldestCheck = min(oldestCheck ?? checkedAt, checkedAt)
+            guard case .found(let file) = lookup else { return (nil, nil) }
+            return (file.status, file)
+        }
+        // The entry rides along: the static answer needs its validators and bytes.
+        let (found, file) = status(fullPath)
+        if let found {
+            context.fileStatus = found
+            context.cachedFile = file
+            return oldestCheck
         }
         context.fileStatus = nil
         var candidate = Substring(fullPath)
         while let slash = candidate.lastIndex(of: "/") {
             candidate = candidate[..<slash]
-            if let root, candidate.count < root.count { return }
-            guard !candidate.isEmpty, let status = fileSystem.status(String(candidate)) else { continue }
-            if status.isRegularFile {
+            if let root, candidate.count < root.count { return oldestCheck }
+            guard !candidate.isEmpty, let found = status(String(candidate)).0 else { continue }
+            if found.isRegularFile {
                 context.filePath = String(candidate)
                 context.pathInfo = String(fullPath[candidate.endIndex...])
-                context.fileStatus = status
+                context.fileStatus = found
             }
-            return
+            return oldestCheck
         }
+        return oldestCheck
     }
 
     /// mod_alias `Redirect`/`RedirectMatch`: the first rule that matches answers.
