@@ -17,21 +17,22 @@ extension HTTPConnectionHandler {
         // send, or a filter returned SF_STATUS_REQ_FINISHED: this answer is the connection's
         // last, and its head says so.
         if machine.isClosing || isLastRequest || filterSession?.closesAfterAnswer == true { current.keepAlive = false }
-        let response = current.response
+        // The response is read where it is: a copy costs its reference counts twice.
+        let status = current.response.status
         let isHead = current.context.method == "HEAD" || current.context.request.method == "HEAD"
-        let bodyAllowed = response.status >= 200 && response.status != 204 && response.status != 304
+        let bodyAllowed = status >= 200 && status != 204 && status != 304
         // The head, and the body when it is in memory (or a small file), in one buffer:
         // one channel write, one writev.
         var buffer = context.channel.allocator.buffer(capacity: 512)
         headContext(current).encode(
-            status: response.status, reason: nil, headers: response.headers,
-            contentLength: bodyAllowed ? response.bodyLength : nil, keepAlive: current.keepAlive, into: &buffer)
+            status: status, reason: nil, headers: current.response.headers,
+            contentLength: bodyAllowed ? current.response.bodyLength : nil, keepAlive: current.keepAlive, into: &buffer)
         let headLength = buffer.readableBytes
 
         var fileParts: [IOData] = []
         var fileToClose: NIOFileHandle?
         if bodyAllowed && !isHead {
-            switch response.body {
+            switch current.response.body {
             case .empty, .handOff, .proxy: break
             case .bytes(let bytes):
                 buffer.writeBytes(bytes)

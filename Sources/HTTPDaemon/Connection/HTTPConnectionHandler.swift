@@ -269,7 +269,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         if let expectation, expectation.lowercased() != "100-continue", head.version.minor >= 1 {
             current.response = daemonAnswer(417, &current.context)
         }
-        let response = current.response
         let configuration = state.configuration
         var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest
             && tls != .plainHTTPOnTLSPort
@@ -282,18 +281,19 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         bodyDeadline = request.hasBody
             ? context.eventLoop.now + .seconds(Int64(configuration.timeoutSeconds)) : nil
         startExchange(current, body: .coming)
-        if case .handOff(let handler) = response.body {
+        // The response is read where it is: a copy costs its reference counts twice.
+        if case .handOff(let handler) = current.response.body {
             if wantsContinue { sendContinue(context: context) }
             startBlocking(handler, current, context: context)
             return
         }
-        if case .proxy(let plan) = response.body {
+        if case .proxy(let plan) = current.response.body {
             if wantsContinue { sendContinue(context: context) }
             startProxy(plan, current, context: context)
             return
         }
         if request.hasBody {
-            if (200..<400).contains(response.status) {
+            if (200..<400).contains(current.response.status) {
                 // Read (and discard) the body before answering, so the next request starts clean.
                 if wantsContinue { sendContinue(context: context) }
                 armTimer(.readingBody, context: context)

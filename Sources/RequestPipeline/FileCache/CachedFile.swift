@@ -4,7 +4,10 @@ import Foundation
 /// that depends on the file alone: its validators, formatted once, and the bytes of a
 /// small regular file, read once (a file that cannot be read keeps none, and its
 /// answer then fails when it is opened, as it did without the cache).
-public struct CachedFile: Sendable {
+///
+/// A class: it rides along from the cache to the mapping, the request and the static
+/// answer, and a copy is then one reference count, not five.
+public final class CachedFile: Sendable {
     public let path: String
     public let status: FileStatus
     /// Last-Modified's value.

@@ -44,14 +44,15 @@ final class MappedPath: Sendable {
             fileStatus = context.fileStatus
             cachedFile = context.cachedFile
         }
+    }
 
-        /// Gives `context` what phase 4 found.
-        func apply(to context: inout RequestContext) {
-            context.filePath = filePath
-            context.pathInfo = pathInfo
-            context.fileStatus = fileStatus
-            context.cachedFile = cachedFile
-        }
+    /// Gives `context` what phase 4 found, each field read in place (a copy of `located`
+    /// as a whole costs its reference counts twice).
+    func applyLocated(to context: inout RequestContext) {
+        context.filePath = located.filePath
+        context.pathInfo = located.pathInfo
+        context.fileStatus = located.fileStatus
+        context.cachedFile = located.cachedFile
     }
 
     init(madeAt: FileCache.Moment, located: Located, config: Shared<DirectoryConfig>, handlerByName: String?,

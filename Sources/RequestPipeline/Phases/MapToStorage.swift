@@ -43,7 +43,7 @@ extension Pipeline {
                 let key = MappedPathCache.Key(hostID: context.host.id, urlPath: context.path, fullPath: fullPath)
                 switch mappedPaths.lookup(key) {
                 case .hit(let mapped):
-                    mapped.located.apply(to: &context)
+                    mapped.applyLocated(to: &context)
                     context.sharedDirectoryConfig = mapped.config
                     context.mappedPath = mapped
                 case .miss(let now):
