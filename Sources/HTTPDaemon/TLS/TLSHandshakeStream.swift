@@ -67,10 +67,28 @@ struct TLSHandshakeStream {
 
     /// Reads the next bytes of this direction and returns what they completed.
     mutating func read(_ buffer: ByteBuffer) throws(Malformed) -> [Item] {
+        var all: [Item] = []
+        try read(buffer) { item throws(Malformed) in
+            all.append(item)
+            return true
+        }
+        return all
+    }
+
+    /// Reads the next bytes of this direction, handing `take` what they complete, a
+    /// record at a time, until it returns false: the bytes after are not parsed. A TLS
+    /// 1.2 peer's records after its change_cipher_spec are encrypted, and a handshake
+    /// record's ciphertext read as a message header is nonsense (a "ServerHello" of
+    /// 7 MB); its reader stops at the change_cipher_spec item.
+    mutating func read(_ buffer: ByteBuffer, _ take: (Item) throws(Malformed) -> Bool) throws(Malformed) {
         var items: [Item] = []
         let bytes = buffer.readableBytesView
         var index = bytes.startIndex
         while index < bytes.endIndex {
+            for item in items {
+                guard try take(item) else { return }
+            }
+            items.removeAll(keepingCapacity: true)
             switch recordPhase {
             case .header:
                 let take = min(5 - recordHeader.count, bytes.endIndex - index)
@@ -88,7 +106,9 @@ struct TLSHandshakeStream {
                 recordPhase = remaining == take ? .header : .body(contentType: contentType, remaining: remaining - take)
             }
         }
-        return items
+        for item in items {
+            guard try take(item) else { return }
+        }
     }
 
     private mutating func startRecord(_ items: inout [Item]) throws(Malformed) {

@@ -133,10 +133,13 @@ struct HelloObservation {
     /// Bytes the server wrote (NIOSSL's output, before the socket).
     mutating func serverSent(_ buffer: ByteBuffer) {
         guard isWatching else { return }
+        // The stream is taken out while `take` changes the state beside it.
+        var stream = serverStream
+        defer { serverStream = stream }
         do throws(TLSHandshakeStream.Malformed) {
-            for item in try serverStream.read(buffer) {
+            try stream.read(buffer) { item throws(TLSHandshakeStream.Malformed) in
                 try take(item)
-                if !isWatching { return }
+                return isWatching
             }
         } catch {
             state = .abandoned(reason: error.reason)

@@ -116,6 +116,23 @@ import Testing
         #expect(!observation.isWatching)
     }
 
+    /// A TLS 1.2 abbreviated handshake in one write: ServerHello, change_cipher_spec, then
+    /// the encrypted Finished in a handshake record. Its ciphertext is not read as a
+    /// message: here it begins like a ServerHello of 7 MB, which once gave up on the
+    /// handshake (1 time in 256, the chance of that first byte).
+    @Test func tls12ResumptionStopsReadingAtTheChangeCipherSpec() {
+        let ciphertext: [UInt8] = [0x02, 0x71, 0xAC, 0x87] + [UInt8](repeating: 0x5A, count: 36)
+        let observation = observe(
+            client: B.clientHello(),
+            server: [
+                B.record(22, B.handshake(2, B.serverHello(cipher: 0xC02F, extensions: nil)))
+                    + B.record(20, [1]) + B.record(22, ciphertext)
+            ])
+        #expect(observation.abandonment == nil)
+        #expect(observation.negotiated?.sessionReuse == .resumed)
+        #expect(observation.negotiated?.protocolVersion == "TLSv1.2")
+    }
+
     @Test func tls13ResumptionIsThePreSharedKeyInTheServerHello() {
         let observation = observe(
             client: B.clientHello(offeringPSK: true),
