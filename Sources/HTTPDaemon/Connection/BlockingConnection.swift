@@ -27,8 +27,7 @@ final class BlockingConnection: BlockingExchangeConnection, @unchecked Sendable 
         if handler.machine.timer == .handler { handler.armTimer(.handler, context: context) }
         // An empty list still completes after everything written before it.
         let last = parts.last ?? .byteBuffer(ByteBuffer())
-        var wireBytes = 0
-        for part in parts { wireBytes += part.readableBytes }
+        let wireBytes = parts.reduce(0) { $0 + $1.readableBytes }
         for part in parts.dropLast() { context.write(handler.wrapOutboundOut(part), promise: nil) }
         // As the loop's own answers (`HTTPConnectionHandler.write(context:)`): what the
         // channel takes under its write watermark is not waited for, and costs no promise.
