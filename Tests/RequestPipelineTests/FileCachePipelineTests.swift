@@ -139,6 +139,22 @@ import Testing
         #expect(eventually(timeout: 5) { pipeline.process(TestRequest.make("/b.txt")).1.status == 200 })
     }
 
+    /// The file content the cached mappings keep alive is held to the file cache's budget
+    /// too: an entry keeps its file's bytes after the file cache let them go.
+    @Test func theMappingsKeepNoMoreContentThanTheFileCachesBudget() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        for name in ["a", "b", "c", "d"] { tree.write("htdocs/\(name).txt", "ten bytes\n") }
+        let pipeline = try pipeline(tree, FileCache(contentBudget: 16), config: "")
+        let mappings = try #require(pipeline.mappedPaths)
+        #expect(pipeline.process(TestRequest.make("/a.txt")).1.status == 200)
+        #expect(mappings.keptContentBytes == 10)
+        for name in ["b", "c", "d", "a"] {
+            #expect(pipeline.process(TestRequest.make("/\(name).txt")).1.status == 200)
+            #expect(mappings.keptContentBytes <= 16)
+        }
+    }
+
     /// Phase 6's verdict on a file is kept with the path's mapping; a file replaced by a
     /// symbolic link where FollowSymLinks is off is refused once the watcher hears of it.
     @Test func aFileReplacedByALinkIsRefusedWithoutFollowSymLinks() throws {

@@ -20,8 +20,8 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     public static let defaultMaxEntries = 10_000
     /// Files up to this size are kept in memory (the size FileBody reads rather than sendfiles).
     public static let contentLimit: Int64 = 32 * 1024
-    /// At most this many bytes of file content are kept; beyond it entries keep none.
-    static let contentBudget = 64 * 1024 * 1024
+    /// At most this many bytes of file content are kept by default; beyond it entries keep none.
+    public static let defaultContentBudget = 64 * 1024 * 1024
 
     /// What a lookup found.
     enum Lookup {
@@ -44,6 +44,9 @@ public final class FileCache: FileSystem, @unchecked Sendable {
 
     private let watcher = DirectoryWatcher()
     private let maxEntries: Int
+    /// At most this many bytes of file content are kept; beyond it entries keep none. The
+    /// mappings that keep entries (`MappedPathCache`) hold themselves to it too.
+    let contentBudget: Int
     private let local = LocalFileSystem()
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
@@ -56,9 +59,11 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     private var listeners: [Int: (paths: [String], onChange: @Sendable (String) -> Void)] = [:]
     private var nextListener = 0
 
-    public init(validSeconds: Int = FileCache.defaultValidSeconds, maxEntries: Int = FileCache.defaultMaxEntries) {
+    public init(validSeconds: Int = FileCache.defaultValidSeconds, maxEntries: Int = FileCache.defaultMaxEntries,
+                contentBudget: Int = FileCache.defaultContentBudget) {
         self.validSeconds = Int64(validSeconds)
         self.maxEntries = maxEntries
+        self.contentBudget = contentBudget
     }
 
     /// `FileCacheValid` of the configuration now loaded.
@@ -145,7 +150,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
         let now = Self.monotonicSeconds()
         let (cached, generation, keepsContent): ((Lookup, Int64)?, Int, Bool) = lock.withLock {
             guard let entry = entries[path], now - entry.checkedAt < validSeconds else {
-                return (nil, changes, contentBytes < Self.contentBudget)
+                return (nil, changes, contentBytes < contentBudget)
             }
             entry.referenced = true
             return ((entry.value, entry.checkedAt), changes, false)

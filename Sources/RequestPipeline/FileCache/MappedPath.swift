@@ -18,6 +18,8 @@ final class MappedPath: Sendable {
     /// What phase 4 found on the disk for the URL.
     let located: Located
     var filePath: String? { located.filePath }
+    /// The bytes of file content the entry keeps alive.
+    var contentSize: Int { located.cachedFile?.content?.count ?? 0 }
     let config: Shared<DirectoryConfig>
     /// The handler AddHandler maps the file's name to (SetHandler is `config`'s own).
     let handlerByName: String?

@@ -32,6 +32,13 @@ final class MappedPathCache: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
     private var entries: [Key: MappedPath] = [:]
+    /// The file content the entries keep alive (their file-cache entries' bytes), held to
+    /// the file cache's own budget: an entry keeps its file's bytes after the file cache
+    /// has let them go.
+    private var contentBytes = 0
+
+    /// The file content the entries keep alive now.
+    var keptContentBytes: Int { lock.withLock { contentBytes } }
 
     init(files: FileCache) {
         self.files = files
@@ -53,10 +60,16 @@ final class MappedPathCache: @unchecked Sendable {
     }
 
     /// Keeps an entry (one made before a change that has been heard since is stale at once).
+    /// Past `maxEntries`, or past the file cache's content budget, the entries start over.
     func store(_ entry: MappedPath, for key: Key) {
+        let size = entry.contentSize
         lock.withLock {
-            if entries.count >= Self.maxEntries { entries.removeAll(keepingCapacity: true) }
-            entries[key] = entry
+            if entries.count >= Self.maxEntries || contentBytes + size > files.contentBudget {
+                entries.removeAll(keepingCapacity: true)
+                contentBytes = 0
+            }
+            if let old = entries.updateValue(entry, forKey: key) { contentBytes -= old.contentSize }
+            contentBytes += size
         }
     }
 }
