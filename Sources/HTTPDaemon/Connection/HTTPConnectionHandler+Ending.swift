@@ -95,18 +95,16 @@ extension HTTPConnectionHandler {
     func close(context: ChannelHandlerContext) {
         let action = machine.closed()
         statusSlot.set(.closing)
-        guard action != .draining else { return }
+        // While the last answer drains, the drain's end (or its Timeout) closes.
+        if action == .draining { return }
         timer?.cancel()
         timer = nil
         timerFiresAt = nil
         guard context.channel.isActive else { return }
-        switch action {
-        case .now:
-            context.close(promise: nil)
-        case .afterDrain:
+        if action == .afterDrain {
             closeOnceWritten(context: context)
-        case .draining:
-            break
+        } else {
+            context.close(promise: nil)
         }
     }
 }

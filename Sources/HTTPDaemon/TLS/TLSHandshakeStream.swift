@@ -75,18 +75,18 @@ struct TLSHandshakeStream {
         return all
     }
 
-    /// Reads the next bytes of this direction, handing `take` what they complete, a
+    /// Reads the next bytes of this direction, handing `deliver` what they complete, a
     /// record at a time, until it returns false: the bytes after are not parsed. A TLS
     /// 1.2 peer's records after its change_cipher_spec are encrypted, and a handshake
     /// record's ciphertext read as a message header is nonsense (a "ServerHello" of
     /// 7 MB); its reader stops at the change_cipher_spec item.
-    mutating func read(_ buffer: ByteBuffer, _ take: (Item) throws(Malformed) -> Bool) throws(Malformed) {
+    mutating func read(_ buffer: ByteBuffer, _ deliver: (Item) throws(Malformed) -> Bool) throws(Malformed) {
         var items: [Item] = []
         let bytes = buffer.readableBytesView
         var index = bytes.startIndex
         while index < bytes.endIndex {
             for item in items {
-                guard try take(item) else { return }
+                guard try deliver(item) else { return }
             }
             items.removeAll(keepingCapacity: true)
             switch recordPhase {
@@ -107,7 +107,7 @@ struct TLSHandshakeStream {
             }
         }
         for item in items {
-            guard try take(item) else { return }
+            guard try deliver(item) else { return }
         }
     }
 
