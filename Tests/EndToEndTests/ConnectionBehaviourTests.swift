@@ -206,6 +206,31 @@ import Musl
         #expect(next.status == 200)
     }
 
+    /// 200 pipelined requests for a 30,000-byte file (an answer in one buffer, not waited
+    /// for while the channel stays under its write watermark): 6 MB the client takes in its
+    /// own time. Every answer arrives whole and in order, each is logged as kept alive with
+    /// its bytes, and the connection serves on.
+    @Test func aBurstOfPipelinedAnswersArrivesWholeAndInOrder() throws {
+        let daemon = try Self.start(extra: "MaxKeepAliveRequests 0")
+        let size = 30_000
+        try Data(repeating: 0x62, count: size).write(to: URL(fileURLWithPath: daemon.root.path("htdocs/30k.txt")))
+        let client = try daemon.connect()
+        let count = 200
+        try client.send((0..<count).map { Self.request("/30k.txt?\($0)") }.joined())
+        // The bodies first (a cheap count), then the answers parsed once.
+        #expect(client.read(timeout: 30) { $0.count >= count * size })
+        let responses = ISAPITests.responses(client, count: count, timeout: 30)
+        try #require(responses.count == count, "\(responses.count) of \(count) answers arrived")
+        #expect(responses.allSatisfy { $0.status == 200 && $0.body.count == size })
+        #expect(eventually(timeout: 10) { Self.connLog(daemon).count == count })
+        let lines = Self.connLog(daemon)
+        #expect(lines.allSatisfy { $0.hasPrefix("200 \(size) + ") }, "\(lines.prefix(3))")
+        #expect(lines.map { $0.split(separator: "?").last.map { String($0.prefix { $0 != " " }) } }
+            == (0..<count).map { "\($0)" })
+        try client.send(Self.request("/30k.txt?again"))
+        #expect(ISAPITests.responses(client, count: count + 1).count == count + 1)
+    }
+
     /// After an extension's answer, a malformed pipelined request gets its own 400.
     @Test func aMalformedPipelinedRequestAfterAnExtensionGets400() throws {
         let daemon = try Self.start()
