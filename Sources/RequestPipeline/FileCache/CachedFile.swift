@@ -17,6 +17,8 @@ public final class CachedFile: Sendable {
     let strongETag: EntityTag
     /// The whole file, when it is a regular file of at most `FileCache.contentLimit` bytes.
     public let content: [UInt8]?
+    /// Bytes of file content kept (what the file cache's budget counts).
+    var contentSize: Int { content?.count ?? 0 }
 
     /// - Parameter keepingContent: whether a small regular file's bytes are read.
     init(path: String, _ info: stat, keepingContent: Bool) {

@@ -287,7 +287,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
 extension FileCache.Lookup {
     /// Bytes of file content the entry holds.
     var contentSize: Int {
-        if case .found(let file) = self { return file.content?.count ?? 0 }
+        if case .found(let file) = self { return file.contentSize }
         return 0
     }
 }

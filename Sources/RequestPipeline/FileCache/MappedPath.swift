@@ -19,7 +19,7 @@ final class MappedPath: Sendable {
     let located: Located
     var filePath: String? { located.filePath }
     /// The bytes of file content the entry keeps alive.
-    var contentSize: Int { located.cachedFile?.content?.count ?? 0 }
+    var contentSize: Int { located.cachedFile?.contentSize ?? 0 }
     let config: Shared<DirectoryConfig>
     /// The handler AddHandler maps the file's name to (SetHandler is `config`'s own).
     let handlerByName: String?
