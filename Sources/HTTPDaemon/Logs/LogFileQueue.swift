@@ -56,7 +56,7 @@ final class LogFileQueue: @unchecked Sendable {
     private let path: String?
     private let condition = NSCondition()
     // Under `condition`.
-    private var pending: [UInt8] = []
+    private var pending = LogLineWriter(capacity: 0)
     private var writer = Writer.busy
     private var life = Life.open
     private var buffering = LogFileWriter.Buffering.prompt
@@ -66,7 +66,7 @@ final class LogFileQueue: @unchecked Sendable {
     // Under `fileLock`.
     private let fileLock = NIOLock()
     private var descriptor: Int32
-    private var batch: [UInt8] = []
+    private var batch = LogLineWriter(capacity: 0)
     private var writeCalls = 0
 
     init(path: String?, descriptor: Int32, limits: LogFileWriter.Limits) {
@@ -94,13 +94,11 @@ final class LogFileQueue: @unchecked Sendable {
     func append(callerFlushes: Bool = false, _ format: (inout LogLineWriter) -> Void) -> Bool {
         var started: (@Sendable (LogFileWriter.DropReport) -> Void)?
         condition.lock()
-        var out = LogLineWriter(capacity: 0)
-        swap(&out.bytes, &pending)
-        let before = out.bytes.count
-        format(&out)
-        out.append(byte: UInt8(ascii: "\n"))
-        if out.bytes.count > limits.queueBytes {
-            out.bytes.removeLast(out.bytes.count - before)
+        let before = pending.count
+        format(&pending)
+        pending.append(byte: UInt8(ascii: "\n"))
+        if pending.count > limits.queueBytes {
+            pending.truncate(to: before)
             droppedTotal += 1
             ServerFigures.shared.logLinesDropped.add(1, ordering: .relaxed)
             if case .dropping(let lines) = overflow {
@@ -110,7 +108,6 @@ final class LogFileQueue: @unchecked Sendable {
                 started = report
             }
         }
-        swap(&out.bytes, &pending)
         var wake = false
         var flushByCaller = false
         switch writer {
@@ -259,7 +256,7 @@ final class LogFileQueue: @unchecked Sendable {
         guard taken else { return }
         var offset = 0
         while offset < batch.count {
-            let written = batch[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            let written = batch.withUnsafeBytes(from: offset) { Foundation.write(descriptor, $0.baseAddress, $0.count) }
             writeCalls += 1
             if written < 0 {
                 if errno == EINTR { continue }
@@ -267,7 +264,7 @@ final class LogFileQueue: @unchecked Sendable {
             }
             offset += written
         }
-        let lost = offset < batch.count ? batch[offset...].count(where: { $0 == UInt8(ascii: "\n") }) : 0
+        let lost = offset < batch.count ? batch.withUnsafeBytes(from: offset) { $0.count(where: { $0 == UInt8(ascii: "\n") }) } : 0
         // A large batch (a burst, or the queue's bound) is not kept around.
         batch.removeAll(keepingCapacity: batch.capacity <= 4 * limits.bufferBytes)
         var ended: (@Sendable (LogFileWriter.DropReport) -> Void)?

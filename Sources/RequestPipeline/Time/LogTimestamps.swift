@@ -1,54 +1,55 @@
 import Foundation
+import Synchronization
 
 extension LogLineWriter {
     /// `+hhmm` / `-hhmm`, as `%t` and `%z` print an offset.
     mutating func appendUTCOffset(_ offset: Int) {
         let magnitude = offset.magnitude
-        bytes.append(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+        append(byte: offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
         appendDecimal(UInt64(magnitude / 3600), minimumDigits: 2)
         appendDecimal(UInt64(magnitude % 3600 / 60), minimumDigits: 2)
     }
 
     /// `[10/Oct/2000:13:55:36 -0700]`
     mutating func appendCommonLogTime(_ t: CivilTime) {
-        bytes.append(UInt8(ascii: "["))
+        append(byte: UInt8(ascii: "["))
         appendDecimal(UInt64(t.day), minimumDigits: 2)
-        bytes.append(UInt8(ascii: "/"))
+        append(byte: UInt8(ascii: "/"))
         appendName(Self.monthNames, t.month - 1)
-        bytes.append(UInt8(ascii: "/"))
+        append(byte: UInt8(ascii: "/"))
         appendDecimal(Int64(t.year))
-        bytes.append(UInt8(ascii: ":"))
+        append(byte: UInt8(ascii: ":"))
         appendDecimal(UInt64(t.hour), minimumDigits: 2)
-        bytes.append(UInt8(ascii: ":"))
+        append(byte: UInt8(ascii: ":"))
         appendDecimal(UInt64(t.minute), minimumDigits: 2)
-        bytes.append(UInt8(ascii: ":"))
+        append(byte: UInt8(ascii: ":"))
         appendDecimal(UInt64(t.second), minimumDigits: 2)
-        bytes.append(UInt8(ascii: " "))
+        append(byte: UInt8(ascii: " "))
         appendUTCOffset(t.utcOffset)
-        bytes.append(UInt8(ascii: "]"))
+        append(byte: UInt8(ascii: "]"))
     }
 
     /// `Sat Nov 21 19:02:22.123456 2026`, Apache's `ap_recent_ctime_ex` with microseconds.
     mutating func appendCTime(_ t: CivilTime, microseconds: Int) {
         appendName(Self.weekdayNames, t.weekday)
-        bytes.append(UInt8(ascii: " "))
+        append(byte: UInt8(ascii: " "))
         appendName(Self.monthNames, t.month - 1)
-        bytes.append(UInt8(ascii: " "))
+        append(byte: UInt8(ascii: " "))
         appendDecimal(UInt64(t.day), minimumDigits: 2)
-        bytes.append(UInt8(ascii: " "))
+        append(byte: UInt8(ascii: " "))
         appendDecimal(UInt64(t.hour), minimumDigits: 2)
-        bytes.append(UInt8(ascii: ":"))
+        append(byte: UInt8(ascii: ":"))
         appendDecimal(UInt64(t.minute), minimumDigits: 2)
-        bytes.append(UInt8(ascii: ":"))
+        append(byte: UInt8(ascii: ":"))
         appendDecimal(UInt64(t.second), minimumDigits: 2)
-        bytes.append(UInt8(ascii: "."))
+        append(byte: UInt8(ascii: "."))
         appendDecimal(UInt64(min(max(microseconds, 0), 999_999)), minimumDigits: 6)
-        bytes.append(UInt8(ascii: " "))
+        append(byte: UInt8(ascii: " "))
         appendDecimal(Int64(t.year), minimumDigits: 4)
     }
 
     private mutating func appendName(_ table: StaticString, _ index: Int) {
-        table.withUTF8Buffer { bytes.append(contentsOf: $0[(3 * index)..<(3 * index + 3)]) }
+        table.withUTF8Buffer { append(UnsafeBufferPointer(rebasing: $0[(3 * index)..<(3 * index + 3)])) }
     }
 
     static let monthNames: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
@@ -59,8 +60,10 @@ extension LogLineWriter {
 /// server's offset from UTC (a `localtime_r`) and the `%t` text. mod_log_config keeps its
 /// `%t` text the same way (a small table by second, `TIME_CACHE_SIZE`).
 ///
-/// Shared by all event loops behind one lock; a slot is a second, so requests that started
-/// in different recent seconds (a slow one finishing late) do not evict each other.
+/// Shared by all event loops. The offset is one atomic word (second and offset packed),
+/// read without a lock; the `%t` texts sit behind one lock, a slot a second, so requests
+/// that started in different recent seconds (a slow one finishing late) do not evict
+/// each other.
 final class LogTimeCache: @unchecked Sendable {
     static let shared = LogTimeCache()
 
@@ -74,37 +77,51 @@ final class LogTimeCache: @unchecked Sendable {
     private static let slotCount = 16
     private let lock = NSLock()
     private var slots = [Slot](repeating: Slot(), count: LogTimeCache.slotCount)
-    private var offsetSeconds: Int64 = .min
-    private var offset = 0
+    /// The last second asked for and its offset, packed: the second in the high 40 bits
+    /// (Unix time until the year 36812; the last one is never kept, so no
+    /// packed value is `emptyOffset`), the offset plus 2^23 in the low 24 (offsets are
+    /// within ±26 hours). `emptyOffset` before the first question.
+    private let packedOffset = Atomic<UInt64>(LogTimeCache.emptyOffset)
+    private static let emptyOffset = UInt64.max
+    private static let offsetBias = 1 << 23
 
     /// ``ErrorLogLine/localUTCOffset(atSeconds:)``, asked of the C library once per second.
     func utcOffset(atSeconds seconds: Int64) -> Int {
-        lock.lock()
-        if offsetSeconds == seconds {
-            defer { lock.unlock() }
-            return offset
+        let packed = packedOffset.load(ordering: .relaxed)
+        if packed != Self.emptyOffset && Int64(bitPattern: packed >> 24) == seconds {
+            return Int(packed & 0xff_ffff) - Self.offsetBias
         }
-        lock.unlock()
         let fresh = ErrorLogLine.localUTCOffset(atSeconds: seconds)
-        lock.lock()
-        offsetSeconds = seconds
-        offset = fresh
-        lock.unlock()
+        // A second outside the packable range (or an absurd offset) is simply not kept.
+        if seconds >= 0 && seconds < (1 << 40) - 1 && abs(fresh) < Self.offsetBias {
+            packedOffset.store(UInt64(seconds) << 24 | UInt64(fresh + Self.offsetBias), ordering: .relaxed)
+        }
         return fresh
     }
 
     /// `[10/Oct/2000:13:55:36 -0700]` for `seconds` at `utcOffset`, formatted once per second.
     func commonLogTime(seconds: Int64, utcOffset: Int) -> [UInt8] {
+        var out = LogLineWriter(capacity: 28)
+        appendCommonLogTime(seconds: seconds, utcOffset: utcOffset, to: &out)
+        return out.bytes
+    }
+
+    /// ``commonLogTime(seconds:utcOffset:)`` appended to `out`: copied out of its slot
+    /// under the lock, with no array handed around.
+    func appendCommonLogTime(seconds: Int64, utcOffset: Int, to out: inout LogLineWriter) {
         let index = Int(UInt64(bitPattern: seconds) % UInt64(Self.slotCount))
         lock.lock()
-        let slot = slots[index]
+        if slots[index].seconds == seconds && slots[index].utcOffset == utcOffset {
+            slots[index].text.withUnsafeBufferPointer { out.append($0) }
+            lock.unlock()
+            return
+        }
         lock.unlock()
-        if slot.seconds == seconds && slot.utcOffset == utcOffset { return slot.text }
-        var out = LogLineWriter(capacity: 28)
+        let start = out.count
         out.appendCommonLogTime(CivilTime(epochSeconds: seconds, utcOffset: utcOffset))
+        let text = out.withUnsafeBytes(from: start) { Array($0) }
         lock.lock()
-        slots[index] = Slot(seconds: seconds, utcOffset: utcOffset, text: out.bytes)
+        slots[index] = Slot(seconds: seconds, utcOffset: utcOffset, text: text)
         lock.unlock()
-        return out.bytes
     }
 }

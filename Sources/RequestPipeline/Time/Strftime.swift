@@ -130,7 +130,7 @@ extension LogLineWriter {
     mutating func appendStrftime(_ pieces: [StrftimePiece], time t: CivilTime, epochSeconds: Int64, zoneName: String?) {
         for piece in pieces {
             switch piece {
-            case .literal(let text): bytes.append(contentsOf: text)
+            case .literal(let text): append(text)
             case .field(let field, let spec): appendStrftimeField(field, spec, t, epochSeconds, zoneName)
             }
         }
@@ -187,11 +187,11 @@ extension LogLineWriter {
             var length = value < 0 ? 2 : 1
             var rest = value.magnitude
             while rest >= 10 { rest /= 10; length += 1 }
-            if spec.width > length { for _ in length..<spec.width { bytes.append(UInt8(ascii: " ")) } }
+            if spec.width > length { for _ in length..<spec.width { append(byte: UInt8(ascii: " ")) } }
             width = 1
         }
         if value < 0 {
-            bytes.append(UInt8(ascii: "-"))
+            append(byte: UInt8(ascii: "-"))
             width -= 1
         }
         appendDecimal(value.magnitude, minimumDigits: width, pad: padByte)
@@ -208,14 +208,14 @@ extension LogLineWriter {
     private mutating func appendText<C: Collection>(_ text: C, _ spec: StrftimePiece.Spec, swapToUpper: Bool) where C.Element == UInt8 {
         if spec.width > text.count {
             let fill = spec.pad == UInt8(ascii: "0") ? UInt8(ascii: "0") : UInt8(ascii: " ")
-            for _ in text.count..<spec.width { bytes.append(fill) }
+            for _ in text.count..<spec.width { append(byte: fill) }
         }
         if spec.upper || (spec.swapCase && swapToUpper) {
-            for byte in text { bytes.append(byte >= 0x61 && byte <= 0x7a ? byte - 32 : byte) }
+            for byte in text { append(byte: byte >= 0x61 && byte <= 0x7a ? byte - 32 : byte) }
         } else if spec.swapCase {
-            for byte in text { bytes.append(Self.lowercase(byte)) }
+            for byte in text { append(byte: Self.lowercase(byte)) }
         } else {
-            bytes.append(contentsOf: text)
+            append(contentsOf: text)
         }
     }
 
