@@ -208,9 +208,11 @@ extension HTTPConnectionHandler {
     func logAccess(_ exchange: Exchange, connection: AccessLogRecord.ConnectionStatus) {
         // Read in place: a copy of the request (~400 instructions) for two fields would be waste.
         let started = exchange.context.request.receivedAtMicroseconds
+        // One reading of the clock for the figures and every line's `%D`, `%T`, `%{end}t`.
+        let now = WallClock.microseconds()
         ServerFigures.shared.requests.ended(
             method: exchange.context.request.method, status: exchange.response.status, bytesIn: exchange.bodyBytes,
-            bytesOut: exchange.bytesSent, durationMicroseconds: started > 0 ? WallClock.microseconds() - started : 0)
+            bytesOut: exchange.bytesSent, durationMicroseconds: started > 0 ? now - started : 0)
         if let stream = exchange.stream {
             // What a blocking handler asked the access log to show (HSE_APPEND_LOG_PARAMETER).
             exchange.context.notes.merge(stream.notes) { _, new in new }
@@ -237,7 +239,7 @@ extension HTTPConnectionHandler {
         // Without filters each line reads the values where they are: no record is built.
         LiveAccessLogValues.withValues(
             of: &exchange.context, response: &exchange.response, bytesSent: exchange.bytesSent,
-            wireBytesSent: exchange.wireBytesSent, connection: connection, serverPort: local.1
+            wireBytesSent: exchange.wireBytesSent, connection: connection, serverPort: local.1, now: now
         ) { values in
             // By index: `for target in targets` copies each target out (three references).
             for index in targets.indices where Self.logs(targets[index], exchange) {

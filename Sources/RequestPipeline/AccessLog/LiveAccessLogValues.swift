@@ -21,25 +21,27 @@ public struct LiveAccessLogValues: AccessLogValues {
     /// Runs `body` with the values of `context` and `response`, read in place.
     public static func withValues<T>(
         of context: inout RequestContext, response: inout Response, bytesSent: Int64, wireBytesSent: Int64? = nil,
-        connection: AccessLogRecord.ConnectionStatus, serverPort: Int, _ body: (LiveAccessLogValues) -> T
+        connection: AccessLogRecord.ConnectionStatus, serverPort: Int, now: Int64 = WallClock.microseconds(),
+        _ body: (LiveAccessLogValues) -> T
     ) -> T {
         withUnsafePointer(to: &context) { context in
             withUnsafePointer(to: &response) { response in
                 body(LiveAccessLogValues(context: context, response: response, bytesSent: bytesSent,
-                                         wireBytesSent: wireBytesSent, connection: connection, serverPort: serverPort))
+                                         wireBytesSent: wireBytesSent, connection: connection, serverPort: serverPort,
+                                         now: now))
             }
         }
     }
 
     private init(context: UnsafePointer<RequestContext>, response: UnsafePointer<Response>, bytesSent: Int64,
-                 wireBytesSent: Int64?, connection: AccessLogRecord.ConnectionStatus, serverPort: Int) {
+                 wireBytesSent: Int64?, connection: AccessLogRecord.ConnectionStatus, serverPort: Int, now: Int64) {
         self.context = context
         self.response = response
         bodyBytesSent = bytesSent
         self.bytesSent = wireBytesSent
         connectionStatus = connection
         canonicalPort = serverPort
-        nowMicroseconds = WallClock.microseconds()
+        nowMicroseconds = now
     }
 
     public var remoteIP: String { context.pointee.request.connection.remoteAddress }
@@ -59,8 +61,15 @@ public struct LiveAccessLogValues: AccessLogValues {
     public var timeZoneAbbreviation: String? { nil }
     /// `%r` prints method, target and protocol one after the other (``requestTarget``):
     /// no line is put together, but for a request that had none.
-    public var requestLine: String { context.pointee.request.method == "-" ? "-" : "" }
-    public var requestTarget: String? { context.pointee.request.method == "-" ? nil : context.pointee.request.target }
+    public var requestLine: String { hadRequestLine ? "" : "-" }
+    public var requestTarget: String? { hadRequestLine ? context.pointee.request.target : nil }
+    /// Whether a request line was read: a request answered without one (a 408, a 400 for
+    /// a line that could not be parsed) has the method `-`. Compared by its bytes, which
+    /// for a short method costs less than `String`'s `==`.
+    private var hadRequestLine: Bool {
+        let method = context.pointee.request.method.utf8
+        return method.count != 1 || method.first != UInt8(ascii: "-")
+    }
     public var method: String { context.pointee.request.method }
     public var protocolVersion: String { AccessLogRecordBuilder.protocolName(context.pointee.request) }
     public var urlPath: String { context.pointee.originalPath ?? context.pointee.path }
