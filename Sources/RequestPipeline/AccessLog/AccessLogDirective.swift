@@ -1,7 +1,7 @@
 extension AccessLogFormat.Directive {
-    func append<Values: AccessLogValues>(_ r: Values, to out: inout LogLineWriter) {
+    func append<Values: AccessLogValues>(_ r: Values, arguments: AccessLogFormat.Arguments, to out: inout LogLineWriter) {
         switch self {
-        case .literal(let bytes): out.append(bytes)
+        case .literal(let text): out.append(arguments.bytes[text])
         case .remoteHost: out.appendEscaped(r.remoteIP)
         case .remoteAddress: out.append(r.remoteIP)
         case .peerHost: out.appendEscaped(r.peerIP ?? r.remoteIP)
@@ -14,14 +14,15 @@ extension AccessLogFormat.Directive {
             } else {
                 out.appendDash()
             }
-        case .time(let spec): spec.append(r, to: &out)
+        case .time(let spec): spec.append(r, arguments: arguments, to: &out)
         case .filename: out.appendEscapedOrDash(r.filename)
         case .bodyBytesCLF:
             if r.bodyBytesSent == 0 { out.appendDash() } else { out.appendDecimal(r.bodyBytesSent) }
         case .bodyBytes: out.appendDecimal(r.bodyBytesSent)
         case .requestHeader(let name):
-            if !out.appendHeader(named: name, from: r.requestHeaders) { out.appendDash() }
-        case .responseHeader(let name):
+            if !out.appendHeader(named: arguments.bytes[name], from: r.requestHeaders) { out.appendDash() }
+        case .responseHeader(let index):
+            let name = arguments.bytes[index]
             if name == Self.contentType {
                 // mod_log_config logs r->content_type without its parameters.
                 if let value = r.responseHeaders.first(where: { LogLineWriter.equalsLowercased($0.0, name) })?.1 {
@@ -33,9 +34,13 @@ extension AccessLogFormat.Directive {
                 out.appendDash()
             }
         case .cookie(let name):
-            if let value = Self.cookie(named: name, in: r.requestHeaders) { out.appendEscaped(bytes: value) } else { out.appendDash() }
-        case .note(let name): out.appendEscapedOrDash(r.notes[name])
-        case .environment(let name): out.appendEscapedOrDash(r.environment[name])
+            if let value = Self.cookie(named: arguments.bytes[name], in: r.requestHeaders) {
+                out.appendEscaped(bytes: value)
+            } else {
+                out.appendDash()
+            }
+        case .note(let name): out.appendEscapedOrDash(r.notes[arguments.names[name]])
+        case .environment(let name): out.appendEscapedOrDash(r.environment[arguments.names[name]])
         case .logID(let connection):
             if !connection, let id = r.logID { out.append(id) } else { out.appendDash() }
         case .requestServerName: out.appendEscaped(r.requestServerName)
@@ -96,9 +101,9 @@ extension AccessLogFormat.Directive {
         case .timeToFirstByte:
             if let value = r.timeToFirstByteMicroseconds { out.appendDecimal(value) } else { out.appendDash() }
         case .sslVariable(let name):
-            out.appendEscapedOrDash(TLSSessionInfo.variable(name, of: r.tls).flatMap { $0.isEmpty ? nil : $0 })
+            out.appendEscapedOrDash(TLSSessionInfo.variable(arguments.names[name], of: r.tls).flatMap { $0.isEmpty ? nil : $0 })
         case .sslConnectionVariable(let name):
-            out.appendEscapedOrDash(r.tls?.sslVariable(name).flatMap { $0.isEmpty ? nil : $0 })
+            out.appendEscapedOrDash(r.tls?.sslVariable(arguments.names[name]).flatMap { $0.isEmpty ? nil : $0 })
         case .absent: out.appendDash()
         }
     }

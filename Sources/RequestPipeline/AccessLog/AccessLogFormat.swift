@@ -26,15 +26,23 @@ public struct AccessLogFormat: Sendable {
     /// A compiled format.
     final class Compiled: Sendable {
         let formatString: String
+        /// The directives, each with the text before it.
         let items: [Item]
-        /// Every literal's bytes one after the other; an item's `literal` is its range here.
+        /// The text after the last directive, in `literals`.
+        let suffix: Range<Int>
+        /// What the directives refer to by index.
+        let arguments: Arguments
+        /// Every literal's bytes one after the other; an item's `prefix` is its range here.
         let literals: [UInt8]
         let estimatedLength: Int
         let fields: AccessLogFields
 
-        init(formatString: String, items: [Item], literals: [UInt8], estimatedLength: Int, fields: AccessLogFields) {
+        init(formatString: String, items: [Item], suffix: Range<Int>, arguments: Arguments, literals: [UInt8],
+             estimatedLength: Int, fields: AccessLogFields) {
             self.formatString = formatString
             self.items = items
+            self.suffix = suffix
+            self.arguments = arguments
             self.literals = literals
             self.estimatedLength = estimatedLength
             self.fields = fields
@@ -46,22 +54,30 @@ public struct AccessLogFormat: Sendable {
     ///   (`Unrecognized LogFormat directive %Z`) or a `%` that runs off the end.
     public init(_ format: String) throws(AccessLogFormatError) {
         var parser = Parser(Array(format.utf8))
-        var items = try parser.parse()
+        let parsed = try parser.parse()
+        // Text without a condition is printed before the directive that follows it (or
+        // after the last one), not as an item of its own: one step of the loop for both.
+        var items: [Item] = []
         var literals: [UInt8] = []
+        var text = 0..<0
         var estimate = 0
         var fields: AccessLogFields = []
-        for index in items.indices {
-            if case .literal(let bytes) = items[index].directive {
-                items[index].literal = literals.count..<literals.count + bytes.count
+        for var item in parsed {
+            if case .literal(let index) = item.directive, item.conditions.isEmpty {
+                let bytes = parser.arguments.bytes[index]
                 literals += bytes
+                text = text.lowerBound..<literals.count
                 estimate += bytes.count
-            } else {
-                estimate += 24
+                continue
             }
-            fields.formUnion(items[index].directive.fields)
+            item.prefix = text
+            text = literals.count..<literals.count
+            items.append(item)
+            estimate += 24
+            fields.formUnion(item.directive.fields)
         }
-        compiled = Compiled(formatString: format, items: items, literals: literals, estimatedLength: estimate + 16,
-                            fields: fields)
+        compiled = Compiled(formatString: format, items: items, suffix: text, arguments: parser.arguments,
+                            literals: literals, estimatedLength: estimate + 16, fields: fields)
     }
 
     /// The log line for one request, without the trailing newline.
@@ -94,23 +110,23 @@ public struct AccessLogFormat: Sendable {
     @inline(__always)
     private func appendLine<Values: AccessLogValues>(_ record: Values, to out: inout LogLineWriter) {
         let compiled = compiled
-        // By index, not `for item in items`: the iterator copies each item out (a retain
-        // and a release of its payload); a subscript reads it in place. Literals come from
-        // `literals` by range, so that no payload is bound (and retained) for them either.
+        let arguments = compiled.arguments
+        // Items are plain values (their arguments are in `arguments`), so reading one
+        // costs no reference count. By index, not `for item in items`: the iterator
+        // copies each item out. Text comes from `literals` by range.
         compiled.literals.withUnsafeBufferPointer { literals in
             let items = compiled.items
             for index in items.indices {
-                if !items[index].conditions.isEmpty
-                    && items[index].negated == items[index].conditions.contains(record.finalStatus) {
+                let item = items[index]
+                out.append(UnsafeBufferPointer(rebasing: literals[item.prefix]))
+                if !item.conditions.isEmpty
+                    && item.negated == arguments.statuses[item.conditions].contains(record.finalStatus) {
                     out.append(byte: UInt8(ascii: "-"))
                     continue
                 }
-                if let range = items[index].literal {
-                    out.append(UnsafeBufferPointer(rebasing: literals[range]))
-                    continue
-                }
-                items[index].directive.append(record, to: &out)
+                item.directive.append(record, arguments: arguments, to: &out)
             }
+            out.append(UnsafeBufferPointer(rebasing: literals[compiled.suffix]))
         }
     }
 
@@ -147,12 +163,14 @@ extension AccessLogFormat {
     /// One compiled piece of the format: what to print and the status condition guarding it.
     struct Item: Sendable {
         var directive: Directive
-        /// Status codes of `%400,501{..}x`; empty for no condition.
-        var conditions: [Int] = []
+        /// Where the status codes of `%400,501{..}x` are in the arguments' `statuses`;
+        /// empty for no condition.
+        var conditions: Range<Int> = 0..<0
         /// `!`: print only when the final status is *not* listed.
         var negated = false
-        /// For a `.literal`, its bytes in the format's `literals` (set when the format is compiled).
-        var literal: Range<Int>?
+        /// The text printed before the directive, whatever the condition: its bytes in
+        /// the format's `literals` (set when the format is compiled).
+        var prefix: Range<Int> = 0..<0
     }
 
     enum DurationUnit: Sendable { case seconds, milliseconds, microseconds }
@@ -160,21 +178,56 @@ extension AccessLogFormat {
     enum ProcessField: Sendable { case pid, tid, hexTid }
     enum Bytes: Sendable { case received, sent, combined }
 
+    /// What directives name (a header, a variable, a time format) and what a format
+    /// prints as it is, kept beside the directives rather than in them: a directive is
+    /// then a plain value, read per request with no reference count, and an argument is
+    /// looked up by its index only by the directive that has one.
+    struct Arguments: Sendable {
+        /// Literal text, and lower-cased header and cookie names.
+        var bytes: [[UInt8]] = []
+        /// Note, environment and SSL variable names.
+        var names: [String] = []
+        /// `%{format}t`'s compiled strftime formats.
+        var timeFormats: [[StrftimePiece]] = []
+        /// The status codes of conditions; an item's `conditions` is a range of them.
+        var statuses: [Int] = []
+
+        mutating func add(bytes argument: [UInt8]) -> Int {
+            bytes.append(argument)
+            return bytes.count - 1
+        }
+
+        mutating func add(name: String) -> Int {
+            names.append(name)
+            return names.count - 1
+        }
+
+        mutating func add(timeFormat: [StrftimePiece]) -> Int {
+            timeFormats.append(timeFormat)
+            return timeFormats.count - 1
+        }
+    }
+
+    /// One directive; an `Int` payload is the index of its argument in ``Arguments``.
     enum Directive: Sendable {
-        case literal([UInt8])
+        /// Index in `bytes`.
+        case literal(Int)
         case remoteHost, remoteAddress, localAddress, remoteLogname, remoteUser
         /// `%{c}h`, `%{c}a`: the connection's peer, not the client mod_remoteip found.
         case peerHost, peerAddress
         case time(TimeSpec)
         case filename
         case bodyBytesCLF, bodyBytes
-        /// Lower-cased name.
-        case requestHeader([UInt8])
-        /// Lower-cased name.
-        case responseHeader([UInt8])
-        case cookie([UInt8])
-        case note(String)
-        case environment(String)
+        /// The lower-cased name's index in `bytes`.
+        case requestHeader(Int)
+        /// The lower-cased name's index in `bytes`.
+        case responseHeader(Int)
+        /// The lower-cased name's index in `bytes`.
+        case cookie(Int)
+        /// The name's index in `names`.
+        case note(Int)
+        /// The name's index in `names`.
+        case environment(Int)
         case logID(connection: Bool)
         case requestServerName, virtualHost
         case port(PortKind)
@@ -186,10 +239,10 @@ extension AccessLogFormat {
         case handler
         case ioBytes(Bytes)
         case timeToFirstByte
-        /// `%{VAR}x`: mod_ssl's variable (HTTPS is "off" on plain HTTP).
-        case sslVariable(String)
-        /// `%{version}c` and friends: mod_ssl's variable, "-" on plain HTTP.
-        case sslConnectionVariable(String)
+        /// `%{VAR}x`: mod_ssl's variable (HTTPS is "off" on plain HTTP); its name's index in `names`.
+        case sslVariable(Int)
+        /// `%{version}c` and friends: mod_ssl's variable, "-" on plain HTTP; its name's index in `names`.
+        case sslConnectionVariable(Int)
         /// Directives that always have no value here (`%^ti`, `%^to`, unknown `%{..}c`).
         case absent
     }

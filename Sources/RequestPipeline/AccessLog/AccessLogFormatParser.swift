@@ -3,6 +3,8 @@ extension AccessLogFormat {
     struct Parser {
         let bytes: [UInt8]
         var index = 0
+        /// What the parsed directives refer to by index.
+        var arguments = Arguments()
 
         init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -12,7 +14,10 @@ extension AccessLogFormat {
                 let item = bytes[index] == UInt8(ascii: "%") ? try directive() : literal()
                 if case .literal(let new) = item.directive, item.conditions.isEmpty,
                    let last = items.last, case .literal(let old) = last.directive, last.conditions.isEmpty {
-                    items[items.count - 1].directive = .literal(old + new)
+                    // The new text was the last argument added: it joins the one before.
+                    assert(new == arguments.bytes.count - 1)
+                    arguments.bytes[old] += arguments.bytes[new]
+                    arguments.bytes.removeLast()
                 } else {
                     items.append(item)
                 }
@@ -40,14 +45,14 @@ extension AccessLogFormat {
                 default: text.append(UInt8(ascii: "\\"))
                 }
             }
-            return Item(directive: .literal(text))
+            return Item(directive: .literal(arguments.add(bytes: text)))
         }
 
         mutating func directive() throws(AccessLogFormatError) -> Item {
             index += 1  // the '%'
             if index < bytes.count, bytes[index] == UInt8(ascii: "%") {
                 index += 1
-                return Item(directive: .literal([UInt8(ascii: "%")]))
+                return Item(directive: .literal(arguments.add(bytes: [UInt8(ascii: "%")])))
             }
             var item = Item(directive: .absent)
             var wantOriginal: Bool?
@@ -79,7 +84,9 @@ extension AccessLogFormat {
                         value = min(value &* 10 &+ Int(bytes[index] - UInt8(ascii: "0")), Int(Int32.max))
                         index += 1
                     }
-                    item.conditions.append(value)
+                    if item.conditions.isEmpty { item.conditions = arguments.statuses.count..<arguments.statuses.count }
+                    arguments.statuses.append(value)
+                    item.conditions = item.conditions.lowerBound..<arguments.statuses.count
                 default:
                     if byte == UInt8(ascii: "^"), index + 2 < bytes.count,
                        let directive = Self.caretDirective(bytes[index + 1], bytes[index + 2]) {
@@ -87,7 +94,8 @@ extension AccessLogFormat {
                         item.directive = directive
                         return item
                     }
-                    guard let directive = Self.directive(byte, argument: argument, wantOriginal: wantOriginal) else {
+                    guard let directive = Self.directive(byte, argument: argument, wantOriginal: wantOriginal,
+                                                         arguments: &arguments) else {
                         throw AccessLogFormatError(message: "Unrecognized LogFormat directive %\(characterName(at: index))")
                     }
                     index += 1
@@ -113,22 +121,23 @@ extension AccessLogFormat {
             }
         }
 
-        static func directive(_ letter: UInt8, argument: [UInt8], wantOriginal: Bool?) -> Directive? {
+        static func directive(_ letter: UInt8, argument: [UInt8], wantOriginal: Bool?,
+                              arguments: inout Arguments) -> Directive? {
             switch letter {
             case UInt8(ascii: "h"): return argument.elementsEqual("c".utf8) ? .peerHost : .remoteHost
             case UInt8(ascii: "a"): return argument.elementsEqual("c".utf8) ? .peerAddress : .remoteAddress
             case UInt8(ascii: "A"): return .localAddress
             case UInt8(ascii: "l"): return .remoteLogname
             case UInt8(ascii: "u"): return .remoteUser
-            case UInt8(ascii: "t"): return .time(TimeSpec(argument: argument))
+            case UInt8(ascii: "t"): return .time(TimeSpec(argument: argument, arguments: &arguments))
             case UInt8(ascii: "f"): return .filename
             case UInt8(ascii: "b"): return .bodyBytesCLF
             case UInt8(ascii: "B"): return .bodyBytes
-            case UInt8(ascii: "i"): return .requestHeader(argument.map(LogLineWriter.lowercase))
-            case UInt8(ascii: "o"): return .responseHeader(argument.map(LogLineWriter.lowercase))
-            case UInt8(ascii: "C"): return .cookie(argument.map(LogLineWriter.lowercase))
-            case UInt8(ascii: "n"): return .note(String(decoding: argument, as: UTF8.self))
-            case UInt8(ascii: "e"): return .environment(String(decoding: argument, as: UTF8.self))
+            case UInt8(ascii: "i"): return .requestHeader(arguments.add(bytes: argument.map(LogLineWriter.lowercase)))
+            case UInt8(ascii: "o"): return .responseHeader(arguments.add(bytes: argument.map(LogLineWriter.lowercase)))
+            case UInt8(ascii: "C"): return .cookie(arguments.add(bytes: argument.map(LogLineWriter.lowercase)))
+            case UInt8(ascii: "n"): return .note(arguments.add(name: String(decoding: argument, as: UTF8.self)))
+            case UInt8(ascii: "e"): return .environment(arguments.add(name: String(decoding: argument, as: UTF8.self)))
             case UInt8(ascii: "L"): return .logID(connection: argument.elementsEqual("c".utf8))
             case UInt8(ascii: "V"): return .requestServerName
             case UInt8(ascii: "v"): return .virtualHost
@@ -137,14 +146,14 @@ extension AccessLogFormat {
                 case "", "canonical": return .port(.canonical)
                 case "local": return .port(.local)
                 case "remote": return .port(.remote)
-                default: return .literal(argument)  // Apache prints a bogus argument itself
+                default: return .literal(arguments.add(bytes: argument))  // Apache prints a bogus argument itself
                 }
             case UInt8(ascii: "P"):
                 switch lowercased(argument) {
                 case "", "pid": return .process(.pid)
                 case "tid": return .process(.tid)
                 case "hextid": return .process(.hexTid)
-                default: return .literal(argument)
+                default: return .literal(arguments.add(bytes: argument))
                 }
             case UInt8(ascii: "H"): return .requestProtocol
             case UInt8(ascii: "m"): return .method
@@ -158,7 +167,7 @@ extension AccessLogFormat {
                 case "", "s": return .duration(.seconds)
                 case "ms": return .duration(.milliseconds)
                 case "us": return .duration(.microseconds)
-                default: return .literal(argument)
+                default: return .literal(arguments.add(bytes: argument))
                 }
             case UInt8(ascii: "U"): return .urlPath
             case UInt8(ascii: "s"): return .status(original: wantOriginal ?? true)
@@ -167,19 +176,19 @@ extension AccessLogFormat {
             case UInt8(ascii: "O"): return .ioBytes(.sent)
             case UInt8(ascii: "S"): return .ioBytes(.combined)
             // mod_ssl's: %{VAR}x any of its variables, %{version|cipher|…}c its old names.
-            case UInt8(ascii: "x"): return .sslVariable(String(decoding: argument, as: UTF8.self))
-            case UInt8(ascii: "c"): return sslCompatDirective(lowercased(argument))
+            case UInt8(ascii: "x"): return .sslVariable(arguments.add(name: String(decoding: argument, as: UTF8.self)))
+            case UInt8(ascii: "c"): return sslCompatDirective(lowercased(argument), arguments: &arguments)
             default: return nil
             }
         }
 
         /// mod_ssl's `ssl_var_log_handler_c`: the SSLLog-era names, printed only on TLS.
-        static func sslCompatDirective(_ name: String) -> Directive {
+        static func sslCompatDirective(_ name: String, arguments: inout Arguments) -> Directive {
             switch name {
-            case "version": return .sslConnectionVariable("SSL_PROTOCOL")
-            case "cipher": return .sslConnectionVariable("SSL_CIPHER")
-            case "subjectdn", "clientcert": return .sslConnectionVariable("SSL_CLIENT_S_DN")
-            case "issuerdn", "cacert": return .sslConnectionVariable("SSL_CLIENT_I_DN")
+            case "version": return .sslConnectionVariable(arguments.add(name: "SSL_PROTOCOL"))
+            case "cipher": return .sslConnectionVariable(arguments.add(name: "SSL_CIPHER"))
+            case "subjectdn", "clientcert": return .sslConnectionVariable(arguments.add(name: "SSL_CLIENT_S_DN"))
+            case "issuerdn", "cacert": return .sslConnectionVariable(arguments.add(name: "SSL_CLIENT_I_DN"))
             default: return .absent  // errcode is always "-"; errstr isapid does not keep
             }
         }

@@ -3,7 +3,8 @@ extension AccessLogFormat {
     struct TimeSpec: Sendable {
         enum Kind: Sendable {
             case clf, seconds, milliseconds, microseconds, millisecondFraction, microsecondFraction
-            case custom([StrftimePiece])
+            /// The compiled format's index in the arguments' `timeFormats`.
+            case custom(Int)
         }
         var kind: Kind
         var useEnd: Bool
@@ -12,7 +13,7 @@ extension AccessLogFormat {
 
 extension AccessLogFormat.TimeSpec {
     /// `%{..}t`'s argument, read exactly as mod_log_config's `log_request_time` reads it.
-    init(argument: [UInt8]) {
+    init(argument: [UInt8], arguments: inout AccessLogFormat.Arguments) {
         useEnd = false
         guard !argument.isEmpty else {
             kind = .clf
@@ -51,10 +52,10 @@ extension AccessLogFormat.TimeSpec {
         } else if rest.isEmpty {
             kind = .clf
         }
-        self.kind = kind ?? .custom(StrftimePiece.compile(custom))
+        self.kind = kind ?? .custom(arguments.add(timeFormat: StrftimePiece.compile(custom)))
     }
 
-    func append<Values: AccessLogValues>(_ r: Values, to out: inout LogLineWriter) {
+    func append<Values: AccessLogValues>(_ r: Values, arguments: AccessLogFormat.Arguments, to out: inout LogLineWriter) {
         let micros = useEnd ? r.requestEndMicroseconds : r.requestStartMicroseconds
         // apr_time_sec and friends: C division, truncating toward zero.
         switch kind {
@@ -64,8 +65,9 @@ extension AccessLogFormat.TimeSpec {
         case .millisecondFraction: out.appendDecimal((micros / 1_000) % 1_000, minimumDigits: 3)
         case .microsecondFraction: out.appendDecimal(micros % 1_000_000, minimumDigits: 6)
         case .clf:
-            out.append(LogTimeCache.shared.commonLogTime(seconds: micros / 1_000_000, utcOffset: r.utcOffsetSeconds))
-        case .custom(let pieces):
+            LogTimeCache.shared.appendCommonLogTime(seconds: micros / 1_000_000, utcOffset: r.utcOffsetSeconds, to: &out)
+        case .custom(let format):
+            let pieces = arguments.timeFormats[format]
             let seconds = micros / 1_000_000
             let time = CivilTime(epochSeconds: seconds, utcOffset: r.utcOffsetSeconds)
             out.appendStrftime(pieces, time: time, epochSeconds: seconds, zoneName: r.timeZoneAbbreviation)
