@@ -2,7 +2,7 @@
 # User-space instructions per request of isapid, with callgrind (valgrind from Debian),
 # and optionally of the floor (bench-nio-floor: a bare SwiftNIO server) beside it.
 #
-#   bench/instructions-per-request.sh [--close] [--floor FLOOR] ISAPID SERVER_ROOT PORT PATH [N]
+#   bench/instructions-per-request.sh [--close] [--concurrent K] [--floor FLOOR] ISAPID SERVER_ROOT PORT PATH [N]
 #
 # Serves SERVER_ROOT (its conf/httpd.conf must Listen on 127.0.0.1:PORT) in one process
 # (-X) under callgrind twice, sends N and then 3×N keep-alive GETs of PATH, and prints
@@ -22,9 +22,15 @@
 # With --close every request goes on a connection of its own (`Connection: close`, read
 # to the end of file): the count then holds accepting, setting up and tearing down a
 # connection as well (issue 14 item 7), for isapid and the floor alike.
+#
+# With --concurrent K the requests go on K keep-alive connections in rounds: one request
+# on each, all sent before any answer is read (N a multiple of K). The server then finds
+# K requests in one wait, as under wrk's load, so what it does once per turn of its
+# event loop (the access log's write(2), for one) is shared by K requests as it is there.
 set -euo pipefail
-floor="" close=0
+floor="" close=0 concurrent=1
 if [ "${1:-}" = "--close" ]; then close=1; shift; fi
+if [ "${1:-}" = "--concurrent" ]; then concurrent=$2; shift 2; fi
 if [ "${1:-}" = "--floor" ]; then floor=$2; shift 2; fi
 isapid=$1 root=$2 port=$3 path=$4 n=${5:-1000}
 work=${TMPDIR:-/tmp}
@@ -38,9 +44,9 @@ count() {
   valgrind --tool=callgrind --callgrind-out-file="$out" "$@" >"$work/$name-cg.$requests.log" 2>&1 &
   local pid=$!
   for _ in $(seq 1 300); do curl -s -o /dev/null "http://127.0.0.1:$port$path" && break; sleep 0.2; done
-  python3 - "$port" "$path" "$requests" "$close" <<'PY'
+  python3 - "$port" "$path" "$requests" "$close" "$concurrent" <<'PY'
 import socket, sys
-port, path, n, close = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1"
+port, path, n, close, concurrent = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5])
 if close:
     request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
     for _ in range(n):
@@ -49,26 +55,36 @@ if close:
             while s.recv(65536):
                 pass
     sys.exit(0)
-s = socket.create_connection(("127.0.0.1", port))
 request = f"GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode()
-buffer = b""
-for _ in range(n):
-    s.sendall(request)
+sockets = [socket.create_connection(("127.0.0.1", port)) for _ in range(concurrent)]
+buffers = [b""] * concurrent
+
+def read_answer(i):
+    """Reads one whole answer from connection i (what follows stays in its buffer)."""
     while True:
+        buffer = buffers[i]
         end = buffer.find(b"\r\n\r\n")
         if end >= 0:
             head = buffer[:end].decode("latin-1").lower()
             if "transfer-encoding: chunked" in head:
                 last = buffer.find(b"\r\n0\r\n\r\n", end)
                 if last >= 0:
-                    buffer = buffer[last + 7:]
-                    break
+                    buffers[i] = buffer[last + 7:]
+                    return
             else:
                 length = int(next((l.split(":")[1] for l in head.split("\r\n") if l.startswith("content-length:")), "0"))
                 if len(buffer) >= end + 4 + length:
-                    buffer = buffer[end + 4 + length:]
-                    break
-        buffer += s.recv(65536)
+                    buffers[i] = buffer[end + 4 + length:]
+                    return
+        buffers[i] += sockets[i].recv(65536)
+
+# Rounds of one request on every connection, all sent before any answer is read: with
+# --concurrent K the server finds K requests ready in one wait, as under load.
+for _ in range(n // concurrent):
+    for s in sockets:
+        s.sendall(request)
+    for i in range(concurrent):
+        read_answer(i)
 PY
   kill -TERM "$pid"; wait "$pid" || true
   grep -o "Collected : [0-9]*" "$work/$name-cg.$requests.log" | awk '{print $3}'
