@@ -11,16 +11,8 @@ extension AccessLogFormat {
         mutating func parse() throws(AccessLogFormatError) -> [Item] {
             var items: [Item] = []
             while index < bytes.count {
-                let item = bytes[index] == UInt8(ascii: "%") ? try directive() : literal()
-                if case .literal(let new) = item.directive, item.conditions.isEmpty,
-                   let last = items.last, case .literal(let old) = last.directive, last.conditions.isEmpty {
-                    // The new text was the last argument added: it joins the one before.
-                    assert(new == arguments.bytes.count - 1)
-                    arguments.bytes[old] += arguments.bytes[new]
-                    arguments.bytes.removeLast()
-                } else {
-                    items.append(item)
-                }
+                // Text next to text (`%%` in a literal) is joined when the format is compiled.
+                items.append(bytes[index] == UInt8(ascii: "%") ? try directive() : literal())
             }
             return items
         }
