@@ -33,6 +33,7 @@ if [ "${1:-}" = "--close" ]; then close=1; shift; fi
 if [ "${1:-}" = "--concurrent" ]; then concurrent=$2; shift 2; fi
 if [ "${1:-}" = "--floor" ]; then floor=$2; shift 2; fi
 isapid=$1 root=$2 port=$3 path=$4 n=${5:-1000}
+if [ $((n % concurrent)) -ne 0 ]; then echo "N ($n) must be a multiple of --concurrent ($concurrent)" >&2; exit 2; fi
 work=${TMPDIR:-/tmp}
 
 # count NAME PORT PATH REQUESTS COMMAND...: the instructions callgrind collected for
