@@ -19,26 +19,30 @@ extension AccessLogFormat.Directive {
         case .bodyBytesCLF:
             if r.bodyBytesSent == 0 { out.appendDash() } else { out.appendDecimal(r.bodyBytesSent) }
         case .bodyBytes: out.appendDecimal(r.bodyBytesSent)
-        case .requestHeader(let name):
-            if !out.appendHeader(named: arguments.bytes[name], from: r.requestHeaders) { out.appendDash() }
-        case .responseHeader(let index):
-            let name = arguments.bytes[index]
-            if name == Self.contentType {
-                // mod_log_config logs r->content_type without its parameters.
-                if let value = r.responseHeaders.first(where: { LogLineWriter.equalsLowercased($0.0, name) })?.1 {
-                    out.appendEscaped(Self.withoutParameters(value))
-                } else {
+        case .requestHeader(let range):
+            let found = arguments.headerNames.withUnsafeBufferPointer {
+                out.appendHeader(named: UnsafeBufferPointer(rebasing: $0[range]), from: r.requestHeaders)
+            }
+            if !found { out.appendDash() }
+        case .responseHeader(let range):
+            arguments.headerNames.withUnsafeBufferPointer { names in
+                let name = UnsafeBufferPointer(rebasing: names[range])
+                if name.elementsEqual(Self.contentType) {
+                    // mod_log_config logs r->content_type without its parameters.
+                    if let value = r.responseHeaders.first(where: { LogLineWriter.equalsLowercased($0.0, name) })?.1 {
+                        out.appendEscaped(Self.withoutParameters(value))
+                    } else {
+                        out.appendDash()
+                    }
+                } else if !out.appendHeader(named: name, from: r.responseHeaders) {
                     out.appendDash()
                 }
-            } else if !out.appendHeader(named: name, from: r.responseHeaders) {
-                out.appendDash()
             }
-        case .cookie(let name):
-            if let value = Self.cookie(named: arguments.bytes[name], in: r.requestHeaders) {
-                out.appendEscaped(bytes: value)
-            } else {
-                out.appendDash()
+        case .cookie(let range):
+            let value = arguments.headerNames.withUnsafeBufferPointer {
+                Self.cookie(named: UnsafeBufferPointer(rebasing: $0[range]), in: r.requestHeaders)
             }
+            if let value { out.appendEscaped(bytes: value) } else { out.appendDash() }
         case .note(let name): out.appendEscapedOrDash(r.notes[arguments.names[name]])
         case .environment(let name): out.appendEscapedOrDash(r.environment[arguments.names[name]])
         case .logID(let connection):
@@ -124,7 +128,7 @@ extension AccessLogFormat.Directive {
 
     /// mod_log_config's `%{Name}C`: the first `name=value` pair of the Cookie header whose
     /// name matches case-insensitively, both sides trimmed of white space.
-    static func cookie(named name: [UInt8], in headers: [(name: String, value: String)]) -> ArraySlice<UInt8>? {
+    static func cookie(named name: UnsafeBufferPointer<UInt8>, in headers: [(name: String, value: String)]) -> ArraySlice<UInt8>? {
         var header: [UInt8] = []
         var found = false
         for (field, value) in headers where LogLineWriter.equalsLowercased(field, cookieHeader) {

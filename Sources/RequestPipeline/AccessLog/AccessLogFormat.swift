@@ -183,8 +183,11 @@ extension AccessLogFormat {
     /// then a plain value, read per request with no reference count, and an argument is
     /// looked up by its index only by the directive that has one.
     struct Arguments: Sendable {
-        /// Literal text, and lower-cased header and cookie names.
+        /// Literal text.
         var bytes: [[UInt8]] = []
+        /// Lower-cased header and cookie names one after the other: a directive holds its
+        /// name's range, read in place (an array of arrays would retain the one it reads).
+        var headerNames: [UInt8] = []
         /// Note, environment and SSL variable names.
         var names: [String] = []
         /// `%{format}t`'s compiled strftime formats.
@@ -195,6 +198,11 @@ extension AccessLogFormat {
         mutating func add(bytes argument: [UInt8]) -> Int {
             bytes.append(argument)
             return bytes.count - 1
+        }
+
+        mutating func add(headerName name: [UInt8]) -> Range<Int> {
+            headerNames += name
+            return headerNames.count - name.count..<headerNames.count
         }
 
         mutating func add(name: String) -> Int {
@@ -208,7 +216,8 @@ extension AccessLogFormat {
         }
     }
 
-    /// One directive; an `Int` payload is the index of its argument in ``Arguments``.
+    /// One directive; an `Int` payload is the index of its argument in ``Arguments``, a
+    /// range the place of its bytes there.
     enum Directive: Sendable {
         /// Index in `bytes`.
         case literal(Int)
@@ -218,12 +227,12 @@ extension AccessLogFormat {
         case time(TimeSpec)
         case filename
         case bodyBytesCLF, bodyBytes
-        /// The lower-cased name's index in `bytes`.
-        case requestHeader(Int)
-        /// The lower-cased name's index in `bytes`.
-        case responseHeader(Int)
-        /// The lower-cased name's index in `bytes`.
-        case cookie(Int)
+        /// The lower-cased name's bytes in `headerNames`.
+        case requestHeader(Range<Int>)
+        /// The lower-cased name's bytes in `headerNames`.
+        case responseHeader(Range<Int>)
+        /// The lower-cased name's bytes in `headerNames`.
+        case cookie(Range<Int>)
         /// The name's index in `names`.
         case note(Int)
         /// The name's index in `names`.

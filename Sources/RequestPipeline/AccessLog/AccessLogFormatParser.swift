@@ -125,9 +125,9 @@ extension AccessLogFormat {
             case UInt8(ascii: "f"): return .filename
             case UInt8(ascii: "b"): return .bodyBytesCLF
             case UInt8(ascii: "B"): return .bodyBytes
-            case UInt8(ascii: "i"): return .requestHeader(arguments.add(bytes: argument.map(LogLineWriter.lowercase)))
-            case UInt8(ascii: "o"): return .responseHeader(arguments.add(bytes: argument.map(LogLineWriter.lowercase)))
-            case UInt8(ascii: "C"): return .cookie(arguments.add(bytes: argument.map(LogLineWriter.lowercase)))
+            case UInt8(ascii: "i"): return .requestHeader(arguments.add(headerName: argument.map(LogLineWriter.lowercase)))
+            case UInt8(ascii: "o"): return .responseHeader(arguments.add(headerName: argument.map(LogLineWriter.lowercase)))
+            case UInt8(ascii: "C"): return .cookie(arguments.add(headerName: argument.map(LogLineWriter.lowercase)))
             case UInt8(ascii: "n"): return .note(arguments.add(name: String(decoding: argument, as: UTF8.self)))
             case UInt8(ascii: "e"): return .environment(arguments.add(name: String(decoding: argument, as: UTF8.self)))
             case UInt8(ascii: "L"): return .logID(connection: argument.elementsEqual("c".utf8))

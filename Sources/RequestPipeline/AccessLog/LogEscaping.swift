@@ -34,7 +34,7 @@ extension LogLineWriter {
 
     /// All values of the header `name` (lower-cased) joined with `", "`, escaped.
     /// Returns false, appending nothing, when there is none.
-    mutating func appendHeader(named name: [UInt8], from headers: [(name: String, value: String)]) -> Bool {
+    mutating func appendHeader(named name: UnsafeBufferPointer<UInt8>, from headers: [(name: String, value: String)]) -> Bool {
         var found = false
         // By index: iterating copies each field out (two references).
         for index in headers.indices where Self.equalsLowercased(headers[index].name, name) {

@@ -160,7 +160,7 @@ package struct LogLineWriter: ~Copyable {
     static func lowercase(_ byte: UInt8) -> UInt8 { ASCIICase.lower(byte) }
 
     /// Whether `text` equals the lower-cased ASCII `lowercased`, ignoring ASCII case.
-    static func equalsLowercased(_ text: String, _ lowercased: [UInt8]) -> Bool {
+    static func equalsLowercased<Name: Collection>(_ text: String, _ lowercased: Name) -> Bool where Name.Element == UInt8 {
         ASCIICase.equal(text.utf8, lowercased)
     }
 }
