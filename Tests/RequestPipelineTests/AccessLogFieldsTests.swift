@@ -102,7 +102,9 @@ struct AccessLogFieldsTests {
                                   (971_211_336, -25_200), (-1, 0), (0, 19_800)] as [(Int64, Int)] {
             var fresh = LogLineWriter(capacity: 28)
             fresh.appendCommonLogTime(CivilTime(epochSeconds: seconds, utcOffset: offset))
-            #expect(cache.commonLogTime(seconds: seconds, utcOffset: offset) == fresh.bytes)
+            var cached = LogLineWriter(capacity: 0)
+            cache.appendCommonLogTime(seconds: seconds, utcOffset: offset, to: &cached)
+            #expect(cached.bytes == fresh.bytes)
         }
     }
 

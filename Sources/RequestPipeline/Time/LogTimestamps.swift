@@ -99,15 +99,9 @@ final class LogTimeCache: @unchecked Sendable {
         return fresh
     }
 
-    /// `[10/Oct/2000:13:55:36 -0700]` for `seconds` at `utcOffset`, formatted once per second.
-    func commonLogTime(seconds: Int64, utcOffset: Int) -> [UInt8] {
-        var out = LogLineWriter(capacity: 28)
-        appendCommonLogTime(seconds: seconds, utcOffset: utcOffset, to: &out)
-        return out.bytes
-    }
-
-    /// ``commonLogTime(seconds:utcOffset:)`` appended to `out`: copied out of its slot
-    /// under the lock, with no array handed around.
+    /// `[10/Oct/2000:13:55:36 -0700]` for `seconds` at `utcOffset`, formatted once per
+    /// second, appended to `out`: copied out of its slot under the lock, with no array
+    /// handed around.
     func appendCommonLogTime(seconds: Int64, utcOffset: Int, to out: inout LogLineWriter) {
         let index = Int(UInt64(bitPattern: seconds) % UInt64(Self.slotCount))
         lock.lock()
