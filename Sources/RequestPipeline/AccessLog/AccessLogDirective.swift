@@ -1,7 +1,7 @@
 extension AccessLogFormat.Directive {
     func append<Values: AccessLogValues>(_ r: Values, arguments: AccessLogFormat.Arguments, to out: inout LogLineWriter) {
         switch self {
-        case .literal(let text): out.append(arguments.bytes[text])
+        case .literal(let text): out.append(arguments.texts[text])
         case .remoteHost: out.appendEscaped(r.remoteIP)
         case .remoteAddress: out.append(r.remoteIP)
         case .peerHost: out.appendEscaped(r.peerIP ?? r.remoteIP)

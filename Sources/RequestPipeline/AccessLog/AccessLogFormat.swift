@@ -64,7 +64,7 @@ public struct AccessLogFormat: Sendable {
         var fields: AccessLogFields = []
         for var item in parsed {
             if case .literal(let index) = item.directive, item.conditions.isEmpty {
-                let bytes = parser.arguments.bytes[index]
+                let bytes = parser.arguments.texts[index]
                 literals += bytes
                 text = text.lowerBound..<literals.count
                 estimate += bytes.count
@@ -184,7 +184,7 @@ extension AccessLogFormat {
     /// looked up by its index only by the directive that has one.
     struct Arguments: Sendable {
         /// Literal text.
-        var bytes: [[UInt8]] = []
+        var texts: [[UInt8]] = []
         /// Lower-cased header and cookie names one after the other: a directive holds its
         /// name's range, read in place (an array of arrays would retain the one it reads).
         var headerNames: [UInt8] = []
@@ -195,9 +195,9 @@ extension AccessLogFormat {
         /// The status codes of conditions; an item's `conditions` is a range of them.
         var statuses: [Int] = []
 
-        mutating func add(bytes argument: [UInt8]) -> Int {
-            bytes.append(argument)
-            return bytes.count - 1
+        mutating func add(text: [UInt8]) -> Int {
+            texts.append(text)
+            return texts.count - 1
         }
 
         mutating func add(headerName name: [UInt8]) -> Range<Int> {
@@ -219,7 +219,7 @@ extension AccessLogFormat {
     /// One directive; an `Int` payload is the index of its argument in ``Arguments``, a
     /// range the place of its bytes there.
     enum Directive: Sendable {
-        /// Index in `bytes`.
+        /// Index in `texts`.
         case literal(Int)
         case remoteHost, remoteAddress, localAddress, remoteLogname, remoteUser
         /// `%{c}h`, `%{c}a`: the connection's peer, not the client mod_remoteip found.

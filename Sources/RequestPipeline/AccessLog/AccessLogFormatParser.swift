@@ -37,16 +37,17 @@ extension AccessLogFormat {
                 default: text.append(UInt8(ascii: "\\"))
                 }
             }
-            return Item(directive: .literal(arguments.add(bytes: text)))
+            return Item(directive: .literal(arguments.add(text: text)))
         }
 
         mutating func directive() throws(AccessLogFormatError) -> Item {
             index += 1  // the '%'
             if index < bytes.count, bytes[index] == UInt8(ascii: "%") {
                 index += 1
-                return Item(directive: .literal(arguments.add(bytes: [UInt8(ascii: "%")])))
+                return Item(directive: .literal(arguments.add(text: [UInt8(ascii: "%")])))
             }
             var item = Item(directive: .absent)
+            let firstCondition = arguments.statuses.count
             var wantOriginal: Bool?
             var argument: [UInt8] = []
             while index < bytes.count {
@@ -76,9 +77,8 @@ extension AccessLogFormat {
                         value = min(value &* 10 &+ Int(bytes[index] - UInt8(ascii: "0")), Int(Int32.max))
                         index += 1
                     }
-                    if item.conditions.isEmpty { item.conditions = arguments.statuses.count..<arguments.statuses.count }
                     arguments.statuses.append(value)
-                    item.conditions = item.conditions.lowerBound..<arguments.statuses.count
+                    item.conditions = firstCondition..<arguments.statuses.count
                 default:
                     if byte == UInt8(ascii: "^"), index + 2 < bytes.count,
                        let directive = Self.caretDirective(bytes[index + 1], bytes[index + 2]) {
@@ -138,14 +138,14 @@ extension AccessLogFormat {
                 case "", "canonical": return .port(.canonical)
                 case "local": return .port(.local)
                 case "remote": return .port(.remote)
-                default: return .literal(arguments.add(bytes: argument))  // Apache prints a bogus argument itself
+                default: return .literal(arguments.add(text: argument))  // Apache prints a bogus argument itself
                 }
             case UInt8(ascii: "P"):
                 switch lowercased(argument) {
                 case "", "pid": return .process(.pid)
                 case "tid": return .process(.tid)
                 case "hextid": return .process(.hexTid)
-                default: return .literal(arguments.add(bytes: argument))
+                default: return .literal(arguments.add(text: argument))
                 }
             case UInt8(ascii: "H"): return .requestProtocol
             case UInt8(ascii: "m"): return .method
@@ -159,7 +159,7 @@ extension AccessLogFormat {
                 case "", "s": return .duration(.seconds)
                 case "ms": return .duration(.milliseconds)
                 case "us": return .duration(.microseconds)
-                default: return .literal(arguments.add(bytes: argument))
+                default: return .literal(arguments.add(text: argument))
                 }
             case UInt8(ascii: "U"): return .urlPath
             case UInt8(ascii: "s"): return .status(original: wantOriginal ?? true)
