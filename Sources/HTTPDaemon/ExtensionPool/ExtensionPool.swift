@@ -8,10 +8,14 @@ import Observability
 /// calls at once, keeps no idle threads' stacks (each costs some resident memory).
 ///
 /// It replaces `NIOThreadPool` for one reason: the hand-off. A worker that finishes a
-/// call takes the next queued one without parking, and a submit wakes a parked worker
-/// only when the queue holds more calls than workers already woken for it: under load
-/// the busy workers keep taking work without a futex wake or a sleep. Each parked worker
-/// waits on a semaphore of its own, so a wake-up wakes exactly one thread.
+/// call takes the next queued one without parking, and at most one worker is on its way
+/// to the queue at a time (woken or starting): a submit wakes one only when none is, and
+/// a worker that takes a call and leaves others queued wakes the next, so the pool
+/// widens one thread at a time while calls wait (as Go's scheduler wakes one spinning
+/// thread). An event loop that submits a turn's calls thus wakes one thread, not one per
+/// call, and that thread runs them one after the other where the core has no other
+/// (`PoolWorker` on why its wake-up does not take the core from the loop at once).
+/// Each parked worker waits on a semaphore of its own, so a wake-up wakes exactly one thread.
 final class ExtensionPool: @unchecked Sendable {
     /// Whether a call runs for real or is given up on (the pool is stopping).
     enum Run: Equatable {
@@ -60,16 +64,15 @@ final class ExtensionPool: @unchecked Sendable {
         self.numberOfThreads = max(1, numberOfThreads)
     }
 
-    /// Takes calls from now on: calls submitted before run now, on threads started for them.
+    /// Takes calls from now on: calls submitted before run now, on a thread started for
+    /// them (which calls the next while more wait).
     func start() {
         lock.lock()
         guard state == .notStarted else { return lock.unlock() }
         state = .running
-        let count = min(queue.count, numberOfThreads)
-        liveThreads += count
-        starting += count
+        let helper = chooseHelperLocked()
         lock.unlock()
-        for _ in 0..<count { startWorker() }
+        call(helper)
     }
 
     /// Starts one more thread, counted in `liveThreads` and `starting` by the caller. When
@@ -97,24 +100,45 @@ final class ExtensionPool: @unchecked Sendable {
             return Self.run(Item(work: work, figures: figures), .abandoned)
         }
         queue.append(Item(work: work, figures: figures))
-        var woken: PoolWorker?
-        var startsWorker = false
-        if state == .running && queue.count > waking + starting {
-            if let worker = parked.popLast() {
-                worker.state = .woken
-                waking += 1
-                woken = worker
-                handOffs.wakeUps += 1
-            } else if liveThreads < numberOfThreads {
-                liveThreads += 1
-                starting += 1
-                startsWorker = true
-            }
-        }
+        let helper = chooseHelperLocked()
         lock.unlock()
-        // Signalled after the unlock: the woken thread does not wake into a held lock.
-        woken?.wake.signal()
-        if startsWorker { startWorker() }
+        call(helper)
+    }
+
+    /// Who else looks at the queue.
+    enum Helper {
+        /// A parked worker, chosen and counted in `waking`: signal it.
+        case wake(PoolWorker)
+        /// A new thread, counted in `liveThreads` and `starting`: start it.
+        case start
+    }
+
+    /// With `lock` held: when calls are queued and no worker is on its way to them (woken
+    /// or starting), chooses one, the most recently parked (its stack is warm) or a new
+    /// thread within `numberOfThreads`. Nil when one is on its way already, the queue is
+    /// empty, or every thread is busy (a busy one takes the calls when it finishes).
+    func chooseHelperLocked() -> Helper? {
+        guard state == .running, !queue.isEmpty, waking + starting == 0 else { return nil }
+        if let worker = parked.popLast() {
+            worker.state = .woken
+            waking += 1
+            handOffs.wakeUps += 1
+            return .wake(worker)
+        }
+        guard liveThreads < numberOfThreads else { return nil }
+        liveThreads += 1
+        starting += 1
+        return .start
+    }
+
+    /// Wakes or starts the helper chosen (after the unlock: a woken thread does not wake
+    /// into a held lock).
+    func call(_ helper: Helper?) {
+        switch helper {
+        case .wake(let worker): worker.wake.signal()
+        case .start: startWorker()
+        case nil: break
+        }
     }
 
     /// Runs one call with its figures.

@@ -158,6 +158,38 @@ import Testing
         #expect(pool.threadsAlive == 0)
     }
 
+    /// A call queued behind one that blocks runs on another thread at once: the worker
+    /// that took the first call (or the submit) called the next one to the queue.
+    @Test func aCallQueuedBehindABlockingOneRunsOnAnotherThread() {
+        let pool = ExtensionPool(numberOfThreads: 2)
+        pool.start()
+        let hold = DispatchSemaphore(value: 0)
+        let second = DispatchSemaphore(value: 0)
+        pool.submit { _ in _ = hold.wait(timeout: .now() + .seconds(10)) }
+        pool.submit { _ in second.signal() }
+        #expect(waited(second))
+        hold.signal()
+        #expect(pool.shutDown(deadline: .now() + .seconds(10)))
+    }
+
+    #if os(Linux)
+    /// Calls run under SCHED_BATCH (3), so that waking a pool thread does not preempt the
+    /// event loop that submitted the call (`PoolWorker.yieldToEventLoopsOnWakeUp`).
+    @Test func callsRunUnderTheBatchPolicy() {
+        let pool = ExtensionPool(numberOfThreads: 1)
+        pool.start()
+        let policy = NIOLockedValueBox<Int32>(-1)
+        let done = DispatchSemaphore(value: 0)
+        pool.submit { _ in
+            policy.withLockedValue { $0 = sched_getscheduler(0) }
+            done.signal()
+        }
+        #expect(waited(done))
+        #expect(policy.withLockedValue { $0 } == 3)
+        #expect(pool.shutDown(deadline: .now() + .seconds(10)))
+    }
+    #endif
+
     @Test func stopBeforeStartAbandonsWhatWasQueued() {
         let pool = ExtensionPool(numberOfThreads: 2)
         let runs = NIOLockedValueBox<[ExtensionPool.Run]>([])
