@@ -104,8 +104,9 @@ static BOOL write_other(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags,
 /*
  * The common case (PHP's 1 to 80 bytes; up to 64 here) copies inline: no call, no
  * register spills, no memcpy through the PLT; `no_builtin` keeps the compiler from
- * turning the loop back into a memcpy call. A one-byte write is ~30 instructions: the
- * room is checked against `limit`, and `head` and `window` looked at only past it.
+ * turning the loops back into memcpy calls (the fixed eight-byte moves stay moves). A
+ * one-byte write is ~25 instructions: the room is checked against `limit`, and `head`
+ * and `window` looked at only past it.
  */
 __attribute__((no_builtin("memcpy")))
 BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
@@ -125,14 +126,33 @@ BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
         if ((int32_t)count > (int32_t)(out->limit - tail))
             return isapi_write_slow(conn_id, buffer, size, flags);
     }
-    unsigned char *bytes = out->bytes;
     const unsigned char *from = buffer;
-    /* A plain loop: unrolled, it took more set-up than a one-byte write's whole copy. */
-    DWORD i = 0;
+    DWORD start = tail & MASK;
+    unsigned char *to = out->bytes + start;
+    if (count == 1) {
+        /* One byte (a newline, a quote): a store, no loop. */
+        *to = *from;
+    } else if (count <= ISAPI_OUTPUT_CAPACITY - start) {
+        /* Not across the ring's end: eight bytes a move (an 80-byte write is ten moves,
+           not eighty), then the rest byte by byte. */
+        DWORD i = 0;
 #pragma clang loop unroll(disable) vectorize(disable)
-    do
-        bytes[(tail + i) & MASK] = from[i];
-    while (++i < count);
+        for (; i + 8 <= count; i += 8) {
+            uint64_t word;
+            __builtin_memcpy(&word, from + i, sizeof word);
+            __builtin_memcpy(to + i, &word, sizeof word);
+        }
+#pragma clang loop unroll(disable) vectorize(disable)
+        for (; i < count; i++)
+            to[i] = from[i];
+    } else {
+        /* Across the end: byte by byte, wrapping. */
+        DWORD i = 0;
+#pragma clang loop unroll(disable) vectorize(disable)
+        do
+            out->bytes[(tail + i) & MASK] = from[i];
+        while (++i < count);
+    }
     __atomic_store_n(&out->tail, tail + count, __ATOMIC_RELEASE);
     return TRUE;
 }

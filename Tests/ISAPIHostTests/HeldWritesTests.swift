@@ -46,6 +46,33 @@ import Testing
         #expect(connection.bodyHandOvers <= 10, "\(connection.bodyHandOvers) hand-overs")
     }
 
+    /// Writes of every size the inline copy takes (1 to 64 bytes: a byte, eight-byte
+    /// moves and a rest), at every offset in the ring, some across its end.
+    @Test func smallWritesOfEverySizeArriveWholeWhereverTheyFallInTheRing() {
+        var writes: [[UInt8]] = []
+        var total = 0
+        var next: UInt8 = 0
+        while total < 3 * SessionOutput.capacity + 100 {
+            for size in 1...64 {
+                writes.append((0..<size).map { _ in next &+= 37; return next })
+                total += size
+            }
+            // A lone byte shifts where the next round of sizes falls in the ring.
+            writes.append([next &+ 1])
+            total += 1
+        }
+        let connection = ExtensionSessionTests.run { ecb in
+            #expect(Self.headEx(ecb) == 1)
+            for write in writes {
+                var copy = write
+                var size = DWORD(copy.count)
+                #expect(ecb.pointee.WriteClient!(ecb.pointee.ConnID, &copy, &size, DWORD(HSE_IO_SYNC)) == 1)
+            }
+            return DWORD(HSE_STATUS_SUCCESS)
+        }
+        #expect(connection.sent == writes.flatMap { $0 })
+    }
+
     @Test func aLargeWriteFollowsWhatWasHeld() {
         let large = String(repeating: "L", count: 20_000)
         let connection = ExtensionSessionTests.run { ecb in
