@@ -54,6 +54,15 @@ void isapi_output_consumed(isapi_output *output, DWORD head)
     __atomic_store_n(&output->head, head, __ATOMIC_RELEASE);
 }
 
+/* The producer's `limit` as the consumer's `head` and the host's `window` say now, never
+   below `tail`: a window closed while bytes are held leaves no room, not less than none,
+   so that the fast path can compare the room unsigned. */
+static inline DWORD fresh_limit(const isapi_output *out, DWORD tail)
+{
+    DWORD limit = __atomic_load_n(&out->head, __ATOMIC_ACQUIRE) + __atomic_load_n(&out->window, __ATOMIC_ACQUIRE);
+    return (int32_t)(limit - tail) < 0 ? tail : limit;
+}
+
 void isapi_output_set_open(isapi_output *output, int open)
 {
     __atomic_store_n(&output->window, open ? ISAPI_OUTPUT_CAPACITY : 0, __ATOMIC_RELEASE);
@@ -62,7 +71,7 @@ void isapi_output_set_open(isapi_output *output, int open)
        producer next looks, at the latest when the ring is full; the bytes held until
        then go nowhere, as they would have gone nowhere a call later. */
     if (isapi_current_output == output)
-        output->limit = __atomic_load_n(&output->head, __ATOMIC_ACQUIRE) + (open ? ISAPI_OUTPUT_CAPACITY : 0);
+        output->limit = fresh_limit(output, output->tail);
 }
 
 #define MASK (ISAPI_OUTPUT_CAPACITY - 1)
@@ -86,6 +95,8 @@ int isapi_output_append(isapi_output *out, const void *bytes, DWORD count)
     memcpy(out->bytes + start, bytes, first);
     memcpy(out->bytes, (const unsigned char *)bytes + first, count - first);
     __atomic_store_n(&out->tail, tail + count, __ATOMIC_RELEASE);
+    /* The room was looked at afresh: `limit` must not stay below the new tail. */
+    out->limit = fresh_limit(out, tail + count);
     return 1;
 }
 
@@ -99,6 +110,21 @@ static BOOL write_other(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags,
     if (*size != 0 && isapi_output_append(out, buffer, *size))
         return TRUE;
     return isapi_write_slow(conn_id, buffer, size, flags);
+}
+
+BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags);
+
+/* Past the room known to be free (or a count of 0): looks at what the consumer freed
+   since, and writes inline when the write fits now. Out of line, so that the inline
+   path keeps every value in a register it need not save. */
+__attribute__((noinline))
+static BOOL write_past_limit(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags, isapi_output *out)
+{
+    DWORD tail = out->tail;
+    out->limit = fresh_limit(out, tail);
+    if (*size - 1 >= out->limit - tail)
+        return write_other(conn_id, buffer, size, flags, out);
+    return isapi_write_client(conn_id, buffer, size, flags);
 }
 
 /*
@@ -116,22 +142,20 @@ BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
         || (flags & ~(DWORD)HSE_IO_SYNC) != 0)
         return isapi_write_slow(conn_id, buffer, size, flags);
     DWORD count = *size;
-    if (count - 1 >= 64)  /* 0 (wraps) or more than 64 */
-        return write_other(conn_id, buffer, size, flags, out);
     DWORD tail = out->tail;
-    /* Signed, as `room`: a limit below the tail (a close) leaves no room. */
-    if ((int32_t)count > (int32_t)(out->limit - tail)) {
-        /* Past what was known to be free: look at what the consumer freed since. */
-        out->limit = __atomic_load_n(&out->head, __ATOMIC_ACQUIRE) + __atomic_load_n(&out->window, __ATOMIC_ACQUIRE);
-        if ((int32_t)count > (int32_t)(out->limit - tail))
-            return isapi_write_slow(conn_id, buffer, size, flags);
-    }
+    /* One unsigned compare for 1 <= count <= the room known: a count of 0 wraps to the
+       largest value, and `limit` never lies below `tail` (fresh_limit). */
+    if (count - 1 >= out->limit - tail)
+        return write_past_limit(conn_id, buffer, size, flags, out);
     const unsigned char *from = buffer;
     DWORD start = tail & MASK;
     unsigned char *to = out->bytes + start;
     if (count == 1) {
         /* One byte (a newline, a quote): a store, no loop. */
         *to = *from;
+    } else if (count > 64) {
+        /* Larger: memcpy, out of line. */
+        return write_other(conn_id, buffer, size, flags, out);
     } else if (count <= ISAPI_OUTPUT_CAPACITY - start) {
         /* Not across the ring's end: eight bytes a move (an 80-byte write is ten moves,
            not eighty), then the rest byte by byte. */

@@ -70,7 +70,13 @@ import Testing
             }
             return DWORD(HSE_STATUS_SUCCESS)
         }
-        #expect(connection.sent == writes.flatMap { $0 })
+        // Compared here, not by #expect on the arrays: a failure names the first byte
+        // that differs instead of printing 25,000 of them.
+        let expected = writes.flatMap { $0 }, sent = connection.sent
+        let firstDifference = (0..<min(sent.count, expected.count)).first { sent[$0] != expected[$0] }
+            ?? min(sent.count, expected.count)
+        #expect(sent.count == expected.count && firstDifference == expected.count,
+                "\(sent.count) bytes sent for \(expected.count); the first difference at byte \(firstDifference)")
     }
 
     @Test func aLargeWriteFollowsWhatWasHeld() {
