@@ -131,7 +131,7 @@ static BOOL write_past_limit(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD f
  * The common case (PHP's 1 to 80 bytes; up to 64 here) copies inline: no call, no
  * register spills, no memcpy through the PLT; `no_builtin` keeps the compiler from
  * turning the loops back into memcpy calls (the fixed eight-byte moves stay moves). A
- * one-byte write is ~25 instructions: the room is checked against `limit`, and `head`
+ * one-byte write is ~29 instructions: the room is checked against `limit`, and `head`
  * and `window` looked at only past it.
  */
 __attribute__((no_builtin("memcpy")))

@@ -45,7 +45,8 @@ typedef struct isapi_output {
     DWORD head;             /* bytes handed over so far (the consumer's) */
     DWORD tail;             /* bytes written so far (the producer's) */
     DWORD limit;            /* the producer's: `tail` may reach it without a look at
-                               `head` and `window` (head + window when last looked) */
+                               `head` and `window` (head + window when last looked,
+                               never below `tail`) */
     unsigned char *bytes;   /* ISAPI_OUTPUT_CAPACITY bytes */
 } isapi_output;
 
