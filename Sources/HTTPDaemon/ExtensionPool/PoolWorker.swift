@@ -60,7 +60,8 @@ final class PoolWorker: @unchecked Sendable {
     /// connections' requests, writes the answers returned) before the call runs, instead
     /// of giving up its core at every submit and getting it back at every return: two
     /// context switches a call on a busy core, measured, where a turn's calls now share
-    /// them. On an idle core the thread runs at once as before. Best effort: where the
+    /// them. On an idle core the thread runs at once as before. Threads an extension
+    /// starts inherit the policy, with the same share of the CPU. Best effort: where the
     /// policy is refused (a container's seccomp filter), the pool works as it did.
     private static func yieldToEventLoopsOnWakeUp() {
         #if os(Linux)
