@@ -47,7 +47,8 @@ import Testing
     }
 
     /// Writes of every size the inline copy takes (1 to 64 bytes: a byte, eight-byte
-    /// moves and a rest), at every offset in the ring, some across its end.
+    /// moves and a rest), falling at offsets in the ring that move from round to round,
+    /// some across its end, and the ring filled and handed over three times.
     @Test func smallWritesOfEverySizeArriveWholeWhereverTheyFallInTheRing() {
         var writes: [[UInt8]] = []
         var total = 0
