@@ -119,6 +119,25 @@ def cpu_seconds(pids):
     return rr.cpu_seconds(pids, children=True)
 
 
+def context_switches(pids):
+    """Voluntary and involuntary context switches of every thread of the processes so far
+    (/proc/<pid>/task/*/status; a thread that ended meanwhile takes its count with it)."""
+    total = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/status") as f:
+                    total += sum(int(line.split()[1]) for line in f
+                                 if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
+            except (OSError, ValueError, IndexError):
+                continue
+    return total
+
+
 def memory(pids):
     rss = [rr.status_kb(p, "VmRSS") or 0 for p in pids]
     return {"rss_kB": sum(rss), "hwm_kB": sum(rr.status_kb(p, "VmHWM") or 0 for p in pids),
@@ -405,8 +424,10 @@ def wrk_command(url, seconds, connections, close=False):
 
 
 def run_wrk(target, path, seconds, connections, close=False):
+    switches_before = context_switches(target.pids())
     result, elapsed, cpu_used, wrk_used, foreign = rr.run_measured(
         wrk_command(target.url(path), seconds, connections, close), target.pids(), seconds + 180, cpu_seconds)
+    switches = context_switches(target.pids()) - switches_before
     parsed = rr.parse_wrk(result, close)
     if not target.alive():
         parsed["errors"].append(f"server exited with {target.process.returncode}")
@@ -415,6 +436,7 @@ def run_wrk(target, path, seconds, connections, close=False):
         "server_cpu_s": round(cpu_used, 3),
         "cpu_us_per_request": round(1e6 * cpu_used / requests, 2) if requests else None,
         "server_core_busy": round(cpu_used / elapsed, 3),
+        "context_switches_per_request": round(switches / requests, 3) if requests else None,
         "wrk_cpu_s": round(wrk_used, 2),
         "other_cpus_busy": round(foreign, 2),
         "wrk_output": result.stdout,
@@ -431,6 +453,7 @@ def summarize(runs):
     return {"requests_per_s": rps, "min": rps_min, "max": rps_max, "p99_ms": stats("p99_ms")[0],
             "cpu_us_per_request": stats("cpu_us_per_request")[0],
             "server_core_busy": stats("server_core_busy")[0],
+            "context_switches_per_request": stats("context_switches_per_request")[0],
             "other_cpus_busy_max": max((r["other_cpus_busy"] for r in runs), default=None),
             "errors": sum(len(r["errors"]) for r in runs), "runs": len(runs)}
 
@@ -1475,15 +1498,15 @@ def rtext(x):
 
 
 def case_table(cases, name_key="label"):
-    lines = ["| case | req/s median | min–max | p99 ms | server CPU µs/req | server core busy | peak RSS MiB (VmHWM sum) | errors | other work, worst run (CPUs) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = ["| case | req/s median | min–max | p99 ms | server CPU µs/req | server core busy | context switches/req | peak RSS MiB (VmHWM sum) | errors | other work, worst run (CPUs) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in cases:
         s = c["summary"]
         hwm = (c.get("memory_after") or {}).get("hwm_kB")
         lines.append(f"| {c.get(name_key) or c['label']} | {num(s['requests_per_s'])} | {num(s['min'])}–{num(s['max'])} | "
                      f"{num(s['p99_ms'], 2)} | {num(s['cpu_us_per_request'], 1)} | "
                      f"{num(100 * s['server_core_busy'] if s['server_core_busy'] is not None else None)} % | "
-                     f"{mib(hwm)} | {s['errors'] or 0} | {num(s['other_cpus_busy_max'], 2)} |")
+                     f"{num(s.get('context_switches_per_request'), 2)} | {mib(hwm)} | {s['errors'] or 0} | {num(s['other_cpus_busy_max'], 2)} |")
     return "\n".join(lines)
 
 
