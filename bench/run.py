@@ -119,23 +119,26 @@ def cpu_seconds(pids):
     return rr.cpu_seconds(pids, children=True)
 
 
-def context_switches(pids):
-    """Voluntary and involuntary context switches of every thread of the processes so far
-    (/proc/<pid>/task/*/status; a thread that ended meanwhile takes its count with it)."""
-    total = 0
-    for pid in pids:
+def thread_statuses(pid):
+    """The /proc/<pid>/task/*/status text of every thread of pid (none once it is gone)."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return
+    for task in tasks:
         try:
-            tasks = os.listdir(f"/proc/{pid}/task")
+            with open(f"/proc/{pid}/task/{task}/status") as f:
+                yield f.read()
         except OSError:
             continue
-        for tid in tasks:
-            try:
-                with open(f"/proc/{pid}/task/{tid}/status") as f:
-                    total += sum(int(line.split()[1]) for line in f
-                                 if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
-            except (OSError, ValueError, IndexError):
-                continue
-    return total
+
+
+def context_switches(pids):
+    """Voluntary and involuntary context switches of every thread of the processes so far
+    (a thread that ended meanwhile takes its count with it)."""
+    return sum(int(line.split()[1]) for pid in pids for status in thread_statuses(pid)
+               for line in status.splitlines()
+               if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")))
 
 
 def memory(pids):
@@ -1056,19 +1059,9 @@ def sequential_requests(port, path, n):
 
 
 def traced(pid):
-    """Whether a tracer (strace) is attached to every thread of pid."""
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return True  # gone: nothing left to wait for
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/status") as f:
-                if re.search(r"^TracerPid:\s+0$", f.read(), re.M):
-                    return False
-        except OSError:
-            continue
-    return True
+    """Whether a tracer (strace) is attached to every thread of pid (gone: nothing left
+    to wait for)."""
+    return not any(re.search(r"^TracerPid:\s+0$", status, re.M) for status in thread_statuses(pid))
 
 
 def system_calls(ctx, target, path, n):
