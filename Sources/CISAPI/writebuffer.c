@@ -157,8 +157,8 @@ BOOL isapi_write_client(HCONN conn_id, LPVOID buffer, LPDWORD size, DWORD flags)
         /* Larger: memcpy, out of line. */
         return write_other(conn_id, buffer, size, flags, out);
     } else if (count <= ISAPI_OUTPUT_CAPACITY - start) {
-        /* Not across the ring's end: eight bytes a move (an 80-byte write is ten moves,
-           not eighty), then the rest byte by byte. */
+        /* Not across the ring's end: eight bytes a move (a 64-byte write is eight
+           moves, not sixty-four), then the rest byte by byte. */
         DWORD i = 0;
 #pragma clang loop unroll(disable) vectorize(disable)
         for (; i + 8 <= count; i += 8) {
