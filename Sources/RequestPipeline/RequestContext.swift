@@ -37,7 +37,7 @@ public struct RequestContext: Sendable {
     /// The merged per-directory configuration in force (phase 4 finds it). Read in place;
     /// changing a field (mod_rewrite's [T=] and [H=], rarely) copies it into a new `Shared`.
     public var directoryConfig: DirectoryConfig {
-        _read { yield sharedDirectoryConfig.value }
+        @inline(__always) _read { yield sharedDirectoryConfig.value }
         _modify {
             var config = sharedDirectoryConfig.value
             yield &config
@@ -50,8 +50,10 @@ public struct RequestContext: Sendable {
     var mappedPath: MappedPath?
     /// The cached mapping, when it still describes this request (`MappedPath.describes`).
     var currentMappedPath: MappedPath? {
+        @inline(__always) get {
         guard let mappedPath, mappedPath.describes(self) else { return nil }
         return mappedPath
+        }
     }
     /// The handler chosen for the request, lower-cased; nil for the default (static files).
     public var handler: String?
@@ -94,6 +96,7 @@ public struct RequestContext: Sendable {
     }
 
     /// The same without copying the host: the pipeline passes its own `Shared` values.
+    @inline(__always)
     init(request: IncomingRequest, host: Shared<VirtualHost>, directoryConfig: Shared<DirectoryConfig>) {
         self.request = request
         self.method = request.method

@@ -57,7 +57,7 @@ extension HTTPConnectionHandler {
         // %b counts the body bytes the socket took: each part adds its own when written
         // (a large file goes in slices, so an aborted download shows how far it got).
         let bodyInBuffer = buffer.readableBytes - headLength
-        if tls.session != nil && !fileParts.isEmpty {
+        if tls.isEstablished && !fileParts.isEmpty {
             let parts = [IOData.byteBuffer(buffer)] + Self.slices(fileParts, size: Self.encryptedSliceSize)
             writeEncrypted(parts[...], bodyInBuffer: bodyInBuffer, file: fileToClose, context: context)
             return

@@ -271,7 +271,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         }
         let configuration = state.configuration
         var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest
-            && tls != .plainHTTPOnTLSPort
+            && !tls.isPlainHTTPOnTLSPort
         if configuration.maxKeepAliveRequests > 0 && requestsServed + 1 >= configuration.maxKeepAliveRequests {
             keepAlive = false
         }
@@ -313,7 +313,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         var info = connectionTemplate ?? connectionInfo(keepAliveCount: 0)
         if connectionTemplate == nil { connectionTemplate = info }
         info.keepAliveCount = requestsServed
-        if filterSession == nil { filterSession = state.pipeline.makeFilterSession(secure: tls.session != nil) }
+        if filterSession == nil { filterSession = state.pipeline.makeFilterSession(secure: tls.isEstablished) }
         info.filterSession = filterSession
         return info
     }

@@ -4,11 +4,15 @@ import ServerConfig
 
 /// What a connection knows about TLS: nothing (a plain listener), a client that spoke
 /// plain HTTP to a TLS port, or the session its handshake established.
-enum TLSConnectionState: Equatable {
+///
+/// The session (~350 bytes of strings and certificate summaries) is behind one reference:
+/// inline, every read of the handler's `tls` (a few per request, plain connections too)
+/// copied the whole enum to the stack, ~1.7 KB a request.
+enum TLSConnectionState {
     case plain
     case plainHTTPOnTLSPort
     /// `serverNameHostID`: the virtual host SNI chose; nil when the client sent no SNI.
-    case established(TLSSessionInfo, serverNameHostID: Int?)
+    case established(Shared<TLSSessionInfo>, serverNameHostID: Int?)
 
     /// A plain-HTTP connection: no mod_ssl check applies to its requests.
     var isPlain: Bool {
@@ -16,8 +20,20 @@ enum TLSConnectionState: Equatable {
         return false
     }
 
+    /// A client that spoke plain HTTP to a TLS port: answered 400, then closed.
+    var isPlainHTTPOnTLSPort: Bool {
+        if case .plainHTTPOnTLSPort = self { return true }
+        return false
+    }
+
+    /// A TLS session is established: the connection is HTTPS.
+    var isEstablished: Bool {
+        if case .established = self { return true }
+        return false
+    }
+
     var session: TLSSessionInfo? {
-        if case .established(let session, _) = self { return session }
+        if case .established(let session, _) = self { return session.value }
         return nil
     }
 }
@@ -27,7 +43,7 @@ extension HTTPConnectionHandler {
     /// Takes the TLS events of this connection; false for any other event.
     func takeTLSEvent(_ event: Any) -> Bool {
         if let established = event as? TLSEstablished {
-            tls = .established(established.session, serverNameHostID: established.serverNameHostID)
+            tls = .established(Shared(established.session), serverNameHostID: established.serverNameHostID)
             return true
         }
         if event is PlainHTTPOnTLSPort {
@@ -57,7 +73,8 @@ extension HTTPConnectionHandler {
         case .plainHTTPOnTLSPort:
             status = 400
             page = TLSErrorPages.plainHTTPOnTLSPort
-        case .established(let session, let serverNameHostID):
+        case .established(let shared, let serverNameHostID):
+            let session = shared.value
             if let serverNameHostID, let serverName = session.serverName {
                 if hostHeader == nil {
                     state.logger.error(

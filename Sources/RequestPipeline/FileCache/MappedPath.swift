@@ -68,6 +68,7 @@ final class MappedPath: Sendable {
     }
 
     /// Whether the entry is still about the request's configuration and file.
+    @inline(__always)
     func describes(_ context: RequestContext) -> Bool {
         config === context.sharedDirectoryConfig && filePath == context.filePath
     }

@@ -121,6 +121,7 @@ extension Pipeline {
 
     /// The media type of the request's file, from its cached mapping (`currentMappedPath`,
     /// which the caller may have at hand already) when that still describes the request.
+    @inline(__always)
     func mediaType(of context: RequestContext, mapped: MappedPath?) -> String? {
         if let mapped { return mapped.mediaType }
         return context.filePath.flatMap { mediaType(for: $0, context.directoryConfig) }

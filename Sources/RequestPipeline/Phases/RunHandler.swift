@@ -4,6 +4,7 @@ import ServerConfig
 extension Pipeline {
     /// The handler mod_mime and SetHandler choose for the file: SetHandler wins, then
     /// AddHandler by extension.
+    @inline(__always)
     static func handlerName(for context: RequestContext) -> String? {
         switch context.directoryConfig.setHandler {
         case .handler(let name): return name
@@ -51,7 +52,10 @@ extension Pipeline {
         }
         let name = Self.handlerName(for: context)
         context.handler = name
-        if context.directoryConfig.engines?.actions.isEmpty == false, let action = self.action(for: name, context) {
+        // Read through the stored `Shared`: the `directoryConfig` accessor, not inlined
+        // here, copied the whole configuration into a heap-allocated frame.
+        if context.sharedDirectoryConfig.value.engines?.actions.isEmpty == false,
+           let action = self.action(for: name, context) {
             return runAction(action, &context)
         }
         guard let name, name != "default-handler" else { return serveStaticFile(&context) }
@@ -73,6 +77,7 @@ extension Pipeline {
 
 extension Pipeline {
     /// The script map for the file's extension: IIS maps by the last extension only.
+    @inline(__always)
     static func scriptMap(for context: RequestContext) -> ScriptMap? {
         guard let maps = context.directoryConfig.engines?.scriptMaps, !maps.isEmpty else { return nil }
         if case .handler? = context.directoryConfig.setHandler { return nil }
