@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The open-file and stat cache of a serving process (nginx's `open_file_cache`): what
 /// `stat` said about a path (including that it is not there), and for a small regular
@@ -55,6 +56,11 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     private var links: [String: Entry<Bool>] = [:]
     private var validSeconds: Int64
     private var changes = 0
+    /// `changes` and `validSeconds` as every request reads them (`now`), without the
+    /// lock: they are written under it, and a reader needs each value, not the pair
+    /// at one instant.
+    private let publishedChanges = Atomic<Int>(0)
+    private let publishedValidSeconds: Atomic<Int64>
     private var contentBytes = 0
     private var listeners: [Int: (paths: [String], onChange: @Sendable (String) -> Void)] = [:]
     private var nextListener = 0
@@ -62,12 +68,18 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     public init(validSeconds: Int = FileCache.defaultValidSeconds, maxEntries: Int = FileCache.defaultMaxEntries,
                 contentBudget: Int = FileCache.defaultContentBudget) {
         self.validSeconds = Int64(validSeconds)
+        publishedValidSeconds = Atomic(Int64(validSeconds))
         self.maxEntries = maxEntries
         self.contentBudget = contentBudget
     }
 
     /// `FileCacheValid` of the configuration now loaded.
-    public func setValidSeconds(_ seconds: Int) { lock.withLock { validSeconds = Int64(seconds) } }
+    public func setValidSeconds(_ seconds: Int) {
+        lock.withLock {
+            validSeconds = Int64(seconds)
+            publishedValidSeconds.store(validSeconds, ordering: .releasing)
+        }
+    }
 
     /// When something computed from entries (a merged per-directory configuration) was
     /// made, as the cache sees time: it is stale once the watcher has invalidated
@@ -93,7 +105,8 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     /// Now, with the bound things made from entries are held to.
     var now: (moment: Moment, validSeconds: Int64) {
         let seconds = Self.monotonicSeconds()
-        return lock.withLock { (Moment(generation: changes, seconds: seconds), validSeconds) }
+        return (Moment(generation: publishedChanges.load(ordering: .acquiring), seconds: seconds),
+                publishedValidSeconds.load(ordering: .acquiring))
     }
 
     /// Whether change events can be heard (inotify could be set up); when not, only
@@ -263,6 +276,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     private func invalidate(_ targets: [String?]) -> [(@Sendable (String) -> Void, String)] {
         lock.withLock {
             changes += 1
+            publishedChanges.store(changes, ordering: .releasing)
             let everything = targets.contains(nil)
             let prefixes = targets.compactMap { $0.map { $0.hasSuffix("/") ? $0 : $0 + "/" } }
             func concerns(_ path: String) -> Bool {

@@ -1,5 +1,5 @@
-import Foundation
 import ServerConfig
+import Synchronization
 
 /// What each path maps to under one loaded configuration (the pipeline owns one): the
 /// merged per-directory configuration (sections by depth, `.htaccess` files, `<Files>`,
@@ -29,16 +29,19 @@ final class MappedPathCache: @unchecked Sendable {
     static let maxEntries = 10_000
 
     private let files: FileCache
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var entries: [Key: MappedPath] = [:]
-    /// The file content the entries keep alive (their file-cache entries' bytes), held to
-    /// the file cache's own budget: an entry keeps its file's bytes after the file cache
-    /// has let them go.
-    private var contentBytes = 0
+    /// A `Mutex`, not an `NSLock`: it is taken by every request (~100 instructions less).
+    private let state = Mutex(State())
+
+    private struct State {
+        var entries: [Key: MappedPath] = [:]
+        /// The file content the entries keep alive (their file-cache entries' bytes), held to
+        /// the file cache's own budget: an entry keeps its file's bytes after the file cache
+        /// has let them go.
+        var contentBytes = 0
+    }
 
     /// The file content the entries keep alive now.
-    var keptContentBytes: Int { lock.withLock { contentBytes } }
+    var keptContentBytes: Int { state.withLock { $0.contentBytes } }
 
     init(files: FileCache) {
         self.files = files
@@ -53,7 +56,7 @@ final class MappedPathCache: @unchecked Sendable {
 
     func lookup(_ key: Key) -> Lookup {
         let (now, validSeconds) = files.now
-        guard let entry = lock.withLock({ entries[key] }), entry.madeAt.holds(at: now, validSeconds: validSeconds) else {
+        guard let entry = state.withLock({ $0.entries[key] }), entry.madeAt.holds(at: now, validSeconds: validSeconds) else {
             return .miss(now)
         }
         return .hit(entry)
@@ -63,13 +66,13 @@ final class MappedPathCache: @unchecked Sendable {
     /// Past `maxEntries`, or past the file cache's content budget, the entries start over.
     func store(_ entry: MappedPath, for key: Key) {
         let size = entry.contentSize
-        lock.withLock {
-            if entries.count >= Self.maxEntries || contentBytes + size > files.contentBudget {
-                entries.removeAll(keepingCapacity: true)
-                contentBytes = 0
+        state.withLock { state in
+            if state.entries.count >= Self.maxEntries || state.contentBytes + size > files.contentBudget {
+                state.entries.removeAll(keepingCapacity: true)
+                state.contentBytes = 0
             }
-            if let old = entries.updateValue(entry, forKey: key) { contentBytes -= old.contentSize }
-            contentBytes += size
+            if let old = state.entries.updateValue(entry, forKey: key) { state.contentBytes -= old.contentSize }
+            state.contentBytes += size
         }
     }
 }
