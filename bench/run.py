@@ -1097,11 +1097,13 @@ def system_calls(ctx, target, path, n):
 
 
 def instructions(ctx, target, path, n, floor=False, concurrent=1):
-    """bench/instructions-per-request.sh on the target's root (the target not running):
-    {"isapid": instructions per request[, "floor": the floor's]}. With `concurrent` > 1
-    the requests go over that many connections in rounds (n rounded down to a multiple)."""
+    """bench/instructions-per-request.sh --cache on the target's root (the target not
+    running): {"isapid": instructions per request, "isapid_cache": {"l1i": .., "l1d": ..,
+    "mispredicted": ..} per request (callgrind's simulation)[, "floor", "floor_cache": the
+    floor's]}. With `concurrent` > 1 the requests go over that many connections in rounds
+    (n rounded down to a multiple)."""
     spread = ["--concurrent", str(concurrent)] if concurrent > 1 else []
-    command = [INSTRUCTIONS_SCRIPT] + spread + (["--floor", ctx.floor] if floor else []) + [
+    command = [INSTRUCTIONS_SCRIPT, "--cache"] + spread + (["--floor", ctx.floor] if floor else []) + [
         ctx.isapid, target.root, str(target.port), path, str(n - n % concurrent)]
     result = subprocess.run(command, capture_output=True, text=True, timeout=1800,
                             env=dict(os.environ, TMPDIR=target.root))
@@ -1110,6 +1112,11 @@ def instructions(ctx, target, path, n, floor=False, concurrent=1):
         m = re.match(r"(?:(isapid|floor): )?(\d+) instructions per request", line)
         if m:
             found[m.group(1) or "isapid"] = int(m.group(2))
+        m = re.match(r"(?:(isapid|floor): )?(\d+) L1 instruction misses, (\d+) L1 data misses, "
+                     r"(\d+) branch mispredictions per request", line)
+        if m:
+            found[(m.group(1) or "isapid") + "_cache"] = {
+                "l1i": int(m.group(2)), "l1d": int(m.group(3)), "mispredicted": int(m.group(4))}
     if "isapid" not in found:
         raise RuntimeError(f"{shlex.join(command)} failed: {(result.stderr or result.stdout).strip()[-400:]}")
     found["command"] = shlex.join(command).replace(ctx.workdir, "<work>").replace(REPO + "/", "")
@@ -1125,6 +1132,7 @@ def scenario_p(ctx):
     n = ctx.profile_requests
     cache = f'ISAPICacheFile "{ctx.docroot}/scripts/hello.dll"\n'
     rows = [("floor", "SwiftNIO floor (13-byte answer)", "/", None),
+            ("floor", f"SwiftNIO floor, {P_CONCURRENT} connections", "/", None, P_CONCURRENT),
             ("S1", "isapid static /index.html", "/index.html", lambda: isapid_target(ctx, "isapid-p")),
             ("S1", "isapid static, combined log", "/index.html",
              lambda: logged_isapid_target(ctx, "isapid-p-log", COMBINED_LOG)),
@@ -1139,7 +1147,9 @@ def scenario_p(ctx):
              lambda: logged_isapid_target(ctx, "isapid-p-spread-log", COMBINED_LOG), P_CONCURRENT)]
     valgrind = shutil.which("valgrind") is not None
     results = []
-    floor_instructions = None
+    # The floor's figures by number of connections: measured beside the first isapid row
+    # with that many (the script's --floor), and filled into the floor's rows at the end.
+    floor_counts = {}
     for scenario, label, path, make, *spread in rows:
         concurrent = spread[0] if spread else 1
         if make is None and not ctx.floor:
@@ -1153,9 +1163,12 @@ def scenario_p(ctx):
                     row["syscalls"] = system_calls(ctx, target, path, n)
             if make and valgrind:
                 counted = instructions(ctx, target, path, n, concurrent=concurrent,
-                                       floor=bool(ctx.floor) and floor_instructions is None and concurrent == 1)
-                floor_instructions = counted.get("floor", floor_instructions)
+                                       floor=bool(ctx.floor) and concurrent not in floor_counts)
+                if "floor" in counted:
+                    floor_counts[concurrent] = {"instructions": counted["floor"], "cache": counted.get("floor_cache"),
+                                                "instructions_command": counted["command"]}
                 row["instructions"] = counted["isapid"]
+                row["cache"] = counted.get("isapid_cache")
                 row["instructions_command"] = counted["command"]
         except Exception as error:
             row["error"] = str(error)
@@ -1164,7 +1177,7 @@ def scenario_p(ctx):
         results.append(row)
     for row in results:
         if row["scenario"] == "floor":
-            row["instructions"] = floor_instructions
+            row.update(floor_counts.get(row["connections"], {"instructions": None}))
     return {"rows": results, "requests": n, "valgrind": valgrind}
 
 
@@ -1921,23 +1934,32 @@ def report_profile(w, p):
       "the command is in the JSON (`scenarios.P.rows[].syscalls.command`). The rows with a number of connections "
       "spread the requests over that many keep-alive connections in rounds, all of a round sent before any answer "
       "is read (`--concurrent`): the server finds them in one wait, as under wrk, and what its loop does once per "
-      "turn (the access log's `write(2)`) is shared as it is there; instructions only."
+      "turn (the access log's `write(2)`) is shared as it is there; instructions only. L1 misses and "
+      "mispredicted branches: callgrind's simulation of the same runs (`--cache`: `--cache-sim=yes "
+      "--branch-sim=yes`, a 32 KiB 8-way L1 for instructions and one for data, as this machine's cores have), "
+      "per request: lines missed in each L1 and branches (conditional and indirect) mispredicted. Equal "
+      "instruction counts can cost different time: a miss that L2 answers costs ~14 cycles, a mispredicted "
+      "branch ~15. ÷ floor compares with the floor's row of the same number of connections."
       + ("" if p.get("valgrind") else " valgrind was not installed: no instruction counts.") + "\n")
-    floor = next((r for r in p["rows"] if r["scenario"] == "floor"), {})
-    w("| scenario | server, case | instructions/request | ÷ floor | system calls/request | of which, per request |")
-    w("|---|---|---:|---:|---:|---|")
+    floors = {r.get("connections", 1): r for r in p["rows"] if r["scenario"] == "floor"}
+    w("| scenario | server, case | instructions/request | ÷ floor | L1 misses/request, instruction / data | "
+      "branches mispredicted/request | system calls/request | of which, per request |")
+    w("|---|---|---:|---:|---:|---:|---:|---|")
     for r in p["rows"]:
         calls = r.get("syscalls", {})
         detail = ", ".join(f"{name} {count:g}" + (f" ({calls['errors'][name]:g} failing)" if name in calls.get("errors", {}) else "")
                            for name, count in calls.get("calls", {}).items())
         if "error" in r:
             detail = f"error: {r['error'][:200]}"
-        # The floor is measured with one connection: no ratio for the rows spread over more.
-        versus_floor = ratio(r.get('instructions'), floor.get('instructions')) if r.get("connections", 1) == 1 else None
+        floor = floors.get(r.get("connections", 1), {})
+        versus_floor = ratio(r.get('instructions'), floor.get('instructions'))
+        cache = r.get("cache") or {}
+        misses = f"{num(cache['l1i'])} / {num(cache['l1d'])}" if cache else "—"
         w(f"| {r['scenario']} | {r['label']} | {num(r.get('instructions'))} | "
-          f"{rtext(versus_floor)} | {num(calls.get('total'), 2)} | {detail} |")
+          f"{rtext(versus_floor)} | {misses} | {num(cache.get('mispredicted'))} | "
+          f"{num(calls.get('total'), 2)} | {detail} |")
     w("")
-    spread = [r for r in p["rows"] if r.get("connections", 1) > 1 and r.get("instructions")]
+    spread = [r for r in p["rows"] if r.get("connections", 1) > 1 and r.get("instructions") and r["scenario"] != "floor"]
     if len(spread) == 2:
         plain, logged = spread
         w(f"- the combined log under load ({plain['connections']} connections): {num(logged['instructions'])} ÷ "
