@@ -9,7 +9,7 @@ import Synchronization
 /// (`.htaccess` files, symbolic links), so an entry holds only while the file cache has
 /// heard of no change since it was made, and for no longer than the cache's own
 /// entries (`FileCacheValid`, the bound where inotify is silent).
-final class MappedPathCache: @unchecked Sendable {
+final class MappedPathCache: Sendable {
     /// A URL path of a host, and where phase 4 looks for its file (the DocumentRoot or
     /// an Alias joined with it): what it finds there is the entry's.
     struct Key: Hashable {
