@@ -1,4 +1,3 @@
-import Foundation
 import Synchronization
 
 /// Maps the ConnIDs handed to extensions to their live sessions. A ConnID is an opaque
@@ -8,10 +7,11 @@ import Synchronization
 /// Every ECB callback looks its ConnID up, so the table is split into shards by ConnID,
 /// each with its own lock: concurrent requests do not wait for one another here.
 enum SessionTable {
-    private final class Shard: @unchecked Sendable {
-        let lock = NSLock()
-        var sessions: [UInt: ExtensionSession] = [:]
-        /// `sessions.count`, stored under `lock` after each change and read without it
+    /// A `Mutex`, not an `NSLock`: every extension call takes one three times or more
+    /// (register, each ServerSupportFunction's look-up, remove), ~100 instructions less each.
+    private final class Shard: Sendable {
+        let sessions = Mutex<[UInt: ExtensionSession]>([:])
+        /// `sessions.count`, stored under the lock after each change and read without it
         /// by the flush timer: an empty shard costs it one load, not a lock and a copy.
         let count = Atomic<Int>(0)
     }
@@ -25,10 +25,10 @@ enum SessionTable {
     static func register(_ session: ExtensionSession) -> UInt {
         let id = nextID.add(1, ordering: .relaxed).newValue
         let shard = shard(id)
-        shard.lock.lock()
-        shard.sessions[id] = session
-        shard.count.store(shard.sessions.count, ordering: .sequentiallyConsistent)
-        shard.lock.unlock()
+        shard.sessions.withLock { sessions in
+            sessions[id] = session
+            shard.count.store(sessions.count, ordering: .sequentiallyConsistent)
+        }
         OutputFlusher.sessionStarted()
         return id
     }
@@ -37,27 +37,22 @@ enum SessionTable {
     static func liveSessions() -> [ExtensionSession] {
         var live: [ExtensionSession] = []
         for shard in shards where shard.count.load(ordering: .sequentiallyConsistent) > 0 {
-            shard.lock.lock()
-            live.append(contentsOf: shard.sessions.values)
-            shard.lock.unlock()
+            live.append(contentsOf: shard.sessions.withLock { Array($0.values) })
         }
         return live
     }
 
     static func remove(_ id: UInt) {
         let shard = shard(id)
-        shard.lock.lock()
-        shard.sessions[id] = nil
-        shard.count.store(shard.sessions.count, ordering: .sequentiallyConsistent)
-        shard.lock.unlock()
+        shard.sessions.withLock { sessions in
+            sessions[id] = nil
+            shard.count.store(sessions.count, ordering: .sequentiallyConsistent)
+        }
     }
 
     static func session(_ connID: UnsafeMutableRawPointer?) -> ExtensionSession? {
         guard let connID else { return nil }
         let id = UInt(bitPattern: connID)
-        let shard = shard(id)
-        shard.lock.lock()
-        defer { shard.lock.unlock() }
-        return shard.sessions[id]
+        return shard(id).sessions.withLock { $0[id] }
     }
 }
