@@ -147,6 +147,52 @@ static void copy_text(char *destination, size_t size, const char *source) {
     destination[length] = '\0';
 }
 
+/* Appends `source` at `at` within `size` (truncated, always terminated); the new end. */
+static size_t append_text(char *destination, size_t size, size_t at, const char *source) {
+    if (source == NULL || at + 1 >= size) return at;
+    size_t length = strnlen(source, size - 1 - at);
+    memcpy(destination + at, source, length);
+    destination[at + length] = '\0';
+    return at + length;
+}
+
+/* A version number in decimal (HTTP's are one digit; any int is written whole). */
+static size_t append_number(char *destination, size_t size, size_t at, int value) {
+    char digits[16];
+    size_t count = 0;
+    unsigned magnitude = value < 0 ? 0u - (unsigned)value : (unsigned)value;
+    do {
+        digits[sizeof digits - 1 - count++] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude != 0);
+    if (value < 0) digits[sizeof digits - 1 - count++] = '-';
+    char text[sizeof digits + 1];
+    memcpy(text, digits + sizeof digits - count, count);
+    text[count] = '\0';
+    return append_text(destination, size, at, text);
+}
+
+void isapid_crashboard_enter_request(const char *extension, const char *method, const char *target,
+                                     int major, int minor, const char *client) {
+    if (board == NULL) return;
+    if (!thread_prepared) prepare_thread();
+    if (thread_slot < 0) return;
+    struct slot *slot = &board->slots[thread_slot];
+    copy_text(slot->extension, EXTENSION_SIZE, extension);
+    char *request = slot->request;
+    request[0] = '\0';
+    size_t at = append_text(request, REQUEST_SIZE, 0, method);
+    at = append_text(request, REQUEST_SIZE, at, " ");
+    at = append_text(request, REQUEST_SIZE, at, target);
+    at = append_text(request, REQUEST_SIZE, at, " HTTP/");
+    at = append_number(request, REQUEST_SIZE, at, major);
+    at = append_text(request, REQUEST_SIZE, at, ".");
+    at = append_number(request, REQUEST_SIZE, at, minor);
+    at = append_text(request, REQUEST_SIZE, at, " from ");
+    append_text(request, REQUEST_SIZE, at, client);
+    atomic_store_explicit(&slot->busy, 1, memory_order_release);
+}
+
 void isapid_crashboard_enter(const char *extension, const char *request) {
     if (board == NULL) return;
     if (!thread_prepared) prepare_thread();

@@ -25,6 +25,36 @@ import Testing
         #expect(!after.otherCalls.contains(call))
     }
 
+    /// An extension call names its request by parts; the board reads the same text as
+    /// for the whole line given at once.
+    @Test func aRequestGivenByPartsReadsAsItsLine() throws {
+        let descriptor = try CrashBoard.create()
+        defer { close(descriptor) }
+        let inside = CrashBoard.during(extensionPath: "/srv/b.dll", method: "POST", target: "/b.dll?y=1",
+                                       versionMajor: 1, versionMinor: 0, client: "10.0.0.2") {
+            CrashBoard.takeReport()
+        }
+        #expect(inside.otherCalls.contains(
+            CrashReport.Call(extensionPath: "/srv/b.dll", request: "POST /b.dll?y=1 HTTP/1.0 from 10.0.0.2")))
+        let wide = CrashBoard.during(extensionPath: "/srv/c.dll", method: "GET", target: "/c.dll",
+                                     versionMajor: 12, versionMinor: -3, client: "::1") {
+            CrashBoard.takeReport()
+        }
+        #expect(wide.otherCalls.contains(
+            CrashReport.Call(extensionPath: "/srv/c.dll", request: "GET /c.dll HTTP/12.-3 from ::1")))
+    }
+
+    @Test func aLongRequestByPartsIsTruncatedNotOverrun() throws {
+        let descriptor = try CrashBoard.create()
+        defer { close(descriptor) }
+        let long = String(repeating: "x", count: 10_000)
+        let report = CrashBoard.during(extensionPath: "/srv/d.dll", method: "GET", target: long,
+                                       versionMajor: 1, versionMinor: 1, client: long) { CrashBoard.takeReport() }
+        let call = try #require(report.otherCalls.first { $0.extensionPath == "/srv/d.dll" })
+        #expect(call.request.count == 1023)
+        #expect(call.request.hasPrefix("GET xxx"))
+    }
+
     @Test func longTextIsTruncatedNotOverrun() throws {
         let descriptor = try CrashBoard.create()
         defer { close(descriptor) }

@@ -89,13 +89,19 @@ struct ISAPIExtensionRun: BlockingHandler {
         // Under the supervising parent, a crash inside the extension is reported with
         // the extension and this request.
         // server-status and /metrics: calls, errors, calls in flight, time inside.
+        // The request is read in place: a local copy of it would retain each of its strings.
         ServerFigures.shared.extensions.figures(for: path).measure {
-            CrashBoard.during(extensionPath: path, request: Self.describe(context.value.request)) {
+            CrashBoard.during(
+                extensionPath: path, method: context.value.request.method, target: context.value.request.target,
+                versionMajor: context.value.request.versionMajor, versionMinor: context.value.request.versionMinor,
+                client: context.value.request.connection.remoteAddress
+            ) {
                 runExtension(context, context.value, channel: channel, pipeline: pipeline)
             }
         }
     }
 
+    /// The request as the crash board and filter logs name it: "GET /x HTTP/1.1 from 10.0.0.1".
     static func describe(_ request: IncomingRequest) -> String {
         "\(request.requestLine) from \(request.connection.remoteAddress)"
     }
