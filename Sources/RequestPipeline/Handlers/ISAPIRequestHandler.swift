@@ -101,7 +101,8 @@ struct ISAPIExtensionRun: BlockingHandler {
         }
     }
 
-    /// The request as the crash board and filter logs name it: "GET /x HTTP/1.1 from 10.0.0.1".
+    /// The request as a filter call names it on the crash board and in the error log:
+    /// "GET /x HTTP/1.1 from 10.0.0.1" (an extension call gives the board its parts).
     static func describe(_ request: IncomingRequest) -> String {
         "\(request.requestLine) from \(request.connection.remoteAddress)"
     }
