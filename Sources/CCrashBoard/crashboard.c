@@ -172,8 +172,8 @@ static size_t append_number(char *destination, size_t size, size_t at, int value
     return append_text(destination, size, at, text);
 }
 
-void isapid_crashboard_enter_request(const char *extension, const char *method, const char *target,
-                                     int major, int minor, const char *client) {
+void isapid_crashboard_enter_request(const char *extension, const char *lead, const char *method,
+                                     const char *target, int major, int minor, const char *client) {
     if (board == NULL) return;
     if (!thread_prepared) prepare_thread();
     if (thread_slot < 0) return;
@@ -181,7 +181,8 @@ void isapid_crashboard_enter_request(const char *extension, const char *method, 
     copy_text(slot->extension, EXTENSION_SIZE, extension);
     char *request = slot->request;
     request[0] = '\0';
-    size_t at = append_text(request, REQUEST_SIZE, 0, method);
+    size_t at = append_text(request, REQUEST_SIZE, 0, lead);
+    at = append_text(request, REQUEST_SIZE, at, method);
     at = append_text(request, REQUEST_SIZE, at, " ");
     at = append_text(request, REQUEST_SIZE, at, target);
     at = append_text(request, REQUEST_SIZE, at, " HTTP/");

@@ -42,16 +42,17 @@ public enum CrashBoard {
         return try body()
     }
 
-    /// The same for an extension call serving a request, named by its parts: the board
-    /// reads "METHOD TARGET HTTP/MAJOR.MINOR from CLIENT", composed in C, so that a call
-    /// builds no Swift string for it (the request line and client interpolated into one,
-    /// and its C string, cost ~3.6k instructions a call: 5 % of a hello.dll request).
+    /// The same for a call serving a request, named by its parts: the board reads
+    /// "LEADMETHOD TARGET HTTP/MAJOR.MINOR from CLIENT" (a filter's lead names it and its
+    /// notification), composed in C, so that a call builds no Swift string for it (the
+    /// request line and client interpolated into one, and its C string, cost ~3.6k
+    /// instructions a call: 5 % of a hello.dll request).
     public static func during<Result>(
-        extensionPath: String, method: String, target: String, versionMajor: Int, versionMinor: Int,
-        client: String, _ body: () throws -> Result
+        extensionPath: String, lead: String? = nil, method: String, target: String, versionMajor: Int,
+        versionMinor: Int, client: String, _ body: () throws -> Result
     ) rethrows -> Result {
         guard isapid_crashboard_attached() != 0 else { return try body() }
-        isapid_crashboard_enter_request(extensionPath, method, target, CInt(clamping: versionMajor),
+        isapid_crashboard_enter_request(extensionPath, lead, method, target, CInt(clamping: versionMajor),
                                         CInt(clamping: versionMinor), client)
         defer { isapid_crashboard_leave() }
         return try body()

@@ -44,6 +44,17 @@ import Testing
             CrashReport.Call(extensionPath: "/srv/c.dll", request: "GET /c.dll HTTP/12.-3 from ::1")))
     }
 
+    /// A filter call's text starts with its lead (the filter and its notification).
+    @Test func aLeadComesBeforeTheRequest() throws {
+        let descriptor = try CrashBoard.create()
+        defer { close(descriptor) }
+        let inside = CrashBoard.during(extensionPath: "/srv/f.dll", lead: "ISAPI filter: SF_NOTIFY_LOG for ",
+                                       method: "GET", target: "/a.txt", versionMajor: 1, versionMinor: 1,
+                                       client: "127.0.0.1") { CrashBoard.takeReport() }
+        #expect(inside.otherCalls.contains(CrashReport.Call(
+            extensionPath: "/srv/f.dll", request: "ISAPI filter: SF_NOTIFY_LOG for GET /a.txt HTTP/1.1 from 127.0.0.1")))
+    }
+
     @Test func aLongRequestByPartsIsTruncatedNotOverrun() throws {
         let descriptor = try CrashBoard.create()
         defer { close(descriptor) }

@@ -42,7 +42,9 @@ final class FakeFilterHost: FilterRequestHost, @unchecked Sendable {
 
     init(headers: [String: String] = [:]) { self.headers = headers }
 
-    var requestDescription: String { "GET / HTTP/1.1 from 192.0.2.7" }
+    var requestLine: FilterRequestLine {
+        FilterRequestLine(method: "GET", target: "/", versionMajor: 1, versionMinor: 1, client: "192.0.2.7")
+    }
     func serverVariable(_ name: String) -> String? { variables[name] }
     func header(_ name: String) -> String? { headers[name.lowercased()] }
 

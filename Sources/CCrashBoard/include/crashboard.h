@@ -22,10 +22,11 @@ int isapid_crashboard_attach(int fd);
 /* Child, on the calling thread: an extension call begins / ends. No-ops when no board
    is attached. The strings are copied (truncated if long). */
 void isapid_crashboard_enter(const char *extension, const char *request);
-/* The same for a request given by parts, composed in the slot as "METHOD TARGET
-   HTTP/MAJOR.MINOR from CLIENT": the caller builds no string for each call. */
-void isapid_crashboard_enter_request(const char *extension, const char *method, const char *target,
-                                     int major, int minor, const char *client);
+/* The same for a request given by parts, composed in the slot as "LEADMETHOD TARGET
+   HTTP/MAJOR.MINOR from CLIENT" (`lead` may be NULL): the caller builds no string for
+   each call. */
+void isapid_crashboard_enter_request(const char *extension, const char *lead, const char *method,
+                                     const char *target, int major, int minor, const char *client);
 void isapid_crashboard_leave(void);
 
 /* Child: it has started serving (a crash after this is not a start-up crash), or a

@@ -14,8 +14,27 @@ public protocol FilterRequestHost: AnyObject {
     func addHeader(_ name: String, _ value: String) -> Bool
     /// SF_REQ_NORMALIZE_URL: the URL decoded and without dot-segments, or nil when refused.
     func normalizeURL(_ url: String) -> String?
-    /// The request, for crash reports and log lines: `GET /x HTTP/1.1 from 127.0.0.1`.
-    var requestDescription: String { get }
+    /// The request, for crash reports (`GET /x HTTP/1.1 from 127.0.0.1`), by parts.
+    var requestLine: FilterRequestLine { get }
+}
+
+/// A request as crash reports name a filter call serving it, in parts (the report's text
+/// is composed where it is kept, without a string per call).
+public struct FilterRequestLine: Sendable, Equatable {
+    public var method: String
+    public var target: String
+    public var versionMajor: Int
+    public var versionMinor: Int
+    /// The client's address.
+    public var client: String
+
+    public init(method: String, target: String, versionMajor: Int, versionMinor: Int, client: String) {
+        self.method = method
+        self.target = target
+        self.versionMajor = versionMajor
+        self.versionMinor = versionMinor
+        self.client = client
+    }
 }
 
 /// One connection's filter state, as IIS keeps it: for each filter its own
@@ -34,8 +53,10 @@ public final class FilterSession: @unchecked Sendable {
     let logNotSupported: Bool
     /// The site (`SF_PROPERTY_INSTANCE_NUM_ID`), set by the caller per request.
     public var siteID: Int = 1
-    /// Wraps each HttpFilterProc call (the daemon notes it on the crash board).
-    let around: @Sendable (_ path: String, _ what: @autoclosure () -> String, _ call: () -> DWORD) -> DWORD
+    /// Wraps each HttpFilterProc call (the daemon notes it on the crash board): the
+    /// filter's path, the notification, the request's host (nil for a connection's raw data).
+    let around: @Sendable (_ path: String, _ notification: FilterNotification, _ host: FilterRequestHost?,
+                           _ call: () -> DWORD) -> DWORD
 
     let lock = NSLock()
     private var contexts: [ObjectIdentifier: FilterContextBox] = [:]
@@ -67,7 +88,9 @@ public final class FilterSession: @unchecked Sendable {
 
     public init(
         isSecure: Bool, logger: Logger, logNotSupported: Bool = false,
-        around: @escaping @Sendable (String, @autoclosure () -> String, () -> DWORD) -> DWORD = { _, _, call in call() }
+        around: @escaping @Sendable (String, FilterNotification, FilterRequestHost?, () -> DWORD) -> DWORD = {
+            _, _, _, call in call()
+        }
     ) {
         self.isSecure = isSecure
         self.logger = logger
@@ -97,7 +120,7 @@ public final class FilterSession: @unchecked Sendable {
             let box = context(for: filter)
             if lock.withLock({ box.disabled & notification.flag != 0 }) { continue }
             SetLastError(0)
-            let answer = around(filter.path, "\(notification.name) for \(host?.requestDescription ?? "a connection")") {
+            let answer = around(filter.path, notification, host) {
                 filter.call(box.pointer, notification, data) ?? DWORD(SF_STATUS_REQ_NEXT_NOTIFICATION.rawValue)
             }
             let code = answer

@@ -53,7 +53,7 @@ final class RequestHeadersFilterHost: FilterRequestHost {
         self.pipeline = pipeline
     }
 
-    var requestDescription: String { ISAPIExtensionRun.describe(request) }
+    var requestLine: FilterRequestLine { FilterRequestLine(request) }
 
     func serverVariable(_ name: String) -> String? {
         var context = RequestContext(request: request, host: pipeline.configuration.mainHost)
@@ -114,7 +114,7 @@ final class ContextFilterHost: FilterRequestHost {
         self.pipeline = pipeline
     }
 
-    var requestDescription: String { ISAPIExtensionRun.describe(context.request) }
+    var requestLine: FilterRequestLine { FilterRequestLine(context.request) }
     func serverVariable(_ name: String) -> String? { pipeline.serverVariable(name, context) }
     func header(_ name: String) -> String? { headers[name] }
 
@@ -143,5 +143,12 @@ extension Pipeline {
         guard let (path, query) = URIPath.split(target: url), case .success(let normalized) = URIPath.normalize(path)
         else { return nil }
         return normalized + (query.map { "?" + $0 } ?? "")
+    }
+}
+
+extension FilterRequestLine {
+    init(_ request: IncomingRequest) {
+        self.init(method: request.method, target: request.target, versionMajor: request.versionMajor,
+                  versionMinor: request.versionMinor, client: request.connection.remoteAddress)
     }
 }

@@ -60,10 +60,23 @@ public final class ISAPIFilterHost: @unchecked Sendable {
     /// One connection's filter state; its HttpFilterProc calls are noted on the crash board.
     public func makeSession(secure: Bool) -> FilterSession {
         let (logger, logNotSupported) = lock.withLock { (self.logger, self.logNotSupported) }
-        return FilterSession(isSecure: secure, logger: logger, logNotSupported: logNotSupported) { path, what, call in
-            CrashBoard.during(extensionPath: path, request: "ISAPI filter: " + what(), call)
+        return FilterSession(isSecure: secure, logger: logger, logNotSupported: logNotSupported) {
+            path, notification, host, call in
+            guard let request = host?.requestLine else {
+                return CrashBoard.during(extensionPath: path, request: "ISAPI filter: \(notification.name) for a connection",
+                                         call)
+            }
+            return CrashBoard.during(
+                extensionPath: path, lead: Self.crashBoardLeads[notification.flag], method: request.method,
+                target: request.target, versionMajor: request.versionMajor, versionMinor: request.versionMinor,
+                client: request.client, call)
         }
     }
+
+    /// What the crash board's text for a filter call starts with, per notification
+    /// ("ISAPI filter: SF_NOTIFY_SEND_RESPONSE for "), made once.
+    private static let crashBoardLeads = Dictionary(
+        uniqueKeysWithValues: FilterNotification.allCases.map { ($0.flag, "ISAPI filter: \($0.name) for ") })
 
     /// Whether any host lists a filter (a configuration without costs nothing per request).
     public static func hasFilters(_ configuration: ServerConfiguration) -> Bool {

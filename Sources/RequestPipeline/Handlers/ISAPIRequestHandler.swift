@@ -101,12 +101,6 @@ struct ISAPIExtensionRun: BlockingHandler {
         }
     }
 
-    /// The request as a filter call names it on the crash board and in the error log:
-    /// "GET /x HTTP/1.1 from 10.0.0.1" (an extension call gives the board its parts).
-    static func describe(_ request: IncomingRequest) -> String {
-        "\(request.requestLine) from \(request.connection.remoteAddress)"
-    }
-
     /// `context` is `shared`'s value, read in place.
     private func runExtension(_ shared: Shared<RequestContext>, _ context: RequestContext, channel: any ResponseChannel,
                               pipeline: Pipeline)
