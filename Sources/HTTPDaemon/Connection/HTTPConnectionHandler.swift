@@ -53,14 +53,6 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             self.response = response
             self.keepAlive = keepAlive
         }
-
-        /// An exchange for `request` whose context the pipeline makes in place, not
-        /// returned and then copied in (~550 bytes), and whose answer is yet to come.
-        init(request: IncomingRequest, pipeline: Pipeline) {
-            context = pipeline.makeContext(request)
-            response = HTTPConnectionHandler.unanswered
-            keepAlive = false
-        }
     }
 
     /// The connection's state: every change of it goes through the machine's events.
@@ -258,7 +250,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
             return
         }
         // The pipeline works on the exchange's own context: no copy on the way.
-        let current = Exchange(request: request, pipeline: state.pipeline)
+        let current = Exchange(context: state.pipeline.makeContext(request), response: Self.unanswered, keepAlive: false)
         current.response = state.pipeline.process(&current.context)
         proceed(head, request, current, context: context)
     }
@@ -273,7 +265,7 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
     }
 
     /// The response of an exchange the pipeline has not answered yet.
-    fileprivate static let unanswered = Response(status: 500)
+    private static let unanswered = Response(status: 500)
 
     /// The rest of `begin`, once the pipeline has answered (on the loop, or on the pool
     /// for a request with ISAPI filters).
