@@ -49,37 +49,30 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     /// mappings that keep entries (`MappedPathCache`) hold themselves to it too.
     let contentBudget: Int
     private let local = LocalFileSystem()
+    /// How many changes have been heard (the entries' generation), and `FileCacheValid`:
+    /// atomics, because every request reads them (`now`) without the lock. A change is
+    /// counted under the lock, with the entries it drops, so that a reader holding the
+    /// lock sees both or neither.
+    private let changes = Atomic<Int>(0)
+    private let validSeconds: Atomic<Int64>
     // Everything below is guarded by `lock`.
     private let lock = NSLock()
     private var entries: [String: Entry<Lookup>] = [:]
     /// What `lstat` said: whether the path is a symbolic link (false also when it is not there).
     private var links: [String: Entry<Bool>] = [:]
-    private var validSeconds: Int64
-    private var changes = 0
-    /// `changes` and `validSeconds` as every request reads them (`now`), without the
-    /// lock: they are written under it, and a reader needs each value, not the pair
-    /// at one instant.
-    private let publishedChanges = Atomic<Int>(0)
-    private let publishedValidSeconds: Atomic<Int64>
     private var contentBytes = 0
     private var listeners: [Int: (paths: [String], onChange: @Sendable (String) -> Void)] = [:]
     private var nextListener = 0
 
     public init(validSeconds: Int = FileCache.defaultValidSeconds, maxEntries: Int = FileCache.defaultMaxEntries,
                 contentBudget: Int = FileCache.defaultContentBudget) {
-        self.validSeconds = Int64(validSeconds)
-        publishedValidSeconds = Atomic(Int64(validSeconds))
+        self.validSeconds = Atomic(Int64(validSeconds))
         self.maxEntries = maxEntries
         self.contentBudget = contentBudget
     }
 
     /// `FileCacheValid` of the configuration now loaded.
-    public func setValidSeconds(_ seconds: Int) {
-        lock.withLock {
-            validSeconds = Int64(seconds)
-            publishedValidSeconds.store(validSeconds, ordering: .releasing)
-        }
-    }
+    public func setValidSeconds(_ seconds: Int) { validSeconds.store(Int64(seconds), ordering: .releasing) }
 
     /// When something computed from entries (a merged per-directory configuration) was
     /// made, as the cache sees time: it is stale once the watcher has invalidated
@@ -105,8 +98,8 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     /// Now, with the bound things made from entries are held to.
     var now: (moment: Moment, validSeconds: Int64) {
         let seconds = Self.monotonicSeconds()
-        return (Moment(generation: publishedChanges.load(ordering: .acquiring), seconds: seconds),
-                publishedValidSeconds.load(ordering: .acquiring))
+        return (Moment(generation: changes.load(ordering: .acquiring), seconds: seconds),
+                validSeconds.load(ordering: .acquiring))
     }
 
     /// Whether change events can be heard (inotify could be set up); when not, only
@@ -129,15 +122,18 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     public func isSymbolicLink(_ path: String) -> Bool {
         let now = Self.monotonicSeconds()
         let (cached, generation): (Bool?, Int) = lock.withLock {
-            guard let entry = links[path], now - entry.checkedAt < validSeconds else { return (nil, changes) }
+            let generation = changes.load(ordering: .relaxed)
+            guard let entry = links[path], now - entry.checkedAt < validSeconds.load(ordering: .relaxed) else {
+                return (nil, generation)
+            }
             entry.referenced = true
-            return (entry.value, changes)
+            return (entry.value, generation)
         }
         if let cached { return cached }
         if case .notADirectory = watchDirectory(of: path, walkingUp: false) { return local.isSymbolicLink(path) }
         let isLink = local.isSymbolicLink(path)
         lock.withLock {
-            guard changes == generation else { return }
+            guard changes.load(ordering: .relaxed) == generation else { return }
             if links.count >= maxEntries { links = Self.swept(links, limit: maxEntries) }
             links[path] = Entry(isLink, checkedAt: now)
         }
@@ -162,11 +158,12 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     func datedLookup(_ path: String) -> (lookup: Lookup, checkedAt: Int64) {
         let now = Self.monotonicSeconds()
         let (cached, generation, keepsContent): ((Lookup, Int64)?, Int, Bool) = lock.withLock {
-            guard let entry = entries[path], now - entry.checkedAt < validSeconds else {
-                return (nil, changes, contentBytes < contentBudget)
+            let generation = changes.load(ordering: .relaxed)
+            guard let entry = entries[path], now - entry.checkedAt < validSeconds.load(ordering: .relaxed) else {
+                return (nil, generation, contentBytes < contentBudget)
             }
             entry.referenced = true
-            return ((entry.value, entry.checkedAt), changes, false)
+            return ((entry.value, entry.checkedAt), generation, false)
         }
         if let cached { return cached }
         // Watched before the stat: a change after the stat is then always heard. A path
@@ -180,7 +177,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
         let lookup = Self.lookUp(path, keepingContent: keepsContent)
         lock.withLock {
             // A change heard while this stat ran may postdate it: keep nothing then.
-            guard changes == generation else { return }
+            guard changes.load(ordering: .relaxed) == generation else { return }
             if entries.count >= maxEntries { sweep() }
             if let old = entries.updateValue(Entry(lookup, checkedAt: now), forKey: path) {
                 contentBytes -= old.value.contentSize
@@ -249,7 +246,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     public func watchForever() {
         guard watcher.isAvailable else { return }
         while true {
-            let timeout = lock.withLock { CInt(clamping: max(validSeconds, 1) * 1000) }
+            let timeout = CInt(clamping: max(validSeconds.load(ordering: .relaxed), 1) * 1000)
             guard let changes = watcher.waitForChanges(timeout: timeout) else { return }
             let targets: [String?] = changes.map { change in
                 switch change {
@@ -275,8 +272,7 @@ public final class FileCache: FileSystem, @unchecked Sendable {
     /// listeners to call.
     private func invalidate(_ targets: [String?]) -> [(@Sendable (String) -> Void, String)] {
         lock.withLock {
-            changes += 1
-            publishedChanges.store(changes, ordering: .releasing)
+            changes.add(1, ordering: .releasing)
             let everything = targets.contains(nil)
             let prefixes = targets.compactMap { $0.map { $0.hasSuffix("/") ? $0 : $0 + "/" } }
             func concerns(_ path: String) -> Bool {
