@@ -141,12 +141,6 @@ static void prepare_thread(void) {
     }
 }
 
-static void copy_text(char *destination, size_t size, const char *source) {
-    size_t length = source == NULL ? 0 : strnlen(source, size - 1);
-    if (length > 0) memcpy(destination, source, length);
-    destination[length] = '\0';
-}
-
 /* Appends `source` at `at` within `size` (truncated, always terminated); the new end. */
 static size_t append_text(char *destination, size_t size, size_t at, const char *source) {
     if (source == NULL || at + 1 >= size) return at;
@@ -156,29 +150,40 @@ static size_t append_text(char *destination, size_t size, size_t at, const char 
     return at + length;
 }
 
+static void copy_text(char *destination, size_t size, const char *source) {
+    destination[0] = '\0';
+    append_text(destination, size, 0, source);
+}
+
 /* A version number in decimal (HTTP's are one digit; any int is written whole). */
 static size_t append_number(char *destination, size_t size, size_t at, int value) {
     char digits[16];
-    size_t count = 0;
+    char *first = digits + sizeof digits;
+    *--first = '\0';
     unsigned magnitude = value < 0 ? 0u - (unsigned)value : (unsigned)value;
     do {
-        digits[sizeof digits - 1 - count++] = (char)('0' + magnitude % 10);
+        *--first = (char)('0' + magnitude % 10);
         magnitude /= 10;
     } while (magnitude != 0);
-    if (value < 0) digits[sizeof digits - 1 - count++] = '-';
-    char text[sizeof digits + 1];
-    memcpy(text, digits + sizeof digits - count, count);
-    text[count] = '\0';
-    return append_text(destination, size, at, text);
+    if (value < 0) *--first = '-';
+    return append_text(destination, size, at, first);
+}
+
+/* The calling thread's slot, with the extension's path copied in; NULL when no board is
+   attached or the slots ran out. */
+static struct slot *enter_slot(const char *extension) {
+    if (board == NULL) return NULL;
+    if (!thread_prepared) prepare_thread();
+    if (thread_slot < 0) return NULL;
+    struct slot *slot = &board->slots[thread_slot];
+    copy_text(slot->extension, EXTENSION_SIZE, extension);
+    return slot;
 }
 
 void isapid_crashboard_enter_request(const char *extension, const char *lead, const char *method,
                                      const char *target, int major, int minor, const char *client) {
-    if (board == NULL) return;
-    if (!thread_prepared) prepare_thread();
-    if (thread_slot < 0) return;
-    struct slot *slot = &board->slots[thread_slot];
-    copy_text(slot->extension, EXTENSION_SIZE, extension);
+    struct slot *slot = enter_slot(extension);
+    if (slot == NULL) return;
     char *request = slot->request;
     request[0] = '\0';
     size_t at = append_text(request, REQUEST_SIZE, 0, lead);
@@ -195,11 +200,8 @@ void isapid_crashboard_enter_request(const char *extension, const char *lead, co
 }
 
 void isapid_crashboard_enter(const char *extension, const char *request) {
-    if (board == NULL) return;
-    if (!thread_prepared) prepare_thread();
-    if (thread_slot < 0) return;
-    struct slot *slot = &board->slots[thread_slot];
-    copy_text(slot->extension, EXTENSION_SIZE, extension);
+    struct slot *slot = enter_slot(extension);
+    if (slot == NULL) return;
     copy_text(slot->request, REQUEST_SIZE, request);
     atomic_store_explicit(&slot->busy, 1, memory_order_release);
 }
