@@ -33,10 +33,12 @@ struct LogLineWriterTests {
         return out.bytes
     }
 
-    @Test("every byte value, at every place of a run of 8 to 24, is escaped as byte by byte",
+    @Test("every byte value, at every place of a run of 1 to 24, is escaped as byte by byte",
           arguments: [(false, false), (true, false), (true, true), (false, true)])
     func escapingMatchesTheModel(errorLog: Bool, keepingBackslashes: Bool) {
-        for length in [1, 7, 8, 9, 15, 16, 17, 24] {
+        // Every length up to 17 (the short paths test two overlapping halves of 2, 4 and 8
+        // bytes), then the word loop with tails.
+        for length in Array(1...17) + [23, 24] {
             for place in 0..<length {
                 for value in 0...255 {
                     var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: length)
@@ -104,6 +106,24 @@ struct LogLineWriterTests {
         out.append(byte: UInt8(ascii: " "))
         out.appendHex(0xdead_beef)
         #expect(out.string == "0 -0042 18446744073709551615   7 0 deadbeef")
+    }
+
+    @Test("every number up to 100,000 and either side of each power of ten is written as String has it")
+    func decimalsMatchString() {
+        var values = Array(UInt64(0)...100_000)
+        var power: UInt64 = 1
+        for _ in 0..<19 {
+            power *= 10
+            values += [power - 1, power, power + 1]
+        }
+        values.append(UInt64.max)
+        var mismatches: [UInt64] = []
+        for value in values {
+            var out = LogLineWriter(capacity: 0)
+            out.appendDecimal(value)
+            if out.string != String(value) { mismatches.append(value) }
+        }
+        #expect(mismatches.isEmpty, "first: \(mismatches.prefix(5))")
     }
 }
 

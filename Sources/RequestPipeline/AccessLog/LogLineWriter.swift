@@ -119,28 +119,44 @@ package struct LogLineWriter: ~Copyable {
     }
 
     mutating func appendDecimal(_ value: UInt64, minimumDigits: Int = 1, pad: UInt8 = UInt8(ascii: "0")) {
-        // Counted first, then written from the right into their place: no turning around.
+        // Counted by comparisons (a status, a small size: two or three), then written from
+        // the right two digits a division: no turning around, half the divisions.
         var digits = 1
-        var left = value
-        while left >= 10 {
-            left /= 10
+        var bound: UInt64 = 10
+        while value >= bound && digits < 20 {
             digits &+= 1
+            bound = bound &* 10
         }
         let width = max(digits, minimumDigits)
         let out = room(width)
         var index = width
-        left = value
-        repeat {
+        var left = value
+        Self.digitPairs.withUTF8Buffer { pairs in
+            while left >= 10 {
+                let pair = Int(truncatingIfNeeded: left % 100) &* 2
+                left /= 100
+                index &-= 2
+                out[index] = pairs[pair]
+                out[index &+ 1] = pairs[pair &+ 1]
+            }
+        }
+        if index > width &- digits {
             index &-= 1
-            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: left % 10)
-            left /= 10
-        } while left > 0
+            out[index] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: left)
+        }
         while index > 0 {
             index &-= 1
             out[index] = pad
         }
         count &+= width
     }
+
+    /// "00" to "99", for ``appendDecimal(_:minimumDigits:pad:)``.
+    private static let digitPairs: StaticString = """
+        00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899
+        """
 
     mutating func appendHex(_ value: UInt64) {
         var shift = 60
@@ -167,25 +183,83 @@ package struct LogLineWriter: ~Copyable {
 
 extension LogLineWriter {
     /// `ap_escape_logitem`, or with `errorLog` `ap_escape_errorlog_item` (which leaves `"`
-    /// alone); with `keepingBackslashes` a `\` stays single. In one pass: room for the
-    /// worst case (four bytes for one) is made first, then every byte is stored, escaped
-    /// or not; eight bytes that need no escape (as most do) are tested and copied at once.
+    /// alone); with `keepingBackslashes` a `\` stays single. Room for the worst case (four
+    /// bytes for one) is made first. A text of up to 16 bytes (an address, a method, a
+    /// path, a protocol: most of a line's values) that needs no escape is tested and
+    /// copied as two overlapping words, with no loop; anything else goes through
+    /// ``appendEscaped(_:count:to:errorLog:keepingBackslashes:)``.
     @inline(__always)
     mutating func appendEscaped(buffer text: UnsafeBufferPointer<UInt8>, errorLog: Bool = false,
                                 keepingBackslashes: Bool = false) {
-        guard let source = text.baseAddress else { return }
-        let count = text.count
-        var out = room(count &* 4)
+        guard let source = text.baseAddress, !text.isEmpty else { return }
+        let length = text.count
+        let out = room(length &* 4)
+        if length <= 16
+            && Self.copiedClean(source, count: length, to: out, errorLog: errorLog, keepingBackslashes: keepingBackslashes) {
+            count &+= length
+            return
+        }
+        advance(to: Self.appendEscaped(source, count: length, to: out, errorLog: errorLog,
+                                       keepingBackslashes: keepingBackslashes))
+    }
+
+    /// The `count` (1...16) bytes at `source` copied to `out` when none needs an escape,
+    /// tested as two words that overlap (or meet) in the middle: the first and last eight
+    /// bytes, four, or two, padded with spaces below that. False, with nothing stored,
+    /// when a byte needs an escape.
+    @inline(__always)
+    private static func copiedClean(_ source: UnsafePointer<UInt8>, count: Int, to out: UnsafeMutablePointer<UInt8>,
+                                    errorLog: Bool, keepingBackslashes: Bool) -> Bool {
+        let text = UnsafeRawPointer(source)
+        let target = UnsafeMutableRawPointer(out)
+        if count >= 8 {
+            let first = text.loadUnaligned(as: UInt64.self)
+            let last = text.loadUnaligned(fromByteOffset: count &- 8, as: UInt64.self)
+            guard !holdsByteToEscape(first, last, errorLog: errorLog, keepingBackslashes: keepingBackslashes) else {
+                return false
+            }
+            target.storeBytes(of: first, as: UInt64.self)
+            target.storeBytes(of: last, toByteOffset: count &- 8, as: UInt64.self)
+        } else if count >= 4 {
+            let first = text.loadUnaligned(as: UInt32.self)
+            let last = text.loadUnaligned(fromByteOffset: count &- 4, as: UInt32.self)
+            guard !holdsByteToEscape(UInt64(first) | UInt64(last) << 32, errorLog: errorLog,
+                                     keepingBackslashes: keepingBackslashes) else { return false }
+            target.storeBytes(of: first, as: UInt32.self)
+            target.storeBytes(of: last, toByteOffset: count &- 4, as: UInt32.self)
+        } else if count >= 2 {
+            let first = text.loadUnaligned(as: UInt16.self)
+            let last = text.loadUnaligned(fromByteOffset: count &- 2, as: UInt16.self)
+            let spaces: UInt64 = 0x2020_2020_0000_0000
+            guard !holdsByteToEscape(UInt64(first) | UInt64(last) << 16 | spaces, errorLog: errorLog,
+                                     keepingBackslashes: keepingBackslashes) else { return false }
+            target.storeBytes(of: first, as: UInt16.self)
+            target.storeBytes(of: last, toByteOffset: count &- 2, as: UInt16.self)
+        } else {
+            guard !holdsByteToEscape(UInt64(source.pointee) | 0x2020_2020_2020_2000, errorLog: errorLog,
+                                     keepingBackslashes: keepingBackslashes) else { return false }
+            out.pointee = source.pointee
+        }
+        return true
+    }
+
+    /// The general case of ``appendEscaped(buffer:errorLog:keepingBackslashes:)``: `count`
+    /// bytes at `source` stored escaped from `out` on (which has room for four bytes each);
+    /// returns where they end. Eight bytes that need no escape are tested and copied at
+    /// once; a byte that does, and a tail shorter than eight, go byte by byte.
+    private static func appendEscaped(_ source: UnsafePointer<UInt8>, count: Int, to start: UnsafeMutablePointer<UInt8>,
+                                      errorLog: Bool, keepingBackslashes: Bool) -> UnsafeMutablePointer<UInt8> {
+        var out = start
         var index = 0
         while true {
             while count &- index >= 8 {
                 let word = UnsafeRawPointer(source + index).loadUnaligned(as: UInt64.self)
-                if Self.holdsByteToEscape(word, errorLog: errorLog, keepingBackslashes: keepingBackslashes) { break }
+                if holdsByteToEscape(word, errorLog: errorLog, keepingBackslashes: keepingBackslashes) { break }
                 UnsafeMutableRawPointer(out).storeBytes(of: word, as: UInt64.self)
                 out += 8
                 index &+= 8
             }
-            guard index < count else { break }
+            guard index < count else { return out }
             // Byte by byte: the one that stopped the words (then words again), or a tail
             // shorter than a word.
             let end = count &- index >= 8 ? index &+ 1 : count
@@ -208,14 +282,21 @@ extension LogLineWriter {
                 case UInt8(ascii: "\\"), UInt8(ascii: "\""): out[1] = byte
                 default:
                     out[1] = UInt8(ascii: "x")
-                    out[2] = Self.hexDigit(byte >> 4)
-                    out[3] = Self.hexDigit(byte & 0x0f)
+                    out[2] = hexDigit(byte >> 4)
+                    out[3] = hexDigit(byte & 0x0f)
                     out += 2
                 }
                 out += 2
             }
         }
-        advance(to: out)
+    }
+
+    /// ``holdsByteToEscape(_:errorLog:keepingBackslashes:)`` of two words at once.
+    @inline(__always)
+    private static func holdsByteToEscape(_ first: UInt64, _ second: UInt64, errorLog: Bool,
+                                          keepingBackslashes: Bool) -> Bool {
+        escapeBits(first, errorLog: errorLog, keepingBackslashes: keepingBackslashes)
+            | escapeBits(second, errorLog: errorLog, keepingBackslashes: keepingBackslashes) != 0
     }
 
     /// Whether any of the eight bytes in `word` must be escaped: below 0x20, from 0x7f
@@ -225,6 +306,13 @@ extension LogLineWriter {
     /// some class itself, so the answer for the word as a whole is exact.
     @inline(__always)
     private static func holdsByteToEscape(_ word: UInt64, errorLog: Bool, keepingBackslashes: Bool) -> Bool {
+        escapeBits(word, errorLog: errorLog, keepingBackslashes: keepingBackslashes) != 0
+    }
+
+    /// The high bit of each byte of `word` that must be escaped (and perhaps of bytes
+    /// after one that must: only whether it is zero is exact).
+    @inline(__always)
+    private static func escapeBits(_ word: UInt64, errorLog: Bool, keepingBackslashes: Bool) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highBits: UInt64 = 0x8080_8080_8080_8080
         let control = (word &- ones &* 0x20) & ~word & highBits
@@ -238,6 +326,6 @@ extension LogLineWriter {
             let backslashes = word ^ (ones &* 0x5c)
             found |= (backslashes &- ones) & ~backslashes & highBits
         }
-        return found != 0
+        return found
     }
 }
