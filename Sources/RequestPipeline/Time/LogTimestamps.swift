@@ -61,10 +61,11 @@ extension LogLineWriter {
 /// `%t` text the same way (a small table by second, `TIME_CACHE_SIZE`).
 ///
 /// Shared by all event loops. The offset is one atomic word (second and offset packed),
-/// read without a lock; the `%t` texts sit behind one lock, a slot a second, so requests
-/// that started in different recent seconds (a slow one finishing late) do not evict
-/// each other.
-final class LogTimeCache: @unchecked Sendable {
+/// read without a lock; the `%t` texts sit behind one `Mutex` (a compare-and-swap to take
+/// and one to give back, where a Foundation lock costs a `pthread_mutex` round trip), a
+/// slot a second, so requests that started in different recent seconds (a slow one
+/// finishing late) do not evict each other.
+final class LogTimeCache: Sendable {
     static let shared = LogTimeCache()
 
     /// One second's `%t`, for the offset it was printed in.
@@ -75,8 +76,7 @@ final class LogTimeCache: @unchecked Sendable {
     }
 
     private static let slotCount = 16
-    private let lock = NSLock()
-    private var slots = [Slot](repeating: Slot(), count: LogTimeCache.slotCount)
+    private let slots = Mutex([Slot](repeating: Slot(), count: LogTimeCache.slotCount))
     /// The last second asked for and its offset, packed: the second in the high 40 bits
     /// (Unix time until the year 36812; the last one is never kept, so no
     /// packed value is `emptyOffset`), the offset plus 2^23 in the low 24 (offsets are
@@ -104,18 +104,15 @@ final class LogTimeCache: @unchecked Sendable {
     /// handed around.
     func appendCommonLogTime(seconds: Int64, utcOffset: Int, to out: inout LogLineWriter) {
         let index = Int(UInt64(bitPattern: seconds) % UInt64(Self.slotCount))
-        lock.lock()
-        if slots[index].seconds == seconds && slots[index].utcOffset == utcOffset {
+        let found = slots.withLock { slots in
+            guard slots[index].seconds == seconds && slots[index].utcOffset == utcOffset else { return false }
             slots[index].text.withUnsafeBufferPointer { out.append($0) }
-            lock.unlock()
-            return
+            return true
         }
-        lock.unlock()
+        if found { return }
         let start = out.count
         out.appendCommonLogTime(CivilTime(epochSeconds: seconds, utcOffset: utcOffset))
         let text = out.withUnsafeBytes(from: start) { Array($0) }
-        lock.lock()
-        slots[index] = Slot(seconds: seconds, utcOffset: utcOffset, text: text)
-        lock.unlock()
+        slots.withLock { $0[index] = Slot(seconds: seconds, utcOffset: utcOffset, text: text) }
     }
 }
