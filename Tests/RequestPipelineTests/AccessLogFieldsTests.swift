@@ -59,13 +59,14 @@ struct AccessLogFieldsTests {
             // The connection's own lines read the values in place: the same line again.
             var liveContext = context
             var liveResponse = response
-            let live = LiveAccessLogValues.withValues(
+            var live = ""
+            LiveAccessLogValues.withValues(
                 of: &liveContext, response: &liveResponse, bytesSent: 4, wireBytesSent: 200, connection: .keepAlive,
                 serverPort: 8080
             ) { values in
                 var out = LogLineWriter(capacity: 256)
                 format.append(live: values, to: &out)
-                return out.string
+                live = out.string
             }
             #expect(live == format.format(full), "\(formatString)")
         }

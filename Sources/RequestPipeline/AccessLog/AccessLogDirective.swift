@@ -1,4 +1,5 @@
 extension AccessLogFormat.Directive {
+    @inline(__always)
     func append<Values: AccessLogValues>(_ r: Values, arguments: AccessLogFormat.Arguments, to out: inout LogLineWriter) {
         switch self {
         case .literal(let text): out.append(arguments.texts[text])

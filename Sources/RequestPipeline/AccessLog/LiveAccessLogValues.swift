@@ -18,12 +18,14 @@ public struct LiveAccessLogValues: AccessLogValues {
     /// When the line was made: `%D`, `%T` and `%{end}t` all count to it.
     private let nowMicroseconds: Int64
 
-    /// Runs `body` with the values of `context` and `response`, read in place.
-    public static func withValues<T>(
+    /// Runs `body` with the values of `context` and `response`, read in place. Not
+    /// generic over a result: a generic body would make the two `withUnsafePointer`
+    /// calls generic too, each an unspecialized call out of line per line logged.
+    public static func withValues(
         of context: inout RequestContext, response: inout Response, bytesSent: Int64, wireBytesSent: Int64? = nil,
         connection: AccessLogRecord.ConnectionStatus, serverPort: Int, now: Int64 = WallClock.microseconds(),
-        _ body: (LiveAccessLogValues) -> T
-    ) -> T {
+        _ body: (LiveAccessLogValues) -> Void
+    ) {
         withUnsafePointer(to: &context) { context in
             withUnsafePointer(to: &response) { response in
                 body(LiveAccessLogValues(context: context, response: response, bytesSent: bytesSent,
