@@ -53,9 +53,11 @@ import NIOPosix
         #expect(pollUntil { lines(path).count == 5 })
         #expect(writer.writeCallCount == 2)
         #expect(lines(path) == ["turn one 0", "turn one 1", "turn one 2", "turn two 0", "turn two 1"])
-        // Off the loop, the writer thread writes as before.
+        // Off a loop, the line that starts a batch is written at once, in-line.
+        #expect(pollUntil { writer.isIdle })
         writer.writeFromEventLoop { $0.append("elsewhere") }
-        #expect(pollUntil { lines(path).last == "elsewhere" })
+        #expect(lines(path).last == "elsewhere")
+        #expect(writer.writeCallCount == 3)
     }
 
     /// Lines queued while a write is in progress go out together in one write(2).

@@ -81,16 +81,18 @@ final class LogFileWriter: Sendable {
 
     /// `write(_:)` from an event loop (the access log): the loop that starts a batch
     /// writes it at the end of its turn, so the lines of one turn cost one `write(2)` and
-    /// no thread wake-up. Elsewhere the same as `write(_:)`.
+    /// no thread wake-up. A caller that is not an event loop writes the batch it starts
+    /// at once, in-line, as Apache's mod_log_config does.
     func writeFromEventLoop(_ format: (inout LogLineWriter) -> Void) {
-        guard let loop = MultiThreadedEventLoopGroup.currentEventLoop else {
-            queue.append(format)
-            return
-        }
-        if queue.append(callerFlushes: true, format) {
+        guard queue.append(callerFlushes: true, format) else { return }
+        // Which loop this is is asked only by the line that starts a batch, not by every
+        // line (a thread-local look-up and an existential's reference counts).
+        if let loop = MultiThreadedEventLoopGroup.currentEventLoop {
             // The one closure made at start-up: no allocation per turn; and isolated, since
             // this is the loop's own thread: no second asking which thread this is.
             loop.assumeIsolatedUnsafeUnchecked().execute(flushScheduledBatch)
+        } else {
+            queue.flushScheduledBatch()
         }
     }
 
