@@ -1,14 +1,16 @@
+import Dispatch
 import Foundation
 import NIOConcurrencyHelpers
 import Observability
 import RequestPipeline
+import Synchronization
 
 /// One log file's bounded queue and the thread that writes it (``LogFileWriter`` is its
-/// face). A line is formatted straight into the pending batch under `condition`'s lock;
-/// the writer thread is woken only when it is parked and the line gives it work (the
-/// batch became non-empty, or full with `BufferedLogs On`), so a busy server wakes it
-/// once per batch, not once per line. An event loop that appends the first line of a
-/// batch (`BufferedLogs Off`) writes the batch itself at the end of its turn instead
+/// face). A line is formatted straight into the pending batch under `state`'s lock; the
+/// writer thread is woken only when it is parked and the line gives it work (the batch
+/// became non-empty, or full with `BufferedLogs On`), so a busy server wakes it once per
+/// batch, not once per line. An event loop that appends the first line of a batch
+/// (`BufferedLogs Off`) writes the batch itself at the end of its turn instead
 /// (``flushScheduledBatch()``), as Apache and nginx write in-line: every line its turn
 /// logged leaves in one `write(2)`, with no thread woken at all. With `BufferedLogs On`
 /// the loop whose line fills the buffer writes it the same way, as Apache's
@@ -16,11 +18,15 @@ import RequestPipeline
 /// `bufferMilliseconds`) to send what has waited that long, and writes for callers that
 /// are not event loops.
 ///
-/// Two locks: `condition` guards the pending batch and the thread's state (held for the
+/// Two locks: `state` guards the pending batch and the thread's state (held for the
 /// length of one line's formatting); `fileLock` serializes the taking of a batch with its
 /// `write(2)` and guards the descriptor, so batches reach the file in the order they were
 /// taken, whichever thread writes them (the writer thread, or a caller of `flush`,
-/// `reopen`, `close`).
+/// `reopen`, `close`). `state` is a `Mutex` (a compare-and-swap each way, taken once per
+/// line) and the thread sleeps on a semaphore of its own, not on a condition variable:
+/// a condition's lock is a `pthread_mutex`, several times the cost per line. The
+/// semaphore counts, so a wake-up given between the thread's last look at the state and
+/// its wait is not lost; one given when the thread is not asleep only makes it look again.
 final class LogFileQueue: @unchecked Sendable {
     /// What the writer thread is doing, as the appending side sees it.
     private enum Writer {
@@ -52,17 +58,27 @@ final class LogFileQueue: @unchecked Sendable {
         case dropping(lines: Int)
     }
 
+    /// What `state` guards.
+    private struct State: ~Copyable {
+        var pending = LogLineWriter(capacity: 0)
+        var writer = Writer.busy
+        var life = Life.open
+        var buffering = LogFileWriter.Buffering.prompt
+        var overflow = Overflow.none
+        var droppedTotal = 0
+        var report: (@Sendable (LogFileWriter.DropReport) -> Void)?
+    }
+
+    /// What the writer thread does next, decided under `state`'s lock.
+    private enum Step {
+        case stop, waitForLine, waitForTick, lookAgain, drain
+    }
+
     let limits: LogFileWriter.Limits
     private let path: String?
-    private let condition = NSCondition()
-    // Under `condition`.
-    private var pending = LogLineWriter(capacity: 0)
-    private var writer = Writer.busy
-    private var life = Life.open
-    private var buffering = LogFileWriter.Buffering.prompt
-    private var overflow = Overflow.none
-    private var droppedTotal = 0
-    private var report: (@Sendable (LogFileWriter.DropReport) -> Void)?
+    private let state = Mutex(State())
+    /// Where the writer thread sleeps; signalled when it is given work (see the header).
+    private let wakeUps = DispatchSemaphore(value: 0)
     // Under `fileLock`.
     private let fileLock = NIOLock()
     private var descriptor: Int32
@@ -93,42 +109,42 @@ final class LogFileQueue: @unchecked Sendable {
     @discardableResult
     func append(callerFlushes: Bool = false, _ format: (inout LogLineWriter) -> Void) -> Bool {
         var started: (@Sendable (LogFileWriter.DropReport) -> Void)?
-        condition.lock()
-        let before = pending.count
-        format(&pending)
-        pending.append(byte: UInt8(ascii: "\n"))
-        if pending.count > limits.queueBytes {
-            pending.truncate(to: before)
-            droppedTotal += 1
-            ServerFigures.shared.logLinesDropped.add(1, ordering: .relaxed)
-            if case .dropping(let lines) = overflow {
-                overflow = .dropping(lines: lines + 1)
-            } else {
-                overflow = .dropping(lines: 1)
-                started = report
+        var wake = false
+        let limits = limits
+        let flushByCaller = state.withLock { state in
+            let before = state.pending.count
+            format(&state.pending)
+            state.pending.append(byte: UInt8(ascii: "\n"))
+            if state.pending.count > limits.queueBytes {
+                state.pending.truncate(to: before)
+                state.droppedTotal += 1
+                ServerFigures.shared.logLinesDropped.add(1, ordering: .relaxed)
+                if case .dropping(let lines) = state.overflow {
+                    state.overflow = .dropping(lines: lines + 1)
+                } else {
+                    state.overflow = .dropping(lines: 1)
+                    started = state.report
+                }
+            }
+            switch state.writer {
+            case .parked where state.pending.count > before && callerFlushes && state.buffering == .prompt:
+                state.writer = .flushScheduled(resuming: .parked)
+                return true
+            case .holding where state.pending.count >= limits.bufferBytes && callerFlushes:
+                state.writer = .flushScheduled(resuming: .holding)
+                return true
+            case .parked where state.pending.count > before,
+                 .holding where state.pending.count >= limits.bufferBytes:
+                state.writer = .busy
+                wake = true
+                return false
+            case .busy, .parked, .holding, .flushScheduled, .stopped:
+                return false
             }
         }
-        var wake = false
-        var flushByCaller = false
-        switch writer {
-        case .parked where pending.count > before && callerFlushes && buffering == .prompt:
-            writer = .flushScheduled(resuming: .parked)
-            flushByCaller = true
-        case .holding where pending.count >= limits.bufferBytes && callerFlushes:
-            writer = .flushScheduled(resuming: .holding)
-            flushByCaller = true
-        case .parked where pending.count > before,
-             .holding where pending.count >= limits.bufferBytes:
-            writer = .busy
-            wake = true
-        case .busy, .parked, .holding, .flushScheduled, .stopped:
-            break
-        }
-        condition.unlock()
         // Signalled after the unlock: the woken thread does not run into the lock still
-        // held here (a futex wait and wake more per line). No wake-up is lost: the writer
-        // looks at `pending` under the lock before it waits.
-        if wake { condition.signal() }
+        // held here.
+        if wake { wakeUps.signal() }
         started?(.started(queueBytes: limits.queueBytes))
         return flushByCaller
     }
@@ -137,49 +153,53 @@ final class LogFileQueue: @unchecked Sendable {
     /// Lines that came after the batch was taken go to the writer thread.
     func flushScheduledBatch() {
         var wake = false
+        let limits = limits
         fileLock.withLock {
             // The writer's state changes under the lock the drain takes last anyway.
-            drainLocked {
-                guard case .flushScheduled(let resuming) = writer else { return }
+            drainLocked { state in
+                guard case .flushScheduled(let resuming) = state.writer else { return }
                 switch resuming {
-                case .parked where pending.isEmpty:
-                    writer = .parked
-                case .holding where pending.count < limits.bufferBytes:
-                    writer = .holding
+                case .parked where state.pending.isEmpty:
+                    state.writer = .parked
+                case .holding where state.pending.count < limits.bufferBytes:
+                    state.writer = .holding
                 case .parked, .holding:
-                    writer = .busy
+                    state.writer = .busy
                     wake = true
                 }
             }
         }
-        if wake { condition.signal() }
+        if wake { wakeUps.signal() }
     }
 
     /// `BufferedLogs`; turning it Off sends what waits. A waiting writer thread is woken
     /// to wait the new way (a tick, or for a first line).
     func setBuffering(_ value: LogFileWriter.Buffering) {
-        locked {
-            guard buffering != value else { return }
-            buffering = value
-            switch writer {
+        let wake = state.withLock { state -> Bool in
+            guard state.buffering != value else { return false }
+            state.buffering = value
+            switch state.writer {
             case .parked, .holding, .flushScheduled:
-                writer = .busy
-                condition.signal()
+                state.writer = .busy
+                return true
             case .busy, .stopped:
-                break
+                return false
             }
         }
+        if wake { wakeUps.signal() }
     }
 
-    func reportDrops(to report: (@Sendable (LogFileWriter.DropReport) -> Void)?) { locked { self.report = report } }
-    var droppedLines: Int { locked { droppedTotal } }
-    var queuedBytes: Int { locked { pending.count } }
+    func reportDrops(to report: (@Sendable (LogFileWriter.DropReport) -> Void)?) {
+        state.withLock { $0.report = report }
+    }
+    var droppedLines: Int { state.withLock { $0.droppedTotal } }
+    var queuedBytes: Int { state.withLock { $0.pending.count } }
     var writeCallCount: Int { fileLock.withLock { writeCalls } }
     /// Nothing pending and the writer thread waiting (a test waits for it before it counts writes).
     var isIdle: Bool {
-        locked {
-            switch writer {
-            case .parked, .holding: pending.isEmpty
+        state.withLock { state in
+            switch state.writer {
+            case .parked, .holding: state.pending.isEmpty
             case .busy, .flushScheduled, .stopped: false
             }
         }
@@ -195,62 +215,62 @@ final class LogFileQueue: @unchecked Sendable {
 
     /// The owner let go: the thread writes what is left and ends.
     func stop() {
-        locked {
-            life = .stopping
-            condition.signal()
-        }
-    }
-
-    private func locked<T>(_ body: () -> T) -> T {
-        condition.lock()
-        defer { condition.unlock() }
-        return body()
+        state.withLock { $0.life = .stopping }
+        wakeUps.signal()
     }
 
     /// The writer thread. `BufferedLogs Off`: writes each batch as it gathers, parks when
     /// there is none. On: ticks every `bufferMilliseconds` and writes what waits at the end
     /// of a tick (so no line waits longer), or at once when woken for a full buffer.
     private func run() {
-        condition.lock()
         var tickEnded = false
+        let limits = limits
         while true {
-            if pending.isEmpty && life == .stopping {
-                writer = .stopped
-                condition.unlock()
+            let step = state.withLock { state -> Step in
+                if state.pending.isEmpty && state.life == .stopping {
+                    state.writer = .stopped
+                    return .stop
+                }
+                switch state.buffering {
+                case .prompt:
+                    if state.pending.isEmpty {
+                        state.writer = .parked
+                        return .waitForLine
+                    }
+                case .buffered:
+                    if state.life == .open && !tickEnded && state.pending.count < limits.bufferBytes {
+                        state.writer = .holding
+                        return .waitForTick
+                    }
+                    tickEnded = false
+                    if state.pending.isEmpty { return .lookAgain }
+                }
+                state.writer = .busy
+                return .drain
+            }
+            switch step {
+            case .stop:
                 return
+            case .waitForLine:
+                wakeUps.wait()
+            case .waitForTick:
+                tickEnded = wakeUps.wait(timeout: .now() + .milliseconds(limits.bufferMilliseconds)) == .timedOut
+            case .lookAgain:
+                continue
+            case .drain:
+                fileLock.withLock { drainLocked() }
             }
-            switch buffering {
-            case .prompt:
-                if pending.isEmpty {
-                    writer = .parked
-                    condition.wait()
-                    continue
-                }
-            case .buffered:
-                if life == .open && !tickEnded && pending.count < limits.bufferBytes {
-                    writer = .holding
-                    let tick = Date(timeIntervalSinceNow: Double(limits.bufferMilliseconds) / 1000)
-                    tickEnded = !condition.wait(until: tick)
-                    continue
-                }
-                tickEnded = false
-                if pending.isEmpty { continue }
-            }
-            writer = .busy
-            condition.unlock()
-            fileLock.withLock { drainLocked() }
-            condition.lock()
         }
     }
 
     /// Under `fileLock`: takes everything pending and writes it in one `write(2)` (more
     /// only when the kernel takes part of it), then reports the end of a dropping episode.
-    /// `then` runs under `condition`'s lock after the write (the lines that came meanwhile
-    /// are in `pending`).
-    private func drainLocked(then: () -> Void = {}) {
-        let taken = locked { () -> Bool in
-            swap(&pending, &batch)
-            if batch.isEmpty { then() }
+    /// `then` runs under `state`'s lock after the write (the lines that came meanwhile
+    /// are in `pending`), and when nothing was pending.
+    private func drainLocked(then: (inout State) -> Void = { _ in }) {
+        let taken = state.withLock { state -> Bool in
+            swap(&state.pending, &batch)
+            if batch.isEmpty { then(&state) }
             return !batch.isEmpty
         }
         guard taken else { return }
@@ -268,14 +288,14 @@ final class LogFileQueue: @unchecked Sendable {
         // A large batch (a burst, or the queue's bound) is not kept around.
         batch.removeAll(keepingCapacity: batch.capacity <= 4 * limits.bufferBytes)
         var ended: (@Sendable (LogFileWriter.DropReport) -> Void)?
-        let count = locked { () -> Int in
-            droppedTotal += lost
+        let count = state.withLock { state -> Int in
+            state.droppedTotal += lost
             if lost > 0 { ServerFigures.shared.logLinesDropped.add(lost, ordering: .relaxed) }
             var dropped = lost
-            if case .dropping(let lines) = overflow { dropped += lines }
-            overflow = .none
-            ended = report
-            then()
+            if case .dropping(let lines) = state.overflow { dropped += lines }
+            state.overflow = .none
+            ended = state.report
+            then(&state)
             return dropped
         }
         if count > 0 { ended?(.ended(lines: count)) }
