@@ -82,7 +82,7 @@ struct AccessLogFieldsTests {
         var request = TestRequest.make("/a?b=c", method: "PROPFIND")
         request.versionMajor = major
         request.versionMinor = minor
-        let name = AccessLogRecordBuilder.protocolName(request)
+        let name = AccessLogRecordBuilder.protocolName(major: request.versionMajor, minor: request.versionMinor)
         #expect(name == request.protocolName)
         #expect(AccessLogRecordBuilder.requestLine(request.method, request.target, name) == request.requestLine)
     }

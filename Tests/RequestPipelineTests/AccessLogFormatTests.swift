@@ -237,6 +237,16 @@ struct AccessLogFormatTests {
 
     // MARK: Literal text
 
+    @Test("text of every length from 0 to 20 before, between and after directives is printed as it is")
+    func literalsOfEveryLength() throws {
+        let record = docRecord()
+        for length in 0...20 {
+            let text = String((0..<length).map { Character(UnicodeScalar(UInt8(ascii: "a") + UInt8($0))) })
+            #expect(try line(text + "%>s" + text + "%m" + text, record) == text + "200" + text + "GET" + text,
+                    "length \(length)")
+        }
+    }
+
     @Test(arguments: [
         (#"a\tb"#, "a\tb"),
         (#"a\nb"#, "a\nb"),

@@ -92,7 +92,7 @@ extension AccessLogFormat.Directive {
         case .urlPath: out.appendEscaped(r.urlPath)
         case .status(let original):
             let status = original ? r.originalStatus : r.finalStatus
-            if status <= 0 { out.appendDash() } else { out.appendDecimal(Int64(status)) }
+            if status <= 0 { out.appendDash() } else { out.appendStatus(status) }
         case .handler: out.appendEscapedOrDash(r.handler)
         case .ioBytes(let which):
             let value: Int64?

@@ -33,6 +33,8 @@ public struct AccessLogFormat: Sendable {
         /// What the directives refer to by index.
         let arguments: Arguments
         /// Every literal's bytes one after the other; an item's `prefix` is its range here.
+        /// Eight zero bytes follow the last, so that any literal of up to eight bytes can
+        /// be read as one word (``LogLineWriter/append(word:count:)``).
         let literals: [UInt8]
         let estimatedLength: Int
         let fields: AccessLogFields
@@ -77,7 +79,8 @@ public struct AccessLogFormat: Sendable {
             fields.formUnion(item.directive.fields)
         }
         compiled = Compiled(formatString: format, items: items, suffix: text, arguments: parser.arguments,
-                            literals: literals, estimatedLength: estimate + 16, fields: fields)
+                            literals: literals + [UInt8](repeating: 0, count: 8), estimatedLength: estimate + 16,
+                            fields: fields)
     }
 
     /// The log line for one request, without the trailing newline.
@@ -118,7 +121,7 @@ public struct AccessLogFormat: Sendable {
             let items = compiled.items
             for index in items.indices {
                 let item = items[index]
-                out.append(UnsafeBufferPointer(rebasing: literals[item.prefix]))
+                Self.append(literals, item.prefix, to: &out)
                 if !item.conditions.isEmpty
                     && item.negated == arguments.statuses[item.conditions].contains(record.finalStatus) {
                     out.append(byte: UInt8(ascii: "-"))
@@ -126,7 +129,21 @@ public struct AccessLogFormat: Sendable {
                 }
                 item.directive.append(record, arguments: arguments, to: &out)
             }
-            out.append(UnsafeBufferPointer(rebasing: literals[compiled.suffix]))
+            Self.append(literals, compiled.suffix, to: &out)
+        }
+    }
+
+    /// The literal at `range` in `literals`: one word when it is up to eight bytes long
+    /// (as a format's separators are), which the eight bytes after the last literal allow.
+    @inline(__always)
+    private static func append(_ literals: UnsafeBufferPointer<UInt8>, _ range: Range<Int>,
+                               to out: inout LogLineWriter) {
+        guard let base = literals.baseAddress else { return }
+        if range.count <= 8 {
+            precondition(range.lowerBound >= 0 && range.lowerBound &+ 8 <= literals.count)
+            out.append(word: base + range.lowerBound, count: range.count)
+        } else {
+            out.append(UnsafeBufferPointer(rebasing: literals[range]))
         }
     }
 

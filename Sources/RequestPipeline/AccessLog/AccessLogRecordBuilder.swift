@@ -83,12 +83,14 @@ public enum AccessLogRecordBuilder {
         }
     }
 
-    /// ``IncomingRequest/protocolName`` without formatting the usual versions.
-    static func protocolName(_ request: IncomingRequest) -> String {
-        switch (request.versionMajor, request.versionMinor) {
+    /// ``IncomingRequest/protocolName`` without formatting the usual versions. Given the
+    /// two numbers, not the request: a request read through a pointer is copied whole
+    /// to be passed.
+    static func protocolName(major: Int, minor: Int) -> String {
+        switch (major, minor) {
         case (1, 1): return "HTTP/1.1"
         case (1, 0): return "HTTP/1.0"
-        default: return request.protocolName
+        default: return "HTTP/\(major).\(minor)"
         }
     }
 

@@ -73,7 +73,10 @@ public struct LiveAccessLogValues: AccessLogValues {
         return method.count != 1 || method.first != UInt8(ascii: "-")
     }
     public var method: String { context.pointee.request.method }
-    public var protocolVersion: String { AccessLogRecordBuilder.protocolName(context.pointee.request) }
+    public var protocolVersion: String {
+        AccessLogRecordBuilder.protocolName(major: context.pointee.request.versionMajor,
+                                            minor: context.pointee.request.versionMinor)
+    }
     public var urlPath: String { context.pointee.originalPath ?? context.pointee.path }
     public var query: String { (context.pointee.originalQuery ?? context.pointee.query).map { "?" + $0 } ?? "" }
     public var originalStatus: Int { response.pointee.status }

@@ -68,12 +68,18 @@ extension LogLineWriter {
 final class LogTimeCache: Sendable {
     static let shared = LogTimeCache()
 
-    /// One second's `%t`, for the offset it was printed in.
+    /// One second's `%t`, for the offset it was printed in: its bytes held in the slot
+    /// itself (no array to retain per line), as many as `length` says.
     private struct Slot {
         var seconds: Int64 = .min
         var utcOffset = 0
-        var text: [UInt8] = []
+        var text: Text = (0, 0, 0, 0)
+        var length = 0
     }
+
+    /// Room for a `%t` of a year of up to five digits (a four-digit year's is 28 bytes);
+    /// one that does not fit is not kept, but formatted each time.
+    private typealias Text = (UInt64, UInt64, UInt64, UInt64)
 
     private static let slotCount = 16
     private let slots = Mutex([Slot](repeating: Slot(), count: LogTimeCache.slotCount))
@@ -106,13 +112,22 @@ final class LogTimeCache: Sendable {
         let index = Int(UInt64(bitPattern: seconds) % UInt64(Self.slotCount))
         let found = slots.withLock { slots in
             guard slots[index].seconds == seconds && slots[index].utcOffset == utcOffset else { return false }
-            slots[index].text.withUnsafeBufferPointer { out.append($0) }
+            out.append(bytesOf: slots[index].text, count: slots[index].length)
             return true
         }
         if found { return }
         let start = out.count
         out.appendCommonLogTime(CivilTime(epochSeconds: seconds, utcOffset: utcOffset))
-        let text = out.withUnsafeBytes(from: start) { Array($0) }
-        slots.withLock { $0[index] = Slot(seconds: seconds, utcOffset: utcOffset, text: text) }
+        var slot = Slot(seconds: seconds, utcOffset: utcOffset)
+        let kept = out.withUnsafeBytes(from: start) { written in
+            withUnsafeMutableBytes(of: &slot.text) { text in
+                guard written.count <= text.count else { return false }
+                text.copyBytes(from: written)
+                return true
+            }
+        }
+        guard kept else { return }
+        slot.length = out.count - start
+        slots.withLock { $0[index] = slot }
     }
 }
