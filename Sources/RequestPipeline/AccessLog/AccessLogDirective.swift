@@ -1,13 +1,13 @@
 extension AccessLogFormat.Directive {
+    /// The directive's text for `r`. Inlined into the format's loop for the directives of
+    /// the common, combined and vhost_combined formats (and `%D`, `%T`); the others are in
+    /// ``appendOther(_:arguments:to:)``, out of line, so the loop's code stays small: each
+    /// line logged runs through it, and what it touches must come into the instruction
+    /// cache again for every request.
     @inline(__always)
     func append<Values: AccessLogValues>(_ r: Values, arguments: AccessLogFormat.Arguments, to out: inout LogLineWriter) {
         switch self {
-        case .literal(let text): out.append(arguments.texts[text])
         case .remoteHost: out.appendEscaped(r.remoteIP)
-        case .remoteAddress: out.append(r.remoteIP)
-        case .peerHost: out.appendEscaped(r.peerIP ?? r.remoteIP)
-        case .peerAddress: out.append(r.peerIP ?? r.remoteIP)
-        case .localAddress: out.append(r.localIP)
         case .remoteLogname: out.appendEscapedOrDash(r.remoteLogname)
         case .remoteUser:
             if let user = r.remoteUser {
@@ -16,7 +16,6 @@ extension AccessLogFormat.Directive {
                 out.appendDash()
             }
         case .time(let spec): spec.append(r, arguments: arguments, to: &out)
-        case .filename: out.appendEscapedOrDash(r.filename)
         case .bodyBytesCLF:
             if r.bodyBytesSent == 0 { out.appendDash() } else { out.appendDecimal(r.bodyBytesSent) }
         case .bodyBytes: out.appendDecimal(r.bodyBytesSent)
@@ -25,6 +24,57 @@ extension AccessLogFormat.Directive {
                 out.appendHeader(named: UnsafeBufferPointer(rebasing: $0[range]), from: r.requestHeaders)
             }
             if !found { out.appendDash() }
+        case .virtualHost: out.appendEscaped(r.serverName)
+        case .port(let kind):
+            switch kind {
+            case .canonical: out.appendDecimal(Int64(r.canonicalPort))
+            case .local: out.appendDecimal(Int64(r.localPort))
+            case .remote: out.appendDecimal(Int64(r.remotePort))
+            }
+        case .requestLine:
+            if let target = r.requestTarget, r.requestLine.isEmpty {
+                // Escaping goes byte by byte: the parts escaped one by one make the escaped line.
+                out.appendEscaped(r.method)
+                out.append(byte: UInt8(ascii: " "))
+                out.appendEscaped(target)
+                out.append(byte: UInt8(ascii: " "))
+                out.appendEscaped(r.protocolVersion)
+            } else {
+                out.appendEscaped(r.requestLine)
+            }
+        case .duration(let unit):
+            switch unit {
+            case .seconds: out.appendDecimal(r.durationMicroseconds / 1_000_000)
+            case .milliseconds: out.appendDecimal(r.durationMicroseconds / 1_000)
+            case .microseconds: out.appendDecimal(r.durationMicroseconds)
+            }
+        case .status(let original):
+            let status = original ? r.originalStatus : r.finalStatus
+            if status <= 0 { out.appendDash() } else { out.appendStatus(status) }
+        case .ioBytes(let which):
+            let value: Int64?
+            switch which {
+            case .received: value = r.bytesReceived
+            case .sent: value = r.bytesSent
+            case .combined:
+                value = r.bytesReceived == nil && r.bytesSent == nil ? nil : (r.bytesReceived ?? 0) + (r.bytesSent ?? 0)
+            }
+            if let value { out.appendDecimal(value) } else { out.appendDash() }
+        default: appendOther(r, arguments: arguments, to: &out)
+        }
+    }
+
+    /// ``append(_:arguments:to:)`` of the directives the common formats do not use.
+    @inline(never)
+    private func appendOther<Values: AccessLogValues>(_ r: Values, arguments: AccessLogFormat.Arguments,
+                                                      to out: inout LogLineWriter) {
+        switch self {
+        case .literal(let text): out.append(arguments.texts[text])
+        case .remoteAddress: out.append(r.remoteIP)
+        case .peerHost: out.appendEscaped(r.peerIP ?? r.remoteIP)
+        case .peerAddress: out.append(r.peerIP ?? r.remoteIP)
+        case .localAddress: out.append(r.localIP)
+        case .filename: out.appendEscapedOrDash(r.filename)
         case .responseHeader(let range):
             arguments.headerNames.withUnsafeBufferPointer { names in
                 let name = UnsafeBufferPointer(rebasing: names[range])
@@ -49,13 +99,6 @@ extension AccessLogFormat.Directive {
         case .logID(let connection):
             if !connection, let id = r.logID { out.append(id) } else { out.appendDash() }
         case .requestServerName: out.appendEscaped(r.requestServerName)
-        case .virtualHost: out.appendEscaped(r.serverName)
-        case .port(let kind):
-            switch kind {
-            case .canonical: out.appendDecimal(Int64(r.canonicalPort))
-            case .local: out.appendDecimal(Int64(r.localPort))
-            case .remote: out.appendDecimal(Int64(r.remotePort))
-            }
         case .process(let field):
             switch field {
             case .pid: out.appendDecimal(Int64(r.pid))
@@ -72,37 +115,8 @@ extension AccessLogFormat.Directive {
             case .close: out.appendDash()
             }
         case .keepAliveCount: out.appendDecimal(Int64(r.keepAliveCount))
-        case .requestLine:
-            if let target = r.requestTarget, r.requestLine.isEmpty {
-                // Escaping goes byte by byte: the parts escaped one by one make the escaped line.
-                out.appendEscaped(r.method)
-                out.append(byte: UInt8(ascii: " "))
-                out.appendEscaped(target)
-                out.append(byte: UInt8(ascii: " "))
-                out.appendEscaped(r.protocolVersion)
-            } else {
-                out.appendEscaped(r.requestLine)
-            }
-        case .duration(let unit):
-            switch unit {
-            case .seconds: out.appendDecimal(r.durationMicroseconds / 1_000_000)
-            case .milliseconds: out.appendDecimal(r.durationMicroseconds / 1_000)
-            case .microseconds: out.appendDecimal(r.durationMicroseconds)
-            }
         case .urlPath: out.appendEscaped(r.urlPath)
-        case .status(let original):
-            let status = original ? r.originalStatus : r.finalStatus
-            if status <= 0 { out.appendDash() } else { out.appendStatus(status) }
         case .handler: out.appendEscapedOrDash(r.handler)
-        case .ioBytes(let which):
-            let value: Int64?
-            switch which {
-            case .received: value = r.bytesReceived
-            case .sent: value = r.bytesSent
-            case .combined:
-                value = r.bytesReceived == nil && r.bytesSent == nil ? nil : (r.bytesReceived ?? 0) + (r.bytesSent ?? 0)
-            }
-            if let value { out.appendDecimal(value) } else { out.appendDash() }
         case .timeToFirstByte:
             if let value = r.timeToFirstByteMicroseconds { out.appendDecimal(value) } else { out.appendDash() }
         case .sslVariable(let name):
@@ -110,6 +124,9 @@ extension AccessLogFormat.Directive {
         case .sslConnectionVariable(let name):
             out.appendEscapedOrDash(r.tls?.sslVariable(arguments.names[name]).flatMap { $0.isEmpty ? nil : $0 })
         case .absent: out.appendDash()
+        case .remoteHost, .remoteLogname, .remoteUser, .time, .bodyBytesCLF, .bodyBytes, .requestHeader, .virtualHost,
+             .port, .ioBytes, .requestLine, .status, .duration:
+            preconditionFailure("\(self) is appended by append(_:arguments:to:)")
         }
     }
 

@@ -8,6 +8,8 @@ import Foundation
 /// It points at the context and response (they live in the connection's exchange, a
 /// class; a copy of the context costs ~3k instructions): valid only inside the
 /// `withUnsafePointer` scope that made it (``withValues(of:response:bytesSent:wireBytesSent:connection:serverPort:_:)``).
+/// The getters the common and combined formats read are `@inline(__always)`: left to
+/// the optimizer, some stayed calls out of the format's loop, each with its spills.
 public struct LiveAccessLogValues: AccessLogValues {
     private let context: UnsafePointer<RequestContext>
     private let response: UnsafePointer<Response>
@@ -46,6 +48,7 @@ public struct LiveAccessLogValues: AccessLogValues {
         nowMicroseconds = now
     }
 
+    @inline(__always)
     public var remoteIP: String { context.pointee.request.connection.remoteAddress }
     public var remotePort: Int { context.pointee.request.connection.userAgentPort }
     public var peerIP: String? { context.pointee.request.connection.peerAddress }
@@ -63,23 +66,30 @@ public struct LiveAccessLogValues: AccessLogValues {
     public var timeZoneAbbreviation: String? { nil }
     /// `%r` prints method, target and protocol one after the other (``requestTarget``):
     /// no line is put together, but for a request that had none.
+    @inline(__always)
     public var requestLine: String { hadRequestLine ? "" : "-" }
+    @inline(__always)
     public var requestTarget: String? { hadRequestLine ? context.pointee.request.target : nil }
     /// Whether a request line was read: a request answered without one (a 408, a 400 for
     /// a line that could not be parsed) has the method `-`. Compared by its bytes, which
     /// for a short method costs less than `String`'s `==`.
+    @inline(__always)
     private var hadRequestLine: Bool {
         let method = context.pointee.request.method.utf8
         return method.count != 1 || method.first != UInt8(ascii: "-")
     }
+    @inline(__always)
     public var method: String { context.pointee.request.method }
+    @inline(__always)
     public var protocolVersion: String {
         AccessLogRecordBuilder.protocolName(major: context.pointee.request.versionMajor,
                                             minor: context.pointee.request.versionMinor)
     }
     public var urlPath: String { context.pointee.originalPath ?? context.pointee.path }
     public var query: String { (context.pointee.originalQuery ?? context.pointee.query).map { "?" + $0 } ?? "" }
+    @inline(__always)
     public var originalStatus: Int { response.pointee.status }
+    @inline(__always)
     public var finalStatus: Int { response.pointee.status }
     public var bytesReceived: Int64? { nil }
     public var timeToFirstByteMicroseconds: Int64? { nil }
@@ -94,7 +104,9 @@ public struct LiveAccessLogValues: AccessLogValues {
     public var handler: String? { context.pointee.handler ?? "default-handler" }
     public var keepAliveCount: Int { context.pointee.request.connection.keepAliveCount }
     public var logID: String? { nil }
+    @inline(__always)
     public var requestHeaders: [(name: String, value: String)] { context.pointee.headers.entries }
+    @inline(__always)
     public var responseHeaders: [(name: String, value: String)] { response.pointee.headers.entries }
     public var notes: [String: String] { context.pointee.notes }
     public var environment: [String: String] { context.pointee.environmentWithTLS }
