@@ -74,6 +74,9 @@ SCENARIOS = ["S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "P"]
 # The access log of the logs-on cases (issue 14 item 4): Apache's combined format.
 COMBINED_LOG = 'CustomLog "{root}/access_log" combined\n'
 BUFFERED_LOG = COMBINED_LOG + "BufferedLogs On\n"
+# The same lines written to /dev/null: the line's own cost (formatting, the batch, one
+# write(2) a turn) without the file system's (page cache, the file's growth, writeback).
+NULL_LOG = 'CustomLog "/dev/null" combined\n'
 
 # The rule generation, helpers and the S3 server set-ups are rewrite-rules.py's.
 sys.dont_write_bytecode = True  # no bench/__pycache__
@@ -463,7 +466,10 @@ def summarize(runs):
 
 def measure(ctx, cases):
     """cases: dicts with label, target, path, close, connections. Warms each up, then
-    ctx.runs rounds over all cases (alternating). Fills case["runs"] and ["summary"]."""
+    ctx.runs rounds over all cases, every other round in reverse order (ABBA): a drift
+    of the shared machine over the minutes of a scenario then weighs on each case alike,
+    and cases listed next to each other (a case and its logged twin) are measured next to
+    each other. Fills case["runs"] and ["summary"]."""
     for case in cases if ctx.warmup > 0 else []:
         if case.get("client") == "s_time":
             command = s_time_group(ctx, case["target"].port, ctx.warmup, case["connections"], case["path"])
@@ -472,7 +478,7 @@ def measure(ctx, cases):
                                   case.get("close", False))
         subprocess.run(command, capture_output=True, timeout=ctx.warmup + 120)
     for run in range(ctx.runs):
-        for case in cases:
+        for case in (cases if run % 2 == 0 else cases[::-1]):
             waited = rr.wait_until_quiet(ctx.quiet_wait)[0] if ctx.quiet_wait > 0 else 0
             if case.get("client") == "s_time":  # S8's full TLS handshakes
                 result = run_s_time(ctx, case["target"], ctx.duration, case["connections"], case["path"])
@@ -503,16 +509,18 @@ def scenario_s1(ctx):
     """S1: ~100-byte static file, keep-alive and Connection: close."""
     targets = [isapid_target(ctx, "isapid"), apache_target(ctx, "apache"), nginx_target(ctx, "nginx"),
                epoll_target(ctx, "epoll", INDEX_BODY)] + ([floor_target(ctx, "floor")] if ctx.floor else [])
-    # Logs on (issue 14 item 4): the same, with a combined CustomLog, unbuffered and buffered; keep-alive only.
+    # Logs on (issue 14 item 4): the same, with a combined CustomLog, unbuffered and buffered,
+    # and unbuffered to /dev/null; keep-alive only, measured next to isapid without a log.
     logged = [logged_isapid_target(ctx, "isapid-log", COMBINED_LOG),
-              logged_isapid_target(ctx, "isapid-log-buffered", BUFFERED_LOG)]
+              logged_isapid_target(ctx, "isapid-log-buffered", BUFFERED_LOG),
+              logged_isapid_target(ctx, "isapid-log-null", NULL_LOG)]
     with Started(*targets, *logged):
         for t in targets + logged:
             check(t, "/index.html", FLOOR_BODY if t.name == "floor" else INDEX_BODY)
         cases = [{"label": f"{t.name} {mode}", "target": t, "path": "/index.html", "close": mode == "close",
                   "mode": mode} for mode in ("keep-alive", "close") for t in targets]
-        cases += [{"label": f"{t.name} keep-alive", "target": t, "path": "/index.html", "mode": "keep-alive"}
-                  for t in logged]
+        cases[1:1] = [{"label": f"{t.name} keep-alive", "target": t, "path": "/index.html", "mode": "keep-alive"}
+                      for t in logged]
         result = measure(ctx, cases)
         targets += logged
         problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
@@ -563,10 +571,11 @@ def scenario_s2(ctx):
             check(t, path, INDEX_BODY if path == "/index.html" else FLOOR_BODY if t.name == "floor" else HELLO_BODY)
         cases = [{"label": f"{label} {mode}", "name": label, "target": t, "path": path, "close": mode == "close",
                   "mode": mode} for mode in ("keep-alive", "close") for t, path, label in paths]
-        for t, label in logged:
+        # The logged twins next to hello.dll cached without a log (the first case).
+        for index, (t, label) in enumerate(logged):
             check(t, "/scripts/hello.dll", HELLO_BODY)
-            cases.append({"label": f"{label} keep-alive", "name": label, "target": t, "path": "/scripts/hello.dll",
-                          "mode": "keep-alive"})
+            cases.insert(1 + index, {"label": f"{label} keep-alive", "name": label, "target": t,
+                                     "path": "/scripts/hello.dll", "mode": "keep-alive"})
         result = measure(ctx, cases)
         problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
     return {"cases": result, "configs": {t.name: t.config for t in targets}, "error_log_lines": problems}
@@ -1681,6 +1690,12 @@ def report(paths=None):
         logs_on_targets(targets, "S1", iso, [("combined CustomLog", find(cases, server="isapid-log")),
                                              ("combined CustomLog, BufferedLogs On",
                                               find(cases, server="isapid-log-buffered"))])
+        null = find(cases, server="isapid-log-null")
+        if null and iso:
+            x = ratio(null["summary"]["cpu_us_per_request"], iso["summary"]["cpu_us_per_request"])
+            w(f"- combined CustomLog to /dev/null (the line's own cost, without the file system's): CPU/req "
+              f"{num(null['summary']['cpu_us_per_request'], 1)} vs {num(iso['summary']['cpu_us_per_request'], 1)} µs "
+              f"= {rtext(x)} (no target)")
         for peer in ("apache", "nginx"):
             _, _, text = compare(find(cases, server="isapid", mode="close"), find(cases, server=peer, mode="close"), None, 0)
             w(f"- `Connection: close`, isapid ÷ {peer}: {text.split('; judged')[0]} (no target)")
