@@ -77,6 +77,8 @@ BUFFERED_LOG = COMBINED_LOG + "BufferedLogs On\n"
 # The same lines written to /dev/null: the line's own cost (formatting, the batch, one
 # write(2) a turn) without the file system's (page cache, the file's growth, writeback).
 NULL_LOG = 'CustomLog "/dev/null" combined\n'
+# Apache's combined format, as its stock httpd.conf defines it (isapid's `combined`).
+APACHE_COMBINED = 'LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined\n'
 
 # The rule generation, helpers and the S3 server set-ups are rewrite-rules.py's.
 sys.dont_write_bytecode = True  # no bench/__pycache__
@@ -263,9 +265,9 @@ def isapid_config_error(target):
     return None if result.returncode == 0 else (result.stderr.strip() or result.stdout.strip())[-400:]
 
 
-def apache_target(ctx, name, extra="", tls=False):
+def apache_target(ctx, name, extra="", tls=False, modules=()):
     """tls: mod_ssl on the one port (S8), with Apache's session defaults (tickets on, no
-    SSLSessionCache)."""
+    SSLSessionCache). modules: more to load (log_config for an access log)."""
     root = make_root(ctx.workdir, name)
     for sub in ("run", "logs"):
         os.makedirs(os.path.join(root, sub))
@@ -289,7 +291,7 @@ ScriptSock "{root}/run/cgisock"
 </VirtualHost>
 """
     config = rr.apache_config(root, port, ctx.docroot, f'"{REPO}/conf/mime.types"', f'"{root}/error_log"',
-                              ("alias", "cgid") + (("ssl",) if tls else ()), cgi + extra)
+                              ("alias", "cgid") + tuple(modules) + (("ssl",) if tls else ()), cgi + extra)
     if tls:
         config = config.replace(f"Listen 127.0.0.1:{port}\n", f"Listen 127.0.0.1:{port} https\n")
     rr.write(os.path.join(root, "httpd.conf"), config)
@@ -514,15 +516,23 @@ def scenario_s1(ctx):
     logged = [logged_isapid_target(ctx, "isapid-log", COMBINED_LOG),
               logged_isapid_target(ctx, "isapid-log-buffered", BUFFERED_LOG),
               logged_isapid_target(ctx, "isapid-log-null", NULL_LOG)]
-    with Started(*targets, *logged):
-        for t in targets + logged:
+    # Apache with the same log (no target): what appending it to a file costs a server
+    # that writes each line in-line, on the same machine and disk.
+    apache_log = os.path.join(ctx.workdir, "apache-log.access_log")
+    apache_logged = apache_target(ctx, "apache-log", f'{APACHE_COMBINED}CustomLog "{apache_log}" combined\n',
+                                  modules=("log_config",))
+    with Started(*targets, *logged, apache_logged):
+        for t in targets + logged + [apache_logged]:
             check(t, "/index.html", FLOOR_BODY if t.name == "floor" else INDEX_BODY)
         cases = [{"label": f"{t.name} {mode}", "target": t, "path": "/index.html", "close": mode == "close",
                   "mode": mode} for mode in ("keep-alive", "close") for t in targets]
+        # Each logged case next to the same server without a log (isapid first, then Apache).
         cases[1:1] = [{"label": f"{t.name} keep-alive", "target": t, "path": "/index.html", "mode": "keep-alive"}
                       for t in logged]
+        cases.insert(2 + len(logged), {"label": "apache-log keep-alive", "target": apache_logged,
+                                       "path": "/index.html", "mode": "keep-alive"})
         result = measure(ctx, cases)
-        targets += logged
+        targets += logged + [apache_logged]
         problems = {t.name: error_log_problems(t) for t in targets if error_log_problems(t)}
     return {"cases": result, "configs": {t.name: t.config for t in targets}, "error_log_lines": problems}
 
@@ -1690,12 +1700,14 @@ def report(paths=None):
         logs_on_targets(targets, "S1", iso, [("combined CustomLog", find(cases, server="isapid-log")),
                                              ("combined CustomLog, BufferedLogs On",
                                               find(cases, server="isapid-log-buffered"))])
-        null = find(cases, server="isapid-log-null")
-        if null and iso:
-            x = ratio(null["summary"]["cpu_us_per_request"], iso["summary"]["cpu_us_per_request"])
-            w(f"- combined CustomLog to /dev/null (the line's own cost, without the file system's): CPU/req "
-              f"{num(null['summary']['cpu_us_per_request'], 1)} vs {num(iso['summary']['cpu_us_per_request'], 1)} µs "
-              f"= {rtext(x)} (no target)")
+        for server, baseline, text in (
+                ("isapid-log-null", iso, "isapid, combined CustomLog to /dev/null (the line's own cost, without the file system's)"),
+                ("apache-log", find(cases, server="apache", mode="keep-alive"),
+                 "Apache, the same combined CustomLog to a file (one write(2) a line)")):
+            logged_case = find(cases, server=server)
+            if logged_case and baseline:
+                a, b = logged_case["summary"]["cpu_us_per_request"], baseline["summary"]["cpu_us_per_request"]
+                w(f"- {text}: CPU/req {num(a, 1)} vs {num(b, 1)} µs without = {rtext(ratio(a, b))} (no target)")
         for peer in ("apache", "nginx"):
             _, _, text = compare(find(cases, server="isapid", mode="close"), find(cases, server=peer, mode="close"), None, 0)
             w(f"- `Connection: close`, isapid ÷ {peer}: {text.split('; judged')[0]} (no target)")
