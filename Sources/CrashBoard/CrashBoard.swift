@@ -30,13 +30,17 @@ public enum CrashBoard {
     /// a change tells the parent a configuration serves (systemd's READY=1).
     public static var servingCount: UInt32 { UInt32(isapid_crashboard_serving_count()) }
 
+    /// Whether this process has a board (a child of the supervising parent; not `-X`):
+    /// for a caller whose note would cost something to gather before `during`.
+    public static var isAttached: Bool { isapid_crashboard_attached() != 0 }
+
     /// Marks the calling thread as inside `extensionPath` for `request` until `body`
     /// returns. Costs two short copies when attached, nothing otherwise.
     /// The request text is built only when a board is attached.
     public static func during<Result>(
         extensionPath: String, request: @autoclosure () -> String, _ body: () throws -> Result
     ) rethrows -> Result {
-        guard isapid_crashboard_attached() != 0 else { return try body() }
+        guard isAttached else { return try body() }
         isapid_crashboard_enter(extensionPath, request())
         defer { isapid_crashboard_leave() }
         return try body()
@@ -51,7 +55,7 @@ public enum CrashBoard {
         extensionPath: String, lead: String? = nil, method: String, target: String, versionMajor: Int,
         versionMinor: Int, client: String, _ body: () throws -> Result
     ) rethrows -> Result {
-        guard isapid_crashboard_attached() != 0 else { return try body() }
+        guard isAttached else { return try body() }
         isapid_crashboard_enter_request(extensionPath, lead, method, target, CInt(clamping: versionMajor),
                                         CInt(clamping: versionMinor), client)
         defer { isapid_crashboard_leave() }

@@ -62,6 +62,8 @@ public final class ISAPIFilterHost: @unchecked Sendable {
         let (logger, logNotSupported) = lock.withLock { (self.logger, self.logNotSupported) }
         return FilterSession(isSecure: secure, logger: logger, logNotSupported: logNotSupported) {
             path, notification, host, call in
+            // Without a board (`isapid -X`), not even the request's parts are gathered.
+            guard CrashBoard.isAttached else { return call() }
             guard let request = host?.requestLine else {
                 return CrashBoard.during(extensionPath: path, request: "ISAPI filter: \(notification.name) for a connection",
                                          call)
