@@ -34,7 +34,7 @@ public struct AccessLogFormat: Sendable {
         let arguments: Arguments
         /// Every literal's bytes one after the other; an item's `prefix` is its range here.
         /// Eight zero bytes follow the last, so that any literal of up to eight bytes can
-        /// be read as one word (``LogLineWriter/append(word:count:)``).
+        /// be read as one word (``LogLineWriter/append(bytesOf:count:)``).
         let literals: [UInt8]
         let estimatedLength: Int
         let fields: AccessLogFields
@@ -141,7 +141,8 @@ public struct AccessLogFormat: Sendable {
         guard let base = literals.baseAddress else { return }
         if range.count <= 8 {
             precondition(range.lowerBound >= 0 && range.lowerBound &+ 8 <= literals.count)
-            out.append(word: base + range.lowerBound, count: range.count)
+            out.append(bytesOf: UnsafeRawPointer(base + range.lowerBound).loadUnaligned(as: UInt64.self),
+                       count: range.count)
         } else {
             out.append(UnsafeBufferPointer(rebasing: literals[range]))
         }

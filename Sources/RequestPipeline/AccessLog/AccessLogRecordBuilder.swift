@@ -90,7 +90,7 @@ public enum AccessLogRecordBuilder {
         switch (major, minor) {
         case (1, 1): return "HTTP/1.1"
         case (1, 0): return "HTTP/1.0"
-        default: return "HTTP/\(major).\(minor)"
+        default: return IncomingRequest.protocolName(major: major, minor: minor)
         }
     }
 

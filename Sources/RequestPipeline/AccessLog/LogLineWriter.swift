@@ -104,18 +104,9 @@ package struct LogLineWriter: ~Copyable {
         count &+= length
     }
 
-    /// The first `count` (at most eight) of the eight bytes at `source`, copied as one
-    /// word: eight bytes are stored, and `count` of them count as written.
-    @inline(__always)
-    mutating func append(word source: UnsafePointer<UInt8>, count: Int) {
-        let out = room(8)
-        UnsafeMutableRawPointer(out).storeBytes(of: UnsafeRawPointer(source).loadUnaligned(as: UInt64.self),
-                                                as: UInt64.self)
-        self.count &+= count
-    }
-
-    /// The first `count` bytes of `value` (bytes held in a plain value, as a cached time
-    /// stamp is): the whole value is stored, and `count` of its bytes count as written.
+    /// The first `count` bytes of `value` (bytes held in a plain value: a cached time
+    /// stamp, a short literal read as one word): the whole value is stored, and `count`
+    /// of its bytes count as written.
     @inline(__always)
     mutating func append<Bytes: BitwiseCopyable>(bytesOf value: Bytes, count: Int) {
         precondition(count >= 0 && count <= MemoryLayout<Bytes>.size)

@@ -29,7 +29,9 @@ public struct IncomingRequest: Sendable {
         self.isChunked = isChunked
     }
 
-    public var protocolName: String { "HTTP/\(versionMajor).\(versionMinor)" }
+    public var protocolName: String { Self.protocolName(major: versionMajor, minor: versionMinor) }
+    /// `HTTP/major.minor`.
+    static func protocolName(major: Int, minor: Int) -> String { "HTTP/\(major).\(minor)" }
     public var requestLine: String { "\(method) \(target) \(protocolName)" }
     public var hasBody: Bool { isChunked || (contentLength ?? 0) > 0 }
 }
