@@ -1,7 +1,8 @@
 #!/bin/bash
 # What one WriteClient call costs an extension that writes a byte at a time (S5), and
-# how much of it is the host's: builds tinywrites.dll's loop as a shared object
-# (bench/writeclient-calls/loop.c, gcc -O2, as run.py builds the bench extensions) and a
+# how much of it is the host's: builds tinywrites.dll as a shared object
+# (bench/extensions/tinywrites.c through bench/writeclient-calls/loop.c, gcc -O2, as run.py
+# builds the bench extensions) and a
 # program linking isapid's own fast path (Sources/CISAPI/writebuffer.c, with clang as
 # SwiftPM builds it), then times the loop calling an empty function of the extension, an
 # empty function of the host, and isapi_write_client. No sockets and no server: the
@@ -15,7 +16,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 include="$root/Sources/CISAPI/include"
 cc=$(command -v clang || command -v cc)
-gcc -O2 -shared -fPIC -I "$include" "$here/writeclient-calls/loop.c" -o "$work/libloop.so"
+gcc -O2 -shared -fPIC -I "$include" -I "$here/extensions" "$here/writeclient-calls/loop.c" -o "$work/libloop.so"
 "$cc" -O2 -I "$include" "$here/writeclient-calls/main.c" "$root/Sources/CISAPI/writebuffer.c" \
     -L "$work" -lloop -Wl,-rpath,"$work" -o "$work/writeclient-calls"
 pin=()

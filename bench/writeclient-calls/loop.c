@@ -1,30 +1,18 @@
 /*
- * loop.c - the extension's side of bench/writeclient-calls.sh, built as a shared object
- * as an extension is: tinywrites.dll's loop (one-byte WriteClient calls through the
- * ECB), and an empty WriteClient of the extension's own.
+ * loop.c - the extension's side of bench/writeclient-calls.sh: tinywrites.dll itself
+ * (bench/extensions/tinywrites.c, S5), built as a shared object as run.py builds it, with
+ * its loop and its empty WriteClient reachable from outside, so that the loop timed here
+ * is the one S5 runs.
  */
 
-#include <httpext.h>
+#include "../extensions/tinywrites.c"
 
-#define BODY 20000
-
-static char body[BODY];
-
-/* The body in `calls` equal WriteClient calls through `ecb`, as tinywrites.dll makes them. */
-__attribute__((noinline))
-BOOL write_body(EXTENSION_CONTROL_BLOCK *ecb, int calls)
+BOOL tinywrites_write_body(EXTENSION_CONTROL_BLOCK *ecb, int calls)
 {
-    DWORD size = BODY / calls;
-    for (int i = 0; i < calls; i++) {
-        DWORD len = size;
-        if (!ecb->WriteClient(ecb->ConnID, body + (size_t)i * size, &len, HSE_IO_SYNC))
-            return FALSE;
-    }
-    return TRUE;
+    return write_body(ecb, calls);
 }
 
-BOOL WINAPI empty_in_extension(HCONN ConnID, LPVOID Buffer, LPDWORD lpdwBytes, DWORD dwReserved)
+write_client_fn tinywrites_empty_write_client(void)
 {
-    (void)ConnID; (void)Buffer; (void)lpdwBytes; (void)dwReserved;
-    return TRUE;
+    return empty_write_client;
 }

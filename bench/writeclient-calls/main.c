@@ -1,6 +1,7 @@
 /*
  * main.c - the host's side of bench/writeclient-calls.sh: times tinywrites.dll's loop
- * (loop.c, a shared object) calling three WriteClients 20,000 times a response:
+ * (bench/extensions/tinywrites.c through loop.c, a shared object) calling three
+ * WriteClients 20,000 times a response:
  *
  *   - an empty function in the extension's own shared object: the loop alone;
  *   - an empty function in this executable: what reaching any host function costs;
@@ -20,8 +21,9 @@
 
 #define CALLS 20000
 
-BOOL write_body(EXTENSION_CONTROL_BLOCK *ecb, int calls);
-BOOL WINAPI empty_in_extension(HCONN, LPVOID, LPDWORD, DWORD);
+typedef BOOL (WINAPI *write_client_fn)(HCONN, LPVOID, LPDWORD, DWORD);
+BOOL tinywrites_write_body(EXTENSION_CONTROL_BLOCK *ecb, int calls);
+write_client_fn tinywrites_empty_write_client(void);
 
 __attribute__((noinline))
 BOOL WINAPI empty_in_host(HCONN ConnID, LPVOID Buffer, LPDWORD lpdwBytes, DWORD dwReserved)
@@ -45,7 +47,7 @@ static double ns_per_call(EXTENSION_CONTROL_BLOCK *ecb, int responses)
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     for (int r = 0; r < responses; r++)
-        if (!write_body(ecb, CALLS)) {
+        if (!tinywrites_write_body(ecb, CALLS)) {
             fprintf(stderr, "a WriteClient failed\n");
             exit(1);
         }
@@ -75,11 +77,12 @@ int main(int argc, char **argv)
     isapi_output_set_open(&output, 1);
 
     struct { const char *label; BOOL (WINAPI *write)(HCONN, LPVOID, LPDWORD, DWORD); double ns[99]; } cases[] = {
-        { "empty function in the extension's shared object", empty_in_extension, {0} },
+        { "empty function in the extension's shared object", NULL, {0} },
         { "empty function in the host's executable", empty_in_host, {0} },
         { "isapi_write_client, the host's fast path", isapi_write_client, {0} },
     };
     enum { CASES = sizeof cases / sizeof cases[0] };
+    cases[0].write = tinywrites_empty_write_client();
     EXTENSION_CONTROL_BLOCK ecb = { .ConnID = (HCONN)&output };
 
     for (int c = 0; c < CASES; c++) {          /* warm-up */
