@@ -56,11 +56,12 @@ final class SessionOutput: @unchecked Sendable {
     /// At most `slots.count` rings kept (one per pool thread at the default
     /// ThreadsPerChild); more come and go through `malloc`.
     ///
-    /// Lock-free: every request's session takes a ring and gives it back, from the event
-    /// loop and the pool threads at once. Under a `Mutex` (a priority-inheritance futex on
-    /// Linux, which hands the lock to the waiter it wakes) one thread preempted inside the
-    /// few instructions it held it for started a convoy: every later take or give slept
-    /// and switched threads, ~15 % of a busy core in S5 (perf, `wrk -c32`).
+    /// Lock-free: every extension call's session takes a ring and gives it back, from
+    /// many threads at once. Under a `Mutex` (on Linux it spins, then sleeps on a
+    /// priority-inheritance futex that hands the lock to the waiter it wakes) one thread
+    /// preempted inside the few instructions it held it for started a convoy: every later
+    /// take or give spun, slept and switched threads, up to ~13 % of a busy core in S5
+    /// (perf, `wrk -c32`, 32 pool threads on one core).
     private final class SpareRings: Sendable {
         /// A kept ring's address in each slot, or 0. A slot changes hands in one atomic
         /// exchange (take) or compare-and-exchange (give), so a ring is never in two
