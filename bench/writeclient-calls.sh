@@ -1,12 +1,12 @@
 #!/bin/bash
 # What one WriteClient call costs an extension that writes a byte at a time (S5), and
-# how much of it is the host's: builds tinywrites.dll as a shared object
-# (bench/extensions/tinywrites.c through bench/writeclient-calls/loop.c, gcc -O2, as run.py
-# builds the bench extensions) and a
-# program linking isapid's own fast path (Sources/CISAPI/writebuffer.c, with clang as
-# SwiftPM builds it), then times the loop calling an empty function of the extension, an
-# empty function of the host, and isapi_write_client. No sockets and no server: the
-# loop and the call alone, on CPU 0 when taskset is there.
+# how much of it is the host's. Builds tinywrites.dll as a shared object
+# (bench/extensions/tinywrites.c through bench/writeclient-calls/loop.c, gcc -O2, as
+# run.py builds the bench extensions) and a program linking isapid's own fast path
+# (Sources/CISAPI/writebuffer.c, with clang as SwiftPM builds it), then times the loop
+# calling an empty function of the extension, an empty function of the host, and
+# isapi_write_client. No sockets and no server: the loop and the call alone, on CPU 0
+# when taskset is there.
 #
 #   bench/writeclient-calls.sh [rounds] [responses per round]
 set -euo pipefail

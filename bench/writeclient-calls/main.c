@@ -11,7 +11,6 @@
  * Rounds rotate the order; each line is the median of the rounds, in ns per call.
  */
 
-#define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
