@@ -57,7 +57,6 @@ let package = Package(
             name: "Observability",
             dependencies: [
                 "CrashBoard",
-                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

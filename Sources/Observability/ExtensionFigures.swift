@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Foundation
 import Synchronization
 
 /// One extension's figures in this child: calls, errors (HSE_STATUS_ERROR, an
@@ -42,19 +42,21 @@ public final class ExtensionFigures: Sendable {
 /// The extensions called in this child, by path.
 ///
 /// Every extension call looks its figures up here, from whichever pool thread runs it:
-/// the table is under an `NIOLock` (a plain `pthread_mutex_t`), not a
+/// the table is under an `NSLock` (a plain `pthread_mutex_t`), not a
 /// `Synchronization.Mutex`. On Linux the latter spins before it sleeps and hands the
 /// lock to the waiter it wakes (a priority-inheritance futex): with more pool threads
 /// than cores, one thread preempted while holding it started a convoy in which every
 /// later call spun, slept and switched threads (~13 % of a busy core in S5, perf).
-public final class ExtensionFiguresTable: Sendable {
-    private let table = NIOLockedValueBox<[String: ExtensionFigures]>([:])
+public final class ExtensionFiguresTable: @unchecked Sendable {
+    private let lock = NSLock()
+    /// Guarded by `lock`.
+    private var table: [String: ExtensionFigures] = [:]
 
     public init() {}
 
     /// The figures of the extension at `path`, made on its first call.
     public func figures(for path: String) -> ExtensionFigures {
-        table.withLockedValue { table in
+        lock.withLock {
             if let figures = table[path] { return figures }
             let figures = ExtensionFigures(path: path)
             table[path] = figures
@@ -63,5 +65,5 @@ public final class ExtensionFiguresTable: Sendable {
     }
 
     /// Every extension called so far, by path.
-    public var all: [ExtensionFigures] { table.withLockedValue { $0.values.sorted { $0.path < $1.path } } }
+    public var all: [ExtensionFigures] { lock.withLock { table.values.sorted { $0.path < $1.path } } }
 }
