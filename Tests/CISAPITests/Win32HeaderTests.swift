@@ -7,11 +7,20 @@ import Testing
 // common cases of every call end to end under isapid.
 
 @Suite("isapi_win32.h: edge cases")
-struct Win32HeaderTests {
+final class Win32HeaderTests {
+    /// The directories `iniFile` made, removed when the test ends, passed or failed (one
+    /// instance per test).
+    private var directories: [URL] = []
+
+    deinit {
+        for directory in directories { try? FileManager.default.removeItem(at: directory) }
+    }
+
     /// Writes `text` as an .ini file in a fresh directory; returns its absolute path.
     private func iniFile(_ text: String) throws -> String {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("win32-ini-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        directories.append(directory)
         let file = directory.appendingPathComponent("test.ini")
         try Data(text.utf8).write(to: file)
         return file.path

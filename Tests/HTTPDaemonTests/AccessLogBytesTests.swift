@@ -10,12 +10,18 @@ import Testing
 /// with a format) is byte for byte the line ``AccessLogFormat/format(_:)`` returns, and its
 /// escaping is `ap_escape_logitem`'s, on awkward input: quotes, backslashes, control bytes,
 /// DEL, UTF-8. No sockets: a temporary file.
-@Suite struct AccessLogBytesTests {
+///
+/// Sendable (its one property is a constant): `concurrentLinesArriveWhole` calls `record(_:)`
+/// from many threads.
+@Suite final class AccessLogBytesTests: Sendable {
     private let directory: String = {
         let path = NSTemporaryDirectory() + "isapid-logbytes-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }()
+
+    // One instance per test, released when the test ends, passed or failed.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     static let awkward = [
         "", "plain", #"say "hi""#, #"back\slash"#, #"\""#, "tab\there", "new\nline", "cr\r", "\u{8}\u{b}\u{c}",

@@ -7,12 +7,15 @@ import NIOPosix
 
 /// The bounded, batched log writer, against a temporary file or a FIFO nobody reads (a
 /// log file that stops taking writes, as on a stuck NFS mount). No sockets.
-@Suite struct LogFileWriterTests {
+@Suite final class LogFileWriterTests {
     private let directory: String = {
         let path = NSTemporaryDirectory() + "isapid-logwriter-" + UUID().uuidString
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path
     }()
+
+    // One instance per test, released when the test ends, passed or failed.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     private func contents(_ path: String) -> String {
         (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

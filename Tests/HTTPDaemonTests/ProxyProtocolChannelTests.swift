@@ -129,7 +129,8 @@ import Testing
 
     @Test func tlsFollowsTheHeader() throws {
         let tls = try TLSChannelTests.tlsDirectives()
-        let harness = try ConnectionHarness("RemoteIPProxyProtocol On\n" + tls, tls: true)
+        defer { try? FileManager.default.removeItem(atPath: tls.directory) }
+        let harness = try ConnectionHarness("RemoteIPProxyProtocol On\n" + tls.directives, tls: true)
         // The header, then the start of a TLS record: it reaches the TLS handlers.
         try harness.channel.writeInbound(ByteBuffer(bytes: Self.v2Header + [0x16, 0x03, 0x01, 0x00, 0x40]))
         harness.channel.embeddedEventLoop.run()
@@ -141,7 +142,8 @@ import Testing
 
     @Test func plainHTTPAfterTheHeaderOnATLSPortIsLoggedWithTheClient() throws {
         let tls = try TLSChannelTests.tlsDirectives()
-        let harness = try ConnectionHarness("RemoteIPProxyProtocol On\n" + tls, tls: true)
+        defer { try? FileManager.default.removeItem(atPath: tls.directory) }
+        let harness = try ConnectionHarness("RemoteIPProxyProtocol On\n" + tls.directives, tls: true)
         try harness.send("PROXY TCP4 203.0.113.9 127.0.0.1 51234 8443\r\n" + Self.request)
         #expect(try harness.readResponse().statusLine == "HTTP/1.1 400 Bad Request")
         #expect(harness.accessLog().hasPrefix("203.0.113.9 "), "\(harness.accessLog())")

@@ -12,9 +12,9 @@ import Testing
 @Suite(.serialized) struct UpstreamStreamingTLSTests {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    /// A self-signed certificate for `localhost` and 127.0.0.1 (its own CA), made by openssl.
-    private func makeCertificate() throws -> (key: String, certificate: String) {
-        let directory = try OpenSSLTool.temporaryDirectory()
+    /// A self-signed certificate for `localhost` and 127.0.0.1 (its own CA), made by openssl
+    /// in `directory`.
+    private func makeCertificate(in directory: URL) throws -> (key: String, certificate: String) {
         let key = directory.appendingPathComponent("upstream.key.pem").path
         let certificate = directory.appendingPathComponent("upstream.pem").path
         try OpenSSLTool.run([
@@ -25,8 +25,10 @@ import Testing
         return (key, certificate)
     }
 
-    private func tlsUpstream(_ script: ScriptedUpstream.Script) throws -> (ScriptedUpstream, caFile: String) {
-        let files = try makeCertificate()
+    private func tlsUpstream(_ script: ScriptedUpstream.Script, in directory: URL) throws
+        -> (ScriptedUpstream, caFile: String)
+    {
+        let files = try makeCertificate(in: directory)
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: try NIOSSLCertificate.fromPEMFile(files.certificate).map { .certificate($0) },
             privateKey: .file(files.key))
@@ -35,7 +37,10 @@ import Testing
     }
 
     @Test func anHTTPSUpstreamTrustedThroughTheCAFileAnswers() throws {
-        let (upstream, caFile) = try tlsUpstream(.respond("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+        let directory = try OpenSSLTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (upstream, caFile) = try tlsUpstream(
+            .respond("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), in: directory)
         defer { upstream.stop() }
         var settings = UpstreamSettings()
         settings.caCertificateFile = caFile
@@ -51,7 +56,10 @@ import Testing
     }
 
     @Test func anHTTPSUpstreamWithAnUntrustedCertificateIsABadGateway() throws {
-        let (upstream, _) = try tlsUpstream(.respond("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"))
+        let directory = try OpenSSLTool.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (upstream, _) = try tlsUpstream(
+            .respond("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"), in: directory)
         defer { upstream.stop() }
         let pool = try UpstreamClient(settings: UpstreamSettings()).pool(for: group.next())
         let receiver = RecordingReceiver(on: pool.eventLoop)

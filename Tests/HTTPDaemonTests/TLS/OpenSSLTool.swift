@@ -42,7 +42,7 @@ enum OpenSSLTool {
         return text
     }
 
-    /// A new directory of its own for one test.
+    /// A new directory of its own for one test, which removes it when it ends (a `defer`).
     static func temporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("isapid-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
