@@ -29,15 +29,16 @@ extension ExtensionSession {
     private func writeLocked(_ bytes: UnsafeRawBufferPointer) -> DWORD? {
         var body = bytes
         if !connection.headSent {
-            let data = Array(bytes)
-            if ResponseHeadParser.looksLikeHeaderBlock(data) {
-                switch ResponseHeadParser.parse(status: [], headerBlock: data, defaultStatus: requestedStatus) {
+            if ResponseHeadParser.looksLikeHeaderBlock(bytes) {
+                switch ResponseHeadParser.parse(status: UnsafeRawBufferPointer(start: nil, count: 0), headerBlock: bytes,
+                                                defaultStatus: requestedStatus) {
                 case .failure(let failure):
                     refuseHead(failure)
                     return DWORD(ERROR_INVALID_PARAMETER)
                 case .success(let parsed):
-                    guard sendHead(parsed.head) else { return DWORD(ERROR_NETNAME_DELETED) }
-                    body = UnsafeRawBufferPointer(rebasing: bytes[parsed.bodyStart...])
+                    let bodyStart = parsed.bodyStart
+                    guard sendHead((consume parsed).head) else { return DWORD(ERROR_NETNAME_DELETED) }
+                    body = UnsafeRawBufferPointer(rebasing: bytes[bodyStart...])
                 }
             } else {
                 // Not a head: plain body, as IIS writes it.
@@ -99,24 +100,22 @@ extension ExtensionSession {
 
     /// SEND_RESPONSE_HEADER(_EX): an explicit status and header block; the bytes after
     /// the blank line are body.
-    func sendResponseHeader(status: [UInt8], headerBlock: [UInt8]) -> DWORD? {
+    func sendResponseHeader(status: UnsafeRawBufferPointer, headerBlock: UnsafeRawBufferPointer) -> DWORD? {
         output.handOver.withLock { _ in sendResponseHeaderLocked(status: status, headerBlock: headerBlock) }
     }
 
     /// `sendResponseHeader` with `output.handOver` held.
-    private func sendResponseHeaderLocked(status: [UInt8], headerBlock: [UInt8]) -> DWORD? {
+    private func sendResponseHeaderLocked(status: UnsafeRawBufferPointer, headerBlock: UnsafeRawBufferPointer) -> DWORD? {
         if connection.headSent || withState({ $0.answered || $0.headRefused }) { return DWORD(ERROR_INVALID_PARAMETER) }
         switch ResponseHeadParser.parse(status: status, headerBlock: headerBlock, defaultStatus: requestedStatus) {
         case .failure(let failure):
             refuseHead(failure)
             return DWORD(ERROR_INVALID_PARAMETER)
         case .success(let parsed):
-            guard sendHead(parsed.head) else { return DWORD(ERROR_NETNAME_DELETED) }
-            let body = headerBlock[parsed.bodyStart...]
-            if !body.isEmpty {
-                let sent = body.withUnsafeBytes { connection.sendBody($0) }
-                if !sent { return DWORD(ERROR_NETNAME_DELETED) }
-            }
+            let bodyStart = parsed.bodyStart
+            guard sendHead((consume parsed).head) else { return DWORD(ERROR_NETNAME_DELETED) }
+            let body = UnsafeRawBufferPointer(rebasing: headerBlock[bodyStart...])
+            if !body.isEmpty && !connection.sendBody(body) { return DWORD(ERROR_NETNAME_DELETED) }
             return nil
         }
     }
@@ -124,12 +123,14 @@ extension ExtensionSession {
     /// Sends the extension's head (or the host's in its place); after
     /// HSE_REQ_CLOSE_CONNECTION it announces the close. From then on small body writes
     /// are held (`SessionOutput`).
-    func sendHead(_ head: ResponseHead) -> Bool {
-        ecb.pointee.dwHttpStatusCode = DWORD(head.status)
-        var headers = head.headers
+    func sendHead(_ head: consuming ResponseHead) -> Bool {
+        let (status, reason) = (head.status, head.reason)
+        ecb.pointee.dwHttpStatusCode = DWORD(status)
+        // The fields go on without a copy: the connection adds its framing to them.
+        var headers = (consume head).headers
         // HSE_REQ_CLOSE_CONNECTION came first: the head announces the close.
         if withState({ $0.closeConnection }) { headers.append((name: "Connection", value: "close")) }
-        guard connection.sendHead(status: head.status, reason: head.reason, headers: headers) else { return false }
+        guard connection.sendHead(status: status, reason: reason, headers: consume headers) else { return false }
         output.setMode(.holding)
         return true
     }

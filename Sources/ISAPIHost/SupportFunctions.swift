@@ -31,15 +31,15 @@ extension ExtensionSession {
 
         case SupportRequest.sendResponseHeader:
             // lpvBuffer is the status (may be NULL), lpdwDataType the header block (may be NULL).
-            let status = Self.bytes(buffer, limit: nil)
-            let headers = Self.bytes(UnsafeMutableRawPointer(dataType), limit: nil)
+            let status = Self.inPlace(buffer, limit: nil)
+            let headers = Self.inPlace(UnsafeMutableRawPointer(dataType), limit: nil)
             return sendResponseHeader(status: status, headerBlock: headers)
 
         case SupportRequest.sendResponseHeaderEx:
             guard let info = buffer?.assumingMemoryBound(to: HSE_SEND_HEADER_EX_INFO.self) else { return invalid }
             // cchStatus/cchHeader are upper bounds: real extensions pass strlen+1 or a code there.
-            let status = Self.bytes(UnsafeMutableRawPointer(mutating: info.pointee.pszStatus), limit: Int(info.pointee.cchStatus))
-            let headers = Self.bytes(UnsafeMutableRawPointer(mutating: info.pointee.pszHeader), limit: Int(info.pointee.cchHeader))
+            let status = Self.inPlace(UnsafeMutableRawPointer(mutating: info.pointee.pszStatus), limit: Int(info.pointee.cchStatus))
+            let headers = Self.inPlace(UnsafeMutableRawPointer(mutating: info.pointee.pszHeader), limit: Int(info.pointee.cchHeader))
             if info.pointee.fKeepConn == 0 {
                 // Advice only, as in mod_isapi: keep-alive follows the response's framing
                 // (PHP passes FALSE on every response). HSE_REQ_CLOSE_CONNECTION closes.
@@ -161,11 +161,17 @@ extension ExtensionSession {
 
     /// The bytes of a C string, stopping at its NUL or at `limit`, whichever comes first.
     static func bytes(_ pointer: UnsafeMutableRawPointer?, limit: Int?) -> [UInt8] {
-        guard let pointer else { return [] }
+        Array(inPlace(pointer, limit: limit))
+    }
+
+    /// The extension's bytes where they are, up to the first NUL or `limit`: for what is
+    /// read during its call and not kept.
+    static func inPlace(_ pointer: UnsafeMutableRawPointer?, limit: Int?) -> UnsafeRawBufferPointer {
+        guard let pointer else { return UnsafeRawBufferPointer(start: nil, count: 0) }
         let base = pointer.assumingMemoryBound(to: UInt8.self)
         var count = 0
         while limit.map({ count < $0 }) ?? true, base[count] != 0 { count += 1 }
-        return Array(UnsafeBufferPointer(start: base, count: count))
+        return UnsafeRawBufferPointer(start: base, count: count)
     }
 
     static func string(_ pointer: UnsafeMutableRawPointer?, limit: Int?) -> String? {

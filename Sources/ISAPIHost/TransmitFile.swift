@@ -16,12 +16,12 @@ extension ExtensionSession {
         let offset = Int64(info.Offset)
         let length = info.BytesToWrite == 0 ? max(0, Int64(status.st_size) - offset) : Int64(info.BytesToWrite)
 
-        let head = Self.bytes(info.pHead, limit: Int(info.HeadLength))
+        let head = Self.inPlace(info.pHead, limit: Int(info.HeadLength))
         if info.dwFlags & DWORD(HSE_IO_SEND_HEADERS) != 0 {
-            let statusLine = Self.bytes(UnsafeMutableRawPointer(mutating: info.pszStatusCode), limit: nil)
+            let statusLine = Self.inPlace(UnsafeMutableRawPointer(mutating: info.pszStatusCode), limit: nil)
             if let error = sendResponseHeader(status: statusLine, headerBlock: head) { return error }
         } else if !head.isEmpty {
-            if let error = head.withUnsafeBytes({ write($0) }) { return error }
+            if let error = write(head) { return error }
         } else if !connection.headSent {
             if let error = write(UnsafeRawBufferPointer(start: nil, count: 0)) { return error }
         }
@@ -41,8 +41,8 @@ extension ExtensionSession {
             }
             sent += Int64(count)
         }
-        let tail = Self.bytes(info.pTail, limit: Int(info.TailLength))
-        if failure == nil, !tail.isEmpty { failure = tail.withUnsafeBytes { write($0) } }
+        let tail = Self.inPlace(info.pTail, limit: Int(info.TailLength))
+        if failure == nil, !tail.isEmpty { failure = write(tail) }
         if info.dwFlags & DWORD(HSE_IO_DISCONNECT_AFTER_SEND) != 0 { withState { $0.closeConnection = true } }
         if isAsync {
             let error = failure ?? 0
