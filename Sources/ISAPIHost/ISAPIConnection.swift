@@ -5,7 +5,8 @@ public protocol ISAPIConnection: AnyObject, Sendable {
     /// Reads request-body bytes: the count, 0 at the end, nil when the client failed.
     func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int?
     /// Sends the status line and headers; false when already sent or the client is gone.
-    func sendHead(status: Int, reason: String?, headers: [(name: String, value: String)]) -> Bool
+    /// The headers are consumed: the connection adds its own fields to them without a copy.
+    func sendHead(status: Int, reason: String?, headers: consuming [(name: String, value: String)]) -> Bool
     /// Sends body bytes (copied); false when the client is gone.
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool
     /// Sends body bytes (copied) without waiting while too much is unsent: the flush

@@ -230,8 +230,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         machine.headReceived()
         statusSlot.set(.sending)
         state = daemon.currentState
-        var headers = HeaderFields()
-        for (name, value) in head.headers { headers.add(name, value) }
+        // One allocation of the right size: field by field, a browser's dozen fields grew it five times.
+        let headers = HeaderFields(head.headers.map { (name: $0.name, value: $0.value) })
         let contentLength = head.headers.first(name: "content-length").flatMap { Int64($0) }
         let chunked = head.headers.contains(name: "transfer-encoding")
         let request = IncomingRequest(

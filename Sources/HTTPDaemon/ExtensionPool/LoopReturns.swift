@@ -19,7 +19,9 @@ final class LoopReturns: @unchecked Sendable {
         /// The request body buffer has room again: read on.
         case resumeReading
         /// The handler answered with a complete response: write it the normal way.
-        case respond(Response)
+        /// Boxed: the rare case's large payload made every queued return, `drain` too,
+        /// a multi-word value copied with outlined witnesses (~900 instructions a request).
+        indirect case respond(Response)
         /// The response ended without being written completely.
         case broken
     }

@@ -26,7 +26,7 @@ final class FilteringChannel: ForwardingResponseChannel, @unchecked Sendable {
         self.pipeline = pipeline
     }
 
-    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
+    func sendHead(status: Int, reason: String?, headers: consuming HeaderFields) -> Bool {
         var response = Response(status: status, headers: headers)
         var context = self.context
         pipeline.applyResponseFilters(&response, &context)

@@ -16,7 +16,8 @@ public protocol ResponseChannel: AnyObject, Sendable {
     /// Sends the status line and headers. Without Content-Length or Transfer-Encoding the
     /// body is chunked (HTTP/1.1) or ends with the connection (HTTP/1.0). False when the
     /// head was already sent or the client is gone.
-    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool
+    /// The headers are consumed: the channel adds its framing fields to them without a copy.
+    func sendHead(status: Int, reason: String?, headers: consuming HeaderFields) -> Bool
     /// Copies and sends body bytes; blocks only while too much is unsent. False when the
     /// client is gone or no head was sent.
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool
@@ -56,7 +57,7 @@ protocol ForwardingResponseChannel: ResponseChannel {
 
 extension ForwardingResponseChannel {
     func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int? { base.readBody(into: buffer) }
-    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
+    func sendHead(status: Int, reason: String?, headers: consuming HeaderFields) -> Bool {
         base.sendHead(status: status, reason: reason, headers: headers)
     }
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { base.sendBody(bytes) }

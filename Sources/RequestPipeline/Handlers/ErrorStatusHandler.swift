@@ -20,7 +20,7 @@ final class ErrorStatusChannel: ForwardingResponseChannel, @unchecked Sendable {
         self.status = status
     }
 
-    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
+    func sendHead(status: Int, reason: String?, headers: consuming HeaderFields) -> Bool {
         status == 200 ? base.sendHead(status: self.status, reason: nil, headers: headers)
             : base.sendHead(status: status, reason: reason, headers: headers)
     }

@@ -59,7 +59,7 @@ final class HeaderEditingChannel: ForwardingResponseChannel, @unchecked Sendable
         self.editor = editor
     }
 
-    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
+    func sendHead(status: Int, reason: String?, headers: consuming HeaderFields) -> Bool {
         base.sendHead(status: status, reason: reason, headers: editor.edit(headers, serverGenerated: false))
     }
 

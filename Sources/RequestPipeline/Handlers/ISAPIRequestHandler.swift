@@ -205,8 +205,8 @@ final class PipelineISAPIConnection: ISAPIConnection, @unchecked Sendable {
 
     func readBody(into buffer: UnsafeMutableRawBufferPointer) -> Int? { channel.readBody(into: buffer) }
 
-    func sendHead(status: Int, reason: String?, headers: [(name: String, value: String)]) -> Bool {
-        channel.sendHead(status: status, reason: reason, headers: HeaderFields(headers))
+    func sendHead(status: Int, reason: String?, headers: consuming [(name: String, value: String)]) -> Bool {
+        channel.sendHead(status: status, reason: reason, headers: HeaderFields(consume headers))
     }
 
     func sendBody(_ bytes: UnsafeRawBufferPointer) -> Bool { channel.sendBody(bytes) }
