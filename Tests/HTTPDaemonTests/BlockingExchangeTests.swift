@@ -15,6 +15,8 @@ import Testing
     final class Fixture: @unchecked Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let written = NIOLockedValueBox<[String]>([])
+        /// The header fields of every head the exchange had encoded.
+        let heads = NIOLockedValueBox<[HeaderFields]>([])
         let wrote = DispatchSemaphore(value: 0)
         /// How the response ended, once it did.
         let ending = NIOLockedValueBox<BlockingExchange.Ending?>(nil)
@@ -31,19 +33,22 @@ import Testing
         /// fixture's boxes, not the fixture: the loop may call it after a test ends.
         final class Socket: BlockingExchangeConnection, @unchecked Sendable {
             let written: NIOLockedValueBox<[String]>
+            let heads: NIOLockedValueBox<[HeaderFields]>
             let wrote: DispatchSemaphore
             let ending: NIOLockedValueBox<BlockingExchange.Ending?>
             let writesComplete: Bool
 
             init(fixture: Fixture, writesComplete: Bool) {
                 written = fixture.written
+                heads = fixture.heads
                 wrote = fixture.wrote
                 ending = fixture.ending
                 self.writesComplete = writesComplete
             }
 
             func makeHead(status: Int, reason: String?, headers: HeaderFields, keepAlive: Bool) -> ByteBuffer {
-                ByteBuffer(string: "head \(status) keepAlive=\(keepAlive)")
+                heads.withLockedValue { $0.append(headers) }
+                return ByteBuffer(string: "head \(status) keepAlive=\(keepAlive)")
             }
 
             func writeParts(_ parts: [IOData], bodyBytes: Int, completion: @escaping @Sendable (Bool) -> Void) {
@@ -150,6 +155,67 @@ import Testing
         #expect(exchange.sendHead(status: 200, reason: nil, headers: ["Connection": "close", "Content-Length": "0"]))
         #expect(!exchange.keepsConnection)
         #expect(!exchange.responseHeaders.contains("Connection"))
+    }
+
+    /// Date, Server, Keep-Alive and Connection are the connection's own fields: a
+    /// handler's are not sent beside them (REDbot: "Only one Date field is allowed").
+    @Test func aHandlersDateServerAndKeepAliveFieldsAreDropped() throws {
+        let fixture = Fixture()
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: HeaderFields([
+            (name: "date", value: "Tue, 01 Jan 2000 00:00:00 GMT"), (name: "X-App", value: "1"),
+            (name: "Server", value: "probe/1"), (name: "Keep-Alive", value: "timeout=99"),
+            (name: "Connection", value: "keep-alive"), (name: "Content-Length", value: "0"),
+        ])))
+        #expect(exchange.keepsConnection)
+        #expect(exchange.responseHeaders.map(\.name) == ["X-App", "Content-Length"])
+        #expect(fixture.heads.withLockedValue { $0.map { $0.map(\.name) } } == [["X-App", "Content-Length"]])
+    }
+
+    /// A 204 or 304 ends at its head (RFC 9112 §6.3): the handler's body bytes are taken
+    /// (its call succeeds) and dropped, its framing fields too, and the connection goes on.
+    @Test(arguments: [204, 304])
+    func aStatusWithoutBodyEndsAtItsHead(_ status: Int) throws {
+        let fixture = Fixture(writesComplete: true)
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: status, reason: nil, headers: HeaderFields([
+            (name: "Content-Type", value: "text/plain"), (name: "Content-Length", value: "17"),
+            (name: "Transfer-Encoding", value: "chunked"),
+        ])))
+        #expect(exchange.responseHeaders.map(\.name) == ["Content-Type"])
+        #expect([UInt8]("should not appear".utf8).withUnsafeBytes { exchange.sendBody($0) })
+        exchange.finish(closeConnection: false)
+        #expect(eventually(timeout: 5) { fixture.ending.withLockedValue { $0 } != nil })
+        #expect(fixture.written.withLockedValue { $0 }.joined() == "head \(status) keepAlive=true")
+        #expect(fixture.ending.withLockedValue { $0 } == .written(keepAlive: true))
+        #expect(exchange.bodyBytesSent == 0)
+    }
+
+    /// Bytes beyond the Content-Length the head announced never reach the client (they
+    /// would read as the start of the next response); the exchange ends broken (a close).
+    @Test func bytesBeyondTheAnnouncedLengthDoNotLeave() throws {
+        let fixture = Fixture(writesComplete: true)
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: ["Content-Length": "3"]))
+        #expect([UInt8]("ab".utf8).withUnsafeBytes { exchange.sendBody($0) })
+        #expect([UInt8]("cdef".utf8).withUnsafeBytes { exchange.sendBody($0) })
+        #expect([UInt8]("gh".utf8).withUnsafeBytes { exchange.sendBody($0) })
+        exchange.finish(closeConnection: false)
+        #expect(eventually(timeout: 5) { fixture.ending.withLockedValue { $0 } != nil })
+        #expect(fixture.written.withLockedValue { $0 }.joined() == "head 200 keepAlive=trueabc")
+        #expect(fixture.ending.withLockedValue { $0 } == .broken)
+    }
+
+    /// A body exactly as long as announced ends the exchange normally.
+    @Test func aBodyOfTheAnnouncedLengthKeepsTheConnection() throws {
+        let fixture = Fixture(writesComplete: true)
+        let exchange = fixture.exchange!
+        #expect(exchange.sendHead(status: 200, reason: nil, headers: ["Content-Length": "3"]))
+        #expect([UInt8]("abc".utf8).withUnsafeBytes { exchange.sendBody($0) })
+        exchange.finish(closeConnection: false)
+        #expect(eventually(timeout: 5) { fixture.ending.withLockedValue { $0 } != nil })
+        #expect(fixture.written.withLockedValue { $0 }.joined() == "head 200 keepAlive=trueabc")
+        #expect(fixture.ending.withLockedValue { $0 } == .written(keepAlive: true))
     }
 }
 

@@ -14,6 +14,19 @@ extension BlockingExchange {
         case gone
     }
 
+    /// What becomes of the handler's body bytes, decided by its head.
+    enum BodyRule: Equatable {
+        /// Sent as they come: chunked, or delimited by the close.
+        case sent
+        /// Sent up to the Content-Length the head announced; bytes beyond it are dropped
+        /// (they would reach the client as the start of the next response), and the
+        /// exchange ends broken, as it does when fewer arrive.
+        case upTo(Int64)
+        /// Dropped, and the call still succeeds: a HEAD request, or a status that has
+        /// no body (204, 304), as Apache's header filter drops it.
+        case dropped
+    }
+
     /// How far the handler is in ending its response.
     enum RequestedEnd: Equatable {
         case notYet

@@ -39,8 +39,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     private var reason: String?
     private var chunked = false
     private var keepAlive: Bool
-    /// The Content-Length the handler's head announced (nil: chunked, to the close, or no body).
-    private var announcedLength: Int64?
+    /// What the handler's body bytes become (set by its head).
+    private var bodyRule = BodyRule.sent
     /// Body bytes not yet taken by the event loop (unframed).
     private var pending: ByteBuffer
     /// A drain is scheduled or its write has not completed yet.
@@ -174,23 +174,34 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         return copied
     }
 
-    func sendHead(status: Int, reason: String?, headers: HeaderFields) -> Bool {
+    func sendHead(status: Int, reason: String?, headers: consuming HeaderFields) -> Bool {
         condition.lock()
         guard case .none = head, connected, !ended else {
             condition.unlock()
             return false
         }
-        var headers = headers
+        // A handler's own `Connection: close` is honoured, as Apache's ap_set_keepalive
+        // does. Connection, Keep-Alive, Date and Server are the connection's own fields
+        // (Apache's basic_http_header unsets a handler's Date and Server "to avoid
+        // bogosity"): a handler's would go out beside them.
+        if headers.listContains("Connection", token: "close") { keepAlive = false }
+        headers.removeAll { Self.isConnectionField($0.name) }
+        // 204 and 304 end at their head: Apache's header filter unsets their framing
+        // fields and drops any body (AP_STATUS_IS_HEADER_ONLY).
+        if status == 204 || status == 304 {
+            headers.remove("Content-Length")
+            headers.remove("Transfer-Encoding")
+        }
         let hasLength = headers.contains("Content-Length")
         let framesItself = headers.listContains("Transfer-Encoding", token: "chunked")
         let hasBody = !isHead && status >= 200 && status != 204 && status != 304
-        // A handler's own `Connection: close` is honoured, as Apache's ap_set_keepalive
-        // does; the head gets the server's own Connection field.
-        if headers.listContains("Connection", token: "close") {
-            keepAlive = false
-            headers.remove("Connection")
+        if !hasBody {
+            bodyRule = .dropped
+        } else if hasLength && !framesItself, let length = headers["Content-Length"].flatMap({ Int64($0) }) {
+            bodyRule = .upTo(length)
+        } else {
+            bodyRule = .sent
         }
-        announcedLength = hasBody && hasLength && !framesItself ? headers["Content-Length"].flatMap { Int64($0) } : nil
         if hasBody && !hasLength && !framesItself {
             if requestIsHTTP10 {
                 keepAlive = false  // the body ends with the connection
@@ -227,8 +238,17 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         defer { condition.unlock() }
         guard connected, !endRequested else { return false }
         if case .none = head { return false }
-        guard !isHead, bytes.count > 0 else { return true }
-        pending.writeBytes(bytes)
+        guard bytes.count > 0 else { return true }
+        switch bodyRule {
+        case .dropped:
+            return true
+        case .sent:
+            pending.writeBytes(bytes)
+        case .upTo(let length):
+            let room = Int(clamping: max(0, length - bodyBytesSent))
+            pending.writeBytes(room >= bytes.count ? bytes : UnsafeRawBufferPointer(rebasing: bytes[..<room]))
+        }
+        // All the handler handed over: more than the head announced ends the exchange broken.
         bodyBytesSent += Int64(bytes.count)
         if scheduling && !writeInFlight { scheduleDrain() }
         // Back-pressure only: the bytes are taken, so the call succeeded whatever happens
@@ -270,6 +290,16 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         requestedEnd = .complete
         if !writeInFlight { scheduleDrain() }
         condition.unlock()
+    }
+
+    /// The fields the connection writes itself, whatever a handler's head says.
+    private static func isConnectionField(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 4: return ASCIICase.equal(name, "Date")
+        case 6: return ASCIICase.equal(name, "Server")
+        case 10: return ASCIICase.equal(name, "Connection") || ASCIICase.equal(name, "Keep-Alive")
+        default: return false
+        }
     }
 
     private var headSentLocked: Bool {
@@ -317,7 +347,12 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         }
         // A body shorter or longer than the Content-Length announced breaks the framing:
         // the client cannot tell where the next response starts.
-        let ending: Ending = announcedLength.map { $0 != bodyBytesSent } == true ? .broken : .written(keepAlive: keepAlive)
+        let ending: Ending
+        if case .upTo(let length) = bodyRule, length != bodyBytesSent {
+            ending = .broken
+        } else {
+            ending = .written(keepAlive: keepAlive)
+        }
         wroteToClient = true
         condition.unlock()
         connection.writeParts(parts, bodyBytes: bodyBytes) { success in

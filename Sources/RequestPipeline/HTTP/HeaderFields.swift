@@ -46,6 +46,13 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         entries.removeAll { Self.same($0.name, name) }
     }
 
+    /// Removes every field `shouldRemove` picks, in one pass; the fields stay shared
+    /// (no copy) when it picks none.
+    public mutating func removeAll(where shouldRemove: ((name: String, value: String)) -> Bool) {
+        guard entries.contains(where: shouldRemove) else { return }
+        entries.removeAll(where: shouldRemove)
+    }
+
     /// The same fields with `encoded` filled in, for a cache to hand out to many responses.
     public func encodingOnce() -> HeaderFields {
         var copy = self
