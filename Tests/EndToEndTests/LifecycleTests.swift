@@ -153,7 +153,7 @@ import Glibc
     @Test func keepAliveTimeoutClosesAnIdleConnection() throws {
         let daemon = try DaemonProcess.start(TestConfig.standard("KeepAliveTimeout 1"))
         let client = try daemon.connect()
-        try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        try client.send("GET /a.txt HTTP/1.1\r\nHost: localhost\r\nConnection: keep-alive\r\n\r\n")
         let response = try #require(client.readResponses(1).first)
         #expect(response.status == 200)
         #expect(response.header("Keep-Alive")?.contains("timeout=1") == true, "Keep-Alive: \(response.header("Keep-Alive") ?? "-")")

@@ -11,6 +11,10 @@ import Testing
 private let host = "Host: www.example.test\r\n"
 private let serverBanner = "isapid/\(ServerSoftware.version) (Linux)"
 
+/// A request's Connection field asking for keep-alive: answered with Keep-Alive and
+/// `Connection: Keep-Alive`, as Apache answers it (an HTTP/1.1 request without it gets neither).
+private let keepAliveToken = "Connection: keep-alive\r\n"
+
 private func get(_ path: String, _ extra: String = "", version: String = "1.1") -> String {
     "GET \(path) HTTP/\(version)\r\n\(host)\(extra)\r\n"
 }
@@ -40,7 +44,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         let response = try connection.readResponse()
         #expect(response.statusLine == "HTTP/1.1 200 OK")
         #expect(response.headerNames == ["Date", "Server", "Last-Modified", "ETag", "Accept-Ranges", "Content-Type",
-                                         "Content-Length", "Keep-Alive"])
+                                         "Content-Length"])
         #expect(response.header("Date")?.hasSuffix(" GMT") == true)
         #expect(response.header("Server") == serverBanner)
         #expect(response.header("Last-Modified") == ConnectionHarness.mtimeHTTPDate)
@@ -49,7 +53,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         #expect(response.header("Accept-Ranges") == "bytes")
         #expect(response.header("Content-Type") == "text/plain")
         #expect(response.header("Content-Length") == "13")
-        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(response.header("Keep-Alive") == nil, "an HTTP/1.1 request that did not ask gets none, as from Apache")
         #expect(response.header("Connection") == nil)
         #expect(response.body == smallFileBody)
         #expect(try connection.hasNoOutput)
@@ -70,7 +74,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         try connection.send(get("/missing.html"))
         let response = try connection.readResponse()
         #expect(response.statusLine == "HTTP/1.1 404 Not Found")
-        #expect(response.headerNames == ["Date", "Server", "Content-Type", "Content-Length", "Keep-Alive"])
+        #expect(response.headerNames == ["Date", "Server", "Content-Type", "Content-Length"])
         #expect(response.header("Content-Type") == "text/html; charset=iso-8859-1")
         #expect(response.header("Content-Length") == String(notFoundPage.utf8.count))
         #expect(response.body.count == 1)
@@ -90,7 +94,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         #expect(response.header("Content-Length") == "13")
         #expect(response.header("Content-Type") == "text/plain")
         #expect(response.header("ETag") != nil)
-        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(response.header("Keep-Alive") == nil)
         #expect(try connection.unreadOutput() == "")
         // The next request is answered normally.
         try connection.send("HEAD /missing HTTP/1.1\r\n\(host)\r\n")
@@ -113,7 +117,6 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
             Server: isapid\r
             Content-Type: text/html; charset=iso-8859-1\r
             Content-Length: \(notFoundPage.utf8.count)\r
-            Keep-Alive: timeout=5, max=99\r
             \r
             \(notFoundPage)
             """)
@@ -124,13 +127,14 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
     @Test func pipelinedRequestsAreAnsweredInOrderOneAfterTheOther() throws {
         let connection = try ConnectionHarness()
         connection.stallSocket()
-        try connection.send(get("/small.txt") + get("/missing.html"))
+        try connection.send(get("/small.txt", keepAliveToken) + get("/missing.html", keepAliveToken))
 
         // Only the first answer is written while its write has not completed.
         let first = try connection.readResponse()
         #expect(first.statusLine == "HTTP/1.1 200 OK")
         #expect(first.body == smallFileBody)
-        #expect(first.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(first.header("Keep-Alive") == "timeout=5, max=100")
+        #expect(first.header("Connection") == "Keep-Alive")
         #expect(try connection.hasNoOutput)
         #expect(connection.gate.held.count == 1)
 
@@ -144,7 +148,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         let second = try connection.readResponse()
         #expect(second.statusLine == "HTTP/1.1 404 Not Found")
         #expect(second.bodyText == notFoundPage)
-        #expect(second.header("Keep-Alive") == "timeout=5, max=98")
+        #expect(second.header("Keep-Alive") == "timeout=5, max=99")
         #expect(try connection.hasNoOutput)
         #expect(connection.gate.held.count == 1)
         #expect(connection.gate.readsForwarded == readsBefore)
@@ -169,7 +173,8 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         connection.channel.embeddedEventLoop.run()
         let second = try connection.readResponse()
         #expect(second.statusLine == "HTTP/1.1 200 OK")
-        #expect(second.header("Keep-Alive") == "timeout=5, max=98")
+        #expect(second.header("Keep-Alive") == nil)
+        #expect(second.header("Connection") == nil)
         #expect(try connection.hasNoOutput)
 
         connection.gate.release()
@@ -185,7 +190,8 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
 
     @Test func threePipelinedRequestsWithoutHeldWrites() throws {
         let connection = try ConnectionHarness()
-        try connection.send(get("/small.txt") + get("/missing") + "HEAD /index.html HTTP/1.1\r\n\(host)\r\n")
+        try connection.send(get("/small.txt", keepAliveToken) + get("/missing", keepAliveToken)
+            + "HEAD /index.html HTTP/1.1\r\n\(host)\(keepAliveToken)\r\n")
         let first = try connection.readResponse()
         let second = try connection.readResponse()
         let third = try connection.readResponse(bodyless: true)
@@ -195,7 +201,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         #expect(third.statusLine == "HTTP/1.1 200 OK")
         #expect(third.header("Content-Type") == "text/html")
         #expect([first, second, third].map { $0.header("Keep-Alive") }
-            == ["timeout=5, max=99", "timeout=5, max=98", "timeout=5, max=97"])
+            == ["timeout=5, max=100", "timeout=5, max=99", "timeout=5, max=98"])
         #expect(try connection.hasNoOutput)
         #expect(connection.isOpen)
     }
@@ -294,7 +300,7 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         let response = try connection.readResponse()
         #expect(response.statusLine == "HTTP/1.1 200 OK")
         #expect(response.header("Connection") == "Keep-Alive")
-        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(response.header("Keep-Alive") == "timeout=5, max=100")
         #expect(response.body == smallFileBody)
         #expect(connection.isOpen)
         try connection.send("GET /missing HTTP/1.0\r\n\r\n")
@@ -313,29 +319,48 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         #expect(!connection.isOpen)
     }
 
+    /// Apache's count (ap_set_keepalive): MaxKeepAliveRequests answers kept alive, the
+    /// first announcing `max=` MaxKeepAliveRequests, then one more that closes.
     @Test func maxKeepAliveRequestsEndsTheConnection() throws {
         let connection = try ConnectionHarness("MaxKeepAliveRequests 2\n")
+        for remaining in [2, 1] {
+            try connection.send(get("/small.txt", keepAliveToken))
+            let response = try connection.readResponse()
+            #expect(response.header("Keep-Alive") == "timeout=5, max=\(remaining)")
+            #expect(response.header("Connection") == "Keep-Alive")
+            #expect(connection.isOpen)
+        }
+        try connection.send(get("/small.txt", keepAliveToken))
+        let last = try connection.readResponse()
+        #expect(last.statusLine == "HTTP/1.1 200 OK")
+        #expect(last.header("Connection") == "close")
+        #expect(last.header("Keep-Alive") == nil)
+        #expect(last.body == smallFileBody)
+        #expect(!connection.isOpen)
+    }
+
+    /// Without the keep-alive token the same count holds, with nothing announced.
+    @Test func maxKeepAliveRequestsEndsTheConnectionOfAClientThatDidNotAsk() throws {
+        let connection = try ConnectionHarness("MaxKeepAliveRequests 2\n")
+        for _ in 0..<2 {
+            try connection.send(get("/small.txt"))
+            let response = try connection.readResponse()
+            #expect(response.header("Keep-Alive") == nil)
+            #expect(response.header("Connection") == nil)
+            #expect(connection.isOpen)
+        }
         try connection.send(get("/small.txt"))
-        let first = try connection.readResponse()
-        #expect(first.header("Keep-Alive") == "timeout=5, max=1")
-        #expect(first.header("Connection") == nil)
-        #expect(connection.isOpen)
-        try connection.send(get("/small.txt"))
-        let second = try connection.readResponse()
-        #expect(second.statusLine == "HTTP/1.1 200 OK")
-        #expect(second.header("Connection") == "close")
-        #expect(second.header("Keep-Alive") == nil)
-        #expect(second.body == smallFileBody)
+        #expect(try connection.readResponse().header("Connection") == "close")
         #expect(!connection.isOpen)
     }
 
     @Test func maxKeepAliveRequestsZeroIsUnlimited() throws {
         let connection = try ConnectionHarness("MaxKeepAliveRequests 0\nKeepAliveTimeout 7\n")
         for _ in 0..<3 {
-            try connection.send(get("/small.txt"))
+            try connection.send(get("/small.txt", keepAliveToken))
             let response = try connection.readResponse()
             #expect(response.header("Keep-Alive") == "timeout=7")
-            #expect(response.header("Connection") == nil)
+            #expect(response.header("Connection") == "Keep-Alive")
         }
         #expect(connection.isOpen)
     }
@@ -450,7 +475,8 @@ private let smallFileBody: [WireChunk] = [.bytes(Array(ConnectionHarness.smallTe
         try connection.send("lo")
         let response = try connection.readResponse()
         #expect(response.statusLine == "HTTP/1.1 200 OK")
-        #expect(response.header("Keep-Alive") == "timeout=5, max=99")
+        #expect(response.header("Keep-Alive") == nil)
+        #expect(response.header("Connection") == nil)
         #expect(response.body == smallFileBody)
         #expect(try connection.hasNoOutput)
         #expect(connection.isOpen)

@@ -148,8 +148,8 @@ extension HTTPConnectionHandler {
             daemon: daemon, serverHeader: state.serverHeader,
             keepAliveTimeout: Int(configuration.keepAliveTimeoutSeconds.rounded(.up)),
             remainingRequests: configuration.maxKeepAliveRequests > 0
-                ? configuration.maxKeepAliveRequests - requestsServed - 1 : nil,
-            isHTTP10: exchange.context.request.versionMinor == 0)
+                ? configuration.maxKeepAliveRequests - requestsServed : nil,
+            answersKeepAlive: exchange.context.request.headers.listContains("Connection", token: "keep-alive"))
     }
 
     func writeCompleted(context: ChannelHandlerContext) {

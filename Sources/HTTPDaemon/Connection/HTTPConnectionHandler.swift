@@ -279,7 +279,8 @@ final class HTTPConnectionHandler: ChannelDuplexHandler {
         let configuration = state.configuration
         var keepAlive = configuration.keepAlive && head.isKeepAlive && !daemon.isShuttingDown && !isLastRequest
             && !tls.isPlainHTTPOnTLSPort
-        if configuration.maxKeepAliveRequests > 0 && requestsServed + 1 >= configuration.maxKeepAliveRequests {
+        // Apache's count: MaxKeepAliveRequests answers kept alive, then one that closes.
+        if configuration.maxKeepAliveRequests > 0 && requestsServed >= configuration.maxKeepAliveRequests {
             keepAlive = false
         }
         // 100 Continue only to HTTP/1.1 clients that asked and have a body to send.

@@ -9,9 +9,15 @@ struct ResponseHeadContext: Sendable {
     let daemon: DaemonContext
     let serverHeader: String
     let keepAliveTimeout: Int
-    /// Requests left on this connection under MaxKeepAliveRequests; nil for unlimited.
+    /// Requests left on this connection under MaxKeepAliveRequests, as Apache counts them
+    /// (MaxKeepAliveRequests minus the ones kept alive before); nil for unlimited.
     let remainingRequests: Int?
-    let isHTTP10: Bool
+    /// The request's Connection field has the `keep-alive` token (an HTTP/1.0 client that
+    /// wants its connection kept, or any client that says so): a kept-alive answer then
+    /// says `Keep-Alive: timeout=…, max=…` and `Connection: Keep-Alive`, as Apache's
+    /// ap_set_keepalive answers it. To a request without the token (an HTTP/1.1 client's
+    /// default) neither is sent, as from Apache.
+    let answersKeepAlive: Bool
 
     /// The status line, the fields and the blank line, copied straight into `out`'s memory
     /// after one capacity check for all of it: a ByteBuffer write per piece cost ~250
@@ -55,14 +61,15 @@ struct ResponseHeadContext: Sendable {
                 head.put("\r\n")
             }
             if keepAlive {
-                head.put("Keep-Alive: timeout=")
-                head.put(decimal: Int64(keepAliveTimeout))
-                if let remainingRequests {
-                    head.put(", max=")
-                    head.put(decimal: Int64(remainingRequests))
+                if answersKeepAlive {
+                    head.put("Keep-Alive: timeout=")
+                    head.put(decimal: Int64(keepAliveTimeout))
+                    if let remainingRequests {
+                        head.put(", max=")
+                        head.put(decimal: Int64(remainingRequests))
+                    }
+                    head.put("\r\nConnection: Keep-Alive\r\n")
                 }
-                head.put("\r\n")
-                if isHTTP10 { head.put("Connection: Keep-Alive\r\n") }
             } else {
                 head.put("Connection: close\r\n")
             }

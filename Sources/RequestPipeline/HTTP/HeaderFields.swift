@@ -71,10 +71,27 @@ public struct HeaderFields: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
     public var count: Int { entries.count }
 
-    /// Whether a comma-separated field (Connection, ...) lists a token, case-insensitively.
+    /// Whether a comma-separated field (Connection, ...) lists a token (given in lower
+    /// case), case-insensitively. In place, allocating nothing: every response asks.
     public func listContains(_ name: String, token: String) -> Bool {
-        values(name).contains { value in
-            value.split(separator: ",").contains { $0.trimmingSpaces().lowercased() == token }
+        entries.contains { Self.same($0.name, name) && Self.list($0.value, contains: token) }
+    }
+
+    /// Whether `value`, a comma-separated list, has `token` as one of its elements
+    /// (spaces and tabs around an element are not part of it).
+    static func list(_ value: String, contains token: String) -> Bool {
+        let bytes = value.utf8
+        func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+        var start = bytes.startIndex
+        while true {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.endIndex
+            var first = start
+            var last = end
+            while first < last, isBlank(bytes[first]) { first = bytes.index(after: first) }
+            while last > first, isBlank(bytes[bytes.index(before: last)]) { last = bytes.index(before: last) }
+            if ASCIICase.equal(bytes[first..<last], token.utf8) { return true }
+            guard end < bytes.endIndex else { return false }
+            start = bytes.index(after: end)
         }
     }
 

@@ -33,7 +33,7 @@ import Testing
         #expect(response.header("Content-Length") == "5")
         #expect(response.header("X-Hop") == nil)
         // The connection's own Keep-Alive, not the upstream's.
-        #expect(response.headers.filter { $0.name.lowercased() == "keep-alive" }.map(\.value) == ["timeout=5, max=99"])
+        #expect(response.headers.filter { $0.name.lowercased() == "keep-alive" }.map(\.value) == ["timeout=5, max=100"])
         #expect(response.header("Server") != "upstream/1.0")
         #expect(response.header("Date") != "Mon, 01 Jan 2024 00:00:00 GMT")
         #expect(!response.closes)
