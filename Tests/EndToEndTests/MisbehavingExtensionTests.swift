@@ -30,6 +30,53 @@ import Musl
         return (client.bufferText, ISAPITests.parseResponses(client.buffer, closed: closed), closed)
     }
 
+    // MARK: - Framing the host corrects (bad_framing.c)
+
+    static func request(_ target: String) -> String { "GET \(target) HTTP/1.1\r\nHost: localhost\r\n\r\n" }
+
+    /// A 204 and a 304 end at their head whatever the extension writes after it, and an
+    /// extension's own Date, Server, Keep-Alive and Connection fields are not sent beside
+    /// the server's: three pipelined answers arrive whole and in step on one connection.
+    @Test func headerOnlyStatusesAndTheServersOwnFieldsKeepTheConnectionInStep() throws {
+        let daemon = try Self.start(["bad_framing"])
+        let client = try daemon.connect()
+        try client.send(["nocontent-body", "notmod-body", "own-fields"]
+            .map { Self.request("/scripts/bad_framing.dll?\($0)") }.joined())
+        let responses = ISAPITests.responses(client, count: 3)
+        #expect(responses.map(\.status) == [204, 304, 200], "received \(client.bufferText.debugDescription)")
+        #expect(!client.bufferText.contains("should not appear"), "\(client.bufferText.debugDescription)")
+        try #require(responses.count == 3)
+        for response in responses.prefix(2) {
+            #expect(response.header("Content-Length") == nil && response.header("Transfer-Encoding") == nil,
+                    "\(response.status): \(response.headers)")
+            #expect(response.body.isEmpty)
+        }
+        #expect(responses[1].header("ETag") == "\"a\"")
+        let fields = responses[2]
+        #expect(fields.bodyText == "fine")
+        #expect(fields.headerValues("Date").count == 1 && fields.header("Date")?.hasSuffix("2000 00:00:00 GMT") == false,
+                "\(fields.headers)")
+        #expect(fields.headerValues("Server").count == 1 && fields.header("Server") != "probe/1", "\(fields.headers)")
+        #expect(fields.headerValues("Keep-Alive").isEmpty && fields.headerValues("Connection").isEmpty, "\(fields.headers)")
+        // The connection serves on.
+        try client.send(Self.request("/scripts/bad_framing.dll?own-fields"))
+        #expect(ISAPITests.responses(client, count: 4).count == 4)
+    }
+
+    /// Bytes beyond the Content-Length the extension announced never reach the client
+    /// (they would read as the start of the next answer): the answer ends at the length
+    /// and the connection closes; the request pipelined behind it is not answered on it.
+    @Test func bytesBeyondTheAnnouncedLengthNeverReachTheClient() throws {
+        let daemon = try Self.start(["bad_framing"])
+        let client = try daemon.connect()
+        try client.send(Self.request("/scripts/bad_framing.dll?length-long") + Self.request("/scripts/bad_framing.dll?own-fields"))
+        #expect(client.waitForClose(timeout: 5), "the connection stayed open")
+        let responses = ISAPITests.parseResponses(client.buffer, closed: true)
+        #expect(responses.map(\.status) == [200], "received \(client.bufferText.debugDescription)")
+        #expect(responses.first?.bodyText == "abc")
+        #expect(!client.bufferText.contains("DEF"), "\(client.bufferText.debugDescription)")
+    }
+
     // MARK: - Response splitting
 
     /// bad_headers.c's tricks, each on one path: SEND_RESPONSE_HEADER (hdr-), _EX (ex-), the
