@@ -191,6 +191,8 @@ public final class Pipeline: Sendable {
             if context.host.remoteIP.header != nil { applyRemoteIP(&context) }
             if case .respond(let answer) = rewriteURL(&context) {
                 response = answer
+            } else if context.method == "TRACE" {
+                response = answerTrace(&context)
             } else {
                 response = runFromMapping(&context)
             }

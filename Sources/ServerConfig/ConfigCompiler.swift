@@ -171,6 +171,7 @@ struct ConfigCompiler {
         var merged = host
         merged.serverName = host.serverName ?? main.serverName
         merged.serverAdmin = host.serverAdmin ?? main.serverAdmin
+        merged.traceEnable = host.traceEnable ?? main.traceEnable
         merged.documentRoot = host.documentRoot ?? main.documentRoot
         merged.accessFileNames = host.accessFileNames ?? main.accessFileNames
         merged.aliases = host.aliases + main.aliases

@@ -7,6 +7,8 @@ public struct VirtualHost: Sendable {
     public var serverName: String?
     public var serverAliases: [String] = []
     public var serverAdmin: String?
+    /// `TraceEnable`; nil when not written (On, Apache's default, unless the main server says otherwise).
+    public var traceEnable: TraceEnable?
     public var documentRoot: String?
     /// `AccessFileName`: the per-directory files to look for, first found wins; nil for
     /// the default, `.htaccess`.
@@ -36,6 +38,9 @@ public struct VirtualHost: Sendable {
     public var id: Int = 0
 
     public init() {}
+
+    /// `TraceEnable` in force: as written, else On.
+    public var effectiveTraceEnable: TraceEnable { traceEnable ?? .on }
 
     /// The access file names in force: `AccessFileName`, else `.htaccess`.
     public var effectiveAccessFileNames: [String] { accessFileNames ?? [".htaccess"] }

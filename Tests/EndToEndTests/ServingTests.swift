@@ -47,6 +47,30 @@ import Testing
         #expect(client.buffer.isEmpty)
     }
 
+    /// TRACE echoes the request as Apache's core does (TraceEnable On, its default); with
+    /// a body it is 413, and `TraceEnable extended` echoes the body too (streamed from
+    /// the pool).
+    @Test func traceEchoesTheRequest() throws {
+        let daemon = try DaemonProcess.start(TestConfig.standard())
+        let client = try daemon.connect()
+        try client.send("TRACE /a.txt HTTP/1.1\r\nHost: localhost\r\nX-Probe: 1\r\n\r\n"
+            + "TRACE /a.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nbody")
+        let responses = client.readResponses(2, methods: ["TRACE", "TRACE"])
+        try #require(responses.count == 2, "received \(client.bufferText.debugDescription)")
+        #expect(responses[0].status == 200)
+        #expect(responses[0].header("Content-Type") == "message/http")
+        #expect(responses[0].bodyText == "TRACE /a.txt HTTP/1.1\r\nHost: localhost\r\nX-Probe: 1\r\n\r\n")
+        #expect(responses[1].status == 413)
+
+        let extended = try DaemonProcess.start(TestConfig.standard("TraceEnable extended"))
+        let echo = try extended.connect()
+        try echo.send("TRACE /a.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nbody")
+        let echoed = echo.readResponses(1, methods: ["TRACE"])
+        try #require(echoed.count == 1, "received \(echo.bufferText.debugDescription)")
+        #expect(echoed[0].status == 200)
+        #expect(echoed[0].bodyText == "TRACE /a.txt HTTP/1.1\r\nHost: localhost\r\nContent-Length: 4\r\n\r\nbody")
+    }
+
     @Test func headHasHeadersButNoBody() throws {
         let daemon = try DaemonProcess.start(TestConfig.standard())
         let client = try daemon.connect()

@@ -17,13 +17,13 @@ extension Pipeline {
         switch context.method {
         // POST is served as GET, its body read and discarded, as Apache's default handler does.
         case "GET", "HEAD", "POST": break
-        case "OPTIONS": return .respond(Response(status: 200, headers: ["Allow": "GET,HEAD,POST,OPTIONS"]))
+        case "OPTIONS": return .respond(Response(status: 200, headers: ["Allow": Self.allowedMethods(context)]))
         case let method where !RegisteredMethods.contains(method):
             // Apache's default handler: a method nobody registered is not implemented.
             logger.info("Invalid method in request \(context.request.requestLine)", metadata: context.logMetadata(id: "IS00422"))
             return .respond(errorResponse(501, &context))
         default:
-            return .respond(errorResponse(405, &context, headers: ["Allow": "GET,HEAD,POST,OPTIONS"]))
+            return .respond(errorResponse(405, &context, headers: ["Allow": Self.allowedMethods(context)]))
         }
         return .respond(fileResponse(filePath, status, &context))
     }

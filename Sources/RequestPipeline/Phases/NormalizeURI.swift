@@ -9,7 +9,8 @@ extension Pipeline {
         }
         if rawPath == "*" {
             guard context.method == "OPTIONS" else { return .respond(errorResponse(400, &context)) }
-            return .respond(Response(status: 200, headers: ["Allow": "GET,HEAD,POST,OPTIONS"]))
+            // Apache's http_send_options: "HTTP pong, without Allow header".
+            return .respond(Response(status: 200))
         }
         switch URIPath.normalize(rawPath) {
         case .success(let path):

@@ -26,6 +26,15 @@ let coreDirectives: [DirectiveSpec] = [
                   syntax: "takes one argument, the e-mail address of the administrator") { d, t in
         t.host.serverAdmin = d.arguments[0]
     },
+    DirectiveSpec("TraceEnable", module: "core.c", contexts: .serverConfig, arity: 1...1,
+                  syntax: "must be On, Off or extended") { d, t in
+        switch d.arguments[0].lowercased() {
+        case "on": t.host.traceEnable = .on
+        case "off": t.host.traceEnable = .off
+        case "extended": t.host.traceEnable = .extended
+        default: throw d.invalid("must be On, Off or extended")
+        }
+    },
     DirectiveSpec("DocumentRoot", module: "core.c", contexts: .serverConfig, arity: 1...1,
                   syntax: "takes one argument, the root directory of the document tree") { d, t in
         var root = t.resolvePath(d.arguments[0])
