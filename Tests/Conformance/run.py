@@ -16,6 +16,8 @@ and compared with the case's expectation (see README.md for the corpus format):
     "expect": ["400|501", "close"]    400 or 501, and the connection closed after it
     "expect": ["2xx", "open"]         any 2xx, connection kept open
     "expect": ["close"]               closed without a response
+    "expect": ["bare"]                bytes without a status line (an HTTP/0.9 answer: the
+                                      body alone), then the connection closed
     "expect": ["timeout"]             no answer within --timeout seconds
     "expect": ["400", "single"]       400 and no second response on the connection (the
                                       rest of the bytes must not be served as a request)
@@ -305,6 +307,8 @@ def meets(expect, result):
     outcome = result["outcome"]
     if first == "close":
         return outcome == "close"
+    if first == "bare":
+        return outcome == "garbage" and result["closed"] and not result.get("received", "").startswith("HTTP/")
     if first == "timeout":
         return outcome == "timeout"
     if first == "close|timeout":

@@ -165,6 +165,16 @@ import Musl
         #expect(response.bodyText == "Hello from an ISAPI extension on isapid\n")
     }
 
+    /// An HTTP/0.9 request (`GET /path`, no version) is answered with the body alone, as
+    /// Apache answers it: no head, no chunk framing; the body ends with the connection.
+    @Test func anHTTP09RequestGetsTheExtensionsBodyAlone() throws {
+        let daemon = try Self.start(["hello"])
+        let client = try daemon.connect()
+        try client.send("GET /scripts/hello.dll\r\n")
+        #expect(client.waitForClose(timeout: 5), "the connection stayed open")
+        #expect(client.bufferText == "Hello from an ISAPI extension on isapid\n", "\(client.bufferText.debugDescription)")
+    }
+
     /// headers.dll with `?status=404` only sets its status; an ErrorDocument naming another
     /// extension answers with that extension's body and keeps the 404.
     @Test func errorDocumentServedByAnExtensionKeepsTheErrorStatus() throws {

@@ -31,13 +31,19 @@ import Testing
         #expect(!strict.isOpen)
     }
 
-    @Test func http09IsAnsweredAsHTTP10UnlessRequire10() throws {
+    /// As Apache answers HTTP/0.9 (`assbackwards`): the body alone, an error page too,
+    /// then the connection closes.
+    @Test func http09IsAnsweredWithTheBodyAloneUnlessRequire10() throws {
         let allowed = try ConnectionHarness()
         try allowed.send("GET /small.txt\r\n")
-        let response = try allowed.readResponse()
-        #expect(response.statusLine == "HTTP/1.1 200 OK")
-        #expect(response.header("Content-Length") == String(ConnectionHarness.smallText.utf8.count))
+        #expect(try allowed.unreadOutput() == ConnectionHarness.smallText)
         #expect(!allowed.isOpen)
+
+        let missing = try ConnectionHarness()
+        try missing.send("GET /missing.html\r\n")
+        let page = try missing.unreadOutput()
+        #expect(page.hasPrefix("<!DOCTYPE HTML") && page.contains("404 Not Found"), "\(page.debugDescription)")
+        #expect(!missing.isOpen)
 
         let required = try ConnectionHarness("HttpProtocolOptions Require1.0\n")
         try required.send("GET /small.txt\r\n")

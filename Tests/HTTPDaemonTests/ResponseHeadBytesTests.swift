@@ -39,7 +39,8 @@ import Testing
     func encode(_ test: Case) throws {
         let harness = try ConnectionHarness()
         let context = ResponseHeadContext(daemon: harness.daemon, serverHeader: "isapid/test", keepAliveTimeout: 5,
-                                          remainingRequests: test.remaining, answersKeepAlive: test.asked)
+                                          remainingRequests: test.remaining, answersKeepAlive: test.asked,
+                                          writesHead: true)
         var headers = HeaderFields()
         for (name, value) in test.headers { headers.add(name, value) }
         var buffer = ByteBuffer()

@@ -94,7 +94,7 @@ final class ProxyRun: ProxyClientSide {
         var keepAlive = current.keepAlive && !handler.machine.isClosing && !handler.isLastRequest
         switch framing {
         case .chunked where hasBody, .untilClose where hasBody:
-            if current.context.request.versionMinor == 0 {
+            if current.context.request.isBeforeHTTP11 {
                 keepAlive = false  // the body ends with the connection
             } else {
                 headers.add("Transfer-Encoding", "chunked")

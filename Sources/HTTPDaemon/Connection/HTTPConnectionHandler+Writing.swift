@@ -149,7 +149,8 @@ extension HTTPConnectionHandler {
             keepAliveTimeout: Int(configuration.keepAliveTimeoutSeconds.rounded(.up)),
             remainingRequests: configuration.maxKeepAliveRequests > 0
                 ? configuration.maxKeepAliveRequests - requestsServed : nil,
-            answersKeepAlive: exchange.context.request.headers.listContains("Connection", token: "keep-alive"))
+            answersKeepAlive: exchange.context.request.headers.listContains("Connection", token: "keep-alive"),
+            writesHead: exchange.context.request.versionMajor > 0)
     }
 
     func writeCompleted(context: ChannelHandlerContext) {

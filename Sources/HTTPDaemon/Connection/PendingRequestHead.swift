@@ -28,8 +28,8 @@ enum RequestLineVersion {
     /// `method SP request-target SP HTTP/1.x`.
     case http1
     /// `GET SP request-target` (HTTP/0.9, under `HttpProtocolOptions Allow0.9`): no header
-    /// section follows. It is served as an HTTP/1.0 request (isapid writes no head-less
-    /// responses), so the client gets a status line and the connection is closed.
+    /// section follows. Read with HTTP/1.0's rules and handed on as version 0.9, whose
+    /// answer is its body alone (Apache's `assbackwards`), then the connection closes.
     case http09
 }
 

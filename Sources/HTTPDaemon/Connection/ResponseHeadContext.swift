@@ -18,12 +18,16 @@ struct ResponseHeadContext: Sendable {
     /// ap_set_keepalive answers it. To a request without the token (an HTTP/1.1 client's
     /// default) neither is sent, as from Apache.
     let answersKeepAlive: Bool
+    /// False for an HTTP/0.9 request: its answer is the body alone, as Apache answers one
+    /// (`assbackwards`), and the connection closes after it.
+    let writesHead: Bool
 
     /// The status line, the fields and the blank line, copied straight into `out`'s memory
     /// after one capacity check for all of it: a ByteBuffer write per piece cost ~250
     /// instructions each, an intermediate array ~3k a head.
     func encode(status: Int, reason: String?, headers: HeaderFields, contentLength: Int64?, keepAlive: Bool,
                 into out: inout ByteBuffer) {
+        guard writesHead else { return }
         let reason = reason ?? StatusText.reason(status)
         let date = daemon.dateHeader()
         // The fixed text and the numbers take less than 200 bytes; the rest is counted.

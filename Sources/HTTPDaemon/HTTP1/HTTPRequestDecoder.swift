@@ -249,8 +249,10 @@ final class HTTPRequestDecoder: ByteToMessageDecoder {
 
         var pending = PendingRequestHead()
         swap(&pending, &head)
+        // An HTTP/0.9 line was read as HTTP/1.0; it goes on as 0.9, answered without a head.
+        let version = pending.requestLineVersion == .http09 ? HTTPVersion(major: 0, minor: 9) : pending.version
         let requestHead = HTTPRequestHead(
-            version: pending.version, method: pending.method, uri: pending.uri, headers: HTTPHeaders(pending.fields))
+            version: version, method: pending.method, uri: pending.uri, headers: HTTPHeaders(pending.fields))
         if pending.hasTransferEncoding {
             state = .chunkSize
             context.fireChannelRead(wrapInboundOut(.head(requestHead)))

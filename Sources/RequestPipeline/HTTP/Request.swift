@@ -33,6 +33,8 @@ public struct IncomingRequest: Sendable {
     /// `HTTP/major.minor`.
     static func protocolName(major: Int, minor: Int) -> String { "HTTP/\(major).\(minor)" }
     public var requestLine: String { "\(method) \(target) \(protocolName)" }
+    /// HTTP/1.0 or 0.9: no chunked framing, and a body without a length ends with the connection.
+    public var isBeforeHTTP11: Bool { versionMajor == 0 || (versionMajor == 1 && versionMinor == 0) }
     public var hasBody: Bool { isChunked || (contentLength ?? 0) > 0 }
 }
 
