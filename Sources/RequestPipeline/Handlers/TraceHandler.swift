@@ -46,9 +46,13 @@ struct TraceEcho: BlockingHandler {
         guard echo.withUnsafeBytes({ channel.sendBody($0) }) else { return }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 1)
         defer { buffer.deallocate() }
-        while let count = channel.readBody(into: buffer), count > 0 {
-            guard channel.sendBody(UnsafeRawBufferPointer(rebasing: buffer[..<count])) else { return }
+        while true {
+            // nil: the client failed while sending the body; the echo ends with the connection.
+            guard let count = channel.readBody(into: buffer) else { return channel.finish(closeConnection: true) }
+            if count == 0 { return channel.finish(closeConnection: false) }
+            guard channel.sendBody(UnsafeRawBufferPointer(rebasing: buffer[..<count])) else {
+                return channel.finish(closeConnection: true)
+            }
         }
-        channel.finish(closeConnection: false)
     }
 }
