@@ -25,7 +25,7 @@ import Testing
         /// - Parameter writesComplete: whether the "socket" takes each write at once.
         init(writesComplete: Bool = false) {
             exchange = BlockingExchange(
-                returns: LoopReturns(eventLoop: group.next()), allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false,
+                returns: LoopReturns(eventLoop: group.next()), allocator: ByteBufferAllocator(), requestIsBeforeHTTP11: false, isHead: false,
                 keepAlive: true, connection: Socket(fixture: self, writesComplete: writesComplete))
         }
 

@@ -19,7 +19,8 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// posted together run in one loop task (`LoopReturns`).
     private let returns: LoopReturns
     private let allocator: ByteBufferAllocator
-    private let requestIsHTTP10: Bool
+    /// HTTP/1.0 or 0.9: a body without a length is not chunked but ends with the connection.
+    private let requestIsBeforeHTTP11: Bool
     private let isHead: Bool
     /// The connection: the head's bytes, and the event loop's side of the exchange.
     private let connection: any BlockingExchangeConnection
@@ -60,11 +61,11 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
     /// Body bytes the handler handed over (accepted for sending).
     private(set) var bodyBytesSent: Int64 = 0
 
-    init(returns: LoopReturns, allocator: ByteBufferAllocator, requestIsHTTP10: Bool, isHead: Bool, keepAlive: Bool,
+    init(returns: LoopReturns, allocator: ByteBufferAllocator, requestIsBeforeHTTP11: Bool, isHead: Bool, keepAlive: Bool,
          connection: any BlockingExchangeConnection) {
         self.returns = returns
         self.allocator = allocator
-        self.requestIsHTTP10 = requestIsHTTP10
+        self.requestIsBeforeHTTP11 = requestIsBeforeHTTP11
         self.isHead = isHead
         self.keepAlive = keepAlive
         self.connection = connection
@@ -188,13 +189,14 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
         headers.removeAll { Self.isConnectionField($0.name) }
         // 204 and 304 end at their head: Apache's header filter unsets their framing
         // fields and drops any body (AP_STATUS_IS_HEADER_ONLY).
-        if status == 204 || status == 304 {
+        let endsAtHead = status == 204 || status == 304
+        if endsAtHead {
             headers.remove("Content-Length")
             headers.remove("Transfer-Encoding")
         }
         let hasLength = headers.contains("Content-Length")
         let framesItself = headers.listContains("Transfer-Encoding", token: "chunked")
-        let hasBody = !isHead && status >= 200 && status != 204 && status != 304
+        let hasBody = !isHead && status >= 200 && !endsAtHead
         if !hasBody {
             bodyRule = .dropped
         } else if hasLength && !framesItself, let length = headers["Content-Length"].flatMap({ Int64($0) }) {
@@ -203,7 +205,7 @@ final class BlockingExchange: ResponseChannel, @unchecked Sendable {
             bodyRule = .sent
         }
         if hasBody && !hasLength && !framesItself {
-            if requestIsHTTP10 {
+            if requestIsBeforeHTTP11 {
                 keepAlive = false  // the body ends with the connection
             } else {
                 headers.add("Transfer-Encoding", "chunked")

@@ -11,7 +11,7 @@ extension HTTPConnectionHandler {
         let stream = BlockingExchange(
             returns: pool?.returns(for: context.eventLoop) ?? LoopReturns(eventLoop: context.eventLoop),
             allocator: context.channel.allocator,
-            requestIsHTTP10: current.context.request.isBeforeHTTP11,
+            requestIsBeforeHTTP11: current.context.request.isBeforeHTTP11,
             isHead: current.context.method == "HEAD", keepAlive: current.keepAlive && !machine.isClosing && !isLastRequest,
             connection: BlockingConnection(self, context: context, headContext: headContext(current)))
         current.stream = stream

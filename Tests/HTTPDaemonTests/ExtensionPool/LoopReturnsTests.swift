@@ -12,7 +12,7 @@ import Testing
     /// An exchange whose complete responses (`respond`) are recorded under `name`.
     private func exchange(_ name: String, _ returns: LoopReturns, _ answered: NIOLockedValueBox<[String]>) -> BlockingExchange {
         BlockingExchange(
-            returns: returns, allocator: ByteBufferAllocator(), requestIsHTTP10: false, isHead: false, keepAlive: true,
+            returns: returns, allocator: ByteBufferAllocator(), requestIsBeforeHTTP11: false, isHead: false, keepAlive: true,
             connection: Recorder(name: name, answered: answered))
     }
 
