@@ -43,6 +43,9 @@ import Testing
 
         // TCP_NODELAY is set on the listener only: Linux hands it on to accepted sockets.
         #expect(try accepted.getOption(.tcpOption(.tcp_nodelay)).wait() != 0)
+        // So is TCP_NOTSENT_LOWAT (the kernel holds at most ~16 KiB of an answer unsent).
+        #expect(try accepted.getOption(.tcpOption(.init(rawValue: TCP_NOTSENT_LOWAT))).wait()
+                == ChannelOptions.Types.SocketOption.Value(Daemon.unsentLowWatermark))
         #expect(try accepted.getOption(.maxMessagesPerRead).wait() == 16)
         #expect(try accepted.getOption(.allowRemoteHalfClosure).wait())
         let seen = try accepted.eventLoop.submit {
