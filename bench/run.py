@@ -613,7 +613,7 @@ def scenario_s3(ctx):
                 server.start()
                 point[f"{server.name}_startup_s"] = round(time.time() - started, 2)
             for server in servers:
-                # isapid reads httpd.ini on the first request: give that one time on a busy machine.
+                # The first request of a server with 10,000 rules may be slow on a busy machine.
                 try:
                     http_get(server.port, "/index.html", timeout=180)
                     server.check()
@@ -1819,8 +1819,9 @@ def report(paths=None):
         w("RSS after each point (MiB, summed over the processes): " + "; ".join(mem) + "\n")
         starts = [f"{p['rules']:,} rules: " + " / ".join(num(p.get(f"{key}_startup_s"), 2) for key in ("isapid", "isapid-mr", "apache"))
                   for p in points]
-        w("Seconds from exec to a listening port (isapid httpd.ini / isapid mod_rewrite / Apache; isapid reads httpd.ini "
-          "at the first request, mod_rewrite rules in httpd.conf at start): " + "; ".join(starts) + "\n")
+        w("Seconds from exec to a listening port (isapid httpd.ini / isapid mod_rewrite / Apache; isapid's port listens "
+          "once httpd.conf is read, its mod_rewrite rules with it; the serving process reads httpd.ini after that, "
+          "before it accepts the first connection): " + "; ".join(starts) + "\n")
     # S4
     if "S4" in sc and "transfers" in sc["S4"]:
         t = sc["S4"]["transfers"]
