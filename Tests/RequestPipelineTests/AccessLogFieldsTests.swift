@@ -85,6 +85,33 @@ struct AccessLogFieldsTests {
         let name = AccessLogRecordBuilder.protocolName(major: request.versionMajor, minor: request.versionMinor)
         #expect(name == request.protocolName)
         #expect(AccessLogRecordBuilder.requestLine(request.method, request.target, name) == request.requestLine)
+        // As Apache's the_request: an HTTP/0.9 line has no version to print.
+        #expect(request.requestLine == (major == 0 ? "PROPFIND /a?b=c" : "PROPFIND /a?b=c \(name)"))
+    }
+
+    @Test("%r of an HTTP/0.9 request is the line as sent, without a version, in every way a line is built")
+    func requestLineOfHTTP09() throws {
+        let tree = PipelineTree()
+        defer { tree.remove() }
+        tree.write("htdocs/a.txt", "a")
+        let pipeline = try tree.pipeline("DocumentRoot \(tree.htdocs)")
+        var (context, response) = pipeline.run("/a.txt")
+        context.request.versionMajor = 0
+        context.request.versionMinor = 9
+        let format = try AccessLogFormat(#""%r" %H"#)
+        for fields in [AccessLogFields.all, format.fields] {
+            let record = AccessLogRecordBuilder.record(context, response: response, bytesSent: 1, wireBytesSent: 1,
+                                                       connection: .close, serverPort: 80, fields: fields)
+            #expect(format.format(record) == #""GET /a.txt" HTTP/0.9"#)
+        }
+        var live = ""
+        LiveAccessLogValues.withValues(of: &context, response: &response, bytesSent: 1, wireBytesSent: 1,
+                                       connection: .close, serverPort: 80) { values in
+            var out = LogLineWriter(capacity: 64)
+            format.append(live: values, to: &out)
+            live = out.string
+        }
+        #expect(live == #""GET /a.txt" HTTP/0.9"#)
     }
 
     @Test("%V's host without port matches splitting the Host header",

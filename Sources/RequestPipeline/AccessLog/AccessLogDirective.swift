@@ -37,8 +37,11 @@ extension AccessLogFormat.Directive {
                 out.appendEscaped(r.method)
                 out.append(byte: UInt8(ascii: " "))
                 out.appendEscaped(target)
-                out.append(byte: UInt8(ascii: " "))
-                out.appendEscaped(r.protocolVersion)
+                let protocolName = r.protocolVersion
+                if AccessLogRecordBuilder.requestLineNamesVersion(protocolName) {
+                    out.append(byte: UInt8(ascii: " "))
+                    out.appendEscaped(protocolName)
+                }
             } else {
                 out.appendEscaped(r.requestLine)
             }

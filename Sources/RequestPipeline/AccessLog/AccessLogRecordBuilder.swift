@@ -94,9 +94,14 @@ public enum AccessLogRecordBuilder {
         }
     }
 
+    /// Whether `%r` ends with the protocol: an HTTP/0.9 request line names none
+    /// (``IncomingRequest/requestLine``).
+    @inline(__always)
+    static func requestLineNamesVersion(_ protocolName: String) -> Bool { protocolName != "HTTP/0.9" }
+
     /// ``IncomingRequest/requestLine`` (`GET /x?y HTTP/1.1`) in one allocation.
     static func requestLine(_ method: String, _ target: String, _ protocolName: String) -> String {
-        let parts = [method, target, protocolName]
+        let parts = requestLineNamesVersion(protocolName) ? [method, target, protocolName] : [method, target]
         let length = parts.reduce(2) { $0 + $1.utf8.count }
         return String(unsafeUninitializedCapacity: length) { buffer in
             var at = 0

@@ -32,7 +32,11 @@ public struct IncomingRequest: Sendable {
     public var protocolName: String { Self.protocolName(major: versionMajor, minor: versionMinor) }
     /// `HTTP/major.minor`.
     static func protocolName(major: Int, minor: Int) -> String { "HTTP/\(major).\(minor)" }
-    public var requestLine: String { "\(method) \(target) \(protocolName)" }
+    /// The line as received: an HTTP/0.9 line names no version (Apache's `the_request`,
+    /// which `%r` and THE_REQUEST print).
+    public var requestLine: String {
+        versionMajor == 0 ? "\(method) \(target)" : "\(method) \(target) \(protocolName)"
+    }
     /// HTTP/1.0 or 0.9: no chunked framing, and a body without a length ends with the connection.
     public var isBeforeHTTP11: Bool { versionMajor == 0 || (versionMajor == 1 && versionMinor == 0) }
     public var hasBody: Bool { isChunked || (contentLength ?? 0) > 0 }
