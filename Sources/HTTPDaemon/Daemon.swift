@@ -214,10 +214,6 @@ public final class Daemon: Sendable {
         }
     }
 
-    /// Bytes a connection's socket holds unsent before it refuses more (TCP_NOTSENT_LOWAT):
-    /// 16 KiB, the value commonly used for web servers' connections.
-    static let unsentLowWatermark: Int32 = 16 * 1024
-
     /// The listener of `address` and how it sets up each connection it accepts.
     static func makeBootstrap(for address: ListenAddress, group: EventLoopGroup, daemon context: DaemonContext)
         -> ServerBootstrap {
@@ -233,16 +229,6 @@ public final class Daemon: Sendable {
             // On the listener, once: Linux hands TCP_NODELAY on to every socket it accepts
             // (NIO sets it there too). IPPROTO_TCP: at SOL_SOCKET, 1 is SO_DEBUG (root only).
             .serverChannelOption(.tcpOption(.tcp_nodelay), value: 1)
-            // Inherited the same way: a connection's socket takes a write only while fewer
-            // than this many of its bytes wait unsent (TCP_NOTSENT_LOWAT), so a large answer
-            // sits in the file or the channel, not by megabytes in the kernel. The kernel
-            // memory a download holds stays bounded, and the socket calls for writability
-            // again once it has sent what it held: the server's loop sends the next part
-            // itself, where a full send buffer is drained by the acknowledgements'
-            // processing on whichever core receives them (on loopback, the client's:
-            // 1 GiB static downloads 0.77x nginx's rate without it, 0.95x with it).
-            .serverChannelOption(.tcpOption(.init(rawValue: TCP_NOTSENT_LOWAT)),
-                                 value: ChannelOptions.Types.SocketOption.Value(Self.unsentLowWatermark))
             // NIO accepts 4 connections per wake-up by default: in a burst of new clients
             // the last ones wait, their first request already sent, while the loop serves
             // all the others again and again (seconds at a thousand clients). One wake-up

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import ServerConfig
@@ -43,9 +44,6 @@ import Testing
 
         // TCP_NODELAY is set on the listener only: Linux hands it on to accepted sockets.
         #expect(try accepted.getOption(.tcpOption(.tcp_nodelay)).wait() != 0)
-        // So is TCP_NOTSENT_LOWAT (the kernel holds at most ~16 KiB of an answer unsent).
-        #expect(try accepted.getOption(.tcpOption(.init(rawValue: TCP_NOTSENT_LOWAT))).wait()
-                == ChannelOptions.Types.SocketOption.Value(Daemon.unsentLowWatermark))
         #expect(try accepted.getOption(.maxMessagesPerRead).wait() == 16)
         #expect(try accepted.getOption(.allowRemoteHalfClosure).wait())
         let seen = try accepted.eventLoop.submit {
@@ -56,6 +54,58 @@ import Testing
                     proxyProtocol == nil ? "no PROXY handler" : "PROXY handler"]
         }.wait()
         #expect(seen == ["127.0.0.1", String(clientPort), "127.0.0.1", String(port), "no PROXY handler"])
+    }
+
+    /// A static file of more than one sendfile slice goes out with TCP_NOTSENT_LOWAT set
+    /// (`FileSendPacing`), and the socket is back to the system's setting once the file
+    /// was sent; a small file never sets it. The client reads nothing at first, so that the
+    /// large file is still being sent when the option is looked at.
+    @Test func aLargeFileIsSentWithTheUnsentLowWatermark() throws {
+        let root = NSTemporaryDirectory() + "/isapid-pacing-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: root + "/logs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/htdocs", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let large = 24 << 20
+        try Data(repeating: UInt8(ascii: "x"), count: large).write(to: URL(fileURLWithPath: root + "/htdocs/large.bin"))
+        try Data("small\n".utf8).write(to: URL(fileURLWithPath: root + "/htdocs/small.txt"))
+        let configuration = try ConfigLoader.load(
+            text: "ErrorLog logs/error_log\nDocumentRoot \(root)/htdocs\n", serverRoot: root)
+        let daemon = DaemonContext(state: try ServingState(configuration: configuration, logFiles: LogFiles(), handlers: [:]))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let listener = try Daemon.makeBootstrap(for: ListenAddress(host: "127.0.0.1", port: 0), group: group, daemon: daemon)
+            .bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? listener.close().wait() }
+        let port = try #require(listener.localAddress?.port)
+
+        let received = ByteCounter(eventLoop: group.next())
+        let client = try ClientBootstrap(group: group)
+            .channelOption(.autoRead, value: false)
+            .channelInitializer { channel in channel.pipeline.addHandler(received) }
+            .connect(host: "127.0.0.1", port: port).wait()
+        defer { try? client.close().wait() }
+        let lowWatermark = ChannelOptions.tcpOption(.init(rawValue: TCP_NOTSENT_LOWAT))
+        func accepted() -> Channel? { daemon.openConnections.first }
+        func serverValue() throws -> Int? { try accepted().map { try $0.getOption(lowWatermark).wait() } }
+
+        // A small file: the option is never set.
+        try client.writeAndFlush(ByteBuffer(string: "GET /small.txt HTTP/1.1\r\nHost: a\r\n\r\n")).wait()
+        client.read()
+        try #require(received.waitFor(bytes: 1, seconds: 5), "no answer to the small file")
+        #expect(try serverValue() == 0)
+        let beforeLarge = received.count
+
+        // The large file: set while it is sent (the client reads nothing meanwhile)...
+        try client.writeAndFlush(ByteBuffer(string: "GET /large.bin HTTP/1.1\r\nHost: a\r\n\r\n")).wait()
+        let deadline = Date().addingTimeInterval(5)
+        while try serverValue() != FileSendPacing.unsentLowWatermark && Date() < deadline { usleep(5_000) }
+        #expect(try serverValue() == FileSendPacing.unsentLowWatermark)
+        // ...and back to the system's setting once it was all sent.
+        try client.setOption(.autoRead, value: true).wait()
+        #expect(received.waitFor(bytes: beforeLarge + large, seconds: 30), "received \(received.count - beforeLarge) bytes")
+        let after = Date().addingTimeInterval(5)
+        while try serverValue() != 0 && Date() < after { usleep(5_000) }
+        #expect(try serverValue() == 0)
     }
 
     /// `AcceptFilter`: TCP_DEFER_ACCEPT on a listener of a protocol whose filter is not
@@ -99,5 +149,29 @@ import Testing
         #expect(v6.textAndPort == ("2001:db8::1", 8443))
         let unix = try SocketAddress(unixDomainSocketPath: "/tmp/isapid-setup.sock")
         #expect(unix.textAndPort == ("-", 0))
+    }
+}
+
+/// Counts the bytes a client channel reads, heads and bodies alike.
+private final class ByteCounter: ChannelInboundHandler, @unchecked Sendable {
+    typealias InboundIn = ByteBuffer
+    private let lock = NIOLock()
+    private var total = 0
+    let eventLoop: EventLoop
+
+    init(eventLoop: EventLoop) { self.eventLoop = eventLoop }
+
+    var count: Int { lock.withLock { total } }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let bytes = unwrapInboundIn(data).readableBytes
+        lock.withLock { total += bytes }
+    }
+
+    /// Polls until at least `bytes` arrived or `seconds` passed.
+    func waitFor(bytes: Int, seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while count < bytes && Date() < deadline { usleep(5_000) }
+        return count >= bytes
     }
 }

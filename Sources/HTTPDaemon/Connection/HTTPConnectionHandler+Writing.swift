@@ -63,6 +63,8 @@ extension HTTPConnectionHandler {
             return
         }
         let parts = [IOData.byteBuffer(buffer)] + Self.slices(fileParts, size: Self.sliceSize)
+        let paced = FileSendPacing.paces(fileParts)
+        if paced { FileSendPacing.begin(on: context.channel) }
         for (index, part) in parts.enumerated().dropLast() {
             let promise = context.eventLoop.makePromise(of: Void.self)
             let count = Int64(index == 0 ? bodyInBuffer : part.readableBytes)
@@ -103,6 +105,7 @@ extension HTTPConnectionHandler {
         promise.futureResult.whenComplete { result in
             try? openedFile?.close()
             let (handler, context) = loopBound.value
+            if paced { FileSendPacing.end(on: context.channel) }
             switch result {
             case .success:
                 handler.machine.outputDrained()
