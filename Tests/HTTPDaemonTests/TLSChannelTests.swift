@@ -63,6 +63,18 @@ import Testing
         #expect(harness.errorLog().contains("IS02101"))
     }
 
+    /// A closing connection waits 2 s for the client's close_notify, as long as Apache's
+    /// lingering close, not swift-nio-ssl's 5 s: its timer keeps the connection's buffers
+    /// until it fires even when the client closed first (`TLSContextBuilder.closeNotifyWait`).
+    @Test func aClosingConnectionWaitsForTheClientsCloseNotifyAsLongAsApacheLingers() throws {
+        let tls = try Self.tlsDirectives()
+        defer { try? FileManager.default.removeItem(atPath: tls.directory) }
+        let configuration = try ConfigLoader.load(text: tls.directives, serverRoot: tls.directory)
+        let contexts = try TLSContexts(configuration: configuration)
+        let main = try #require(contexts.byHost[0])
+        #expect(main.sslContext.configuration.shutdownTimeout == .seconds(2))
+    }
+
     @Test func aHandshakeRecordGoesToTheTLSHandlers() throws {
         let tls = try Self.tlsDirectives()
         defer { try? FileManager.default.removeItem(atPath: tls.directory) }
