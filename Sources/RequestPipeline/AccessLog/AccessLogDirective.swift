@@ -37,10 +37,9 @@ extension AccessLogFormat.Directive {
                 out.appendEscaped(r.method)
                 out.append(byte: UInt8(ascii: " "))
                 out.appendEscaped(target)
-                let protocolName = r.protocolVersion
-                if AccessLogRecordBuilder.requestLineNamesVersion(protocolName) {
+                if r.requestLineNamesVersion {
                     out.append(byte: UInt8(ascii: " "))
-                    out.appendEscaped(protocolName)
+                    out.appendEscaped(r.protocolVersion)
                 }
             } else {
                 out.appendEscaped(r.requestLine)

@@ -48,6 +48,8 @@ public struct AccessLogRecord: Sendable {
     public var method: String = ""
     /// `%H`: the request protocol, e.g. `HTTP/1.1`.
     public var protocolVersion: String = "HTTP/1.1"
+    /// Whether `%r` ends with ``protocolVersion``: not for HTTP/0.9.
+    public var requestLineNamesVersion: Bool { AccessLogRecordBuilder.requestLineNamesVersion(protocolVersion) }
     /// `%U`: the decoded URL path of the original request, without the query string.
     public var urlPath: String = ""
     /// `%q`: the query string with its leading `?`, or `""` when the request had none.

@@ -21,6 +21,8 @@ public protocol AccessLogValues {
     var requestTarget: String? { get }
     var method: String { get }
     var protocolVersion: String { get }
+    /// Whether `%r` ends with ``protocolVersion``: an HTTP/0.9 request line names none.
+    var requestLineNamesVersion: Bool { get }
     var urlPath: String { get }
     var query: String { get }
     var originalStatus: Int { get }

@@ -85,6 +85,9 @@ public struct LiveAccessLogValues: AccessLogValues {
         AccessLogRecordBuilder.protocolName(major: context.pointee.request.versionMajor,
                                             minor: context.pointee.request.versionMinor)
     }
+    /// The version's major number, not the name's text: no string is made or compared.
+    @inline(__always)
+    public var requestLineNamesVersion: Bool { context.pointee.request.versionMajor != 0 }
     public var urlPath: String { context.pointee.originalPath ?? context.pointee.path }
     public var query: String { (context.pointee.originalQuery ?? context.pointee.query).map { "?" + $0 } ?? "" }
     @inline(__always)
